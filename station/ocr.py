@@ -1,0 +1,65 @@
+"""Reading Tesseract's hOCR: words with boxes and confidences, and the page text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+_XHTML = "{http://www.w3.org/1999/xhtml}"
+_BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
+_WCONF = re.compile(r"x_wconf (\d+)")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    box: tuple[int, int, int, int]  # left, top, right, bottom in OCR-image pixels
+    confidence: float  # 0-100
+
+
+def _root(hocr: str) -> ElementTree.Element:
+    return ElementTree.fromstring(hocr.encode("utf-8"))
+
+
+def parse_hocr(hocr: str) -> list[Word]:
+    words = []
+    for span in _root(hocr).iter(f"{_XHTML}span"):
+        if span.get("class") != "ocrx_word":
+            continue
+        text = unicodedata.normalize("NFC", "".join(span.itertext()).strip())
+        title = span.get("title", "")
+        box, conf = _BBOX.search(title), _WCONF.search(title)
+        if not text or box is None:
+            continue
+        left, top, right, bottom = (int(v) for v in box.groups())
+        words.append(Word(text, (left, top, right, bottom), float(conf.group(1)) if conf else 0.0))
+    return words
+
+
+def mean_confidence(words: list[Word]) -> float | None:
+    """Mean word confidence, 0-100; None when there are no words at all."""
+    if not words:
+        return None
+    return round(sum(w.confidence for w in words) / len(words), 1)
+
+
+def hocr_text(hocr: str) -> str:
+    """Plain text in reading order: a line per hOCR line, a blank line between paragraphs."""
+    paragraphs = []
+    for par in _root(hocr).iter(f"{_XHTML}p"):
+        lines = []
+        for line in par.iter(f"{_XHTML}span"):
+            if line.get("class") not in {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}:
+                continue
+            words = [
+                "".join(w.itertext()).strip()
+                for w in line.iter(f"{_XHTML}span")
+                if w.get("class") == "ocrx_word"
+            ]
+            if any(words):
+                lines.append(" ".join(w for w in words if w))
+        if lines:
+            paragraphs.append("\n".join(lines))
+    return unicodedata.normalize("NFC", "\n\n".join(paragraphs))

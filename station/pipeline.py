@@ -1,0 +1,302 @@
+"""A page's journey: the ordered stages from a master image to a page of PDF/A.
+
+Contract for a stage:
+- it MUST be a plain function `PageWork -> PageWork` that returns a new value
+  (`dataclasses.replace`), never mutating its input;
+- it MUST NOT touch the database or global settings: everything it needs is in
+  `work.job`, and everything it learns goes into the returned `PageWork` (measurements,
+  flags, and a note for the page's event log under its own name);
+- it MAY raise a `PageError` to fail the page with a sentence naming the file and cause;
+  the runner records it, keeps the page visible as failed, and the batch goes on.
+
+The runner (`station.runner`) times each stage and records the results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from station import imaging, ocr, pdf, tools
+from station.errors import PageError
+from station.profiles import ScanProfile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """Everything a worker needs for one page; plain data, so it crosses process boundaries."""
+
+    page_id: int
+    source_file: str  # the name the scanner gave the file, for messages
+    master_path: Path  # verified, read-only copy in master storage
+    page_index: int  # frame in a multi-page TIFF; 0 otherwise
+    work_dir: Path  # this page's derivatives are written here
+    profile: ScanProfile
+
+    @property
+    def label(self) -> str:
+        return f"{self.source_file} (page {self.page_index + 1})" if self.page_index else self.source_file
+
+
+@dataclass(frozen=True)
+class PageWork:
+    """The page as it moves through the stages."""
+
+    job: PageJob
+    image: np.ndarray | None = None  # current pixels: HxW gray or HxWx3 RGB, uint8
+    dpi: float = 0.0
+    width_px: int = 0  # of the original scan
+    height_px: int = 0
+    color_mode: str = ""  # of the original: "bw", "gray" or "color"
+    rotation: int = 0  # degrees clockwise applied to make the page upright
+    skew_deg: float | None = None  # skew found, counter-clockwise positive
+    raw_exposure: imaging.Exposure | None = None
+    blank: bool = False
+    blank_probability: float = 0.0
+    sharpness: float | None = None
+    ocr_confidence: float | None = None
+    ocr_word_count: int = 0
+    text: str = ""
+    text_layer_pdf: bytes | None = None
+    flags: tuple[str, ...] = ()
+    outputs: dict[str, Path] = field(default_factory=dict)
+    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def flagged(self, *new_flags: str) -> tuple[str, ...]:
+        return self.flags + tuple(f for f in new_flags if f not in self.flags)
+
+    def noted(self, stage: str, **details: Any) -> dict[str, dict[str, Any]]:
+        return {**self.notes, stage: details}
+
+    @property
+    def gray(self) -> np.ndarray:
+        assert self.image is not None, "no image loaded"
+        return imaging.to_gray(self.image)
+
+
+# --- the stages, in the order a page meets them ------------------------------------------
+
+
+def load(work: PageWork) -> PageWork:
+    """Decode the master completely; a truncated or unsupported file fails here, by name."""
+    job = work.job
+    loaded = imaging.load_page_image(
+        job.master_path, job.page_index, job.source_file, assumed_dpi=job.profile.scan.assumed_dpi
+    )
+    return replace(
+        work,
+        image=loaded.pixels,
+        dpi=loaded.dpi,
+        width_px=loaded.pixels.shape[1],
+        height_px=loaded.pixels.shape[0],
+        color_mode=loaded.color_mode,
+        flags=work.flagged() if loaded.dpi_recorded else work.flagged("dpi_assumed"),
+        notes=work.noted("load", dpi=loaded.dpi, dpi_recorded=loaded.dpi_recorded,
+                         color_mode=loaded.color_mode, frames=loaded.frame_count),
+    )
+
+
+def orient(work: PageWork) -> PageWork:
+    """Turn the page upright: a fast text-line test, with Tesseract OSD when it is unsure."""
+    settings = work.job.profile.orientation
+    if not settings.enabled:
+        return work
+    estimate = imaging.estimate_orientation(work.gray, work.dpi)
+    method, rotation, confidence = "text-lines", estimate.rotation, estimate.confidence
+    if estimate.confidence < settings.min_confidence:
+        osd_input = work.job.work_dir / "osd.png"
+        imaging.write_osd_image(work.gray, work.dpi, osd_input)
+        osd = tools.detect_orientation(osd_input)
+        osd_input.unlink(missing_ok=True)
+        if osd is not None and (osd.confidence >= 2.0 or estimate.confidence < 0.2):
+            method, rotation, confidence = "tesseract-osd", osd.rotate, osd.confidence
+    flags = work.flagged("orientation_uncertain") if confidence < 0.2 and method != "tesseract-osd" else work.flags
+    assert work.image is not None
+    return replace(
+        work,
+        image=imaging.rotate_right_angle(work.image, rotation),
+        rotation=rotation,
+        flags=flags,
+        notes=work.noted("orient", rotation=rotation, confidence=round(confidence, 3), method=method),
+    )
+
+
+def deskew(work: PageWork) -> PageWork:
+    """Measure the skew to a tenth of a degree and straighten; an unknown angle is flagged."""
+    settings = work.job.profile.deskew
+    if not settings.enabled:
+        return work
+    estimate = imaging.estimate_skew(work.gray, work.dpi, max_angle=settings.max_angle)
+    if estimate.angle is None:
+        return replace(work, flags=work.flagged("skew_unknown"),
+                       notes=work.noted("deskew", angle=None, confidence=estimate.confidence))
+    assert work.image is not None
+    corrected = abs(estimate.angle) >= settings.min_angle
+    return replace(
+        work,
+        image=imaging.rotate_by(work.image, estimate.angle) if corrected else work.image,
+        skew_deg=round(estimate.angle, 3),
+        notes=work.noted("deskew", angle=round(estimate.angle, 3), corrected=corrected,
+                         confidence=round(estimate.confidence, 3)),
+    )
+
+
+def clean(work: PageWork) -> PageWork:
+    """Crop dark scanner borders and even out exposure, gently, recording what was done."""
+    settings = work.job.profile.clean
+    assert work.image is not None
+    image = work.image
+    details: dict[str, Any] = {}
+    exposure = imaging.measure_exposure(work.gray)
+    if settings.crop_borders:
+        box = imaging.find_page_box(imaging.to_gray(image))
+        if box is not None:
+            x, y, w, h = box
+            image = image[y : y + h, x : x + w]
+            details["crop"] = [x, y, w, h]
+    if settings.normalize_exposure:
+        image, correction = imaging.normalize_exposure(image, max_gain=settings.max_gain)
+        details["exposure"] = correction
+    return replace(work, image=image, raw_exposure=exposure, notes=work.noted("clean", **details))
+
+
+def assess(work: PageWork) -> PageWork:
+    """Turn measurements into flags a reviewer can act on."""
+    settings = work.job.profile.assess
+    quality = imaging.assess_quality(work.gray, work.dpi)
+    exposure = work.raw_exposure
+    new_flags = []
+    if work.dpi < work.job.profile.scan.min_dpi:
+        new_flags.append("low_dpi")
+    if quality.sharpness < settings.blur_threshold and quality.blank_probability < 0.5:
+        new_flags.append("blurred")
+    if exposure is not None and exposure.paper_level < settings.too_dark:
+        new_flags.append("too_dark")
+    if exposure is not None and exposure.ink_level > settings.too_light and quality.blank_probability < 0.5:
+        new_flags.append("too_light")
+    blank = quality.blank_probability >= settings.blank_threshold
+    if settings.possible_blank_threshold <= quality.blank_probability:
+        new_flags.append("possible_blank")
+    return replace(
+        work,
+        blank=blank,
+        blank_probability=quality.blank_probability,
+        sharpness=quality.sharpness,
+        flags=work.flagged(*new_flags),
+        notes=work.noted("assess", sharpness=round(quality.sharpness, 3),
+                         blank_probability=round(quality.blank_probability, 3),
+                         paper_level=exposure.paper_level if exposure else None,
+                         ink_level=exposure.ink_level if exposure else None),
+    )
+
+
+def read_text(work: PageWork) -> PageWork:
+    """Tesseract, exactly once per page; blank pages are not read."""
+    if work.blank:
+        return replace(work, notes=work.noted("ocr", skipped="blank page"))
+    settings = work.job.profile.ocr
+    ocr_image, ocr_dpi = imaging.prepare_for_ocr(work.gray, work.dpi, min_dpi=settings.min_dpi_for_ocr)
+    ocr_input = work.job.work_dir / "ocr-input.pgm"
+    imaging.write_pnm(ocr_image, ocr_input)
+    try:
+        result = tools.ocr_page(ocr_input, languages=settings.languages,
+                                psm=settings.page_segmentation, dpi=round(ocr_dpi),
+                                timeout_s=settings.timeout_s)
+    finally:
+        ocr_input.unlink(missing_ok=True)
+    words = ocr.parse_hocr(result.hocr)
+    confidence = ocr.mean_confidence(words)
+    hocr_path = work.job.work_dir / "page.hocr"
+    hocr_path.write_text(result.hocr, encoding="utf-8")
+    low = confidence is not None and confidence < settings.low_confidence
+    return replace(
+        work,
+        ocr_confidence=confidence,
+        ocr_word_count=len(words),
+        text=ocr.hocr_text(result.hocr),
+        text_layer_pdf=result.text_pdf,
+        flags=work.flagged("low_ocr_confidence") if low else work.flags,
+        outputs={**work.outputs, "hocr": hocr_path},
+        notes=work.noted("ocr", engine="tesseract", version=tools.tesseract_version(),
+                         languages="+".join(settings.languages), dpi=round(ocr_dpi),
+                         words=len(words), confidence=confidence),
+    )
+
+
+def render(work: PageWork) -> PageWork:
+    """Write the cleaned page image, its preview and thumbnail, and its one-page PDF."""
+    settings = work.job.profile.image
+    assert work.image is not None
+    out = work.job.work_dir
+    image_path = imaging.save_page_image(work.image, work.dpi, settings, out / "page")
+    preview = imaging.save_downscaled(work.image, settings.preview_px, out / "preview.jpg")
+    thumbnail = imaging.save_downscaled(work.image, settings.thumbnail_px, out / "thumbnail.jpg")
+    text_path = out / "page.txt"
+    text_path.write_text(work.text, encoding="utf-8")
+    page_pdf = pdf.make_page_pdf(image_path, work.dpi, work.text_layer_pdf, out / "page.pdf")
+    return replace(
+        work,
+        image=None,  # pixels are no longer needed; keep results small across processes
+        text_layer_pdf=None,
+        outputs={**work.outputs, "image": image_path, "preview": preview,
+                 "thumbnail": thumbnail, "text": text_path, "pdf": page_pdf},
+        notes=work.noted("render", image=image_path.name, compression=settings.compression),
+    )
+
+
+Stage = Callable[[PageWork], PageWork]
+
+PAGE_STAGES: tuple[Stage, ...] = (load, orient, deskew, clean, assess, read_text, render)
+
+
+# --- running one page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What the runner records for a page: the final `PageWork` or the error that stopped it."""
+
+    job: PageJob
+    work: PageWork
+    timings_ms: dict[str, float]
+    error: str | None = None
+    error_code: str | None = None
+    failed_stage: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_page(job: PageJob, stages: tuple[Stage, ...] = PAGE_STAGES) -> PageResult:
+    """Run every stage on one page; never raises for a page-level problem."""
+    job.work_dir.mkdir(parents=True, exist_ok=True)
+    work = PageWork(job=job)
+    timings: dict[str, float] = {}
+    for stage in stages:
+        started = time.perf_counter()
+        try:
+            work = stage(work)
+        except PageError as exc:
+            timings[stage.__name__] = _ms_since(started)
+            return PageResult(job, replace(work, image=None), timings, str(exc), exc.code, stage.__name__)
+        except Exception as exc:  # a bug or an unforeseen input: keep the batch going
+            log.exception("Stage %s failed on %s", stage.__name__, job.label)
+            timings[stage.__name__] = _ms_since(started)
+            message = f"{job.label}: internal error in stage '{stage.__name__}': {type(exc).__name__}: {exc}"
+            return PageResult(job, replace(work, image=None), timings, message, "internal_error",
+                              stage.__name__)
+        timings[stage.__name__] = _ms_since(started)
+    return PageResult(job, work, timings)
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -1,0 +1,233 @@
+"""Scanning profiles: how one kind of material is scanned, cleaned, read and rendered.
+
+A profile is a TOML file in the profiles folder, validated here once and then passed,
+frozen, to every page job. Unknown keys and out-of-range values are refused with the
+file, the key and the allowed values named, because a typo in a profile would
+otherwise silently fall back to a default across a whole backlog.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+
+from station.errors import ConfigError, UnknownProfileError
+
+DEFAULT_PROFILE = "text-gray-300"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScanSettings(_Section):
+    min_dpi: Annotated[
+        int,
+        Field(ge=72, le=1200, description="Pages scanned below this resolution are flagged low_dpi"),
+    ] = 200
+    assumed_dpi: Annotated[
+        int,
+        Field(ge=72, le=1200, description="Resolution to assume when a file does not record one"),
+    ] = 300
+
+
+class ImageSettings(_Section):
+    color: Annotated[
+        Literal["bw", "gray", "color"],
+        Field(description="Colour of the page image kept in the PDF: bilevel, grayscale or colour"),
+    ] = "gray"
+    compression: Annotated[
+        Literal["jpeg", "ccitt-g4", "lossless"],
+        Field(description="How the page image is compressed in the PDF"),
+    ] = "jpeg"
+    jpeg_quality: Annotated[
+        int, Field(ge=30, le=100, description="JPEG quality when compression is jpeg")
+    ] = 80
+    preview_px: Annotated[
+        int, Field(ge=400, le=4000, description="Long side of the web preview, in pixels")
+    ] = 1600
+    thumbnail_px: Annotated[
+        int, Field(ge=64, le=800, description="Long side of the thumbnail, in pixels")
+    ] = 256
+
+
+class OrientationSettings(_Section):
+    enabled: bool = True
+    min_confidence: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=1.0,
+            description="Below this, the quick orientation test asks Tesseract OSD as well",
+        ),
+    ] = 0.6
+
+
+class DeskewSettings(_Section):
+    enabled: bool = True
+    max_angle: Annotated[
+        float, Field(gt=0.0, le=45.0, description="Largest skew searched for, in degrees")
+    ] = 10.0
+    min_angle: Annotated[
+        float,
+        Field(ge=0.0, le=5.0, description="Skew smaller than this is measured but not corrected"),
+    ] = 0.05
+
+
+class CleanSettings(_Section):
+    crop_borders: bool = True
+    normalize_exposure: bool = True
+    max_gain: Annotated[
+        float,
+        Field(ge=1.0, le=10.0, description="Largest contrast stretch exposure correction may apply"),
+    ] = 4.0
+
+
+class AssessSettings(_Section):
+    blur_threshold: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=1.0,
+            description="Pages whose text sharpness (0 blurred to 1 sharp) falls below are flagged",
+        ),
+    ] = 0.35
+    too_dark: Annotated[
+        int,
+        Field(ge=0, le=255, description="Paper darker than this gray level is flagged too_dark"),
+    ] = 130
+    too_light: Annotated[
+        int,
+        Field(ge=0, le=255, description="Ink lighter than this gray level is flagged too_light"),
+    ] = 150
+    blank_threshold: Annotated[
+        float,
+        Field(ge=0.0, le=1.0, description="Blank-page probability above which a page is blank"),
+    ] = 0.8
+    possible_blank_threshold: Annotated[
+        float,
+        Field(ge=0.0, le=1.0, description="Probability above which a page is flagged possible_blank"),
+    ] = 0.4
+
+
+class OcrSettings(_Section):
+    languages: Annotated[
+        list[str], Field(min_length=1, description="Tesseract language packs, in order")
+    ] = Field(default_factory=lambda: ["vie", "eng"])
+    page_segmentation: Annotated[
+        int, Field(ge=0, le=13, description="Tesseract page segmentation mode (--psm)")
+    ] = 3
+    min_dpi_for_ocr: Annotated[
+        int,
+        Field(ge=150, le=600, description="Pages below this resolution are upscaled before OCR"),
+    ] = 300
+    low_confidence: Annotated[
+        float,
+        Field(ge=0.0, le=100.0, description="Mean word confidence below which a page is flagged"),
+    ] = 70.0
+    timeout_s: Annotated[
+        float, Field(gt=0.0, le=3600.0, description="Longest Tesseract may take on one page")
+    ] = 300.0
+
+
+class PdfSettings(_Section):
+    pdfa: Annotated[
+        Literal["1b", "2b", "2u", "3b"], Field(description="PDF/A part and conformance level")
+    ] = "2b"
+    language: Annotated[str, Field(description="dc:language of the documents (BCP 47)")] = "vi"
+
+
+class ScanProfile(_Section):
+    """One validated profile; every section has safe defaults."""
+
+    name: str
+    description: str = ""
+    scan: ScanSettings = ScanSettings()
+    image: ImageSettings = ImageSettings()
+    orientation: OrientationSettings = OrientationSettings()
+    deskew: DeskewSettings = DeskewSettings()
+    clean: CleanSettings = CleanSettings()
+    assess: AssessSettings = AssessSettings()
+    ocr: OcrSettings = OcrSettings()
+    pdf: PdfSettings = PdfSettings()
+
+
+def list_profiles(profiles_dir: Path) -> list[str]:
+    return sorted(p.stem for p in profiles_dir.glob("*.toml"))
+
+
+def load_profile(name: str, profiles_dir: Path) -> ScanProfile:
+    """Read and validate `profiles_dir/<name>.toml`."""
+    path = profiles_dir / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(list_profiles(profiles_dir)) or "none"
+        raise UnknownProfileError(
+            f"Unknown profile '{name}': there is no {path}. Profiles available: {known}."
+        )
+    return parse_profile(path)
+
+
+def parse_profile(path: Path) -> ScanProfile:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the profile: {exc}") from exc
+    raw.setdefault("name", path.stem)
+    try:
+        return ScanProfile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"{path}: invalid profile: {problems}") from exc
+
+
+def _describe(error: Any) -> str:
+    """One validation error as a sentence naming the key and the allowed values."""
+    loc = tuple(str(part) for part in error["loc"])
+    key = ".".join(loc)
+    value = error.get("input")
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        section = _model_at(loc[:-1])
+        allowed = ", ".join(section.model_fields) if section else "none"
+        return f"unknown key '{key}' (allowed here: {allowed})"
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        return f"key '{key}' = {value!r} is out of range (allowed {_range_of(loc)})"
+    if kind == "literal_error":
+        return f"key '{key}' = {value!r} is not allowed (allowed {error['ctx']['expected']})"
+    return f"key '{key}' = {value!r}: {error['msg']}"
+
+
+def _model_at(loc: tuple[str, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = ScanProfile
+    for part in loc:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _range_of(loc: tuple[str, ...]) -> str:
+    model = _model_at(loc[:-1])
+    field: FieldInfo | None = model.model_fields.get(loc[-1]) if model else None
+    low = high = None
+    low_sym, high_sym = ">=", "<="
+    for meta in field.metadata if field else []:
+        if getattr(meta, "ge", None) is not None:
+            low = meta.ge
+        if getattr(meta, "gt", None) is not None:
+            low, low_sym = meta.gt, ">"
+        if getattr(meta, "le", None) is not None:
+            high = meta.le
+        if getattr(meta, "lt", None) is not None:
+            high, high_sym = meta.lt, "<"
+    if low is not None and high is not None:
+        return f"{low_sym} {low} and {high_sym} {high}"
+    if low is not None:
+        return f"{low_sym} {low}"
+    return f"{high_sym} {high}"

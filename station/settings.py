@@ -1,0 +1,89 @@
+"""Station settings: where data lives, which database, how many workers.
+
+Read once from `station.toml` (in the working directory, or the file named by
+`STATION_CONFIG`) and `STATION_*` environment variables, which win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from station.errors import ConfigError
+
+PACKAGE_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("STATION_CONFIG", "station.toml"))
+
+
+def _default_profiles_dir() -> Path:
+    local = Path("profiles")
+    return local if local.is_dir() else PACKAGE_PROFILES
+
+
+class StationSettings(BaseSettings):
+    """Deployment settings of one scanning station."""
+
+    model_config = SettingsConfigDict(env_prefix="STATION_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Masters, derivatives and the embedded database"
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite inside the data directory"
+    )
+    hotfolders: Path = Field(default=Path("hotfolders"), description="Hot-folder root")
+    profiles_dir: Path = Field(
+        default_factory=_default_profiles_dir, description="Folder of scanning profiles (TOML)"
+    )
+    workers: Annotated[int, Field(ge=1, le=256, description="Worker processes")] = Field(
+        default_factory=lambda: os.cpu_count() or 1
+    )
+    default_profile: str = Field(default="text-gray-300", description="Profile used when none is named")
+
+    @model_validator(mode="after")
+    def _fill_database_url(self) -> StationSettings:
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite:///{(self.data_dir / 'station.db').resolve()}"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
+        )
+
+
+def load_settings(**overrides: object) -> StationSettings:
+    """Build settings, turning validation errors into one clear `ConfigError`."""
+    try:
+        return StationSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"Invalid station settings (from {_config_file()} and STATION_* variables): {problems}"
+        ) from exc
