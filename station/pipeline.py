@@ -37,6 +37,7 @@ class PageJob:
     page_id: int
     source_file: str  # the name the scanner gave the file, for messages
     master_path: Path  # verified, read-only copy in master storage
+    sha256: str  # of the original file
     page_index: int  # frame in a multi-page TIFF; 0 otherwise
     work_dir: Path  # this page's derivatives are written here
     profile: ScanProfile

@@ -1,0 +1,5 @@
+"""`python -m station` runs the command line."""
+
+from station.cli import main
+
+main()

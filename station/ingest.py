@@ -1,0 +1,113 @@
+"""Taking scans in: finding a batch's files in scan order and keeping verified masters.
+
+Originals are copied byte for byte into content-addressed master storage before
+anything else looks at them, verified by re-reading the copy, and made read-only.
+The scanner's own file is never modified, moved or deleted here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from station.errors import BatchNotFoundError, StorageError
+
+IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg"})
+# System and sync-tool litter found in shared scan folders (Paperless-ngx keeps a similar list).
+IGNORED_NAMES = frozenset({"Thumbs.db", "desktop.ini", ".DS_Store", "truth.json", "batch.done"})
+IGNORED_DIRS = frozenset({"@eaDir", ".stversions", ".Trash-1000"})
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class StoredOriginal:
+    source: Path
+    sha256: str
+    size: int
+    master_path: Path
+    already_stored: bool
+
+
+def _natural_key(path: Path) -> list[object]:
+    """scan_2.tif before scan_10.tif, as an operator reads them."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
+
+
+def discover_batch(batch_dir: Path) -> list[Path]:
+    """Every file of the batch in scan order; non-images are kept so they can be reported."""
+    if not batch_dir.exists():
+        raise BatchNotFoundError(f"Batch folder not found: {batch_dir}")
+    if not batch_dir.is_dir():
+        raise BatchNotFoundError(f"Not a folder: {batch_dir} (give the folder that holds the scans)")
+    files = []
+    for path in batch_dir.rglob("*"):
+        relative = path.relative_to(batch_dir)
+        if any(part in IGNORED_DIRS or part.startswith(".") for part in relative.parts):
+            continue
+        if path.name in IGNORED_NAMES or path.name.startswith("._") or not path.is_file():
+            continue
+        if path.is_symlink():  # a link could point anywhere; scanners never write them
+            continue
+        files.append(path)
+    return sorted(files, key=lambda p: _natural_key(p.relative_to(batch_dir)))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class MasterStore:
+    """Content-addressed, write-once storage of original scans: masters/ab/cd/<sha256>.<ext>."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str, suffix: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{suffix.lower()}"
+
+    def keep(self, source: Path) -> StoredOriginal:
+        """Copy `source` in, verify the copy, and return where it is."""
+        try:
+            return self._keep(source)
+        except OSError as exc:
+            raise StorageError(f"{source}: could not be copied into master storage: {exc}") from exc
+
+    def _keep(self, source: Path) -> StoredOriginal:
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        with source.open("rb") as src, tempfile.NamedTemporaryFile(
+            dir=self.root, prefix=".incoming-", delete=False
+        ) as tmp:
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+                tmp.write(chunk)
+                size += len(chunk)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        tmp_path = Path(tmp.name)
+        sha256 = digest.hexdigest()
+        target = self.path_for(sha256, source.suffix)
+        if target.exists():
+            tmp_path.unlink()
+            if target.stat().st_size != size or sha256_of(target) != sha256:
+                raise StorageError(
+                    f"{target}: the stored master no longer matches its checksum; "
+                    "master storage may be damaged"
+                )
+            return StoredOriginal(source, sha256, size, target, already_stored=True)
+        if sha256_of(tmp_path) != sha256:
+            tmp_path.unlink()
+            raise StorageError(f"{source}: the copy in master storage does not match the original")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_path, target)
+        target.chmod(0o444)
+        return StoredOriginal(source, sha256, size, target, already_stored=False)

@@ -1,0 +1,42 @@
+"""The database: migrations from the first table on, and the records the runner writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from station.store import Event, Store
+
+
+def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    Store.open(url)
+    store = Store.open(url)  # second open: nothing to do, nothing breaks
+    with store.engine.connect() as connection:
+        tables = set(sa.inspect(connection).get_table_names())
+        version = connection.execute(sa.text("select version_num from alembic_version")).scalar()
+    assert {"batch", "page", "event", "alembic_version"} <= tables
+    assert version == "0001"
+
+
+def test_pages_and_events_round_trip(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'station.db'}")
+    batch_id = store.create_batch("hop-01", tmp_path, "text-gray-300", tmp_path / "out")
+    second = store.add_page(batch_id, seq=1, source_file="b.tif", page_index=0, sha256="b" * 64,
+                            master_path=tmp_path / "b.tif")
+    first = store.add_page(batch_id, seq=0, source_file="a.tif", page_index=0, sha256="a" * 64,
+                           master_path=tmp_path / "a.tif")
+    store.update_page(first, state="ok", flags=["blurred", "low_dpi"], skew_deg=1.25,
+                      timings={"ocr": 1234.5})
+    store.add_events([Event(batch_id=batch_id, page_id=first, stage="ocr", outcome="ok",
+                            detail={"words": 12}, tool="tesseract", tool_version="5.3.0")])
+    pages = store.pages_of_batch(batch_id)
+    assert [p.id for p in pages] == [first, second], "pages come back in scan order"
+    assert pages[0].flags == ["blurred", "low_dpi"] and pages[0].timings == {"ocr": 1234.5}
+    assert pages[1].state == "queued"
+    events = store.events_of_page(first)
+    assert events[0].tool_version == "5.3.0" and events[0].detail == {"words": 12}
+    store.finish_batch(batch_id, state="done", pdf_path=tmp_path / "out" / "hop-01.pdf")
+    batch = store.get_batch(batch_id)
+    assert batch is not None and batch.state == "done" and batch.finished_at is not None
