@@ -23,6 +23,7 @@ from rich.progress import (
     ProgressColumn,
     SpinnerColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -34,7 +35,7 @@ from station import __version__
 from station.errors import ExitCode, StationError
 from station.pipeline import PageResult
 from station.profiles import list_profiles, load_profile
-from station.runner import BatchOutcome, process_batch
+from station.runner import BatchOutcome, BatchProgress, process_batch
 from station.settings import StationSettings, load_settings
 
 app = typer.Typer(
@@ -57,7 +58,7 @@ def handle_errors(verbose: bool) -> Iterator[None]:
         yield
     except StationError as exc:
         log.debug("%s", exc, exc_info=True)
-        console.print(f"[bold red]Error:[/] {exc.message}", highlight=False)
+        console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted.[/] Pages finished so far are recorded; run again to redo.")
@@ -111,6 +112,43 @@ class PagesPerMinuteColumn(ProgressColumn):
         return Text(f"{task.completed / elapsed * 60:.1f} pages/min", style="progress.data.speed")
 
 
+class RichBatchProgress(BatchProgress):
+    """Progress bars that appear once there is something to show (not before a bad-input error)."""
+
+    def __init__(self, batch_name: str) -> None:
+        self.batch_name = batch_name
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            PagesPerMinuteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+            console=console,
+        )
+        self.task: TaskID | None = None
+
+    def __enter__(self) -> RichBatchProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def discovered(self, files: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task(f"Storing originals of {self.batch_name}", total=files)
+
+    def stored(self, source: Path) -> None:
+        assert self.task is not None
+        self.progress.advance(self.task)
+
+    def prepared(self, pages: int) -> None:
+        assert self.task is not None
+        self.progress.reset(self.task, total=pages, description=f"Processing {self.batch_name}")
+
+    def page_done(self, result: PageResult) -> None:
+        assert self.task is not None
+        if not result.ok:
+            self.progress.console.print(f"[red]failed[/] {result.error}", highlight=False, soft_wrap=True)
+        self.progress.advance(self.task)
+
+
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logging and tracebacks.")]
 
 
@@ -126,22 +164,9 @@ def process(
 
     def body(settings: StationSettings) -> BatchOutcome:
         scan_profile = load_profile(profile or settings.default_profile, settings.profiles_dir)
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                   MofNCompleteColumn(), PagesPerMinuteColumn(), TimeElapsedColumn(),
-                   TextColumn("eta"), TimeRemainingColumn())
-        with Progress(*columns, console=console, transient=False) as progress:
-            task = progress.add_task(f"Storing originals of {batch_dir.name}", total=None)
-
-            def prepared(total: int) -> None:
-                progress.reset(task, total=total, description=f"Processing {batch_dir.name}")
-
-            def page_done(result: PageResult) -> None:
-                if not result.ok:
-                    progress.console.print(f"[red]failed[/] {result.error}", highlight=False)
-                progress.advance(task)
-
+        with RichBatchProgress(batch_dir.name) as progress:
             outcome = process_batch(batch_dir, out_dir, scan_profile, settings, workers=jobs,
-                                    on_prepared=prepared, on_page=page_done)
+                                    progress=progress)
         print_summary(outcome)
         return outcome
 
@@ -172,7 +197,7 @@ def print_summary(outcome: BatchOutcome) -> None:
     if flag_counts:
         out.print("Flags: " + ", ".join(f"{k} {v}" for k, v in sorted(flag_counts.items())))
     for record in outcome.failed:
-        out.print(f"[red]✗[/] {record['error']}", highlight=False)
+        out.print(f"[red]✗[/] {record['error']}", highlight=False, soft_wrap=True)
 
 
 @app.command("profiles")

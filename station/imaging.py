@@ -6,15 +6,20 @@ small measurement records out. OpenCV does the pixel work.
 
 from __future__ import annotations
 
+import math
+import os
+import struct
+import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import cv2
-from PIL import Image
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from station.errors import EmptyFileError, PageError, UnreadableImageError, UnsupportedFormatError
 from station.profiles import ImageSettings
 
 
@@ -51,12 +56,249 @@ class Quality:
     blank_probability: float  # 0 (clearly has content) to 1 (clearly blank)
 
 
+_SKEW_DPI = 150.0
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+# Pillow would otherwise pad a truncated image with gray and carry on; a master that does
+# not decode completely must fail by name instead.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_DECODABLE_FORMATS = frozenset(
+    {"TIFF", "PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "JPEG2000", "PPM"}
+)
+_MIN_DPI, _MAX_DPI = 50.0, 4800.0
+_RESCAN = "rescan or copy it again"
+
+
+def _describe_content(path: Path, head: bytes) -> str:
+    """A guess at what a file that is not an image really is, for the error message."""
+    signatures = (
+        (b"%PDF", "a PDF document"),
+        (b"PK\x03\x04", "a ZIP archive (perhaps an Office document)"),
+        (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document"),
+        (b"<?xml", "an XML file"),
+        (b"<!DOCTYPE html", "an HTML page"),
+        (b"<html", "an HTML page"),
+        (b"%!PS", "a PostScript file"),
+        (b"\x1f\x8b", "a gzip archive"),
+        (b"Rar!", "a RAR archive"),
+        (b"7z\xbc\xaf", "a 7-Zip archive"),
+        (b"GIF8", "a GIF image"),
+        (b"RIFF", "a RIFF (WebP/AVI/WAV) file"),
+    )
+    for magic, what in signatures:
+        if head.lstrip()[: len(magic)].lower() == magic.lower():
+            return what
+    if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head[:512] if b < 128):
+        try:
+            head[:512].decode("utf-8")
+            return "a text file"
+        except UnicodeDecodeError:
+            pass
+    shown = head[:8].hex(" ")
+    suffix = path.suffix.lower() or "no extension"
+    return f"not a known image format (extension {suffix}, first bytes {shown})"
+
+
+def _image_signature(head: bytes) -> str | None:
+    """The image format a file's first bytes announce, if any."""
+    for magic, kind in ((b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"\x89PNG", "PNG"),
+                        (b"\xff\xd8\xff", "JPEG"), (b"BM", "BMP")):
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _open(path: Path, source_name: str) -> Image.Image:
+    """Open without decoding, turning every failure into a sentence about the file."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableImageError(
+            f"{source_name}: the file cannot be read ({exc.strerror})"
+        ) from exc
+    if size == 0:
+        raise EmptyFileError(f"{source_name}: the file is empty (0 bytes); {_RESCAN}")
+    try:
+        image = Image.open(path)
+    except UnidentifiedImageError as exc:
+        with path.open("rb") as handle:
+            head = handle.read(1024)
+        kind = _image_signature(head)
+        if kind is not None:
+            raise UnreadableImageError(
+                f"{source_name}: the file starts like a {kind} image but its structure is cut "
+                f"short or damaged, so it cannot be decoded; {_RESCAN}"
+            ) from exc
+        what = _describe_content(path, head)
+        raise UnsupportedFormatError(
+            f"{source_name}: not an image station can read: the file is {what}"
+            if not what.startswith("not ")
+            else f"{source_name}: the file is {what}; scan to TIFF, PNG or JPEG"
+        ) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UnreadableImageError(
+            f"{source_name}: the image header is damaged ({exc}); {_RESCAN}"
+        ) from exc
+    if image.format not in _DECODABLE_FORMATS:
+        fmt = image.format
+        image.close()
+        raise UnsupportedFormatError(
+            f"{source_name}: {fmt} files are not supported; scan to TIFF, PNG or JPEG"
+        )
+    return image
+
+
 def frame_count(path: Path) -> int:
-    raise NotImplementedError
+    """Pages in a (multi-page TIFF) file; 1 for single-image formats."""
+    with _open(path, path.name) as image:
+        try:
+            return int(getattr(image, "n_frames", 1))
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise UnreadableImageError(
+                f"{path.name}: the list of pages in the file is damaged ({exc}); {_RESCAN}"
+            ) from exc
 
 
-def load_page_image(path: Path, page_index: int, source_name: str, *, assumed_dpi: int) -> LoadedImage:
-    raise NotImplementedError
+def _check_complete_file(path: Path, fmt: str | None, source_name: str) -> None:
+    """Catch truncation that decoders forgive: a JPEG without its end marker, a PNG without IEND."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - 4096))
+        tail = handle.read().rstrip(b"\x00")
+    if fmt in ("JPEG", "MPO") and not tail.endswith(b"\xff\xd9"):
+        raise UnreadableImageError(
+            f"{source_name}: the image is truncated (the JPEG data has no end marker, so the "
+            f"bottom of the page is missing); {_RESCAN}"
+        )
+    if fmt == "PNG" and not tail.endswith(b"IEND\xaeB`\x82"):
+        raise UnreadableImageError(
+            f"{source_name}: the image is truncated (the PNG file ends before its last chunk); "
+            f"{_RESCAN}"
+        )
+
+
+def _file_dpi(image: Image.Image) -> float | None:
+    """The resolution recorded in the file, or None when absent or nonsense."""
+    value: Any = image.info.get("dpi")
+    if value is None and "jfif_density" in image.info and image.info.get("jfif_unit") in (1, 2):
+        density = image.info["jfif_density"]
+        value = density if image.info["jfif_unit"] == 1 else tuple(d * 2.54 for d in density)
+    if value is None:
+        return None
+    try:
+        dpi = float(value[0]) if isinstance(value, tuple | list) else float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not math.isfinite(dpi) or not _MIN_DPI <= dpi <= _MAX_DPI:
+        return None
+    nearest = round(dpi)
+    # pHYs stores pixels per metre: 300 dpi comes back as 299.9994.
+    return float(nearest) if abs(dpi - nearest) <= 0.002 * dpi else round(dpi, 2)
+
+
+def _to_array(image: Image.Image) -> tuple[np.ndarray, str]:
+    """Pixels as uint8 gray or RGB, and the page's colour mode."""
+    mode = image.mode
+    if mode == "1":
+        return np.asarray(image.convert("L")), "bw"
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        wide = np.asarray(image).astype(np.uint32)
+        peak = int(wide.max()) if wide.size else 0
+        shift = 8 if peak > 255 else 0
+        return (wide >> shift).clip(0, 255).astype(np.uint8), "gray"
+    if mode == "F":
+        return np.asarray(image).clip(0, 255).astype(np.uint8), "gray"
+    if mode == "P":
+        palette = image.palette
+        has_alpha = "transparency" in image.info or (palette is not None and palette.mode == "RGBA")
+        image = image.convert("RGBA" if has_alpha else "RGB")
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba).convert("RGB")
+        mode = "RGB"
+    if mode == "L":
+        pixels = np.asarray(image)
+        return pixels, "bw" if _is_bilevel(pixels) else "gray"
+    if mode != "RGB":
+        image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV
+    rgb = np.asarray(image)
+    if _is_practically_gray(rgb):
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        return gray, "bw" if _is_bilevel(gray) else "gray"
+    return rgb, "color"
+
+
+def _is_bilevel(gray: np.ndarray) -> bool:
+    histogram = np.bincount(gray[::3, ::3].ravel(), minlength=256)
+    return int(histogram[0] + histogram[255]) == int(histogram.sum())
+
+
+def _is_practically_gray(rgb: np.ndarray) -> bool:
+    """Scanners often save gray paper as RGB; equal channels carry no colour."""
+    sample = rgb[::4, ::4].astype(np.int16)
+    spread = np.abs(sample[..., 0] - sample[..., 1]) + np.abs(sample[..., 1] - sample[..., 2])
+    return bool(np.percentile(spread, 99.5) <= 12)
+
+
+def load_page_image(
+    path: Path, page_index: int, source_name: str, *, assumed_dpi: int
+) -> LoadedImage:
+    """Decode one frame completely; anything short of a whole image fails by name."""
+    image = _open(path, source_name)
+    with image:
+        fmt = image.format
+        try:
+            frames = int(getattr(image, "n_frames", 1))
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise UnreadableImageError(
+                f"{source_name}: the list of pages in the file is damaged ({exc}); {_RESCAN}"
+            ) from exc
+        if not 0 <= page_index < frames:
+            raise UnreadableImageError(
+                f"{source_name}: page {page_index + 1} was asked for, but the file holds "
+                f"{frames} page(s)"
+            )
+        try:
+            if page_index:
+                image.seek(page_index)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image.load()
+            if page_index == 0 and frames == 1:
+                _check_complete_file(path, fmt, source_name)
+            transposed = ImageOps.exif_transpose(image) if fmt in ("JPEG", "MPO") else image
+            dpi = _file_dpi(image)
+            pixels, color_mode = _to_array(transposed if transposed is not None else image)
+        except PageError:
+            raise
+        except Image.DecompressionBombWarning as exc:
+            raise UnreadableImageError(
+                f"{source_name}: the image is implausibly large ({exc}); {_RESCAN}"
+            ) from exc
+        except (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error,
+                MemoryError, IndexError) as exc:
+            cause = str(exc) or type(exc).__name__
+            if "truncated" in cause.lower() or isinstance(exc, EOFError):
+                reason = "the image is truncated (the file ends before the image data does)"
+            else:
+                reason = f"the image data is corrupt ({cause})"
+            raise UnreadableImageError(f"{source_name}: {reason}; {_RESCAN}") from exc
+    if pixels.size == 0:
+        raise UnreadableImageError(f"{source_name}: the image has no pixels; {_RESCAN}")
+    pixels = np.ascontiguousarray(pixels)
+    return LoadedImage(
+        pixels=pixels,
+        dpi=dpi if dpi is not None else float(assumed_dpi),
+        dpi_recorded=dpi is not None,
+        color_mode=color_mode,
+        frame_count=frames,
+    )
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -65,44 +307,527 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
-def estimate_orientation(gray: np.ndarray, dpi: float) -> OrientationEstimate:
-    raise NotImplementedError
+# --- text-line geometry: shared by skew and orientation -----------------------------------
 
 
-def write_osd_image(gray: np.ndarray, dpi: float, path: Path) -> None:
-    raise NotImplementedError
+def _resize_to_dpi(gray: np.ndarray, dpi: float, target_dpi: float) -> tuple[np.ndarray, float]:
+    """Area-downscale to about target_dpi (never upscale); returns the image and its dpi."""
+    scale = target_dpi / dpi if dpi > 0 else 1.0
+    if scale >= 0.95:
+        return gray, dpi
+    height, width = gray.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), dpi * size[0] / width
 
 
-def rotate_right_angle(image: np.ndarray, degrees_clockwise: int) -> np.ndarray:
-    raise NotImplementedError
+def _background(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """Local paper level: a max filter wider than strokes and x-heights, on a coarse copy."""
+    height, width = gray.shape
+    factor = max(1, round(dpi / 30))
+    small = cv2.resize(gray, (max(1, width // factor), max(1, height // factor)),
+                       interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
+    paper = cv2.dilate(small, kernel)
+    paper = cv2.blur(paper, (5, 5))
+    return cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _ink_mask(gray: np.ndarray, dpi: float, *, darker: float = 0.22) -> np.ndarray:
+    """Ink = pixels clearly darker than the local paper, so uneven light and faded paper matter
+    less."""
+    paper = _background(gray, dpi).astype(np.int16)
+    limit = paper - np.maximum(paper * darker, 18).astype(np.int16)
+    ink: np.ndarray = (gray.astype(np.int16) < limit).astype(np.uint8)
+    return ink
+
+
+def _text_mask(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """Ink that can belong to text: borders, photos, vertical rules and specks removed."""
+    mask = _ink_mask(gray, dpi)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return mask
+    height, width = mask.shape
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    max_h = 0.45 * dpi  # taller than a 32 pt capital: a border, a photo, a vertical rule
+    touches = (x == 0) | (y == 0) | (x + w == width) | (y + h == height)
+    large = (w > dpi * 0.3) | (h > dpi * 0.3)
+    keep = (h <= max_h) & (area >= max(2.0, (dpi / 150) ** 2 * 2)) & ~(touches & large)
+    keep &= w <= 0.9 * width
+    lut = np.zeros(count, dtype=np.uint8)
+    lut[1:] = keep
+    text: np.ndarray = lut[labels]
+    return text
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Ink points of a page, centred, at a known resolution."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    dpi: float
+    shape: tuple[int, int]
+
+
+def _ink_points(mask: np.ndarray, dpi: float, max_points: int = 150_000) -> _Lines:
+    ys, xs = np.nonzero(mask)
+    if len(xs) > max_points:
+        step = len(xs) // max_points + 1
+        ys, xs = ys[::step], xs[::step]
+    height, width = mask.shape
+    return _Lines(xs.astype(np.float32) - width / 2, ys.astype(np.float32) - height / 2, dpi,
+                  (height, width))
+
+
+def _profile(points: _Lines, angle: float) -> np.ndarray:
+    """Ink per row of a page rotated back by angle (counter-clockwise positive)."""
+    theta = math.radians(angle)
+    projected = points.xs * math.sin(theta) + points.ys * math.cos(theta)
+    half = 0.5 * math.hypot(*points.shape) + 2
+    return np.bincount((projected + half).astype(np.int32), minlength=int(2 * half) + 1)
+
+
+def _sharpness(profile: np.ndarray) -> float:
+    """Projection-profile criterion: large when rows alternate between ink and paper."""
+    values = profile.astype(np.float64)
+    return float(np.dot(values, values))
+
+
+def _search(points: _Lines, angles: np.ndarray) -> np.ndarray:
+    return np.array([_sharpness(_profile(points, a)) for a in angles])
+
+
+def _refine(points: _Lines, center: float, half_width: float, step: float) -> tuple[float, float]:
+    """Best angle near center by a fine search and parabolic interpolation."""
+    angles = np.arange(center - half_width, center + half_width + step / 2, step)
+    scores = _search(points, angles)
+    best = int(np.argmax(scores))
+    angle = float(angles[best])
+    if 0 < best < len(scores) - 1:
+        left, mid, right = scores[best - 1 : best + 2]
+        denominator = left - 2 * mid + right
+        if denominator < 0:
+            angle += 0.5 * step * float(left - right) / float(denominator)
+    return angle, float(scores[best])
 
 
 def estimate_skew(gray: np.ndarray, dpi: float, *, max_angle: float) -> SkewEstimate:
-    raise NotImplementedError
+    """Projection profiles of text ink on a ~150 dpi copy: coarse, then fine, then interpolated."""
+    small, small_dpi = _resize_to_dpi(gray, dpi, _SKEW_DPI)
+    mask = _text_mask(small, small_dpi)
+    points = _ink_points(mask, small_dpi)
+    return _skew_from_points(points, max_angle)
+
+
+def _skew_from_points(points: _Lines, max_angle: float) -> SkewEstimate:
+    if len(points.xs) < 200:
+        return SkewEstimate(angle=None, confidence=0.0)
+    coarse_step = 0.5
+    limit = max(coarse_step, float(max_angle))
+    angles = np.arange(-limit, limit + coarse_step / 2, coarse_step)
+    scores = _search(points, angles)
+    best = int(np.argmax(scores))
+    baseline = float(np.median(scores))
+    contrast = (float(scores[best]) - baseline) / max(baseline, 1.0)
+    angle, _ = _refine(points, float(angles[best]), 0.6, 0.1)
+    angle, _ = _refine(points, angle, 0.1, 0.025)
+    confidence = float(np.clip(contrast / 0.5, 0.0, 1.0))
+    if contrast < 0.08:
+        return SkewEstimate(angle=None, confidence=confidence)
+    return SkewEstimate(angle=float(np.clip(angle, -limit, limit)), confidence=confidence)
 
 
 def rotate_by(image: np.ndarray, angle_ccw: float) -> np.ndarray:
-    raise NotImplementedError
+    """Straighten a page whose text is skewed angle_ccw: turn it clockwise, keeping every corner."""
+    height, width = image.shape[:2]
+    center = (width / 2, height / 2)
+    matrix = cv2.getRotationMatrix2D(center, -angle_ccw, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_width = math.ceil(height * sin + width * cos - 1e-6)
+    new_height = math.ceil(height * cos + width * sin - 1e-6)
+    matrix[0, 2] += new_width / 2 - center[0]
+    matrix[1, 2] += new_height / 2 - center[1]
+    paper = _paper_colour(image)
+    return cv2.warpAffine(image, matrix, (new_width, new_height), flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=paper)
+
+
+def _paper_colour(image: np.ndarray) -> tuple[float, ...]:
+    sample = image[::8, ::8]
+    if sample.ndim == 2:
+        return (float(np.percentile(sample, 90)),)
+    gray = cv2.cvtColor(np.ascontiguousarray(sample), cv2.COLOR_RGB2GRAY)
+    bright = sample[gray >= np.percentile(gray, 90)]
+    if not len(bright):
+        return (255.0, 255.0, 255.0)
+    return tuple(float(v) for v in np.median(bright, axis=0))
+
+
+def rotate_right_angle(image: np.ndarray, degrees_clockwise: int) -> np.ndarray:
+    """Exact quarter turns: no interpolation, so a bilevel page stays bilevel."""
+    turns = (int(degrees_clockwise) // 90) % 4
+    if int(degrees_clockwise) % 90:
+        raise ValueError(f"not a right angle: {degrees_clockwise}")
+    if turns == 0:
+        return image
+    code = (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE)[turns - 1]
+    return cv2.rotate(image, code)
+
+
+_ORIENT_DPI = 100.0
+
+
+def _profile_edges(points: _Lines, angle: float) -> float:
+    """Sum of squared differences of consecutive rows: sharp for text lines, dull across them."""
+    values = _profile(points, angle).astype(np.float64)
+    steps = np.diff(values)
+    return float(np.dot(steps, steps))
+
+
+def _edges_near_best(points: _Lines, angles: np.ndarray) -> tuple[float, float]:
+    """Best edge criterion and its angle, refined in 0.1° steps (the peak is sharp)."""
+    scores = [_profile_edges(points, a) for a in angles]
+    best = float(angles[int(np.argmax(scores))])
+    fine = np.arange(best - 0.2, best + 0.21, 0.1)
+    fine_scores = [_profile_edges(points, a) for a in fine]
+    index = int(np.argmax(fine_scores))
+    return fine_scores[index], float(fine[index])
+
+
+def _transposed(points: _Lines) -> _Lines:
+    return _Lines(points.ys, points.xs, points.dpi, (points.shape[1], points.shape[0]))
+
+
+def _line_asymmetry(points: _Lines, angle: float) -> tuple[float, int, int]:
+    """Ink above versus below each text line's x-height band.
+
+    Returns (ink above / ink below, lines voting upright, lines voting upside down). Latin
+    and Vietnamese text carry ascenders, capitals and diacritics above the core and only a
+    few descenders below, so an upright page has clearly more ink above.
+    """
+    profile = _profile(points, angle).astype(np.float64)
+    filled = profile[profile > 0]
+    if len(filled) < 10:
+        return 1.0, 0, 0
+    on = profile > 0.08 * np.percentile(filled, 95)
+    edges = np.diff(np.concatenate(([0], on.astype(np.int8), [0])))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    minimum_mass = 0.15 * np.median([profile[s:e].sum() for s, e in zip(starts, ends, strict=True)])
+    above_total = below_total = 0.0
+    up = down = 0
+    for start, end in zip(starts, ends, strict=True):
+        line = profile[start:end]
+        if end - start < 3 or line.sum() < minimum_mass:
+            continue
+        core = np.nonzero(line >= 0.45 * line.max())[0]
+        above, below = float(line[: core[0]].sum()), float(line[core[-1] + 1 :].sum())
+        above_total += above
+        below_total += below
+        if above > 1.3 * below:
+            up += 1
+        elif below > 1.3 * above:
+            down += 1
+    return (above_total + 1.0) / (below_total + 1.0), up, down
+
+
+def estimate_orientation(gray: np.ndarray, dpi: float) -> OrientationEstimate:
+    """Text-line direction from profile sharpness, then up or down from ascender/descender ink.
+
+    Confidence is the weaker of the two decisions, so it is high only when both the line
+    direction and the up/down asymmetry are clear and agree across many lines.
+    """
+    small, small_dpi = _resize_to_dpi(gray, dpi, _ORIENT_DPI)
+    points = _ink_points(_text_mask(small, small_dpi), small_dpi, max_points=60_000)
+    if len(points.xs) < 300:
+        return OrientationEstimate(rotation=0, confidence=0.0)
+    angles = np.arange(-8.0, 8.01, 0.5)
+    across = _transposed(points)
+    rows, row_angle = _edges_near_best(points, angles)
+    columns, column_angle = _edges_near_best(across, angles)
+    horizontal = rows >= columns
+    ratio = max(rows, 1.0) / max(columns, 1.0)
+    if not horizontal:
+        ratio = 1.0 / ratio
+    # Text lines give ~4-8x sharper row profiles than column profiles; 1.3x is a coin toss.
+    axis_confidence = float(np.clip(math.log(ratio / 1.3) / math.log(3.0 / 1.3), 0.0, 1.0))
+    lines, best = (points, row_angle) if horizontal else (across, column_angle)
+    asymmetry, up, down = _line_asymmetry(lines, best)
+    upright = asymmetry >= 1.0
+    votes = up + down
+    agreement = (up - down) / math.sqrt(votes) if votes else 0.0
+    if (agreement > 0) != upright or agreement == 0:
+        updown_confidence = 0.0
+    else:
+        strength = min(1.0, abs(math.log(asymmetry)) / math.log(2.0))
+        updown_confidence = strength * min(1.0, abs(agreement) / 3.0)
+    rotation = (0 if upright else 180) if horizontal else (90 if upright else 270)
+    return OrientationEstimate(rotation=rotation,
+                               confidence=round(min(axis_confidence, updown_confidence), 3))
+
+
+def write_osd_image(gray: np.ndarray, dpi: float, path: Path) -> None:
+    """A ~200 dpi PNG for Tesseract OSD: smaller is faster, and OSD needs no more."""
+    small, small_dpi = _resize_to_dpi(gray, dpi, 200.0)
+    Image.fromarray(small).save(path, format="PNG", dpi=(round(small_dpi), round(small_dpi)),
+                                compress_level=1)
+
+
+def _estimated_dpi(gray: np.ndarray) -> float:
+    """Functions that get no dpi assume a letter/A4-sized page."""
+    return float(max(gray.shape[:2])) / 11.5
+
+
+def _subsample(gray: np.ndarray, target_long_side: int) -> tuple[np.ndarray, int]:
+    """Every k-th pixel: unlike averaging, it keeps the true gray of thin ink strokes."""
+    step = max(1, round(max(gray.shape[:2]) / target_long_side))
+    return gray[::step, ::step], step
 
 
 def measure_exposure(gray: np.ndarray) -> Exposure:
-    raise NotImplementedError
+    """Paper = 90th percentile; ink = 1st percentile of marks clearly darker than local paper."""
+    box = find_page_box(gray)
+    if box is not None:
+        x, y, w, h = box
+        gray = gray[y : y + h, x : x + w]
+    sample, step = _subsample(gray, 1400)
+    paper_level = int(np.percentile(sample, 90))
+    paper = _background(sample, _estimated_dpi(gray) / step).astype(np.int16)
+    darker = sample.astype(np.int16) < paper - np.maximum(paper // 8, 12)
+    marks = sample[darker]
+    if marks.size < max(20, 0.0003 * sample.size):
+        return Exposure(paper_level=paper_level, ink_level=paper_level)
+    return Exposure(paper_level=paper_level, ink_level=int(np.percentile(marks, 1)))
 
 
 def find_page_box(gray: np.ndarray) -> tuple[int, int, int, int] | None:
-    raise NotImplementedError
+    """The paper inside dark scanner borders, or None when there are none.
+
+    Borders are dark regions touching an image edge along a good part of it. Each side is
+    cut at the depth most of its band reaches, and the box is then widened again to hold
+    every mark that is not border, so text is never cropped.
+    """
+    height, width = gray.shape[:2]
+    scale = min(1.0, 700 / max(height, width))
+    small = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
+                       interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
+    sh, sw = small.shape
+    centre = small[sh // 4 : 3 * sh // 4, sw // 4 : 3 * sw // 4]
+    paper = float(np.percentile(centre, 90))
+    dark = (small < min(paper * 0.55, paper - 40)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    border = np.zeros(count, dtype=bool)
+    m = 4  # scanners often leave a thin light strip outside the dark band
+    for index in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[index])
+        at_left, at_top, at_right, at_bottom = x <= m, y <= m, x + w >= sw - m, y + h >= sh - m
+        tall, wide = h >= 0.2 * sh, w >= 0.2 * sw
+        on_side = ((at_left or at_right) and tall) or ((at_top or at_bottom) and wide)
+        touches = at_left or at_top or at_right or at_bottom
+        border[index] = on_side or (touches and area >= 0.02 * sh * sw)
+    if not border.any():
+        return None
+    band = border[labels]
+    band[:, :m] |= band[:, m : m + 1]
+    band[:, -m:] |= band[:, -m - 1 : -m]
+    band[:m, :] |= band[m : m + 1, :]
+    band[-m:, :] |= band[-m - 1 : -m, :]
+    left = _cut_depth(band)
+    right = _cut_depth(band[:, ::-1])
+    top = _cut_depth(band.T)
+    bottom = _cut_depth(band.T[:, ::-1])
+    if left + right + top + bottom == 0:
+        return None
+    x0, y0, x1, y1 = left, top, sw - right, sh - bottom
+    # Keep every non-border mark whole (text, stamps, signatures).
+    ink = (small < paper - max(25.0, 0.2 * paper)).astype(np.uint8)
+    ink[band] = 0
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    for index in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[index])
+        if area < 3 or x + w <= m or y + h <= m or x >= sw - m or y >= sh - m:
+            continue  # specks, and dirt in the light strip outside the band
+        x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + w), max(y1, y + h)
+    if (x1 - x0) * (y1 - y0) < 0.4 * sh * sw:
+        return None  # not a page inside a border: leave it alone
+    fx0, fy0 = max(0, int(x0 / scale)), max(0, int(y0 / scale))
+    fx1, fy1 = min(width, math.ceil(x1 / scale)), min(height, math.ceil(y1 / scale))
+    if (fx0, fy0, fx1, fy1) == (0, 0, width, height):
+        return None
+    return fx0, fy0, fx1 - fx0, fy1 - fy0
+
+
+def _cut_depth(band: np.ndarray) -> int:
+    """How far a border band reaches in from the left edge, in the median row it covers.
+
+    The median, not the maximum: a photo or a wedge running into the band must not pull
+    the cut into the page.
+    """
+    rows = band[:, 0]
+    if rows.sum() < 0.2 * len(rows):
+        return 0
+    # Depth per row: the first non-border column, counted from the edge.
+    depth = np.argmin(band[rows], axis=1)
+    depth[band[rows].all(axis=1)] = band.shape[1]
+    return math.ceil(float(np.percentile(depth, 50))) + 1
 
 
 def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarray, dict[str, Any]]:
-    raise NotImplementedError
+    """Flat-field dark or unevenly lit paper to white, then stretch faded ink; gently.
+
+    A clean, evenly lit page is returned unchanged. All channels of a colour page get the
+    same per-pixel gain, so colours keep their hue.
+    """
+    gray = to_gray(image)
+    height, width = gray.shape
+    scale = min(1.0, 500 / max(height, width))
+    small = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
+                       interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    background = cv2.GaussianBlur(background, (0, 0), 3)
+    low, paper, high = (float(v) for v in np.percentile(background, (5, 50, 95)))
+    details: dict[str, Any] = {"background": round(paper), "flat_field": False, "gain": 1.0}
+    target = 250.0
+    result = image
+    flat_gain = 1.0
+    if paper < 205 or (high - low) > 0.12 * high:
+        floor = target / max_gain
+        lifted = np.maximum(background, floor).astype(np.uint8)
+        full = cv2.resize(lifted, (width, height), interpolation=cv2.INTER_LINEAR)
+        if image.ndim == 3:
+            full = cv2.merge([full, full, full])
+        result = cv2.divide(image, full, scale=target)
+        flat_gain = target / max(paper, floor)
+        details.update(flat_field=True, gain=round(min(flat_gain, max_gain), 2),
+                       background_range=[round(low), round(high)])
+    sample, _ = _subsample(to_gray(result), 1400)
+    white = float(np.percentile(sample, 90))
+    local = _background(sample, _estimated_dpi(sample))
+    marks = sample[sample.astype(np.int16) < local.astype(np.int16) - max(12.0, white / 8)]
+    if marks.size >= max(20, 0.0003 * sample.size) and white > 120:
+        ink = float(np.percentile(marks, 1))
+        if ink > 90:  # faded: stretch so the ink becomes dark again
+            slope_cap = max(1.0, max_gain / max(1.0, flat_gain))
+            wanted = (ink - 0.12 * white) / 0.88  # black point putting the ink at ~30
+            black = min(wanted, white - 255.0 / slope_cap)
+            levels = (np.arange(256, dtype=np.float32) - black) * (255.0 / (white - black))
+            lut = np.clip(levels, 0, 255).astype(np.uint8)
+            result = cv2.LUT(result, lut)
+            details.update(stretch=[round(black), round(white)], ink_before=round(ink),
+                           gain=round(details["gain"] * 255.0 / (white - black), 2))
+    return result, details
 
 
 def assess_quality(gray: np.ndarray, dpi: float) -> Quality:
-    raise NotImplementedError
+    """Sharpness from the width of text edges; blank from the count of glyph-sized marks."""
+    return Quality(sharpness=_sharpness_score(gray, dpi),
+                   blank_probability=_blank_probability(gray, dpi))
+
+
+def _edge_sigma(gray: np.ndarray, dpi: float) -> float | None:
+    """Median blur sigma of text edges, in pixels at 300 dpi.
+
+    For a step edge of height C blurred with a gaussian of sigma s, the steepest gradient
+    is C / (s * sqrt(2 pi)); C comes from a local max-min window wider than the blur.
+    """
+    tiles = _busiest_tiles(gray, dpi, count=10)
+    if not tiles:
+        return None
+    half = max(2, round(7 * dpi / 300))
+    window = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * half + 1, 2 * half + 1))
+    estimates = []
+    for tile in tiles:
+        values = tile.astype(np.float32)
+        gx = cv2.Sobel(values, cv2.CV_32F, 1, 0, ksize=3) / 8
+        gy = cv2.Sobel(values, cv2.CV_32F, 0, 1, ksize=3) / 8
+        magnitude = cv2.magnitude(gx, gy)
+        contrast = (cv2.dilate(tile, window).astype(np.float32)
+                    - cv2.erode(tile, window).astype(np.float32))
+        # Edge centres: the steepest point in a 3x3 neighbourhood and close to the steepest
+        # in the window (noise inside a stroke is a local peak too, but a weak one).
+        peaks = magnitude >= cv2.dilate(magnitude, np.ones((3, 3), np.uint8))
+        peaks &= magnitude >= 0.5 * cv2.dilate(magnitude, window)
+        strong = peaks & (contrast >= max(40.0, 0.5 * float(np.percentile(contrast, 99))))
+        strong &= magnitude > 1.0
+        if strong.sum() < 20:
+            continue
+        estimates.append(contrast[strong] / (magnitude[strong] * math.sqrt(2 * math.pi)))
+    if not estimates:
+        return None
+    sigma_native = float(np.median(np.concatenate(estimates)))
+    floor = 0.78  # what a perfectly sharp, pixel-aligned edge measures
+    sigma_native = math.sqrt(max(sigma_native**2 - floor**2, 0.0))
+    return sigma_native * 300.0 / dpi
+
+
+def _busiest_tiles(gray: np.ndarray, dpi: float, *, count: int) -> list[np.ndarray]:
+    """The tiles with most ink contrast, to measure sharpness where the text is."""
+    size = max(64, round(0.6 * dpi))
+    height, width = gray.shape
+    if height < size or width < size:
+        return [gray] if gray.size else []
+    rows, cols = height // size, width // size
+    coarse = cv2.resize(gray[: rows * size, : cols * size], (cols * 8, rows * 8),
+                        interpolation=cv2.INTER_AREA).astype(np.float32)
+    blocks = coarse.reshape(rows, 8, cols, 8)
+    spread = blocks.std(axis=(1, 3))
+    order = np.argsort(spread.ravel())[::-1][:count]
+    return [gray[(i // cols) * size : (i // cols + 1) * size,
+                 (i % cols) * size : (i % cols + 1) * size]
+            for i in order if spread.ravel()[i] > 3.0]
+
+
+def _sharpness_score(gray: np.ndarray, dpi: float) -> float:
+    sigma = _edge_sigma(gray, dpi)
+    if sigma is None:
+        return 1.0  # nothing to measure (blank page): not a blur problem
+    # Calibrated on rendered pages: a true sigma of 1.2 px measures ~1.1 (score ~0.93), of
+    # 2 px ~1.7 (0.65), of 3 px ~2.4 (0.16); the blurred flag is at 0.35.
+    return round(1.0 / (1.0 + math.exp((sigma - 1.9) / 0.3)), 3)
+
+
+def _blank_probability(gray: np.ndarray, dpi: float) -> float:
+    """Glyph-sized marks clearly darker than the paper; faint show-through and specks do not
+    count."""
+    sample, step = _subsample(gray, round(max(gray.shape) * min(1.0, 150 / dpi)))
+    sample_dpi = dpi / step
+    paper = _background(sample, sample_dpi).astype(np.int16)
+    limit = paper - np.maximum(paper // 4, 20)
+    ink: np.ndarray = (sample.astype(np.int16) < limit).astype(np.uint8)
+    if sample_dpi >= 120:
+        ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return 0.98
+    height, width = ink.shape
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    unit = sample_dpi / 150
+    inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
+    glyphs = inside & (area >= 6 * unit * unit) & (h >= 4 * unit) & (h <= 0.6 * sample_dpi)
+    big = inside & (h > 0.6 * sample_dpi)
+    marks = int(glyphs.sum()) + 10 * int(big.sum())
+    return round(1.0 / (1.0 + math.exp(min(50.0, (marks - 6) / 1.3))), 3)
 
 
 def prepare_for_ocr(gray: np.ndarray, dpi: float, *, min_dpi: int) -> tuple[np.ndarray, float]:
-    raise NotImplementedError
+    """The bilevel image Tesseract reads, at about `min_dpi`.
+
+    Low-resolution pages are upscaled (cubic) first: Tesseract reads small diacritics
+    badly below ~300 dpi. Binarising here, after exposure correction, measured both
+    faster (-15%) and more accurate (CER 0.006 against 0.009) than letting Tesseract
+    threshold the gray page itself (bench/run.py, 8 generated pages).
+    """
+    image = gray
+    effective_dpi = dpi
+    if dpi < min_dpi * 0.98:
+        scale = min_dpi / dpi
+        height, width = gray.shape[:2]
+        size = (round(width * scale), round(height * scale))
+        image = cv2.resize(gray, size, interpolation=cv2.INTER_CUBIC)
+        effective_dpi = dpi * size[0] / width
+    _, bilevel = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return bilevel, effective_dpi
 
 
 def write_pnm(image: np.ndarray, path: Path) -> None:
@@ -118,8 +843,12 @@ def save_page_image(image: np.ndarray, dpi: float, settings: ImageSettings, stem
         gray = to_gray(image)
         _, bilevel = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         path = stem.with_suffix(".tif")
+        height, width = bilevel.shape
         Image.fromarray(bilevel).convert("1").save(
-            path, compression="group4", dpi=(round(dpi), round(dpi))
+            path,
+            compression="group4",
+            dpi=(round(dpi), round(dpi)),
+            strip_size=(width + 7) // 8 * height,  # one strip: img2pdf embeds it as is
         )
         return path
     pixels = to_gray(image) if settings.color == "gray" else image

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from station.errors import BatchNotFoundError, StorageError
+from station.errors import BadArgumentError, BatchNotFoundError, StorageError
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg"})
 # System and sync-tool litter found in shared scan folders (Paperless-ngx keeps a similar list).
@@ -53,6 +53,8 @@ def discover_batch(batch_dir: Path) -> list[Path]:
         if path.is_symlink():  # a link could point anywhere; scanners never write them
             continue
         files.append(path)
+    if not files:
+        raise BadArgumentError(f"Batch folder {batch_dir} holds no files to process")
     return sorted(files, key=lambda p: _natural_key(p.relative_to(batch_dir)))
 
 

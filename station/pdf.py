@@ -6,9 +6,30 @@ metadata, PDF/A declaration and pikepdf's own PDF/A validation on save).
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import img2pdf
+import pikepdf
+import pikepdf.pdfa
+from pikepdf import Name
+
+from station.errors import OutputError
+
+log = logging.getLogger(__name__)
+
+# The PDF/A flavours station writes. pikepdf validates the "b" levels itself; for 2u it
+# checks the 2b rules, and we check the Unicode maps (see `_save_unicode_level`).
+PDFA_FLAVOURS = ("1b", "2b", "2u", "3b")
+
+_TEXT_LAYER = Name("/OCRText")
 
 
 @dataclass(frozen=True)
@@ -24,9 +45,275 @@ class DocumentMetadata:
     producer: str = "station"
 
 
+# --- one page ------------------------------------------------------------------------------
+
+
 def make_page_pdf(image_path: Path, dpi: float, text_layer_pdf: bytes | None, out: Path) -> Path:
-    raise NotImplementedError
+    """Write a one-page PDF: the page image as is, with Tesseract's invisible text over it.
+
+    The page is sized from the image's pixels and `dpi`, so it has the scan's physical
+    size. The text layer is drawn as a form XObject stretched onto the whole page: its
+    page was sized from the OCR image, which can differ from ours by a rounding step
+    (or have been upscaled for OCR), and stretching keeps every word on its ink.
+    """
+    try:
+        layout = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
+        image_pdf = img2pdf.convert(str(image_path), layout_fun=layout)
+    except (OSError, ValueError, img2pdf.ImageOpenError) as exc:
+        raise OutputError(
+            f"{image_path.name}: cannot embed the page image in a PDF: {exc}"
+        ) from exc
+    try:
+        with pikepdf.open(io.BytesIO(image_pdf)) as pdf:
+            page = pdf.pages[0]
+            if text_layer_pdf is not None:
+                _overlay_text_layer(pdf, page, text_layer_pdf, image_path.name)
+            # Only the page matters; img2pdf's DocInfo would be dropped on assembly anyway.
+            if Name.Info in pdf.trailer:
+                del pdf.trailer[Name.Info]
+            # The image stream is copied as is (no decoding); our small streams are
+            # compressed. Object streams are left to the PDF/A save, which knows the flavour.
+            pdf.save(out, compress_streams=True,
+                     stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                     object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    except pikepdf.PdfError as exc:
+        raise OutputError(
+            f"{out.name}: cannot write the page PDF for {image_path.name}: {exc}"
+        ) from exc
+    return out
 
 
-def assemble_pdfa(page_pdfs: list[Path], out: Path, metadata: DocumentMetadata, *, pdfa: str) -> None:
-    raise NotImplementedError
+def _overlay_text_layer(pdf: pikepdf.Pdf, page: pikepdf.Page, text_layer_pdf: bytes,
+                        image_name: str) -> None:
+    """Stretch the text page onto `page` as a form XObject drawn after (over) the image.
+
+    The text is in render mode 3 (invisible), so drawing it over the image hides
+    nothing; it is wrapped in q/Q so no graphics state leaks into the page.
+    """
+    try:
+        with pikepdf.open(io.BytesIO(text_layer_pdf)) as text_pdf:
+            if len(text_pdf.pages) != 1:
+                raise OutputError(
+                    f"{image_name}: the OCR text layer has {len(text_pdf.pages)} pages, not 1"
+                )
+            text_page = text_pdf.pages[0]
+            tx0, ty0, tx1, ty1 = (float(v) for v in text_page.mediabox)
+            form = pdf.copy_foreign(text_page.as_form_xobject())
+    except pikepdf.PdfError as exc:
+        raise OutputError(f"{image_name}: the OCR text layer is not a readable PDF: {exc}") from exc
+    px0, py0, px1, py1 = (float(v) for v in page.mediabox)
+    if tx1 <= tx0 or ty1 <= ty0:
+        raise OutputError(f"{image_name}: the OCR text layer has an empty page")
+    sx, sy = (px1 - px0) / (tx1 - tx0), (py1 - py0) / (ty1 - ty0)
+    if not (0.98 < sx / sy < 1.02):
+        # Not a rounding difference: the text layer belongs to another image.
+        raise OutputError(
+            f"{image_name}: the OCR text layer's page shape does not match the image "
+            f"({tx1 - tx0:.1f}x{ty1 - ty0:.1f} pt against {px1 - px0:.1f}x{py1 - py0:.1f} pt)"
+        )
+    resources = page.obj.get(Name.Resources)
+    if resources is None:
+        resources = page.obj.Resources = pikepdf.Dictionary()
+    if Name.XObject not in resources:
+        resources.XObject = pikepdf.Dictionary()
+    resources.XObject[_TEXT_LAYER] = form
+    ex, ey = px0 - tx0 * sx, py0 - ty0 * sy
+    draw = f"q {sx:.6f} 0 0 {sy:.6f} {ex:.4f} {ey:.4f} cm {_TEXT_LAYER} Do Q\n".encode()
+    page.contents_add(pdf.make_stream(draw), prepend=False)
+
+
+# --- the batch's PDF/A -------------------------------------------------------------------
+
+
+def assemble_pdfa(
+    page_pdfs: list[Path], out: Path, metadata: DocumentMetadata, *, pdfa: str
+) -> None:
+    """Join the page PDFs, in order, into one validated PDF/A at `out`, or raise OutputError.
+
+    Joining is done by qpdf's job interface into a temporary file: it copies page
+    streams lazily (closing inputs past 200 files), whereas `Pdf.pages.extend` copies
+    every image into memory at once (~1x the batch size). The joined file is then
+    opened lazily, made PDF/A and written by pikepdf, one stream at a time.
+
+    pikepdf's `prepare` always records pikepdf as the producer and conformance level B;
+    so we prepare, then set our producer (and U for 2u) with the metadata editor, and
+    `pikepdf.pdfa.save(repair=False)` writes and validates exactly that. Everything is
+    written beside `out` and renamed over it only once valid: `out` is never
+    half-written or invalid.
+    """
+    if pdfa not in PDFA_FLAVOURS:
+        raise OutputError(
+            f"{out.name}: unknown PDF/A flavour {pdfa!r}; use one of {', '.join(PDFA_FLAVOURS)}"
+        )
+    if not page_pdfs:
+        raise OutputError(f"{out.name}: no pages to write")
+    missing = [path for path in page_pdfs if not path.is_file()]
+    if missing:
+        raise OutputError(
+            f"{out.name}: {len(missing)} page PDF(s) missing, first {missing[0]}; nothing written"
+        )
+    checked = pikepdf.pdfa.Flavour(pdfa[0] + "b")  # the flavour pikepdf can check
+    with _temporary_beside(out) as joined, _temporary_beside(out) as tmp:
+        _join_pages(page_pdfs, joined, out)
+        try:
+            with pikepdf.open(joined) as pdf:
+                _write_metadata(pdf, metadata)
+                prepared = pikepdf.pdfa.prepare(pdf, checked, output_intent="sRGB")
+                if prepared.xmp_dropped:
+                    raise OutputError(
+                        f"{out.name}: PDF/A-{pdfa} does not permit the metadata "
+                        f"{', '.join(prepared.xmp_dropped)}"
+                    )
+                with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+                    meta["pdf:Producer"] = metadata.producer
+                    meta["xmp:CreatorTool"] = metadata.producer
+                    if pdfa.endswith("u"):
+                        meta["pdfaid:conformance"] = "U"
+                if pdfa.endswith("u"):
+                    _save_unicode_level(pdf, tmp, out, checked, pdfa)
+                else:
+                    pikepdf.pdfa.save(pdf, tmp, checked, output_intent=None, repair=False)
+        except pikepdf.pdfa.PdfaError as exc:
+            findings = exc.report.violations + exc.report.unsupported
+            raise OutputError(_failure_sentence(out, pdfa, findings)) from exc
+        except (OSError, pikepdf.PdfError) as exc:
+            raise OutputError(f"{out.name}: cannot write the PDF/A: {exc}") from exc
+        tmp.replace(out)  # atomic: same folder, same filesystem
+
+
+def _join_pages(page_pdfs: list[Path], joined: Path, out: Path) -> None:
+    """Concatenate the pages with qpdf's job interface (lazy copy; no recompression)."""
+    job = pikepdf.Job({
+        "empty": "",
+        "pages": [{"file": str(path)} for path in page_pdfs],
+        "outputFile": str(joined),
+        "decodeLevel": "none",
+        "objectStreams": "disable",
+    })
+    try:
+        job.run()
+    except (OSError, pikepdf.PdfError, pikepdf.JobUsageError) as exc:
+        raise OutputError(f"{out.name}: cannot join the page PDFs: {exc}") from exc
+    if job.exit_code not in (0, 3):  # 3: qpdf repaired a warning-level problem
+        raise OutputError(f"{out.name}: qpdf could not join the page PDFs (exit {job.exit_code})")
+
+
+def _write_metadata(pdf: pikepdf.Pdf, metadata: DocumentMetadata) -> None:
+    """Dublin Core and XMP basics; DocInfo is kept in step, as PDF/A-1 requires."""
+    date = metadata.date if metadata.date.tzinfo else metadata.date.astimezone()
+    stamp = date.isoformat(timespec="seconds")
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+        if metadata.title:
+            meta["dc:title"] = metadata.title
+        meta["dc:date"] = [stamp]
+        meta["xmp:CreateDate"] = stamp
+        if metadata.language:
+            meta["dc:language"] = {metadata.language}
+        if metadata.creator:
+            meta["dc:creator"] = [metadata.creator]
+        if metadata.description:
+            meta["dc:description"] = metadata.description
+        if metadata.identifier:
+            meta["dc:identifier"] = metadata.identifier
+        meta["xmp:CreatorTool"] = metadata.producer
+        meta["pdf:Producer"] = metadata.producer
+
+
+def _save_unicode_level(pdf: pikepdf.Pdf, tmp: Path, out: Path,
+                        checked: pikepdf.pdfa.Flavour, pdfa: str) -> None:
+    """Write and check a level-U file, which pikepdf's validator does not know.
+
+    pikepdf checks every level-B rule; the only finding it may make that we accept is
+    the conformance letter itself. Level U's own rule (text maps to Unicode) is checked
+    here, coarsely: every font carries a /ToUnicode map. The `page` validator's 2u
+    profile runs too, but it does not flag a font without one, so it is not enough.
+    """
+    kwargs = pikepdf.pdfa.resolve_save_kwargs(checked)
+    pdf.save(tmp, **kwargs)
+    report = pikepdf.pdfa.validate_written(tmp, checked, save_kwargs=kwargs)
+    conformance_letter = {"ISO_19005_2:6.6.4-3", "ISO_19005_3:6.6.4-3"}
+    findings = [f for f in (*report.violations, *report.unsupported)
+                if f.rule not in conformance_letter]
+    if findings:
+        raise OutputError(_failure_sentence(out, pdfa, findings))
+    with pikepdf.open(tmp) as written:
+        unmapped = _fonts_without_unicode(written)
+    if unmapped:
+        raise OutputError(
+            f"{out.name} failed PDF/A-{pdfa} validation: font(s) {', '.join(unmapped)} "
+            "have no /ToUnicode map, so their text has no Unicode meaning"
+        )
+    try:
+        problems = validate_pdfa(tmp, pdfa)
+    except ImportError as exc:
+        raise OutputError(
+            f"{out.name}: PDF/A-{pdfa} needs the page-validation package to be checked"
+        ) from exc
+    if problems:
+        raise OutputError(
+            f"{out.name} failed PDF/A-{pdfa} validation: {'; '.join(problems[:10])}"
+            + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
+        )
+
+
+_STANDARD_ENCODINGS = {Name.WinAnsiEncoding, Name.MacRomanEncoding, Name.StandardEncoding}
+
+
+def _fonts_without_unicode(pdf: pikepdf.Pdf) -> list[str]:
+    """Names of fonts whose codes cannot be mapped to Unicode (level U's requirement)."""
+    names = []
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary) or obj.get(Name.Type) != Name.Font:
+            continue
+        if obj.get(Name.Subtype) in (Name.CIDFontType0, Name.CIDFontType2):
+            continue  # descendant of a Type0 font, which carries the map
+        if Name.ToUnicode in obj or obj.get(Name.Encoding) in _STANDARD_ENCODINGS:
+            continue
+        names.append(str(obj.get(Name.BaseFont, "unnamed")))
+    return names
+
+
+def _failure_sentence(out: Path, pdfa: str, findings: tuple[pikepdf.pdfa.Finding, ...]
+                      | list[pikepdf.pdfa.Finding]) -> str:
+    rules = sorted({f"{f.rule} ({f.message})" for f in findings})
+    shown = "; ".join(rules[:10]) + (f" (and {len(rules) - 10} more)" if len(rules) > 10 else "")
+    return f"{out.name} failed PDF/A-{pdfa} validation: {shown}"
+
+
+@contextlib.contextmanager
+def _temporary_beside(out: Path) -> Iterator[Path]:
+    """A temporary path in `out`'s folder (same filesystem, so the rename is atomic).
+
+    Removed when the block fails; after a successful os.replace it no longer exists.
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as exc:
+        raise OutputError(f"{out.name}: cannot write in {out.parent}: {exc}") from exc
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --- second opinion ------------------------------------------------------------------------
+
+
+def validate_pdfa(path: Path, pdfa: str) -> list[str]:
+    """Validate with the independent `page` validator: "rule_id: message" per failure.
+
+    A second implementation of the rules catches what pikepdf's allowlist might wrongly
+    pass. The file is our own output, so the validator's limits for hostile input are
+    lifted: a 500-page batch must not fail for its size.
+    """
+    import page  # optional at runtime: only the QA checks need it
+
+    try:
+        report = page.validate_pdf(path, profile=pdfa, limits=page.SafetyLimits.unlimited())
+    except page.PageError as exc:
+        return [f"page:error: {exc}"]
+    if report.is_compliant:
+        return []
+    return [f"{failure.rule_id}: {failure.message}" for failure in report.failures]

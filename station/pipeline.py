@@ -112,7 +112,9 @@ def orient(work: PageWork) -> PageWork:
         return work
     estimate = imaging.estimate_orientation(work.gray, work.dpi)
     method, rotation, confidence = "text-lines", estimate.rotation, estimate.confidence
-    if estimate.confidence < settings.min_confidence:
+    looks_blank = (estimate.confidence < settings.min_confidence
+                   and imaging.assess_quality(work.gray, work.dpi).blank_probability >= 0.8)
+    if estimate.confidence < settings.min_confidence and not looks_blank:
         osd_input = work.job.work_dir / "osd.png"
         imaging.write_osd_image(work.gray, work.dpi, osd_input)
         osd = tools.detect_orientation(osd_input)
@@ -169,6 +171,9 @@ def clean(work: PageWork) -> PageWork:
     return replace(work, image=image, raw_exposure=exposure, notes=work.noted("clean", **details))
 
 
+_TEXT_LINE_FLAGS = frozenset({"skew_unknown", "orientation_uncertain"})
+
+
 def assess(work: PageWork) -> PageWork:
     """Turn measurements into flags a reviewer can act on."""
     settings = work.job.profile.assess
@@ -186,12 +191,14 @@ def assess(work: PageWork) -> PageWork:
     blank = quality.blank_probability >= settings.blank_threshold
     if settings.possible_blank_threshold <= quality.blank_probability:
         new_flags.append("possible_blank")
+    # A blank sheet has no text lines to orient or straighten by: that is expected, not a flag.
+    kept = tuple(f for f in work.flags if not (blank and f in _TEXT_LINE_FLAGS))
     return replace(
         work,
         blank=blank,
         blank_probability=quality.blank_probability,
         sharpness=quality.sharpness,
-        flags=work.flagged(*new_flags),
+        flags=replace(work, flags=kept).flagged(*new_flags),
         notes=work.noted("assess", sharpness=round(quality.sharpness, 3),
                          blank_probability=round(quality.blank_probability, 3),
                          paper_level=exposure.paper_level if exposure else None,

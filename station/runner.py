@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +28,20 @@ from station.store import Event, Store, to_json_safe
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[PageResult], None]
+class BatchProgress:
+    """What a batch run reports as it goes; the CLI draws it, tests may record it."""
+
+    def discovered(self, files: int) -> None:
+        """The batch folder was read: this many files to take in."""
+
+    def stored(self, source: Path) -> None:
+        """One original is safely in master storage."""
+
+    def prepared(self, pages: int) -> None:
+        """All originals are stored; this many pages go through the pipeline."""
+
+    def page_done(self, result: PageResult) -> None:
+        """One page finished, successfully or not."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,12 @@ class PreparedBatch:
 
 
 def prepare_batch(
-    batch_dir: Path, out_dir: Path | None, profile: ScanProfile, settings: StationSettings, store: Store
+    batch_dir: Path, out_dir: Path | None, profile: ScanProfile, settings: StationSettings, store: Store,
+    progress: BatchProgress,
 ) -> PreparedBatch:
     """Keep every original as a verified master, then create a page record per page."""
     files = ingest.discover_batch(batch_dir)
+    progress.discovered(len(files))
     masters = ingest.MasterStore(settings.data_dir / "masters")
     batch_id = store.create_batch(batch_dir.name, batch_dir.resolve(), profile.name, out_dir)
     jobs: list[PageJob] = []
@@ -96,6 +111,7 @@ def prepare_batch(
                                         "already_stored": stored.already_stored,
                                         "checksum_verified": True},
                                 tool="station", tool_version=__version__))
+        progress.stored(file)
     store.add_events(events)
     return PreparedBatch(batch_id, batch_dir.name, jobs)
 
@@ -160,22 +176,20 @@ def process_batch(
     settings: StationSettings,
     *,
     workers: int | None = None,
-    on_prepared: Callable[[int], None] | None = None,
-    on_page: ProgressCallback | None = None,
+    progress: BatchProgress | None = None,
 ) -> BatchOutcome:
     """Process every image in `batch_dir` into `out_dir/<batch>.pdf` and `out_dir/report.json`."""
     started = time.perf_counter()
     versions = tools.check_required_tools(profile.ocr.languages)
     store = Store.open(settings.database_url)
-    prepared = prepare_batch(batch_dir, out_dir, profile, settings, store)
-    if on_prepared:
-        on_prepared(len(prepared.jobs))
+    progress = progress or BatchProgress()
+    prepared = prepare_batch(batch_dir, out_dir, profile, settings, store, progress)
+    progress.prepared(len(prepared.jobs))
     results: dict[int, PageResult] = {}
     for result in run_jobs(prepared.jobs, workers or settings.workers):
         record_result(store, prepared.batch_id, result)
         results[result.job.page_id] = result
-        if on_page:
-            on_page(result)
+        progress.page_done(result)
     ordered = [results[job.page_id] for job in prepared.jobs]
     pdf_path = write_batch_pdf(store, prepared, ordered, out_dir, profile, versions)
     records = [report_record(r, pdf_path) for r in ordered]

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 import pytesseract
+from pytesseract import pytesseract as tesseract_runner
 
 from station.errors import MissingToolError, ToolFailedError, ToolTimeoutError
 
@@ -88,9 +89,11 @@ def ocr_page(
     """Run Tesseract once, producing hOCR (words, boxes, confidences) and the text layer PDF."""
     with tempfile.TemporaryDirectory(prefix="station-ocr-") as tmp:
         base = str(Path(tmp) / "page")
-        config = f"--oem 1 --psm {psm} --dpi {dpi} -c textonly_pdf=1"
+        # tessedit_do_invert=0: do not retry every weak line as white-on-black; scans of
+        # paper records have no inverted text, and the retries cost time.
+        config = f"--oem 1 --psm {psm} --dpi {dpi} -c textonly_pdf=1 -c tessedit_do_invert=0"
         try:
-            pytesseract.run_tesseract(
+            tesseract_runner.run_tesseract(
                 str(image_path), base, "hocr pdf", "+".join(languages), config, timeout=timeout_s
             )
         except RuntimeError as exc:  # pytesseract signals its timeout this way
