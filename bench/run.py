@@ -36,8 +36,16 @@ sys.path.insert(0, str(REPO / "scripts"))
 import make_samples  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
-STATION = [str(VENV_BIN / "station")] if (VENV_BIN / "station").exists() else [sys.executable, "-m", "station"]
-OCRMYPDF = [str(VENV_BIN / "ocrmypdf")] if (VENV_BIN / "ocrmypdf").exists() else [sys.executable, "-m", "ocrmypdf"]
+STATION = (
+    [str(VENV_BIN / "station")]
+    if (VENV_BIN / "station").exists()
+    else [sys.executable, "-m", "station"]
+)
+OCRMYPDF = (
+    [str(VENV_BIN / "ocrmypdf")]
+    if (VENV_BIN / "ocrmypdf").exists()
+    else [sys.executable, "-m", "ocrmypdf"]
+)
 ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 
@@ -81,16 +89,24 @@ class MemorySampler:
             for pid in self._children():
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
-                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    cmdline = (
+                        Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    )
                 except OSError:
                     continue
                 values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
                 hwm = int(values.get("VmHWM", "0 kB").split()[0])
                 rss = int(values.get("VmRSS", "0 kB").split()[0])
                 self.peak_kb[pid] = max(self.peak_kb.get(pid, 0), hwm)
-                self.kind[pid] = ("tesseract" if "tesseract" in cmdline
-                                  else "worker" if "multiprocessing" in cmdline
-                                  else "main" if pid == self.root_pid else "other")
+                self.kind[pid] = (
+                    "tesseract"
+                    if "tesseract" in cmdline
+                    else "worker"
+                    if "multiprocessing" in cmdline
+                    else "main"
+                    if pid == self.root_pid
+                    else "other"
+                )
                 self.series.setdefault(pid, []).append((time.perf_counter() - started, rss))
             self._stop.wait(0.25)
 
@@ -98,11 +114,22 @@ class MemorySampler:
         return [kb / 1024 for pid, kb in self.peak_kb.items() if self.kind.get(pid) == kind]
 
 
-def timed(command: list[str], *, env: dict[str, str] | None = None, sample: bool = False,
-          cwd: Path | None = None) -> tuple[float, int, MemorySampler | None]:
+def timed(
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    sample: bool = False,
+    cwd: Path | None = None,
+) -> tuple[float, int, MemorySampler | None]:
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env or ENV, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        env=env or ENV,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sampler = MemorySampler(process.pid) if sample else None
     if sampler:
         with sampler:
@@ -115,29 +142,51 @@ def timed(command: list[str], *, env: dict[str, str] | None = None, sample: bool
 
 
 def image_files(batch: Path) -> list[Path]:
-    return sorted(p for p in batch.iterdir() if p.suffix.lower() in {".tif", ".tiff", ".png", ".jpg", ".jpeg"})
+    return sorted(
+        p for p in batch.iterdir() if p.suffix.lower() in {".tif", ".tiff", ".png", ".jpg", ".jpeg"}
+    )
 
 
-def run_station(batch: Path, work: Path, *, jobs: int = 2, sample: bool = False,
-                profile: str = "text-gray-300") -> tuple[float, list[dict[str, Any]], Path, MemorySampler | None]:
+def run_station(
+    batch: Path, work: Path, *, jobs: int = 2, sample: bool = False, profile: str = "text-gray-300"
+) -> tuple[float, list[dict[str, Any]], Path, MemorySampler | None]:
     data, out = work / f"data-{batch.name}", work / f"out-{batch.name}"
     shutil.rmtree(data, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     env = {**ENV, "STATION_DATA_DIR": str(data), "STATION_PROFILES_DIR": str(REPO / "profiles")}
     env.pop("STATION_DATABASE_URL", None)
-    seconds, _, sampler = timed([*STATION, "process", str(batch), "--out", str(out), "--jobs", str(jobs),
-                                 "--profile", profile], env=env, sample=sample)
+    seconds, _, sampler = timed(
+        [
+            *STATION,
+            "process",
+            str(batch),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+            "--profile",
+            profile,
+        ],
+        env=env,
+        sample=sample,
+    )
     records = json.loads((out / "report.json").read_text(encoding="utf-8"))
     return seconds, records, data, sampler
 
 
-def plain_tesseract(files: list[Path], out_dir: Path, *, parallel: int = 2) -> tuple[float, dict[str, str]]:
+def plain_tesseract(
+    files: list[Path], out_dir: Path, *, parallel: int = 2
+) -> tuple[float, dict[str, str]]:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     def one(path: Path) -> tuple[str, str]:
         base = out_dir / path.stem
-        subprocess.run(["tesseract", str(path), str(base), "-l", "vie+eng"], env=ENV,
-                       capture_output=True, check=False)
+        subprocess.run(
+            ["tesseract", str(path), str(base), "-l", "vie+eng"],
+            env=ENV,
+            capture_output=True,
+            check=False,
+        )
         text_file = base.with_suffix(".txt")
         return path.name, text_file.read_text(encoding="utf-8") if text_file.exists() else ""
 
@@ -163,8 +212,19 @@ def images_to_pdf(files: list[Path], target: Path) -> list[Path]:
 
 
 def plain_ocrmypdf(input_pdf: Path, output_pdf: Path, *, clean: bool, jobs: int = 2) -> float:
-    command = [*OCRMYPDF, "--rotate-pages", "--deskew", "-l", "vie+eng", "--output-type", "pdfa",
-               "--jobs", str(jobs), "--rotate-pages-threshold", "2"]
+    command = [
+        *OCRMYPDF,
+        "--rotate-pages",
+        "--deskew",
+        "-l",
+        "vie+eng",
+        "--output-type",
+        "pdfa",
+        "--jobs",
+        str(jobs),
+        "--rotate-pages-threshold",
+        "2",
+    ]
     if clean:
         command.append("--clean")
     seconds, _, _ = timed([*command, str(input_pdf), str(output_pdf)])
@@ -172,8 +232,9 @@ def plain_ocrmypdf(input_pdf: Path, output_pdf: Path, *, clean: bool, jobs: int 
 
 
 def pdf_page_texts(pdf: Path) -> list[str]:
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return text.split("\f")
 
 
@@ -191,7 +252,9 @@ def accuracy(seed: int, work: Path) -> dict[str, Any]:
         if record["status"] != "ok":
             station_cer.append(1.0)
             continue
-        text = (data / "derivatives" / f"{record['page_id']:08d}" / "page.txt").read_text(encoding="utf-8")
+        text = (data / "derivatives" / f"{record['page_id']:08d}" / "page.txt").read_text(
+            encoding="utf-8"
+        )
         cer = make_samples.character_error_rate(t["text"], text)
         if "blurred" in record["flags"]:
             excluded.append({"file": t["file"], "cer": round(cer, 4)})
@@ -200,7 +263,9 @@ def accuracy(seed: int, work: Path) -> dict[str, Any]:
             counted += 1
         skew_errors.append(abs((record["skew_deg"] or 0.0) - t["skew_deg"]))
         if record["rotation"] != t["rotation"]:
-            orientation_wrong.append({"file": t["file"], "expected": t["rotation"], "got": record["rotation"]})
+            orientation_wrong.append(
+                {"file": t["file"], "expected": t["rotation"], "got": record["rotation"]}
+            )
 
     # Plain tools on the same raw files (multi-page TIFF frames split by form feed).
     _, tess_texts = plain_tesseract(image_files(batch), work / "plain-tesseract-quality")
@@ -241,9 +306,13 @@ def accuracy(seed: int, work: Path) -> dict[str, Any]:
         "orientation_wrong": orientation_wrong,
         "broken_reported": sum(1 for t in broken if by_key[(t["file"], 0)]["status"] == "failed"),
         "broken_total": len(broken),
-        "good_pages_kept": sum(1 for t in good_pages if by_key[(t["file"], t["page_index"])]["status"] == "ok"),
+        "good_pages_kept": sum(
+            1 for t in good_pages if by_key[(t["file"], t["page_index"])]["status"] == "ok"
+        ),
         "good_pages_total": len(good_pages),
-        "flags_by_page": {f"{r['source_file']}#{r['page_index']}": r["flags"] for r in records if r["flags"]},
+        "flags_by_page": {
+            f"{r['source_file']}#{r['page_index']}": r["flags"] for r in records if r["flags"]
+        },
     }
 
 
@@ -268,7 +337,9 @@ def speed(seed: int, pages: int, work: Path, *, with_ocrmypdf: bool = True) -> d
         "station_over_tesseract": round(station_s / tesseract_s, 3),
         "station_pages_per_minute": round(len(records) / station_s * 60, 1),
         "worker_peak_rss_mb": [round(v) for v in sampler.peaks_mb("worker")] if sampler else [],
-        "tesseract_peak_rss_mb": round(max(sampler.peaks_mb("tesseract"), default=0)) if sampler else 0,
+        "tesseract_peak_rss_mb": round(max(sampler.peaks_mb("tesseract"), default=0))
+        if sampler
+        else 0,
         "main_peak_rss_mb": round(max(sampler.peaks_mb("main"), default=0)) if sampler else 0,
     }
     if with_ocrmypdf:
@@ -322,8 +393,10 @@ def pdfa_validity(work: Path) -> dict[str, Any]:
     results = {}
     for pdf in sorted(work.glob("out-*/*.pdf")):
         report = page.validate_pdf(str(pdf), profile="2b")
-        results[pdf.name] = {"compliant": report.is_compliant,
-                             "failures": [f"{f.rule_id}: {f.message}" for f in report.failures][:5]}
+        results[pdf.name] = {
+            "compliant": report.is_compliant,
+            "failures": [f"{f.rule_id}: {f.message}" for f in report.failures][:5],
+        }
     return results
 
 
@@ -350,8 +423,11 @@ def write_markdown(results: dict[str, Any], command: str) -> None:
             f"| mean CER over document pages | **{acc['station_cer_mean']:.4f}** | "
             f"{acc['tesseract_cer_mean']:.4f} | {acc['ocrmypdf_cer_mean']} |",
             f"| ratio to station | 1 | {acc['tesseract_cer_mean'] / max(acc['station_cer_mean'], 1e-9):.1f}× | "
-            + (f"{acc['ocrmypdf_cer_mean'] / max(acc['station_cer_mean'], 1e-9):.1f}× |"
-               if acc["ocrmypdf_cer_mean"] is not None else "– |"),
+            + (
+                f"{acc['ocrmypdf_cer_mean'] / max(acc['station_cer_mean'], 1e-9):.1f}× |"
+                if acc["ocrmypdf_cer_mean"] is not None
+                else "– |"
+            ),
             "",
             f"- Pages counted for station: {acc['station_cer_counted_pages']}; pages flagged `blurred` "
             f"(belong on the rescan list, not counted): {acc['station_excluded_blurred']}.",
@@ -397,10 +473,17 @@ def write_markdown(results: dict[str, Any], command: str) -> None:
             "",
         ]
     if results.get("pdfa"):
-        lines += ["## PDF/A", "", "Every output passed pikepdf's PDF/A-2b validation on save; the `page` "
-                  "validator (PyPI page-validation) says:", ""]
-        lines += [f"- `{name}`: {'compliant' if v['compliant'] else 'NOT compliant ' + str(v['failures'])}"
-                  for name, v in results["pdfa"].items()]
+        lines += [
+            "## PDF/A",
+            "",
+            "Every output passed pikepdf's PDF/A-2b validation on save; the `page` "
+            "validator (PyPI page-validation) says:",
+            "",
+        ]
+        lines += [
+            f"- `{name}`: {'compliant' if v['compliant'] else 'NOT compliant ' + str(v['failures'])}"
+            for name, v in results["pdfa"].items()
+        ]
         lines.append("")
     (REPO / "docs").mkdir(exist_ok=True)
     (REPO / "docs" / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
@@ -409,7 +492,9 @@ def write_markdown(results: dict[str, Any], command: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=20, help="pages in the speed batch")
-    parser.add_argument("--memory-pages", type=int, default=0, help="pages in the long memory run (0: skip)")
+    parser.add_argument(
+        "--memory-pages", type=int, default=0, help="pages in the long memory run (0: skip)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", choices=["accuracy", "speed", "memory"], action="append")
     parser.add_argument("--work", type=Path, default=Path("/tmp/station-bench"))
@@ -421,7 +506,9 @@ def main() -> None:
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
-        "tesseract": subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split()[1],
+        "tesseract": subprocess.run(
+            ["tesseract", "--version"], capture_output=True, text=True
+        ).stdout.split()[1],
         "ocrmypdf": ocrmypdf.__version__,
         "seed": args.seed,
     }
@@ -437,7 +524,9 @@ def main() -> None:
     results["pdfa"] = pdfa_validity(args.work)
     results_dir = REPO / "bench" / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    (results_dir / "latest.json").write_text(
+        json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     command = "scripts/setup && .venv/bin/python bench/run.py " + " ".join(sys.argv[1:])
     write_markdown(results, command.strip())
     print("wrote docs/benchmarks.md")

@@ -61,15 +61,19 @@ def handle_errors(verbose: bool) -> Iterator[None]:
         console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
-        console.print("[yellow]Interrupted.[/] Pages finished so far are recorded; run again to redo.")
+        console.print(
+            "[yellow]Interrupted.[/] Pages finished so far are recorded; run again to redo."
+        )
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
     except Exception as exc:
         log.exception("Internal error")
         console.print(f"[bold red]Internal error:[/] {type(exc).__name__}: {exc}", highlight=False)
-        console.print("This is a bug in station. The log has the details"
-                      + ("." if verbose else " (run again with -v to see them)."))
+        console.print(
+            "This is a bug in station. The log has the details"
+            + ("." if verbose else " (run again with -v to see them).")
+        )
         raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
 
 
@@ -89,7 +93,9 @@ def setup_logging(settings: StationSettings | None, verbose: bool) -> None:
         except OSError:
             return
         file_handler.setLevel(logging.DEBUG)
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        file_handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
         root.addHandler(file_handler)
     for noisy in ("PIL", "pikepdf", "alembic", "pytesseract"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -118,8 +124,14 @@ class RichBatchProgress(BatchProgress):
     def __init__(self, batch_name: str) -> None:
         self.batch_name = batch_name
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            PagesPerMinuteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            PagesPerMinuteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
             console=console,
         )
         self.task: TaskID | None = None
@@ -145,19 +157,29 @@ class RichBatchProgress(BatchProgress):
     def page_done(self, result: PageResult) -> None:
         assert self.task is not None
         if not result.ok:
-            self.progress.console.print(f"[red]failed[/] {result.error}", highlight=False, soft_wrap=True)
+            self.progress.console.print(
+                f"[red]failed[/] {result.error}", highlight=False, soft_wrap=True
+            )
         self.progress.advance(self.task)
 
 
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logging and tracebacks.")]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show debug logging and tracebacks.")
+]
 
 
 @app.command()
 def process(
     batch_dir: Annotated[Path, typer.Argument(help="Folder of scanned images (TIFF, PNG, JPEG).")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Where the PDF/A and report.json go.")],
-    profile: Annotated[str | None, typer.Option(help="Scanning profile (see `station profiles`).")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: STATION_WORKERS).")] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Where the PDF/A and report.json go.")
+    ],
+    profile: Annotated[
+        str | None, typer.Option(help="Scanning profile (see `station profiles`).")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: STATION_WORKERS).")
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """Process every image of a batch folder into OUT/<batch>.pdf (PDF/A) and OUT/report.json."""
@@ -165,8 +187,9 @@ def process(
     def body(settings: StationSettings) -> BatchOutcome:
         scan_profile = load_profile(profile or settings.default_profile, settings.profiles_dir)
         with RichBatchProgress(batch_dir.name) as progress:
-            outcome = process_batch(batch_dir, out_dir, scan_profile, settings, workers=jobs,
-                                    progress=progress)
+            outcome = process_batch(
+                batch_dir, out_dir, scan_profile, settings, workers=jobs, progress=progress
+            )
         print_summary(outcome)
         return outcome
 
@@ -184,10 +207,16 @@ def print_summary(outcome: BatchOutcome) -> None:
     table.add_row("Pages", str(pages))
     table.add_row("OK", f"[green]{len(outcome.ok)}[/]")
     table.add_row("Failed", f"[red]{len(outcome.failed)}[/]" if outcome.failed else "0")
-    table.add_row("Flagged for review", f"[yellow]{len(outcome.flagged)}[/]" if outcome.flagged else "0")
+    table.add_row(
+        "Flagged for review", f"[yellow]{len(outcome.flagged)}[/]" if outcome.flagged else "0"
+    )
     table.add_row("Blank (kept, marked)", str(sum(1 for r in outcome.ok if r["blank"])))
-    table.add_row("Time", f"{outcome.elapsed_s:.1f} s ({pages / minutes:.1f} pages/min)" if minutes else "-")
-    table.add_row("PDF/A", str(outcome.pdf_path) if outcome.pdf_path else "[red]none: no page succeeded[/]")
+    table.add_row(
+        "Time", f"{outcome.elapsed_s:.1f} s ({pages / minutes:.1f} pages/min)" if minutes else "-"
+    )
+    table.add_row(
+        "PDF/A", str(outcome.pdf_path) if outcome.pdf_path else "[red]none: no page succeeded[/]"
+    )
     table.add_row("Report", str(outcome.report_path))
     out.print(table)
     flag_counts: dict[str, int] = {}
@@ -208,9 +237,14 @@ def show_profiles(verbose: Verbose = False) -> None:
         table = Table("profile", "description", "min dpi", "image", "OCR", "PDF/A")
         for name in list_profiles(settings.profiles_dir):
             p = load_profile(name, settings.profiles_dir)
-            table.add_row(name + (" (default)" if name == settings.default_profile else ""),
-                          p.description, str(p.scan.min_dpi), f"{p.image.color}/{p.image.compression}",
-                          "+".join(p.ocr.languages), p.pdf.pdfa)
+            table.add_row(
+                name + (" (default)" if name == settings.default_profile else ""),
+                p.description,
+                str(p.scan.min_dpi),
+                f"{p.image.color}/{p.image.compression}",
+                "+".join(p.ocr.languages),
+                p.pdf.pdfa,
+            )
         out.print(table)
 
     _run(verbose, body)
@@ -226,9 +260,11 @@ def check(verbose: Verbose = False) -> None:
         profile = load_profile(settings.default_profile, settings.profiles_dir)
         versions = tools.check_required_tools(profile.ocr.languages)
         Store.open(settings.database_url)
-        out.print(f"station {__version__}: tesseract {versions['tesseract']}, "
-                  f"languages {' '.join(sorted(tools.installed_languages()))}, "
-                  f"database {settings.database_url}: ready")
+        out.print(
+            f"station {__version__}: tesseract {versions['tesseract']}, "
+            f"languages {' '.join(sorted(tools.installed_languages()))}, "
+            f"database {settings.database_url}: ready"
+        )
 
     _run(verbose, body)
 

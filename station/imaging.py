@@ -104,8 +104,13 @@ def _describe_content(path: Path, head: bytes) -> str:
 
 def _image_signature(head: bytes) -> str | None:
     """The image format a file's first bytes announce, if any."""
-    for magic, kind in ((b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"\x89PNG", "PNG"),
-                        (b"\xff\xd8\xff", "JPEG"), (b"BM", "BMP")):
+    for magic, kind in (
+        (b"II*\x00", "TIFF"),
+        (b"MM\x00*", "TIFF"),
+        (b"\x89PNG", "PNG"),
+        (b"\xff\xd8\xff", "JPEG"),
+        (b"BM", "BMP"),
+    ):
         if head.startswith(magic):
             return kind
     return None
@@ -281,8 +286,16 @@ def load_page_image(
             raise UnreadableImageError(
                 f"{source_name}: the image is implausibly large ({exc}); {_RESCAN}"
             ) from exc
-        except (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error,
-                MemoryError, IndexError) as exc:
+        except (
+            OSError,
+            SyntaxError,
+            ValueError,
+            EOFError,
+            zlib.error,
+            struct.error,
+            MemoryError,
+            IndexError,
+        ) as exc:
             cause = str(exc) or type(exc).__name__
             if "truncated" in cause.lower() or isinstance(exc, EOFError):
                 reason = "the image is truncated (the file ends before the image data does)"
@@ -324,8 +337,9 @@ def _background(gray: np.ndarray, dpi: float) -> np.ndarray:
     """Local paper level: a max filter wider than strokes and x-heights, on a coarse copy."""
     height, width = gray.shape
     factor = max(1, round(dpi / 30))
-    small = cv2.resize(gray, (max(1, width // factor), max(1, height // factor)),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        gray, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA
+    )
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
     paper = cv2.dilate(small, kernel)
     paper = cv2.blur(paper, (5, 5))
@@ -376,8 +390,9 @@ def _ink_points(mask: np.ndarray, dpi: float, max_points: int = 150_000) -> _Lin
         step = len(xs) // max_points + 1
         ys, xs = ys[::step], xs[::step]
     height, width = mask.shape
-    return _Lines(xs.astype(np.float32) - width / 2, ys.astype(np.float32) - height / 2, dpi,
-                  (height, width))
+    return _Lines(
+        xs.astype(np.float32) - width / 2, ys.astype(np.float32) - height / 2, dpi, (height, width)
+    )
 
 
 def _profile(points: _Lines, angle: float) -> np.ndarray:
@@ -449,8 +464,14 @@ def rotate_by(image: np.ndarray, angle_ccw: float) -> np.ndarray:
     matrix[0, 2] += new_width / 2 - center[0]
     matrix[1, 2] += new_height / 2 - center[1]
     paper = _paper_colour(image)
-    return cv2.warpAffine(image, matrix, (new_width, new_height), flags=cv2.INTER_CUBIC,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=paper)
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (new_width, new_height),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=paper,
+    )
 
 
 def _paper_colour(image: np.ndarray) -> tuple[float, ...]:
@@ -562,15 +583,17 @@ def estimate_orientation(gray: np.ndarray, dpi: float) -> OrientationEstimate:
         strength = min(1.0, abs(math.log(asymmetry)) / math.log(2.0))
         updown_confidence = strength * min(1.0, abs(agreement) / 3.0)
     rotation = (0 if upright else 180) if horizontal else (90 if upright else 270)
-    return OrientationEstimate(rotation=rotation,
-                               confidence=round(min(axis_confidence, updown_confidence), 3))
+    return OrientationEstimate(
+        rotation=rotation, confidence=round(min(axis_confidence, updown_confidence), 3)
+    )
 
 
 def write_osd_image(gray: np.ndarray, dpi: float, path: Path) -> None:
     """A ~200 dpi PNG for Tesseract OSD: smaller is faster, and OSD needs no more."""
     small, small_dpi = _resize_to_dpi(gray, dpi, 200.0)
-    Image.fromarray(small).save(path, format="PNG", dpi=(round(small_dpi), round(small_dpi)),
-                                compress_level=1)
+    Image.fromarray(small).save(
+        path, format="PNG", dpi=(round(small_dpi), round(small_dpi)), compress_level=1
+    )
 
 
 def _estimated_dpi(gray: np.ndarray) -> float:
@@ -609,8 +632,15 @@ def find_page_box(gray: np.ndarray) -> tuple[int, int, int, int] | None:
     """
     height, width = gray.shape[:2]
     scale = min(1.0, 700 / max(height, width))
-    small = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                       interpolation=cv2.INTER_AREA) if scale < 1.0 else gray
+    small = (
+        cv2.resize(
+            gray,
+            (max(1, round(width * scale)), max(1, round(height * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
+        if scale < 1.0
+        else gray
+    )
     sh, sw = small.shape
     centre = small[sh // 4 : 3 * sh // 4, sw // 4 : 3 * sw // 4]
     paper = float(np.percentile(centre, 90))
@@ -681,8 +711,11 @@ def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarra
     gray = to_gray(image)
     height, width = gray.shape
     scale = min(1.0, 500 / max(height, width))
-    small = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        gray,
+        (max(1, round(width * scale)), max(1, round(height * scale))),
+        interpolation=cv2.INTER_AREA,
+    )
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     background = cv2.GaussianBlur(background, (0, 0), 3)
@@ -699,8 +732,11 @@ def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarra
             full = cv2.merge([full, full, full])
         result = cv2.divide(image, full, scale=target)
         flat_gain = target / max(paper, floor)
-        details.update(flat_field=True, gain=round(min(flat_gain, max_gain), 2),
-                       background_range=[round(low), round(high)])
+        details.update(
+            flat_field=True,
+            gain=round(min(flat_gain, max_gain), 2),
+            background_range=[round(low), round(high)],
+        )
     sample, _ = _subsample(to_gray(result), 1400)
     white = float(np.percentile(sample, 90))
     local = _background(sample, _estimated_dpi(sample))
@@ -714,15 +750,19 @@ def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarra
             levels = (np.arange(256, dtype=np.float32) - black) * (255.0 / (white - black))
             lut = np.clip(levels, 0, 255).astype(np.uint8)
             result = cv2.LUT(result, lut)
-            details.update(stretch=[round(black), round(white)], ink_before=round(ink),
-                           gain=round(details["gain"] * 255.0 / (white - black), 2))
+            details.update(
+                stretch=[round(black), round(white)],
+                ink_before=round(ink),
+                gain=round(details["gain"] * 255.0 / (white - black), 2),
+            )
     return result, details
 
 
 def assess_quality(gray: np.ndarray, dpi: float) -> Quality:
     """Sharpness from the width of text edges; blank from the count of glyph-sized marks."""
-    return Quality(sharpness=_sharpness_score(gray, dpi),
-                   blank_probability=_blank_probability(gray, dpi))
+    return Quality(
+        sharpness=_sharpness_score(gray, dpi), blank_probability=_blank_probability(gray, dpi)
+    )
 
 
 def _edge_sigma(gray: np.ndarray, dpi: float) -> float | None:
@@ -742,8 +782,9 @@ def _edge_sigma(gray: np.ndarray, dpi: float) -> float | None:
         gx = cv2.Sobel(values, cv2.CV_32F, 1, 0, ksize=3) / 8
         gy = cv2.Sobel(values, cv2.CV_32F, 0, 1, ksize=3) / 8
         magnitude = cv2.magnitude(gx, gy)
-        contrast = (cv2.dilate(tile, window).astype(np.float32)
-                    - cv2.erode(tile, window).astype(np.float32))
+        contrast = cv2.dilate(tile, window).astype(np.float32) - cv2.erode(tile, window).astype(
+            np.float32
+        )
         # Edge centres: the steepest point in a 3x3 neighbourhood and close to the steepest
         # in the window (noise inside a stroke is a local peak too, but a weak one).
         peaks = magnitude >= cv2.dilate(magnitude, np.ones((3, 3), np.uint8))
@@ -768,14 +809,17 @@ def _busiest_tiles(gray: np.ndarray, dpi: float, *, count: int) -> list[np.ndarr
     if height < size or width < size:
         return [gray] if gray.size else []
     rows, cols = height // size, width // size
-    coarse = cv2.resize(gray[: rows * size, : cols * size], (cols * 8, rows * 8),
-                        interpolation=cv2.INTER_AREA).astype(np.float32)
+    coarse = cv2.resize(
+        gray[: rows * size, : cols * size], (cols * 8, rows * 8), interpolation=cv2.INTER_AREA
+    ).astype(np.float32)
     blocks = coarse.reshape(rows, 8, cols, 8)
     spread = blocks.std(axis=(1, 3))
     order = np.argsort(spread.ravel())[::-1][:count]
-    return [gray[(i // cols) * size : (i // cols + 1) * size,
-                 (i % cols) * size : (i % cols + 1) * size]
-            for i in order if spread.ravel()[i] > 3.0]
+    return [
+        gray[(i // cols) * size : (i // cols + 1) * size, (i % cols) * size : (i % cols + 1) * size]
+        for i in order
+        if spread.ravel()[i] > 3.0
+    ]
 
 
 def _sharpness_score(gray: np.ndarray, dpi: float) -> float:

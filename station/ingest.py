@@ -42,7 +42,9 @@ def discover_batch(batch_dir: Path) -> list[Path]:
     if not batch_dir.exists():
         raise BatchNotFoundError(f"Batch folder not found: {batch_dir}")
     if not batch_dir.is_dir():
-        raise BatchNotFoundError(f"Not a folder: {batch_dir} (give the folder that holds the scans)")
+        raise BatchNotFoundError(
+            f"Not a folder: {batch_dir} (give the folder that holds the scans)"
+        )
     files = []
     for path in batch_dir.rglob("*"):
         relative = path.relative_to(batch_dir)
@@ -86,9 +88,10 @@ class MasterStore:
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        with source.open("rb") as src, tempfile.NamedTemporaryFile(
-            dir=self.root, prefix=".incoming-", delete=False
-        ) as tmp:
+        with (
+            source.open("rb") as src,
+            tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False) as tmp,
+        ):
             while chunk := src.read(_CHUNK):
                 digest.update(chunk)
                 tmp.write(chunk)
@@ -110,6 +113,6 @@ class MasterStore:
             tmp_path.unlink()
             raise StorageError(f"{source}: the copy in master storage does not match the original")
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp_path, target)
+        tmp_path.replace(target)
         target.chmod(0o444)
         return StoredOriginal(source, sha256, size, target, already_stored=False)

@@ -73,9 +73,12 @@ def make_page_pdf(image_path: Path, dpi: float, text_layer_pdf: bytes | None, ou
                 del pdf.trailer[Name.Info]
             # The image stream is copied as is (no decoding); our small streams are
             # compressed. Object streams are left to the PDF/A save, which knows the flavour.
-            pdf.save(out, compress_streams=True,
-                     stream_decode_level=pikepdf.StreamDecodeLevel.none,
-                     object_stream_mode=pikepdf.ObjectStreamMode.disable)
+            pdf.save(
+                out,
+                compress_streams=True,
+                stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                object_stream_mode=pikepdf.ObjectStreamMode.disable,
+            )
     except pikepdf.PdfError as exc:
         raise OutputError(
             f"{out.name}: cannot write the page PDF for {image_path.name}: {exc}"
@@ -83,8 +86,9 @@ def make_page_pdf(image_path: Path, dpi: float, text_layer_pdf: bytes | None, ou
     return out
 
 
-def _overlay_text_layer(pdf: pikepdf.Pdf, page: pikepdf.Page, text_layer_pdf: bytes,
-                        image_name: str) -> None:
+def _overlay_text_layer(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, text_layer_pdf: bytes, image_name: str
+) -> None:
     """Stretch the text page onto `page` as a form XObject drawn after (over) the image.
 
     The text is in render mode 3 (invisible), so drawing it over the image hides
@@ -183,13 +187,15 @@ def assemble_pdfa(
 
 def _join_pages(page_pdfs: list[Path], joined: Path, out: Path) -> None:
     """Concatenate the pages with qpdf's job interface (lazy copy; no recompression)."""
-    job = pikepdf.Job({
-        "empty": "",
-        "pages": [{"file": str(path)} for path in page_pdfs],
-        "outputFile": str(joined),
-        "decodeLevel": "none",
-        "objectStreams": "disable",
-    })
+    job = pikepdf.Job(
+        {
+            "empty": "",
+            "pages": [{"file": str(path)} for path in page_pdfs],
+            "outputFile": str(joined),
+            "decodeLevel": "none",
+            "objectStreams": "disable",
+        }
+    )
     try:
         job.run()
     except (OSError, pikepdf.PdfError, pikepdf.JobUsageError) as exc:
@@ -219,8 +225,9 @@ def _write_metadata(pdf: pikepdf.Pdf, metadata: DocumentMetadata) -> None:
         meta["pdf:Producer"] = metadata.producer
 
 
-def _save_unicode_level(pdf: pikepdf.Pdf, tmp: Path, out: Path,
-                        checked: pikepdf.pdfa.Flavour, pdfa: str) -> None:
+def _save_unicode_level(
+    pdf: pikepdf.Pdf, tmp: Path, out: Path, checked: pikepdf.pdfa.Flavour, pdfa: str
+) -> None:
     """Write and check a level-U file, which pikepdf's validator does not know.
 
     pikepdf checks every level-B rule; the only finding it may make that we accept is
@@ -232,8 +239,9 @@ def _save_unicode_level(pdf: pikepdf.Pdf, tmp: Path, out: Path,
     pdf.save(tmp, **kwargs)
     report = pikepdf.pdfa.validate_written(tmp, checked, save_kwargs=kwargs)
     conformance_letter = {"ISO_19005_2:6.6.4-3", "ISO_19005_3:6.6.4-3"}
-    findings = [f for f in (*report.violations, *report.unsupported)
-                if f.rule not in conformance_letter]
+    findings = [
+        f for f in (*report.violations, *report.unsupported) if f.rule not in conformance_letter
+    ]
     if findings:
         raise OutputError(_failure_sentence(out, pdfa, findings))
     with pikepdf.open(tmp) as written:
@@ -273,8 +281,9 @@ def _fonts_without_unicode(pdf: pikepdf.Pdf) -> list[str]:
     return names
 
 
-def _failure_sentence(out: Path, pdfa: str, findings: tuple[pikepdf.pdfa.Finding, ...]
-                      | list[pikepdf.pdfa.Finding]) -> str:
+def _failure_sentence(
+    out: Path, pdfa: str, findings: tuple[pikepdf.pdfa.Finding, ...] | list[pikepdf.pdfa.Finding]
+) -> str:
     rules = sorted({f"{f.rule} ({f.message})" for f in findings})
     shown = "; ".join(rules[:10]) + (f" (and {len(rules) - 10} more)" if len(rules) > 10 else "")
     return f"{out.name} failed PDF/A-{pdfa} validation: {shown}"

@@ -44,7 +44,11 @@ class PageJob:
 
     @property
     def label(self) -> str:
-        return f"{self.source_file} (page {self.page_index + 1})" if self.page_index else self.source_file
+        return (
+            f"{self.source_file} (page {self.page_index + 1})"
+            if self.page_index
+            else self.source_file
+        )
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,13 @@ def load(work: PageWork) -> PageWork:
         height_px=loaded.pixels.shape[0],
         color_mode=loaded.color_mode,
         flags=work.flagged() if loaded.dpi_recorded else work.flagged("dpi_assumed"),
-        notes=work.noted("load", dpi=loaded.dpi, dpi_recorded=loaded.dpi_recorded,
-                         color_mode=loaded.color_mode, frames=loaded.frame_count),
+        notes=work.noted(
+            "load",
+            dpi=loaded.dpi,
+            dpi_recorded=loaded.dpi_recorded,
+            color_mode=loaded.color_mode,
+            frames=loaded.frame_count,
+        ),
     )
 
 
@@ -112,8 +121,10 @@ def orient(work: PageWork) -> PageWork:
         return work
     estimate = imaging.estimate_orientation(work.gray, work.dpi)
     method, rotation, confidence = "text-lines", estimate.rotation, estimate.confidence
-    looks_blank = (estimate.confidence < settings.min_confidence
-                   and imaging.assess_quality(work.gray, work.dpi).blank_probability >= 0.8)
+    looks_blank = (
+        estimate.confidence < settings.min_confidence
+        and imaging.assess_quality(work.gray, work.dpi).blank_probability >= 0.8
+    )
     if estimate.confidence < settings.min_confidence and not looks_blank:
         osd_input = work.job.work_dir / "osd.png"
         imaging.write_osd_image(work.gray, work.dpi, osd_input)
@@ -121,14 +132,20 @@ def orient(work: PageWork) -> PageWork:
         osd_input.unlink(missing_ok=True)
         if osd is not None and (osd.confidence >= 2.0 or estimate.confidence < 0.2):
             method, rotation, confidence = "tesseract-osd", osd.rotate, osd.confidence
-    flags = work.flagged("orientation_uncertain") if confidence < 0.2 and method != "tesseract-osd" else work.flags
+    flags = (
+        work.flagged("orientation_uncertain")
+        if confidence < 0.2 and method != "tesseract-osd"
+        else work.flags
+    )
     assert work.image is not None
     return replace(
         work,
         image=imaging.rotate_right_angle(work.image, rotation),
         rotation=rotation,
         flags=flags,
-        notes=work.noted("orient", rotation=rotation, confidence=round(confidence, 3), method=method),
+        notes=work.noted(
+            "orient", rotation=rotation, confidence=round(confidence, 3), method=method
+        ),
     )
 
 
@@ -139,16 +156,23 @@ def deskew(work: PageWork) -> PageWork:
         return work
     estimate = imaging.estimate_skew(work.gray, work.dpi, max_angle=settings.max_angle)
     if estimate.angle is None:
-        return replace(work, flags=work.flagged("skew_unknown"),
-                       notes=work.noted("deskew", angle=None, confidence=estimate.confidence))
+        return replace(
+            work,
+            flags=work.flagged("skew_unknown"),
+            notes=work.noted("deskew", angle=None, confidence=estimate.confidence),
+        )
     assert work.image is not None
     corrected = abs(estimate.angle) >= settings.min_angle
     return replace(
         work,
         image=imaging.rotate_by(work.image, estimate.angle) if corrected else work.image,
         skew_deg=round(estimate.angle, 3),
-        notes=work.noted("deskew", angle=round(estimate.angle, 3), corrected=corrected,
-                         confidence=round(estimate.confidence, 3)),
+        notes=work.noted(
+            "deskew",
+            angle=round(estimate.angle, 3),
+            corrected=corrected,
+            confidence=round(estimate.confidence, 3),
+        ),
     )
 
 
@@ -186,7 +210,11 @@ def assess(work: PageWork) -> PageWork:
         new_flags.append("blurred")
     if exposure is not None and exposure.paper_level < settings.too_dark:
         new_flags.append("too_dark")
-    if exposure is not None and exposure.ink_level > settings.too_light and quality.blank_probability < 0.5:
+    if (
+        exposure is not None
+        and exposure.ink_level > settings.too_light
+        and quality.blank_probability < 0.5
+    ):
         new_flags.append("too_light")
     blank = quality.blank_probability >= settings.blank_threshold
     if settings.possible_blank_threshold <= quality.blank_probability:
@@ -199,10 +227,13 @@ def assess(work: PageWork) -> PageWork:
         blank_probability=quality.blank_probability,
         sharpness=quality.sharpness,
         flags=replace(work, flags=kept).flagged(*new_flags),
-        notes=work.noted("assess", sharpness=round(quality.sharpness, 3),
-                         blank_probability=round(quality.blank_probability, 3),
-                         paper_level=exposure.paper_level if exposure else None,
-                         ink_level=exposure.ink_level if exposure else None),
+        notes=work.noted(
+            "assess",
+            sharpness=round(quality.sharpness, 3),
+            blank_probability=round(quality.blank_probability, 3),
+            paper_level=exposure.paper_level if exposure else None,
+            ink_level=exposure.ink_level if exposure else None,
+        ),
     )
 
 
@@ -211,13 +242,19 @@ def read_text(work: PageWork) -> PageWork:
     if work.blank:
         return replace(work, notes=work.noted("ocr", skipped="blank page"))
     settings = work.job.profile.ocr
-    ocr_image, ocr_dpi = imaging.prepare_for_ocr(work.gray, work.dpi, min_dpi=settings.min_dpi_for_ocr)
+    ocr_image, ocr_dpi = imaging.prepare_for_ocr(
+        work.gray, work.dpi, min_dpi=settings.min_dpi_for_ocr
+    )
     ocr_input = work.job.work_dir / "ocr-input.pgm"
     imaging.write_pnm(ocr_image, ocr_input)
     try:
-        result = tools.ocr_page(ocr_input, languages=settings.languages,
-                                psm=settings.page_segmentation, dpi=round(ocr_dpi),
-                                timeout_s=settings.timeout_s)
+        result = tools.ocr_page(
+            ocr_input,
+            languages=settings.languages,
+            psm=settings.page_segmentation,
+            dpi=round(ocr_dpi),
+            timeout_s=settings.timeout_s,
+        )
     finally:
         ocr_input.unlink(missing_ok=True)
     words = ocr.parse_hocr(result.hocr)
@@ -233,9 +270,15 @@ def read_text(work: PageWork) -> PageWork:
         text_layer_pdf=result.text_pdf,
         flags=work.flagged("low_ocr_confidence") if low else work.flags,
         outputs={**work.outputs, "hocr": hocr_path},
-        notes=work.noted("ocr", engine="tesseract", version=tools.tesseract_version(),
-                         languages="+".join(settings.languages), dpi=round(ocr_dpi),
-                         words=len(words), confidence=confidence),
+        notes=work.noted(
+            "ocr",
+            engine="tesseract",
+            version=tools.tesseract_version(),
+            languages="+".join(settings.languages),
+            dpi=round(ocr_dpi),
+            words=len(words),
+            confidence=confidence,
+        ),
     )
 
 
@@ -254,8 +297,14 @@ def render(work: PageWork) -> PageWork:
         work,
         image=None,  # pixels are no longer needed; keep results small across processes
         text_layer_pdf=None,
-        outputs={**work.outputs, "image": image_path, "preview": preview,
-                 "thumbnail": thumbnail, "text": text_path, "pdf": page_pdf},
+        outputs={
+            **work.outputs,
+            "image": image_path,
+            "preview": preview,
+            "thumbnail": thumbnail,
+            "text": text_path,
+            "pdf": page_pdf,
+        },
         notes=work.noted("render", image=image_path.name, compression=settings.compression),
     )
 
@@ -295,13 +344,19 @@ def run_page(job: PageJob, stages: tuple[Stage, ...] = PAGE_STAGES) -> PageResul
             work = stage(work)
         except PageError as exc:
             timings[stage.__name__] = _ms_since(started)
-            return PageResult(job, replace(work, image=None), timings, str(exc), exc.code, stage.__name__)
+            return PageResult(
+                job, replace(work, image=None), timings, str(exc), exc.code, stage.__name__
+            )
         except Exception as exc:  # a bug or an unforeseen input: keep the batch going
             log.exception("Stage %s failed on %s", stage.__name__, job.label)
             timings[stage.__name__] = _ms_since(started)
-            message = f"{job.label}: internal error in stage '{stage.__name__}': {type(exc).__name__}: {exc}"
-            return PageResult(job, replace(work, image=None), timings, message, "internal_error",
-                              stage.__name__)
+            message = (
+                f"{job.label}: internal error in stage '{stage.__name__}': "
+                f"{type(exc).__name__}: {exc}"
+            )
+            return PageResult(
+                job, replace(work, image=None), timings, message, "internal_error", stage.__name__
+            )
         timings[stage.__name__] = _ms_since(started)
     return PageResult(job, work, timings)
 

@@ -27,7 +27,9 @@ class _Section(BaseModel):
 class ScanSettings(_Section):
     min_dpi: Annotated[
         int,
-        Field(ge=72, le=1200, description="Pages scanned below this resolution are flagged low_dpi"),
+        Field(
+            ge=72, le=1200, description="Pages scanned below this resolution are flagged low_dpi"
+        ),
     ] = 200
     assumed_dpi: Annotated[
         int,
@@ -83,7 +85,9 @@ class CleanSettings(_Section):
     normalize_exposure: bool = True
     max_gain: Annotated[
         float,
-        Field(ge=1.0, le=10.0, description="Largest contrast stretch exposure correction may apply"),
+        Field(
+            ge=1.0, le=10.0, description="Largest contrast stretch exposure correction may apply"
+        ),
     ] = 4.0
 
 
@@ -110,7 +114,9 @@ class AssessSettings(_Section):
     ] = 0.8
     possible_blank_threshold: Annotated[
         float,
-        Field(ge=0.0, le=1.0, description="Probability above which a page is flagged possible_blank"),
+        Field(
+            ge=0.0, le=1.0, description="Probability above which a page is flagged possible_blank"
+        ),
     ] = 0.4
 
 

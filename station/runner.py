@@ -28,6 +28,7 @@ from station.store import Event, Store, to_json_safe
 
 log = logging.getLogger(__name__)
 
+
 class BatchProgress:
     """What a batch run reports as it goes; the CLI draws it, tests may record it."""
 
@@ -76,7 +77,11 @@ class PreparedBatch:
 
 
 def prepare_batch(
-    batch_dir: Path, out_dir: Path | None, profile: ScanProfile, settings: StationSettings, store: Store,
+    batch_dir: Path,
+    out_dir: Path | None,
+    profile: ScanProfile,
+    settings: StationSettings,
+    store: Store,
     progress: BatchProgress,
 ) -> PreparedBatch:
     """Keep every original as a verified master, then create a page record per page."""
@@ -93,24 +98,43 @@ def prepare_batch(
         except PageError:
             frames = 1  # the load stage will fail it with the precise reason
         for index in range(frames):
-            page_id = store.add_page(batch_id, seq=len(jobs), source_file=str(file.relative_to(batch_dir)),
-                                     page_index=index, sha256=stored.sha256,
-                                     master_path=stored.master_path)
-            jobs.append(PageJob(
-                page_id=page_id,
+            page_id = store.add_page(
+                batch_id,
+                seq=len(jobs),
                 source_file=str(file.relative_to(batch_dir)),
-                master_path=stored.master_path,
-                sha256=stored.sha256,
                 page_index=index,
-                work_dir=settings.data_dir / "derivatives" / f"{page_id:08d}",
-                profile=profile,
-            ))
-            events.append(Event(batch_id=batch_id, page_id=page_id, stage="capture", outcome="ok",
-                                detail={"source": str(file), "sha256": stored.sha256,
-                                        "bytes": stored.size, "master": str(stored.master_path),
-                                        "already_stored": stored.already_stored,
-                                        "checksum_verified": True},
-                                tool="station", tool_version=__version__))
+                sha256=stored.sha256,
+                master_path=stored.master_path,
+            )
+            jobs.append(
+                PageJob(
+                    page_id=page_id,
+                    source_file=str(file.relative_to(batch_dir)),
+                    master_path=stored.master_path,
+                    sha256=stored.sha256,
+                    page_index=index,
+                    work_dir=settings.data_dir / "derivatives" / f"{page_id:08d}",
+                    profile=profile,
+                )
+            )
+            events.append(
+                Event(
+                    batch_id=batch_id,
+                    page_id=page_id,
+                    stage="capture",
+                    outcome="ok",
+                    detail={
+                        "source": str(file),
+                        "sha256": stored.sha256,
+                        "bytes": stored.size,
+                        "master": str(stored.master_path),
+                        "already_stored": stored.already_stored,
+                        "checksum_verified": True,
+                    },
+                    tool="station",
+                    tool_version=__version__,
+                )
+            )
         progress.stored(file)
     store.add_events(events)
     return PreparedBatch(batch_id, batch_dir.name, jobs)
@@ -128,8 +152,9 @@ def run_jobs(jobs: list[PageJob], workers: int) -> Iterator[PageResult]:
         return
     # forkserver: workers start clean, without the parent's threads or open database handles
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                             initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)), mp_context=context, initializer=_init_worker
+    ) as pool:
         futures = [pool.submit(run_page, job) for job in jobs]
         for future in as_completed(futures):
             yield future.result()
@@ -147,25 +172,51 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
         "derivatives": {k: str(v) for k, v in work.outputs.items()},
     }
     if work.width_px:
-        values |= {"dpi": work.dpi, "width_px": work.width_px, "height_px": work.height_px,
-                   "color_mode": work.color_mode}
+        values |= {
+            "dpi": work.dpi,
+            "width_px": work.width_px,
+            "height_px": work.height_px,
+            "color_mode": work.color_mode,
+        }
     if result.ok:
-        values |= {"rotation": work.rotation, "skew_deg": work.skew_deg, "blank": work.blank,
-                   "blank_probability": work.blank_probability, "sharpness": work.sharpness,
-                   "ocr_confidence": work.ocr_confidence, "ocr_word_count": work.ocr_word_count}
+        values |= {
+            "rotation": work.rotation,
+            "skew_deg": work.skew_deg,
+            "blank": work.blank,
+            "blank_probability": work.blank_probability,
+            "sharpness": work.sharpness,
+            "ocr_confidence": work.ocr_confidence,
+            "ocr_word_count": work.ocr_word_count,
+        }
     store.update_page(result.job.page_id, **values)
     events = []
     for stage, details in work.notes.items():
-        tool, version = ("tesseract", details.get("version")) if stage == "ocr" else ("station", __version__)
-        events.append(Event(batch_id=batch_id, page_id=result.job.page_id, stage=stage,
-                            outcome="skipped" if "skipped" in details else "ok",
-                            detail=to_json_safe(details | {"ms": result.timings_ms.get(stage)}),
-                            tool=tool, tool_version=version))
+        tool, version = (
+            ("tesseract", details.get("version")) if stage == "ocr" else ("station", __version__)
+        )
+        events.append(
+            Event(
+                batch_id=batch_id,
+                page_id=result.job.page_id,
+                stage=stage,
+                outcome="skipped" if "skipped" in details else "ok",
+                detail=to_json_safe(details | {"ms": result.timings_ms.get(stage)}),
+                tool=tool,
+                tool_version=version,
+            )
+        )
     if not result.ok:
-        events.append(Event(batch_id=batch_id, page_id=result.job.page_id,
-                            stage=result.failed_stage or "?", outcome="failed",
-                            detail={"error": result.error, "code": result.error_code},
-                            tool="station", tool_version=__version__))
+        events.append(
+            Event(
+                batch_id=batch_id,
+                page_id=result.job.page_id,
+                stage=result.failed_stage or "?",
+                outcome="failed",
+                detail={"error": result.error, "code": result.error_code},
+                tool="station",
+                tool_version=__version__,
+            )
+        )
     store.add_events(events)
 
 
@@ -200,14 +251,29 @@ def process_batch(
             store.update_page(result.job.page_id, pdf_page=record["pdf_page"])
     report_path = write_json_atomically(out_dir / "report.json", records)
     any_failed = any(not r.ok for r in ordered)
-    store.finish_batch(prepared.batch_id, state="done" if not any_failed else "done_with_failures",
-                       pdf_path=pdf_path)
-    return BatchOutcome(prepared.batch_id, prepared.name, pdf_path, report_path, records,
-                        time.perf_counter() - started)
+    store.finish_batch(
+        prepared.batch_id,
+        state="done" if not any_failed else "done_with_failures",
+        pdf_path=pdf_path,
+    )
+    return BatchOutcome(
+        prepared.batch_id,
+        prepared.name,
+        pdf_path,
+        report_path,
+        records,
+        time.perf_counter() - started,
+    )
 
 
-def write_batch_pdf(store: Store, prepared: PreparedBatch, ordered: list[PageResult], out_dir: Path,
-                    profile: ScanProfile, versions: dict[str, str]) -> Path | None:
+def write_batch_pdf(
+    store: Store,
+    prepared: PreparedBatch,
+    ordered: list[PageResult],
+    out_dir: Path,
+    profile: ScanProfile,
+    versions: dict[str, str],
+) -> Path | None:
     page_pdfs = [r.work.outputs["pdf"] for r in ordered if r.ok]
     if not page_pdfs:
         return None
@@ -225,14 +291,34 @@ def write_batch_pdf(store: Store, prepared: PreparedBatch, ordered: list[PageRes
     try:
         pdf.assemble_pdfa(page_pdfs, pdf_path, metadata, pdfa=profile.pdf.pdfa)
     except OutputError as exc:
-        store.add_events([Event(batch_id=prepared.batch_id, stage="assemble", outcome="failed",
-                                detail={"error": str(exc)})])
+        store.add_events(
+            [
+                Event(
+                    batch_id=prepared.batch_id,
+                    stage="assemble",
+                    outcome="failed",
+                    detail={"error": str(exc)},
+                )
+            ]
+        )
         raise
-    store.add_events([Event(batch_id=prepared.batch_id, stage="assemble", outcome="ok",
-                            detail={"pdf": str(pdf_path), "pages": len(page_pdfs),
-                                    "pdfa": profile.pdf.pdfa,
-                                    "ms": round((time.perf_counter() - started) * 1000, 1)},
-                            tool="pikepdf", tool_version=_pikepdf_version())])
+    store.add_events(
+        [
+            Event(
+                batch_id=prepared.batch_id,
+                stage="assemble",
+                outcome="ok",
+                detail={
+                    "pdf": str(pdf_path),
+                    "pages": len(page_pdfs),
+                    "pdfa": profile.pdf.pdfa,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+                tool="pikepdf",
+                tool_version=_pikepdf_version(),
+            )
+        ]
+    )
     return pdf_path
 
 
@@ -278,9 +364,10 @@ def number_pdf_pages(records: Iterable[dict[str, Any]]) -> None:
 
 def write_json_atomically(path: Path, data: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                     delete=False, encoding="utf-8") as tmp:
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, encoding="utf-8"
+    ) as tmp:
         json.dump(data, tmp, ensure_ascii=False, indent=2)
         tmp.write("\n")
-    os.replace(tmp.name, path)
+    Path(tmp.name).replace(path)
     return path

@@ -50,7 +50,9 @@ class StationSettings(BaseSettings):
     workers: Annotated[int, Field(ge=1, le=256, description="Worker processes")] = Field(
         default_factory=lambda: os.cpu_count() or 1
     )
-    default_profile: str = Field(default="text-gray-300", description="Profile used when none is named")
+    default_profile: str = Field(
+        default="text-gray-300", description="Profile used when none is named"
+    )
 
     @model_validator(mode="after")
     def _fill_database_url(self) -> StationSettings:

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, Column, event
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from station.errors import ConfigError
 
@@ -70,7 +70,9 @@ class Page(SQLModel, table=True):
     ocr_word_count: int | None = None
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     timings: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    derivatives: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    derivatives: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     pdf_page: int | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -141,8 +143,12 @@ class Store:
 
     def create_batch(self, name: str, source_dir: Path, profile: str, out_dir: Path | None) -> int:
         with self.session() as s:
-            batch = Batch(name=name, source_dir=str(source_dir), profile=profile,
-                          out_dir=str(out_dir) if out_dir else None)
+            batch = Batch(
+                name=name,
+                source_dir=str(source_dir),
+                profile=profile,
+                out_dir=str(out_dir) if out_dir else None,
+            )
             s.add(batch)
             s.flush()
             assert batch.id is not None
@@ -161,11 +167,25 @@ class Store:
 
     # --- pages ---
 
-    def add_page(self, batch_id: int, *, seq: int, source_file: str, page_index: int,
-                 sha256: str, master_path: Path) -> int:
+    def add_page(
+        self,
+        batch_id: int,
+        *,
+        seq: int,
+        source_file: str,
+        page_index: int,
+        sha256: str,
+        master_path: Path,
+    ) -> int:
         with self.session() as s:
-            page = Page(batch_id=batch_id, seq=seq, source_file=source_file, page_index=page_index,
-                        sha256=sha256, master_path=str(master_path))
+            page = Page(
+                batch_id=batch_id,
+                seq=seq,
+                source_file=source_file,
+                page_index=page_index,
+                sha256=sha256,
+                master_path=str(master_path),
+            )
             s.add(page)
             s.flush()
             assert page.id is not None
@@ -181,7 +201,9 @@ class Store:
 
     def pages_of_batch(self, batch_id: int) -> list[Page]:
         with self.session() as s:
-            return list(s.exec(select(Page).where(Page.batch_id == batch_id).order_by(Page.seq)))
+            return list(
+                s.exec(select(Page).where(Page.batch_id == batch_id).order_by(col(Page.seq)))
+            )
 
     # --- events ---
 
@@ -191,7 +213,9 @@ class Store:
 
     def events_of_page(self, page_id: int) -> list[Event]:
         with self.session() as s:
-            return list(s.exec(select(Event).where(Event.page_id == page_id).order_by(Event.id)))
+            return list(
+                s.exec(select(Event).where(Event.page_id == page_id).order_by(col(Event.id)))
+            )
 
 
 def to_json_safe(value: Any) -> Any:

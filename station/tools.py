@@ -67,7 +67,9 @@ def ghostscript_version() -> str:
     gs = shutil.which("gs")
     if gs is None:
         raise MissingToolError(f"Ghostscript is not installed. {INSTALL_HINT}")
-    return subprocess.run([gs, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [gs, "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def check_required_tools(languages: list[str]) -> dict[str, str]:
@@ -99,7 +101,8 @@ def ocr_page(
         except RuntimeError as exc:  # pytesseract signals its timeout this way
             if "timeout" in str(exc).lower():
                 raise ToolTimeoutError(
-                    f"{image_path.name}: Tesseract took longer than {timeout_s:.0f} s and was stopped"
+                    f"{image_path.name}: Tesseract took longer than {timeout_s:.0f} s "
+                    "and was stopped"
                 ) from exc
             raise
         except pytesseract.TesseractError as exc:

@@ -30,13 +30,21 @@ def test_empty_batch_folder(run_station: Any, tmp_path: Path) -> None:
 def test_unknown_profile(run_station: Any, tmp_path: Path) -> None:
     (tmp_path / "batch").mkdir()
     (tmp_path / "batch" / "a.png").write_bytes(b"x")
-    result = run_station("process", str(tmp_path / "batch"), "--out", str(tmp_path / "out"),
-                         "--profile", "text-colour")
+    result = run_station(
+        "process",
+        str(tmp_path / "batch"),
+        "--out",
+        str(tmp_path / "out"),
+        "--profile",
+        "text-colour",
+    )
     assert result.exit_code == ExitCode.BAD_ARGS
     assert "Unknown profile 'text-colour'" in result.stderr and "text-gray-300" in result.stderr
 
 
-def test_invalid_profile_file(run_station: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_profile_file(
+    run_station: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     (profiles / "text-gray-300.toml").write_text("[scan]\nmin_dpi = 20\n", encoding="utf-8")
@@ -48,7 +56,9 @@ def test_invalid_profile_file(run_station: Any, tmp_path: Path, monkeypatch: pyt
     assert "scan.min_dpi" in result.stderr and ">= 72" in result.stderr
 
 
-def test_batch_of_only_corrupt_files_reports_each_and_writes_no_pdf(run_station: Any, tmp_path: Path) -> None:
+def test_batch_of_only_corrupt_files_reports_each_and_writes_no_pdf(
+    run_station: Any, tmp_path: Path
+) -> None:
     batch = tmp_path / "broken"
     batch.mkdir()
     (batch / "empty.tif").write_bytes(b"")
@@ -70,8 +80,13 @@ def test_profiles_command_lists_the_shipped_profiles(run_station: Any) -> None:
 def test_real_program_reports_a_missing_folder_without_traceback(tmp_path: Path) -> None:
     station = REPO / ".venv" / "bin" / "station"
     program = [str(station)] if station.exists() else ["python", "-m", "station"]
-    completed = subprocess.run([*program, "process", str(tmp_path / "nope"), "--out", str(tmp_path)],
-                               capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    completed = subprocess.run(
+        [*program, "process", str(tmp_path / "nope"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert completed.returncode == ExitCode.BAD_ARGS
     assert "Batch folder not found" in completed.stderr
     assert "Traceback" not in completed.stderr

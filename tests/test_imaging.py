@@ -149,8 +149,11 @@ def test_orientation_is_unsure_without_text() -> None:
     blank = _gray(ms.add_noise(ms.render_blank_page(rng, dpi=200), rng, 6))
     assert imaging.estimate_orientation(blank, 200).confidence < 0.2
     # a "photo": smooth blobs, no text lines
-    field = np.asarray(Image.fromarray((rng.random((40, 30)) * 255).astype(np.uint8)).resize(
-        (1240, 1754), Image.Resampling.BICUBIC))
+    field = np.asarray(
+        Image.fromarray((rng.random((40, 30)) * 255).astype(np.uint8)).resize(
+            (1240, 1754), Image.Resampling.BICUBIC
+        )
+    )
     assert imaging.estimate_orientation(field, 150).confidence < 0.6
 
 
@@ -187,8 +190,9 @@ def test_blank_pages_with_show_through_are_blank() -> None:
     rng = np.random.default_rng(4)
     for dpi in (200, 300):
         for show_through in (False, True):
-            blank = ms.add_noise(ms.render_blank_page(rng, dpi=dpi, show_through=show_through),
-                                 rng, 5)
+            blank = ms.add_noise(
+                ms.render_blank_page(rng, dpi=dpi, show_through=show_through), rng, 5
+            )
             quality = imaging.assess_quality(_gray(blank), dpi)
             assert quality.blank_probability >= 0.8, (dpi, show_through, quality)
 
@@ -239,8 +243,9 @@ def test_normalize_exposure_fixes_dark_uneven_and_faded(page300: tuple[Image.Ima
     rng = np.random.default_rng(9)
     page, _ = page300
     for kind in ("too_dark", "too_light", "uneven"):
-        degraded = (ms.apply_uneven_light(page, rng) if kind == "uneven"
-                    else ms.apply_exposure(page, kind))
+        degraded = (
+            ms.apply_uneven_light(page, rng) if kind == "uneven" else ms.apply_exposure(page, kind)
+        )
         corrected, details = imaging.normalize_exposure(_gray(degraded), max_gain=4.0)
         after = imaging.measure_exposure(corrected)
         assert after.paper_level >= 235, (kind, details)
@@ -252,8 +257,9 @@ def test_normalize_exposure_fixes_dark_uneven_and_faded(page300: tuple[Image.Ima
     assert imaging.measure_exposure(imaging.to_gray(corrected)).paper_level >= 235
 
 
-def test_tesseract_reads_a_faded_page_after_correction(page300: tuple[Image.Image, str],
-                                                       tmp_path: Path) -> None:
+def test_tesseract_reads_a_faded_page_after_correction(
+    page300: tuple[Image.Image, str], tmp_path: Path
+) -> None:
     page, truth = page300
     faded = _gray(ms.apply_exposure(page, "too_light"))
     corrected, _ = imaging.normalize_exposure(faded, max_gain=4.0)
@@ -264,7 +270,10 @@ def test_tesseract_reads_a_faded_page_after_correction(page300: tuple[Image.Imag
     Image.fromarray(band).save(image_path, dpi=(300, 300))
     result = subprocess.run(
         ["tesseract", str(image_path), "-", "-l", "vie", "--psm", "6"],
-        capture_output=True, text=True, check=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
     )
     words = [w for w in result.stdout.split() if len(w) >= 3]
     truth_words = set(truth.split())
@@ -293,8 +302,7 @@ def test_border_crop_keeps_all_the_text(page300: tuple[Image.Image, str]) -> Non
 def test_border_crop_on_dark_and_clean_pages(page300: tuple[Image.Image, str]) -> None:
     page, _ = page300
     assert imaging.find_page_box(_gray(page)) is None
-    dark = _gray(ms.add_dark_borders(ms.apply_exposure(page, "too_dark"),
-                                     np.random.default_rng(2)))
+    dark = _gray(ms.add_dark_borders(ms.apply_exposure(page, "too_dark"), np.random.default_rng(2)))
     box = imaging.find_page_box(dark)
     if box is not None:
         assert box[2] * box[3] >= 0.7 * dark.size
@@ -374,16 +382,18 @@ def test_load_bilevel_g4_tiff(tmp_path: Path) -> None:
     assert loaded.color_mode == "bw" and loaded.dpi == 200 and loaded.dpi_recorded
     assert loaded.pixels.dtype == np.uint8 and loaded.pixels.shape == (400, 300)
     assert set(np.unique(loaded.pixels)) == {0, 255}
-    real = imaging.load_page_image(CORPUS / "tesseract-test/8087_054.3B.tif", 0, "x",
-                                   assumed_dpi=200)
+    real = imaging.load_page_image(
+        CORPUS / "tesseract-test/8087_054.3B.tif", 0, "x", assumed_dpi=200
+    )
     assert real.color_mode == "bw" and real.dpi == 300
 
 
 def test_load_multi_page_tiff(tmp_path: Path) -> None:
     frames = [Image.fromarray(np.full((120, 80), value, np.uint8)) for value in (10, 120, 240)]
     path = tmp_path / "book.tif"
-    frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_lzw",
-                   dpi=(400, 400))
+    frames[0].save(
+        path, save_all=True, append_images=frames[1:], compression="tiff_lzw", dpi=(400, 400)
+    )
     assert imaging.frame_count(path) == 3
     second = imaging.load_page_image(path, 1, "book.tif", assumed_dpi=300)
     assert second.frame_count == 3 and int(second.pixels.mean()) == 120 and second.dpi == 400
@@ -392,13 +402,15 @@ def test_load_multi_page_tiff(tmp_path: Path) -> None:
 
 
 def test_load_dpi_recorded_missing_or_nonsense(tmp_path: Path) -> None:
-    recorded = imaging.load_page_image(_saved(tmp_path, "a.png", dpi=(300, 300)), 0, "a.png",
-                                       assumed_dpi=200)
+    recorded = imaging.load_page_image(
+        _saved(tmp_path, "a.png", dpi=(300, 300)), 0, "a.png", assumed_dpi=200
+    )
     assert recorded.dpi == 300 and recorded.dpi_recorded  # pHYs 11811 px/m, rounded
     missing = imaging.load_page_image(_saved(tmp_path, "b.png"), 0, "b.png", assumed_dpi=200)
     assert missing.dpi == 200 and not missing.dpi_recorded
-    nonsense = imaging.load_page_image(_saved(tmp_path, "c.jpg", dpi=(1, 1)), 0, "c.jpg",
-                                       assumed_dpi=250)
+    nonsense = imaging.load_page_image(
+        _saved(tmp_path, "c.jpg", dpi=(1, 1)), 0, "c.jpg", assumed_dpi=250
+    )
     assert nonsense.dpi == 250 and not nonsense.dpi_recorded
 
 

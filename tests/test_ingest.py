@@ -13,8 +13,15 @@ from station.ingest import MasterStore, discover_batch
 
 
 def test_files_come_in_natural_scan_order_without_system_litter(tmp_path: Path) -> None:
-    for name in ["scan_10.tif", "scan_2.tif", "scan_1.tif", "Thumbs.db", ".DS_Store", "._scan_1.tif",
-                 "notes.docx"]:
+    for name in [
+        "scan_10.tif",
+        "scan_2.tif",
+        "scan_1.tif",
+        "Thumbs.db",
+        ".DS_Store",
+        "._scan_1.tif",
+        "notes.docx",
+    ]:
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "@eaDir").mkdir()
     (tmp_path / "@eaDir" / "scan_3.tif").write_bytes(b"x")

@@ -54,8 +54,12 @@ pytestmark = pytest.mark.skipif(
 # --- building real scans and their OCR ----------------------------------------------------
 
 
-def draw_page(dpi: int, *, ink: tuple[int, int, int] = (20, 20, 20),
-              paper: tuple[int, int, int] = (250, 250, 250)) -> np.ndarray:
+def draw_page(
+    dpi: int,
+    *,
+    ink: tuple[int, int, int] = (20, 20, 20),
+    paper: tuple[int, int, int] = (250, 250, 250),
+) -> np.ndarray:
     """A 5.5 x 2.2 inch RGB scan of three Vietnamese lines in 14 pt serif."""
     width, height = round(5.5 * dpi), round(2.2 * dpi)
     image = Image.new("RGB", (width, height), paper)
@@ -72,8 +76,7 @@ def ocr(gray: np.ndarray, dpi: int, folder: Path, *, upscale: float = 1) -> byte
         gray = cv2.resize(gray, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_CUBIC)
     pgm = folder / "ocr-input.pgm"
     imaging.write_pnm(gray, pgm)
-    result = tools.ocr_page(pgm, languages=["vie"], psm=3, dpi=round(dpi * upscale),
-                            timeout_s=120)
+    result = tools.ocr_page(pgm, languages=["vie"], psm=3, dpi=round(dpi * upscale), timeout_s=120)
     return result.text_pdf
 
 
@@ -125,8 +128,13 @@ def build_case(name: str, folder: Path) -> Case:
     return Case(name, path, dpi, embedded, text_layer, page_pdf)
 
 
-CASE_NAMES = ["gray-jpeg-300", "gray-jpeg-150-ocr-300", "gray-jpeg-200-ocr-300",
-              "bw-g4-tiff-300", "rgb-jpeg-300"]
+CASE_NAMES = [
+    "gray-jpeg-300",
+    "gray-jpeg-150-ocr-300",
+    "gray-jpeg-200-ocr-300",
+    "bw-g4-tiff-300",
+    "rgb-jpeg-300",
+]
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +152,12 @@ def case(request: pytest.FixtureRequest, cases: dict[str, Case]) -> Case:
 
 
 def pdftotext(path: Path, *args: str) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", *args, str(path), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", *args, str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def word_boxes(path: Path) -> list[tuple[str, float, float, float, float]]:
@@ -153,12 +165,14 @@ def word_boxes(path: Path) -> list[tuple[str, float, float, float, float]]:
     html = pdftotext(path, "-bbox-layout")
     number = r'"([\d.]+)"'
     pattern = rf"<word xMin={number} yMin={number} xMax={number} yMax={number}>([^<]*)</word>"
-    return [(w, float(a), float(b), float(c), float(d))
-            for a, b, c, d, w in re.findall(pattern, html)]
+    return [
+        (w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in re.findall(pattern, html)
+    ]
 
 
-def box_misfits(boxes: list[tuple[str, float, float, float, float]], gray: np.ndarray,
-                dpi: float) -> list[str]:
+def box_misfits(
+    boxes: list[tuple[str, float, float, float, float]], gray: np.ndarray, dpi: float
+) -> list[str]:
     """Words whose box is not on their ink; empty when the text layer matches the image.
 
     A box fits when ink runs through most of its columns and rows, its centre lies
@@ -181,18 +195,22 @@ def box_misfits(boxes: list[tuple[str, float, float, float, float]], gray: np.nd
         inside = ink[r0:r1, c0:c1]
         columns, rows = inside.any(axis=0).mean(), inside.any(axis=1).mean()
         pad = (r1 - r0) // 2
-        band = ink[max(0, r0 - pad):r1 + pad, c0:c1]
+        band = ink[max(0, r0 - pad) : r1 + pad, c0:c1]
         ink_rows = np.flatnonzero(band.any(axis=1)) + max(0, r0 - pad)
         ink_cols = np.flatnonzero(inside.any(axis=0)) + c0
         centred = (
-            ink_rows.size > 0 and ink_rows[0] <= (r0 + r1) / 2 <= ink_rows[-1]
-            and ink_cols.size > 0 and ink_cols[0] <= (c0 + c1) / 2 <= ink_cols[-1]
+            ink_rows.size > 0
+            and ink_rows[0] <= (r0 + r1) / 2 <= ink_rows[-1]
+            and ink_cols.size > 0
+            and ink_cols[0] <= (c0 + c1) / 2 <= ink_cols[-1]
         )
         gap = max(2, round(0.1 * (r1 - r0)))
-        before = ink[r0:r1, max(0, c0 - gap):c0].any(axis=0).mean() if c0 >= gap else 0.0
+        before = ink[r0:r1, max(0, c0 - gap) : c0].any(axis=0).mean() if c0 >= gap else 0.0
         if columns < 0.6 or rows < 0.5 or not centred or before > 0.34:
-            misfits.append(f"{word}: ink in {columns:.2f} of columns, {rows:.2f} of rows, "
-                           f"centred {centred}, ink before it {before:.2f}")
+            misfits.append(
+                f"{word}: ink in {columns:.2f} of columns, {rows:.2f} of rows, "
+                f"centred {centred}, ink before it {before:.2f}"
+            )
     return misfits
 
 
@@ -248,8 +266,10 @@ def test_box_check_catches_a_misplaced_layer(cases: dict[str, Case]) -> None:
 
 
 def render(path: Path, dpi: int, stem: Path) -> np.ndarray:
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-singlefile", "-png",
-                    str(path), str(stem)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-gray", "-singlefile", "-png", str(path), str(stem)],
+        check=True,
+    )
     return np.asarray(Image.open(stem.with_suffix(".png")).convert("L"))
 
 
@@ -262,8 +282,9 @@ def test_text_layer_hides_nothing(case: Case, tmp_path: Path) -> None:
     assert abs(rendered.shape[0] - case.gray.shape[0]) <= 1
     assert abs(rendered.shape[1] - case.gray.shape[1]) <= 1
     rows, cols = np.minimum(rendered.shape, case.gray.shape)
-    difference = np.abs(rendered[:rows, :cols].astype(np.int16)
-                        - case.gray[:rows, :cols].astype(np.int16))
+    difference = np.abs(
+        rendered[:rows, :cols].astype(np.int16) - case.gray[:rows, :cols].astype(np.int16)
+    )
     assert difference.mean() < 4.0  # poppler's resampling of the edges only
 
 
@@ -282,19 +303,24 @@ def test_image_is_embedded_without_recompression(cases: dict[str, Case]) -> None
         assert len(image.read_raw_bytes()) < 1.2 * g4.image_path.stat().st_size
 
 
-def test_single_strip_g4_tiff_is_copied_byte_for_byte(cases: dict[str, Case],
-                                                      tmp_path: Path) -> None:
+def test_single_strip_g4_tiff_is_copied_byte_for_byte(
+    cases: dict[str, Case], tmp_path: Path
+) -> None:
     """A one-strip G4 TIFF's data goes into the PDF as is (Pillow writes 64 KB strips
     unless told otherwise, and img2pdf must then transcode them)."""
     case = cases["bw-g4-tiff-300"]
     bilevel = Image.fromarray(case.gray).convert("1")
     path = tmp_path / "one-strip.tif"
-    bilevel.save(path, compression="group4", dpi=(300, 300),
-                 strip_size=(bilevel.width + 7) // 8 * bilevel.height)
+    bilevel.save(
+        path,
+        compression="group4",
+        dpi=(300, 300),
+        strip_size=(bilevel.width + 7) // 8 * bilevel.height,
+    )
     with Image.open(path) as tiff:
         assert isinstance(tiff, TiffImagePlugin.TiffImageFile)
         (offset,), (length,) = tiff.tag_v2[273], tiff.tag_v2[279]  # StripOffsets, ByteCounts
-    strip = path.read_bytes()[offset:offset + length]
+    strip = path.read_bytes()[offset : offset + length]
     out = pdf.make_page_pdf(path, 300, case.text_layer, tmp_path / "page.pdf")
     with pikepdf.open(out) as doc:
         (image,) = doc.pages[0].get_images().values()
@@ -340,8 +366,9 @@ def test_make_page_pdf_is_fast(cases: dict[str, Case], tmp_path: Path) -> None:
 def batch(cases: dict[str, Case], tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Three pages: text, blank (no text layer), text; told apart by their image types."""
     folder = tmp_path_factory.mktemp("batch")
-    blank = pdf.make_page_pdf(cases["gray-jpeg-150-ocr-300"].image_path, 150, None,
-                              folder / "blank.pdf")
+    blank = pdf.make_page_pdf(
+        cases["gray-jpeg-150-ocr-300"].image_path, 150, None, folder / "blank.pdf"
+    )
     return [cases["rgb-jpeg-300"].page_pdf, blank, cases["bw-g4-tiff-300"].page_pdf]
 
 
@@ -387,8 +414,9 @@ def test_xmp_carries_the_dublin_core(pdfa_2b: Path) -> None:
 
 
 def test_pdfinfo_names_station_as_producer(pdfa_2b: Path) -> None:
-    info = subprocess.run(["pdfinfo", str(pdfa_2b)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", str(pdfa_2b)], capture_output=True, text=True, check=True
+    ).stdout
     fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
     assert fields["Producer"].strip() == "station 0.1.0"
     assert fields["Creator"].strip() == "station 0.1.0"
@@ -408,11 +436,18 @@ def test_validate_pdfa_reports_a_plain_pdf(cases: dict[str, Case]) -> None:
     assert problems and all(": " in problem for problem in problems)
 
 
-@pytest.mark.parametrize(("flavour", "part", "conformance", "version"),
-                         [("1b", "1", "B", "1.4"), ("2u", "2", "U", None),
-                          ("3b", "3", "B", None)])
-def test_other_flavours_validate(batch: list[Path], tmp_path: Path, flavour: str, part: str,
-                                 conformance: str, version: str | None) -> None:
+@pytest.mark.parametrize(
+    ("flavour", "part", "conformance", "version"),
+    [("1b", "1", "B", "1.4"), ("2u", "2", "U", None), ("3b", "3", "B", None)],
+)
+def test_other_flavours_validate(
+    batch: list[Path],
+    tmp_path: Path,
+    flavour: str,
+    part: str,
+    conformance: str,
+    version: str | None,
+) -> None:
     out = tmp_path / f"batch-{flavour}.pdf"
     pdf.assemble_pdfa(batch, out, METADATA, pdfa=flavour)
     report = page.validate_pdf(out, profile=flavour)
@@ -432,8 +467,11 @@ def test_2u_refuses_text_without_unicode(cases: dict[str, Case], tmp_path: Path)
     /ToUnicode map still makes valid 2b, but not 2u."""
     unmapped = tmp_path / "unmapped.pdf"
     with pikepdf.open(cases["gray-jpeg-300"].page_pdf) as doc:
-        fonts = [obj for obj in doc.objects
-                 if isinstance(obj, pikepdf.Dictionary) and pikepdf.Name.ToUnicode in obj]
+        fonts = [
+            obj
+            for obj in doc.objects
+            if isinstance(obj, pikepdf.Dictionary) and pikepdf.Name.ToUnicode in obj
+        ]
         assert fonts
         for font in fonts:
             del font[pikepdf.Name.ToUnicode]
@@ -458,9 +496,11 @@ def test_failed_validation_keeps_the_old_output(batch: list[Path], tmp_path: Pat
     bad = tmp_path / "bad-page.pdf"
     with pikepdf.new() as doc:
         doc.add_blank_page(page_size=(200, 200))
-        font = doc.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
-                                                    Subtype=pikepdf.Name.Type1,
-                                                    BaseFont=pikepdf.Name.Helvetica))
+        font = doc.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+            )
+        )
         doc.pages[0].Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
         doc.pages[0].Contents = doc.make_stream(b"BT /F1 12 Tf 20 100 Td (Chao) Tj ET")
         doc.save(bad)

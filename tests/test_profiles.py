@@ -33,7 +33,9 @@ def test_every_profile_key_is_documented() -> None:
             continue
         assert f"## [{section}]" in readme
         for key in model.model_fields:  # type: ignore[attr-defined]
-            assert re.search(rf"\| `{key}` \|", readme), f"{section}.{key} is not in profiles/README.md"
+            assert re.search(rf"\| `{key}` \|", readme), (
+                f"{section}.{key} is not in profiles/README.md"
+            )
 
 
 def test_unknown_key_out_of_range_and_bad_choice_are_all_named(tmp_path: Path) -> None:

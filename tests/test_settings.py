@@ -10,7 +10,9 @@ from station.errors import ConfigError
 from station.settings import load_settings
 
 
-def test_defaults_put_sqlite_in_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_put_sqlite_in_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     for name in ("STATION_DATA_DIR", "STATION_DATABASE_URL", "STATION_WORKERS", "STATION_CONFIG"):
         monkeypatch.delenv(name, raising=False)
@@ -35,14 +37,18 @@ def test_toml_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert settings.database_url == "sqlite:////srv/station/station.db"
 
 
-def test_invalid_values_are_refused_with_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_values_are_refused_with_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("STATION_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("STATION_WORKERS", "0")
     with pytest.raises(ConfigError, match="workers"):
         load_settings()
 
 
-def test_unknown_key_in_station_toml_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_key_in_station_toml_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "station.toml"
     config.write_text('data_dri = "x"\n')
     monkeypatch.setenv("STATION_CONFIG", str(config))

@@ -23,14 +23,38 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None
 def test_pages_and_events_round_trip(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'station.db'}")
     batch_id = store.create_batch("hop-01", tmp_path, "text-gray-300", tmp_path / "out")
-    second = store.add_page(batch_id, seq=1, source_file="b.tif", page_index=0, sha256="b" * 64,
-                            master_path=tmp_path / "b.tif")
-    first = store.add_page(batch_id, seq=0, source_file="a.tif", page_index=0, sha256="a" * 64,
-                           master_path=tmp_path / "a.tif")
-    store.update_page(first, state="ok", flags=["blurred", "low_dpi"], skew_deg=1.25,
-                      timings={"ocr": 1234.5})
-    store.add_events([Event(batch_id=batch_id, page_id=first, stage="ocr", outcome="ok",
-                            detail={"words": 12}, tool="tesseract", tool_version="5.3.0")])
+    second = store.add_page(
+        batch_id,
+        seq=1,
+        source_file="b.tif",
+        page_index=0,
+        sha256="b" * 64,
+        master_path=tmp_path / "b.tif",
+    )
+    first = store.add_page(
+        batch_id,
+        seq=0,
+        source_file="a.tif",
+        page_index=0,
+        sha256="a" * 64,
+        master_path=tmp_path / "a.tif",
+    )
+    store.update_page(
+        first, state="ok", flags=["blurred", "low_dpi"], skew_deg=1.25, timings={"ocr": 1234.5}
+    )
+    store.add_events(
+        [
+            Event(
+                batch_id=batch_id,
+                page_id=first,
+                stage="ocr",
+                outcome="ok",
+                detail={"words": 12},
+                tool="tesseract",
+                tool_version="5.3.0",
+            )
+        ]
+    )
     pages = store.pages_of_batch(batch_id)
     assert [p.id for p in pages] == [first, second], "pages come back in scan order"
     assert pages[0].flags == ["blurred", "low_dpi"] and pages[0].timings == {"ocr": 1234.5}
