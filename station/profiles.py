@@ -58,7 +58,7 @@ class ImageSettings(_Section):
 
 
 class OrientationSettings(_Section):
-    enabled: bool = True
+    enabled: Annotated[bool, Field(description="Turn pages upright (0/90/180/270)")] = True
     min_confidence: Annotated[
         float,
         Field(
@@ -70,7 +70,7 @@ class OrientationSettings(_Section):
 
 
 class DeskewSettings(_Section):
-    enabled: bool = True
+    enabled: Annotated[bool, Field(description="Measure and correct skew")] = True
     max_angle: Annotated[
         float, Field(gt=0.0, le=45.0, description="Largest skew searched for, in degrees")
     ] = 10.0
@@ -81,8 +81,10 @@ class DeskewSettings(_Section):
 
 
 class CleanSettings(_Section):
-    crop_borders: bool = True
-    normalize_exposure: bool = True
+    crop_borders: Annotated[bool, Field(description="Crop dark scanner borders")] = True
+    normalize_exposure: Annotated[
+        bool, Field(description="Even out uneven light, too-dark and too-light scans")
+    ] = True
     max_gain: Annotated[
         float,
         Field(
