@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import os
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -140,10 +139,6 @@ def prepare_batch(
     return PreparedBatch(batch_id, batch_dir.name, jobs)
 
 
-def _init_worker() -> None:
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-
-
 def run_jobs(jobs: list[PageJob], workers: int) -> Iterator[PageResult]:
     """Results in completion order; one worker process per core, one page per task."""
     if workers <= 1 or len(jobs) <= 1:
@@ -152,9 +147,7 @@ def run_jobs(jobs: list[PageJob], workers: int) -> Iterator[PageResult]:
         return
     # forkserver: workers start clean, without the parent's threads or open database handles
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)), mp_context=context, initializer=_init_worker
-    ) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
         futures = [pool.submit(run_page, job) for job in jobs]
         for future in as_completed(futures):
             yield future.result()

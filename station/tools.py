@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -60,16 +58,6 @@ def installed_languages() -> frozenset[str]:
         return frozenset(pytesseract.get_languages())
     except pytesseract.TesseractNotFoundError as exc:
         raise MissingToolError(f"Tesseract is not installed. {INSTALL_HINT}") from exc
-
-
-@cache
-def ghostscript_version() -> str:
-    gs = shutil.which("gs")
-    if gs is None:
-        raise MissingToolError(f"Ghostscript is not installed. {INSTALL_HINT}")
-    return subprocess.run(
-        [gs, "--version"], capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def check_required_tools(languages: list[str]) -> dict[str, str]:
