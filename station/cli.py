@@ -6,6 +6,7 @@ nowhere else; tracebacks go to the log file (data/logs/station.log), shown with 
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -31,12 +32,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from station import __version__
-from station.errors import ExitCode, StationError
+from station import __version__, manifest, runner
+from station.errors import BadArgumentError, ExitCode, StationError
 from station.pipeline import PageResult
 from station.profiles import list_profiles, load_profile
 from station.runner import BatchOutcome, BatchProgress, process_batch
 from station.settings import StationSettings, load_settings
+from station.store import Folder, Store
 
 app = typer.Typer(
     help="station: scanning-station digitization pipeline (scans in, searchable PDF/A out).",
@@ -151,7 +153,9 @@ class RichBatchProgress(BatchProgress):
         self.progress.advance(self.task)
 
     def prepared(self, pages: int) -> None:
-        assert self.task is not None
+        if self.task is None:  # a resumed batch: nothing to take in first
+            self.progress.start()
+            self.task = self.progress.add_task("", total=pages)
         self.progress.reset(self.task, total=pages, description=f"Processing {self.batch_name}")
 
     def page_done(self, result: PageResult) -> None:
@@ -214,9 +218,21 @@ def print_summary(outcome: BatchOutcome) -> None:
     table.add_row(
         "Time", f"{outcome.elapsed_s:.1f} s ({pages / minutes:.1f} pages/min)" if minutes else "-"
     )
-    table.add_row(
-        "PDF/A", str(outcome.pdf_path) if outcome.pdf_path else "[red]none: no page succeeded[/]"
-    )
+    if outcome.separators:
+        table.add_row("Separator sheets", str(len(outcome.separators)))
+    if outcome.skipped:
+        table.add_row("Already taken in (skipped)", str(len(outcome.skipped)))
+    documents = [d for d in outcome.documents if d.pdf_path]
+    if not documents:
+        table.add_row("PDF/A", "[red]none: no page succeeded[/]")
+    for document in documents:
+        label = f"PDF/A {document.folder_id}" if document.folder_id else "PDF/A"
+        problems = ", ".join(_folder_flag_text(f) for f in document.flags)
+        table.add_row(
+            label,
+            f"{document.pdf_path} ({document.pages} pages)"
+            + (f" [yellow]{problems}[/]" if problems else ""),
+        )
     table.add_row("Report", str(outcome.report_path))
     out.print(table)
     flag_counts: dict[str, int] = {}
@@ -227,6 +243,12 @@ def print_summary(outcome: BatchOutcome) -> None:
         out.print("Flags: " + ", ".join(f"{k} {v}" for k, v in sorted(flag_counts.items())))
     for record in outcome.failed:
         out.print(f"[red]✗[/] {record['error']}", highlight=False, soft_wrap=True)
+
+
+def _folder_flag_text(flag: dict[str, Any]) -> str:
+    if flag.get("code") == "sheet_count_mismatch":
+        return f"sheet count {flag['found']}, manifest says {flag['expected']}"
+    return f"{flag.get('code')} ({flag.get('pages')} pages)" if "pages" in flag else str(flag)
 
 
 @app.command("profiles")
@@ -265,6 +287,290 @@ def check(verbose: Verbose = False) -> None:
             f"languages {' '.join(sorted(tools.installed_languages()))}, "
             f"database {settings.database_url}: ready"
         )
+
+    _run(verbose, body)
+
+
+# --- the scanning room: manifests, separator sheets, records ------------------------------
+
+manifest_app = typer.Typer(
+    help="Box and folder manifests: the inventory of folders (hồ sơ) to scan.",
+    no_args_is_help=True,
+)
+app.add_typer(manifest_app, name="manifest")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _store(settings: StationSettings) -> Store:
+    return Store.open(settings.database_url)
+
+
+@manifest_app.command("import")
+def manifest_import(
+    file: Annotated[Path, typer.Argument(help="Manifest: CSV (UTF-8) or XLSX, one row a folder.")],
+    verbose: Verbose = False,
+) -> None:
+    """Check a manifest and import it; with any problem, all are listed and nothing is stored."""
+
+    def body(settings: StationSettings) -> None:
+        folders = manifest.read_manifest(file)
+        summary = _store(settings).import_folders(folders, file)
+        out.print(
+            f"Imported {len(folders)} folders from {file.name}: {len(summary.added)} new, "
+            f"{len(summary.changed)} changed, {len(summary.unchanged)} unchanged."
+        )
+        for folder_id, changes in summary.changed.items():
+            listed = "; ".join(f"{k}: {old!r} → {new!r}" for k, (old, new) in changes.items())
+            out.print(f"  {folder_id}: {listed}", highlight=False)
+
+    _run(verbose, body)
+
+
+@manifest_app.command("template")
+def manifest_template(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="FILE.xlsx or FILE.csv")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Write an empty manifest with the column headers explained in Vietnamese and English."""
+
+    def body(settings: StationSettings) -> None:
+        written = manifest.write_template(out_file, overwrite=force)
+        out.print(f"Wrote the manifest template {written}")
+
+    _run(verbose, body)
+
+
+@app.command("separators")
+def print_separators(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="PDF to print, one A4 sheet each.")],
+    box: Annotated[str | None, typer.Option(help="Only the folders of this box.")] = None,
+    folder: Annotated[str | None, typer.Option(help="Only this folder id.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Print separator sheets: one per manifest folder, to put in front of it when scanning."""
+    from station import separators
+
+    def body(settings: StationSettings) -> None:
+        store = _store(settings)
+        if folder is not None:
+            found = store.get_folder(folder)
+            if found is None or not found.in_manifest:
+                raise BadArgumentError(f"Folder {folder!r} is not in the manifest")
+            chosen = [found]
+        else:
+            chosen = [f for f in store.list_folders(box) if f.in_manifest]
+        if not chosen:
+            where = f" in box {box}" if box else ""
+            raise BadArgumentError(
+                f"No manifest folders{where}: import a manifest first (station manifest import)"
+            )
+        labels = [
+            separators.SeparatorLabel(
+                folder_id=f.folder_id,
+                box_no=f.box_no,
+                folder_no=f.folder_no,
+                title=f.title,
+                fonds_code=f.fonds_code,
+            )
+            for f in chosen
+        ]
+        separators.write_separator_sheets(labels, out_file)
+        out.print(f"Wrote {len(labels)} separator sheet(s) to {out_file}")
+
+    _run(verbose, body)
+
+
+@app.command("pages")
+def show_pages(
+    json_output: JsonOption = False,
+    batch: Annotated[str | None, typer.Option(help="Only this batch (its folder name).")] = None,
+    folder: Annotated[str | None, typer.Option(help="Only this folder id.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """The page records: report.json's keys plus batch, folder_id, state and separator."""
+
+    def body(settings: StationSettings) -> None:
+        store = _store(settings)
+        records = runner.records_of(store.list_pages(batch_name=batch, folder_id=folder), store)
+        if json_output:
+            _print_json(records)
+            return
+        table = Table("batch", "file", "page", "folder", "state", "flags")
+        for r in records:
+            table.add_row(
+                r["batch"],
+                r["source_file"],
+                str(r["page_index"] + 1),
+                r["folder_id"] or "",
+                r["state"] if not r["separator"] else f"separator → {r['separator']}",
+                ", ".join(r["flags"]),
+            )
+        out.print(table)
+
+    _run(verbose, body)
+
+
+@app.command()
+def watch(
+    profile: Annotated[
+        list[str] | None,
+        typer.Option("--profile", help="Watch only this profile's hot folder (repeatable)."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: STATION_WORKERS).")
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Watch the hot folders and process each batch once it is complete, until stopped.
+
+    Ctrl-C or SIGTERM finish the pages in hand and exit; what is left resumes at the next start.
+    """
+    from station.watch import WatchService
+
+    def body(settings: StationSettings) -> None:
+        service = WatchService(
+            settings,
+            workers=jobs,
+            progress_for=RichBatchProgress,
+            on_outcome=print_summary,
+        )
+        out.print(
+            f"Watching {settings.hotfolders.resolve()} ({settings.watch_mode} mode); "
+            f"documents go to {settings.output_dir.resolve()}. Ctrl-C to stop."
+        )
+        service.run(profile)
+        out.print("Stopped. Pages in hand were finished; anything left resumes at the next start.")
+
+    _run(verbose, body)
+
+
+@app.command()
+def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
+    """Per profile and batch: pages waiting, processing, done, failed and flagged."""
+    from station import hotfolder
+
+    def body(settings: StationSettings) -> None:
+        rows: dict[int, dict[str, Any]] = {}
+        for batch, state, count, flagged in _store(settings).pages_by_state():
+            assert batch.id is not None
+            row = rows.setdefault(
+                batch.id,
+                {
+                    "profile": batch.profile,
+                    "batch": batch.name,
+                    "batch_id": batch.id,
+                    "state": batch.state,
+                    "origin": batch.origin,
+                    "waiting": 0,
+                    "processing": 0,
+                    "done": 0,
+                    "failed": 0,
+                    "flagged": 0,
+                },
+            )
+            key = {"queued": "waiting", "ok": "done"}.get(state, state)
+            row[key] = row.get(key, 0) + count
+            row["flagged"] += flagged
+        profiles = list_profiles(settings.profiles_dir)
+        in_hot_folders: list[dict[str, Any]] = [
+            {"profile": name, "batch": path.name, "files": _count_files(path)}
+            for name, path in hotfolder.iter_candidate_batches(settings.hotfolders, profiles)
+        ]
+        loose = [str(p) for p in hotfolder.check_loose_files(settings.hotfolders, profiles)]
+        if json_output:
+            _print_json(
+                {"batches": list(rows.values()), "hot_folders": in_hot_folders, "loose": loose}
+            )
+            return
+        table = Table(
+            "profile", "batch", "state", "waiting", "processing", "done", "failed", "flagged",
+            title="Batches", title_justify="left",
+        )  # fmt: skip
+        for r in rows.values():
+            table.add_row(
+                r["profile"], r["batch"], r["state"], str(r["waiting"]), str(r["processing"]),
+                str(r["done"]), f"[red]{r['failed']}[/]" if r["failed"] else "0",
+                f"[yellow]{r['flagged']}[/]" if r["flagged"] else "0",
+            )  # fmt: skip
+        out.print(table)
+        if in_hot_folders:
+            waiting = Table(
+                "profile", "batch", "files", title="In the hot folders, not yet taken in"
+            )
+            for h in in_hot_folders:
+                waiting.add_row(h["profile"], h["batch"], str(h["files"]))
+            out.print(waiting)
+        for path in loose:
+            out.print(f"[yellow]Loose file outside a batch folder:[/] {path}", highlight=False)
+
+    _run(verbose, body)
+
+
+def _count_files(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.is_file())
+
+
+def folder_record(folder: Folder) -> dict[str, Any]:
+    """One folder for `station folders`: its manifest fields and what scanning found."""
+    return {
+        "folder_id": folder.folder_id,
+        "fonds_code": folder.fonds_code,
+        "catalogue_no": folder.catalogue_no,
+        "box_no": folder.box_no,
+        "folder_no": folder.folder_no,
+        "title": folder.title,
+        "start_date": folder.start_date.isoformat() if folder.start_date else None,
+        "end_date": folder.end_date.isoformat() if folder.end_date else None,
+        "retention": "Vĩnh viễn"
+        if folder.retention_years is None
+        else f"{folder.retention_years} năm",
+        "access": folder.access,
+        "sheet_count": folder.sheet_count,
+        "language": folder.language,
+        "notes": folder.notes,
+        "physical_condition": folder.physical_condition,
+        "secrecy": folder.secrecy,
+        "in_manifest": folder.in_manifest,
+        "pages_found": folder.pages_found,
+        "sheets_counted": folder.sheets_counted,
+        "state": folder.state,
+        "flags": folder.flags,
+        "pdf": folder.pdf_path,
+    }
+
+
+@app.command("folders")
+def show_folders(
+    json_output: JsonOption = False,
+    box: Annotated[str | None, typer.Option(help="Only the folders of this box.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Each folder: manifest fields, pages found, sheets counted, state and flags."""
+
+    def body(settings: StationSettings) -> None:
+        records = [folder_record(f) for f in _store(settings).list_folders(box)]
+        if json_output:
+            _print_json(records)
+            return
+        table = Table("hộp", "hồ sơ", "mã hồ sơ", "tiêu đề", "tờ", "found", "state", "flags")
+        for r in records:
+            table.add_row(
+                r["box_no"],
+                r["folder_no"],
+                r["folder_id"],
+                r["title"][:48],
+                str(r["sheet_count"] or ""),
+                str(r["sheets_counted"]),
+                r["state"],
+                ", ".join(_folder_flag_text(f) for f in r["flags"]),
+            )
+        out.print(table)
 
     _run(verbose, body)
 

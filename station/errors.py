@@ -7,7 +7,9 @@ Every error a user can meet is a `StationError`. Each class carries a stable mac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -57,6 +59,41 @@ class UnknownProfileError(BadArgumentError):
 
     code = "unknown_profile"
     http_status = 404
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    """One thing wrong in a manifest file, located so the archivist can fix it."""
+
+    row: int  # 1-based row number as a spreadsheet shows it (the header is row 1)
+    column: str  # the header as written in the file, or "" for a whole-row problem
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column '{self.column}'" if self.column else "")
+        shown = f" (value: {self.value!r})" if self.value else ""
+        return f"{where}: {self.message}{shown}"
+
+
+class ManifestError(BadArgumentError):
+    """A manifest file has problems; every one of them is listed, and nothing was imported."""
+
+    code = "bad_manifest"
+    http_status = 422
+
+    def __init__(self, path: Path, problems: list[ManifestProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"{path.name}: {len(problems)} problem(s), nothing was imported:\n{lines}")
+
+
+class BatchNotReadyError(BadArgumentError):
+    """A hot-folder batch is not complete yet, or its batch.done does not match its files."""
+
+    code = "batch_not_ready"
+    http_status = 409
 
 
 class ConfigError(StationError):

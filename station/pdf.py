@@ -43,6 +43,9 @@ class DocumentMetadata:
     description: str = ""
     identifier: str = ""
     producer: str = "station"
+    coverage: str = ""  # the documents' date range, ISO 8601 "start/end"
+    source: str = ""  # the archival reference: fonds, catalogue, box, folder
+    rights: str = ""  # access regime (chế độ sử dụng) and secrecy marking
 
 
 # --- one page ------------------------------------------------------------------------------
@@ -221,6 +224,12 @@ def _write_metadata(pdf: pikepdf.Pdf, metadata: DocumentMetadata) -> None:
             meta["dc:description"] = metadata.description
         if metadata.identifier:
             meta["dc:identifier"] = metadata.identifier
+        if metadata.coverage:
+            meta["dc:coverage"] = metadata.coverage
+        if metadata.source:
+            meta["dc:source"] = metadata.source
+        if metadata.rights:
+            meta["dc:rights"] = metadata.rights
         meta["xmp:CreatorTool"] = metadata.producer
         meta["pdf:Producer"] = metadata.producer
 

@@ -7,7 +7,8 @@ Contract for a stage:
   `work.job`, and everything it learns goes into the returned `PageWork` (measurements,
   flags, and a note for the page's event log under its own name);
 - it MAY raise a `PageError` to fail the page with a sentence naming the file and cause;
-  the runner records it, keeps the page visible as failed, and the batch goes on.
+  the runner records it, keeps the page visible as failed, and the batch goes on;
+- it MAY set `finished` when the page needs no later stage (a separator sheet).
 
 The runner (`station.runner`) times each stage and records the results.
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from station import imaging, ocr, pdf, tools
+from station import imaging, ocr, pdf, separators, tools
 from station.errors import PageError
 from station.profiles import ScanProfile
 
@@ -71,6 +72,9 @@ class PageWork:
     ocr_word_count: int = 0
     text: str = ""
     text_layer_pdf: bytes | None = None
+    separator: str | None = None  # folder id carried by a separator sheet
+    phash: str | None = None  # perceptual hash, to find double feeds
+    finished: bool = False  # set by a stage when the page needs no further stages
     flags: tuple[str, ...] = ()
     outputs: dict[str, Path] = field(default_factory=dict)
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -110,6 +114,33 @@ def load(work: PageWork) -> PageWork:
             dpi_recorded=loaded.dpi_recorded,
             color_mode=loaded.color_mode,
             frames=loaded.frame_count,
+        ),
+    )
+
+
+def find_separator(work: PageWork) -> PageWork:
+    """A separator sheet starts a new folder: record its folder id; it is not a page to keep.
+
+    Checked before orientation because the code reads in any direction, and a separator
+    needs no straightening, cleaning or OCR: only a thumbnail for the reviewers.
+    """
+    if not work.job.profile.scan.detect_separators:
+        return work
+    assert work.image is not None
+    found = separators.find_separator(work.image, work.dpi)
+    if found is None:
+        return work
+    thumbnail, _ = imaging.save_downscaled(
+        work.image, work.job.profile.image.thumbnail_px, work.job.work_dir / "thumbnail.jpg"
+    )
+    return replace(
+        work,
+        image=None,
+        separator=found.folder_id,
+        finished=True,
+        outputs={**work.outputs, "thumbnail": thumbnail},
+        notes=work.noted(
+            "separator", folder_id=found.folder_id, symbology=found.symbology, payload=found.payload
         ),
     )
 
@@ -182,13 +213,13 @@ def clean(work: PageWork) -> PageWork:
     assert work.image is not None
     image = work.image
     details: dict[str, Any] = {}
-    exposure = imaging.measure_exposure(work.gray)
-    if settings.crop_borders:
-        box = imaging.find_page_box(imaging.to_gray(image))
-        if box is not None:
-            x, y, w, h = box
-            image = image[y : y + h, x : x + w]
-            details["crop"] = [x, y, w, h]
+    gray = work.gray
+    box = imaging.find_page_box(gray)
+    exposure = imaging.measure_exposure_within(gray, box)
+    if settings.crop_borders and box is not None:
+        x, y, w, h = box
+        image = image[y : y + h, x : x + w]
+        details["crop"] = [x, y, w, h]
     if settings.normalize_exposure:
         image, correction = imaging.normalize_exposure(image, max_gain=settings.max_gain)
         details["exposure"] = correction
@@ -226,6 +257,7 @@ def assess(work: PageWork) -> PageWork:
         blank=blank,
         blank_probability=quality.blank_probability,
         sharpness=quality.sharpness,
+        phash=imaging.perceptual_hash(work.gray),
         flags=replace(work, flags=kept).flagged(*new_flags),
         notes=work.noted(
             "assess",
@@ -242,9 +274,7 @@ def read_text(work: PageWork) -> PageWork:
     if work.blank:
         return replace(work, notes=work.noted("ocr", skipped="blank page"))
     settings = work.job.profile.ocr
-    ocr_image, ocr_dpi = imaging.prepare_for_ocr(
-        work.gray, work.dpi, min_dpi=settings.min_dpi_for_ocr
-    )
+    ocr_image, ocr_dpi = imaging.prepare_for_ocr(work.gray, work.dpi, ocr_dpi=settings.ocr_dpi)
     ocr_input = work.job.work_dir / "ocr-input.pgm"
     imaging.write_pnm(ocr_image, ocr_input)
     try:
@@ -288,8 +318,12 @@ def render(work: PageWork) -> PageWork:
     assert work.image is not None
     out = work.job.work_dir
     image_path = imaging.save_page_image(work.image, work.dpi, settings, out / "page")
-    preview = imaging.save_downscaled(work.image, settings.preview_px, out / "preview.jpg")
-    thumbnail = imaging.save_downscaled(work.image, settings.thumbnail_px, out / "thumbnail.jpg")
+    preview, preview_pixels = imaging.save_downscaled(
+        work.image, settings.preview_px, out / "preview.jpg"
+    )
+    thumbnail, _ = imaging.save_downscaled(
+        preview_pixels, settings.thumbnail_px, out / "thumbnail.jpg"
+    )
     text_path = out / "page.txt"
     text_path.write_text(work.text, encoding="utf-8")
     page_pdf = pdf.make_page_pdf(image_path, work.dpi, work.text_layer_pdf, out / "page.pdf")
@@ -311,7 +345,16 @@ def render(work: PageWork) -> PageWork:
 
 Stage = Callable[[PageWork], PageWork]
 
-PAGE_STAGES: tuple[Stage, ...] = (load, orient, deskew, clean, assess, read_text, render)
+PAGE_STAGES: tuple[Stage, ...] = (
+    load,
+    find_separator,
+    orient,
+    deskew,
+    clean,
+    assess,
+    read_text,
+    render,
+)
 
 
 # --- running one page ---------------------------------------------------------------------
@@ -358,6 +401,8 @@ def run_page(job: PageJob, stages: tuple[Stage, ...] = PAGE_STAGES) -> PageResul
                 job, replace(work, image=None), timings, message, "internal_error", stage.__name__
             )
         timings[stage.__name__] = _ms_since(started)
+        if work.finished:
+            break
     return PageResult(job, work, timings)
 
 

@@ -35,6 +35,22 @@ class ScanSettings(_Section):
         int,
         Field(ge=72, le=1200, description="Resolution to assume when a file does not record one"),
     ] = 300
+    duplex: Annotated[
+        bool,
+        Field(description="Both sides of each sheet are scanned: sheets counted are pages / 2"),
+    ] = False
+    settle_s: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=3600.0,
+            description="A hot-folder batch without batch.done is ready after no file in it "
+            "has changed for this many seconds",
+        ),
+    ] = 10.0
+    detect_separators: Annotated[
+        bool, Field(description="Look for separator sheets (QR) that start a new folder")
+    ] = True
 
 
 class ImageSettings(_Section):
@@ -129,10 +145,15 @@ class OcrSettings(_Section):
     page_segmentation: Annotated[
         int, Field(ge=0, le=13, description="Tesseract page segmentation mode (--psm)")
     ] = 3
-    min_dpi_for_ocr: Annotated[
+    ocr_dpi: Annotated[
         int,
-        Field(ge=150, le=600, description="Pages below this resolution are upscaled before OCR"),
-    ] = 300
+        Field(
+            ge=150,
+            le=600,
+            description="Resolution Tesseract reads the page at (resampled for OCR only; the "
+            "kept image is not changed)",
+        ),
+    ] = 250
     low_confidence: Annotated[
         float,
         Field(ge=0.0, le=100.0, description="Mean word confidence below which a page is flagged"),

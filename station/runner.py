@@ -1,7 +1,13 @@
-"""Running a batch: masters in, pages through the pipeline on a process pool, PDF/A and report out.
+"""Running a batch: masters in, pages through the pipeline, folders and PDF/A out.
 
 The runner is the only place that both runs stages and records their results: workers
-return `PageResult`s, and the runner writes them to the store as they arrive.
+return `PageResult`s, and the runner writes them to the store as they arrive. Because
+every page's state is in the store, a batch stopped half-way (Ctrl-C, SIGTERM, a power
+cut) is finished later by `resume_batch`, running only the pages not yet done.
+
+A batch's life: `start_batch` (a row), `take_in` (verified masters, page rows, the
+intake ledger; jobs handed to the pool as soon as each original is safe), the pages on
+the `PagePool`, then `finish_batch` (folders, documents, reconciliation, report).
 """
 
 from __future__ import annotations
@@ -9,27 +15,43 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
+import select
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from station import __version__, imaging, ingest, pdf, tools
+from station import __version__, folders, imaging, ingest, pdf, tools
 from station.errors import OutputError, PageError
 from station.pipeline import PageJob, PageResult, run_page
 from station.profiles import ScanProfile
 from station.settings import StationSettings
-from station.store import Event, Store, to_json_safe
+from station.store import Batch, Event, Folder, Page, Store, to_json_safe
 
 log = logging.getLogger(__name__)
+
+StopRequested = Callable[[], bool]
+
+
+def _never() -> bool:
+    return False
 
 
 class BatchProgress:
     """What a batch run reports as it goes; the CLI draws it, tests may record it."""
+
+    def __enter__(self) -> BatchProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """The batch is over (or failed): stop drawing."""
 
     def discovered(self, files: int) -> None:
         """The batch folder was read: this many files to take in."""
@@ -45,13 +67,52 @@ class BatchProgress:
 
 
 @dataclass(frozen=True)
+class BatchSource:
+    """A folder of scans and what is known about who fed it."""
+
+    batch_dir: Path
+    origin: str = "cli"  # cli (station process) or hotfolder (station watch)
+    operator: str | None = None
+    station_name: str | None = None
+    # Hot folders count each original once: a file already taken in by an earlier batch
+    # (the same batch dropped twice, a restart) is recorded as such and not run again.
+    skip_taken_in: bool = False
+    # Files stopped before processing (e.g. checksum differs from batch.done), with why.
+    stopped: dict[str, str] = field(default_factory=dict)
+    # The files to take in, in scan order, when the caller already listed them (a hot-folder
+    # batch judged ready on exactly these); otherwise every file found in the folder.
+    files: tuple[Path, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.batch_dir.name
+
+
+@dataclass(frozen=True)
+class Document:
+    """One output PDF/A: a manifest folder, the unassigned holding folder, or the batch."""
+
+    folder_id: str | None
+    pdf_path: Path | None
+    pages: int
+    flags: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class BatchOutcome:
     batch_id: int
     name: str
-    pdf_path: Path | None
+    documents: list[Document]
     report_path: Path
     records: list[dict[str, Any]]
     elapsed_s: float
+    skipped: list[str] = field(default_factory=list)  # originals already taken in before
+
+    @property
+    def pdf_path(self) -> Path | None:
+        """The batch's PDF when it is one document (no folders)."""
+        paths = [d.pdf_path for d in self.documents if d.pdf_path]
+        return paths[0] if len(paths) == 1 else None
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -59,69 +120,187 @@ class BatchOutcome:
 
     @property
     def ok(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if r["status"] == "ok"]
+        return [r for r in self.records if r["status"] == "ok" and not r["separator"]]
+
+    @property
+    def separators(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["separator"]]
 
     @property
     def flagged(self) -> list[dict[str, Any]]:
         return [r for r in self.ok if r["flags"]]
 
 
-@dataclass(frozen=True)
-class PreparedBatch:
-    """A batch whose originals are safely in master storage and whose pages are known."""
-
-    batch_id: int
-    name: str
-    jobs: list[PageJob]
+# --- the worker pool -------------------------------------------------------------------------
 
 
-def prepare_batch(
-    batch_dir: Path,
-    out_dir: Path | None,
+def _worker_start(runner_pid: int) -> None:
+    """Leave the terminal's process group: Ctrl-C is for the runner, which finishes the pages
+    in hand, and must not kill a worker or its Tesseract mid-page.
+
+    But die with the runner. A forkserver worker is the forkserver's child, and both outlive
+    a killed runner: they would go on taking queued pages whose results nobody records, while
+    the next start runs those pages again.
+    """
+    os.setpgrp()
+    threading.Thread(target=_exit_with, args=(runner_pid,), daemon=True).start()
+
+
+def _exit_with(runner_pid: int) -> None:
+    try:
+        handle = os.pidfd_open(runner_pid)
+    except ProcessLookupError:
+        handle = None
+    if handle is not None:
+        select.select([handle], [], [])  # readable once the runner has exited
+    os.killpg(0, signal.SIGKILL)  # this worker and the Tesseract it may be running
+
+
+def _warm_up() -> None:
+    """A first task that makes the pool start its workers while originals are still copied."""
+
+
+class PagePool:
+    """One worker process per core, started from a forkserver that already imported the
+    pipeline, so a worker is ready in milliseconds instead of half a second."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._executor: ProcessPoolExecutor | None = None
+        self._pending: dict[Future[PageResult], PageJob] = {}
+        self._inline: list[PageJob] = []
+
+    def __enter__(self) -> PagePool:
+        if self.workers > 1:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["station.pipeline"])
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=context,
+                initializer=_worker_start,
+                initargs=(os.getpid(),),
+            )
+            for _ in range(self.workers):
+                self._executor.submit(_warm_up)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, job: PageJob) -> None:
+        if self._executor is None:
+            self._inline.append(job)
+        else:
+            self._pending[self._executor.submit(run_page, job)] = job
+
+    def results(self, should_stop: StopRequested = _never) -> Iterator[PageResult]:
+        """Results as pages finish; once a stop is asked for, only the pages in hand."""
+        while self._inline:
+            if should_stop():
+                self._inline.clear()
+                return
+            yield run_page(self._inline.pop(0))
+        stopping = False
+        while self._pending:
+            if should_stop() and not stopping:
+                stopping = True
+                for future in list(self._pending):
+                    if future.cancel():
+                        del self._pending[future]
+            done, _ = wait(list(self._pending), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                del self._pending[future]
+                yield future.result()
+
+
+# --- a batch's life ----------------------------------------------------------------------------
+
+
+def start_batch(
+    source: BatchSource, out_dir: Path | None, profile: ScanProfile, store: Store
+) -> int:
+    batch_id = store.create_batch(source.name, source.batch_dir.resolve(), profile.name, out_dir)
+    store.set_batch_source(
+        batch_id,
+        source_dir=source.batch_dir.resolve(),
+        operator=source.operator,
+        station_name=source.station_name,
+        origin=source.origin,
+    )
+    return batch_id
+
+
+def take_in(
+    batch_id: int,
+    source: BatchSource,
     profile: ScanProfile,
     settings: StationSettings,
     store: Store,
     progress: BatchProgress,
-) -> PreparedBatch:
-    """Keep every original as a verified master, then create a page record per page."""
-    files = ingest.discover_batch(batch_dir)
+    skipped: list[str],
+) -> Iterator[PageJob]:
+    """Keep every original as a verified master and yield its pages' jobs, file by file."""
+    files = (
+        list(source.files) if source.files is not None else ingest.discover_batch(source.batch_dir)
+    )
     progress.discovered(len(files))
     masters = ingest.MasterStore(settings.data_dir / "masters")
-    batch_id = store.create_batch(batch_dir.name, batch_dir.resolve(), profile.name, out_dir)
-    jobs: list[PageJob] = []
-    events: list[Event] = []
+    # A batch continued after a crash: its pages so far stay, and are not taken in again.
+    earlier_pages = store.pages_of_batch(batch_id)
+    already = {(p.source_file, p.sha256) for p in earlier_pages}
+    seq = max((p.seq for p in earlier_pages), default=-1) + 1
     for file in files:
+        relative = file.relative_to(source.batch_dir).as_posix()
         stored = masters.keep(file)
+        if (relative, stored.sha256) in already:
+            store.record_intake(stored.sha256, batch_id, relative)
+            progress.stored(file)
+            continue
+        if source.skip_taken_in and (earlier := store.taken_in([stored.sha256])):
+            skipped.append(relative)
+            store.add_events(
+                [
+                    Event(
+                        batch_id=batch_id,
+                        stage="capture",
+                        outcome="skipped",
+                        detail={
+                            "source": relative,
+                            "sha256": stored.sha256,
+                            "reason": "already taken in",
+                            "earlier_batch": earlier[stored.sha256],
+                        },
+                        tool="station",
+                        tool_version=__version__,
+                    )
+                ]
+            )
+            progress.stored(file)
+            continue
+        stop_reason = source.stopped.get(relative)
         try:
-            frames = imaging.frame_count(stored.master_path)
+            frames = 1 if stop_reason else imaging.frame_count(stored.master_path)
         except PageError:
             frames = 1  # the load stage will fail it with the precise reason
+        jobs: list[PageJob] = []
+        events: list[Event] = []
         for index in range(frames):
             page_id = store.add_page(
                 batch_id,
-                seq=len(jobs),
-                source_file=str(file.relative_to(batch_dir)),
+                seq=seq,
+                source_file=relative,
                 page_index=index,
                 sha256=stored.sha256,
                 master_path=stored.master_path,
             )
-            jobs.append(
-                PageJob(
-                    page_id=page_id,
-                    source_file=str(file.relative_to(batch_dir)),
-                    master_path=stored.master_path,
-                    sha256=stored.sha256,
-                    page_index=index,
-                    work_dir=settings.data_dir / "derivatives" / f"{page_id:08d}",
-                    profile=profile,
-                )
-            )
+            seq += 1
             events.append(
                 Event(
                     batch_id=batch_id,
                     page_id=page_id,
                     stage="capture",
-                    outcome="ok",
+                    outcome="failed" if stop_reason else "ok",
                     detail={
                         "source": str(file),
                         "sha256": stored.sha256,
@@ -129,28 +308,173 @@ def prepare_batch(
                         "master": str(stored.master_path),
                         "already_stored": stored.already_stored,
                         "checksum_verified": True,
+                        **({"error": stop_reason} if stop_reason else {}),
                     },
                     tool="station",
                     tool_version=__version__,
                 )
             )
+            if stop_reason:
+                store.update_page(
+                    page_id, state="failed", error=stop_reason, error_code="stopped_at_intake"
+                )
+            else:
+                jobs.append(
+                    _job(
+                        page_id,
+                        relative,
+                        stored.master_path,
+                        stored.sha256,
+                        index,
+                        settings,
+                        profile,
+                    )
+                )
+        store.add_events(events)
+        store.record_intake(stored.sha256, batch_id, relative)
         progress.stored(file)
-    store.add_events(events)
-    return PreparedBatch(batch_id, batch_dir.name, jobs)
+        yield from jobs
 
 
-def run_jobs(jobs: list[PageJob], workers: int) -> Iterator[PageResult]:
-    """Results in completion order; one worker process per core, one page per task."""
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            yield run_page(job)
-        return
-    # forkserver: workers start clean, without the parent's threads or open database handles
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        futures = [pool.submit(run_page, job) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
+def _job(
+    page_id: int,
+    source_file: str,
+    master_path: Path,
+    sha256: str,
+    page_index: int,
+    settings: StationSettings,
+    profile: ScanProfile,
+) -> PageJob:
+    return PageJob(
+        page_id=page_id,
+        source_file=source_file,
+        master_path=master_path,
+        sha256=sha256,
+        page_index=page_index,
+        work_dir=settings.data_dir / "derivatives" / f"{page_id:08d}",
+        profile=profile,
+    )
+
+
+def run_batch(
+    source: BatchSource,
+    out_dir: Path,
+    profile: ScanProfile,
+    settings: StationSettings,
+    *,
+    workers: int | None = None,
+    progress: BatchProgress | None = None,
+    should_stop: StopRequested = _never,
+    continue_batch: int | None = None,
+    after_intake: Callable[[], None] | None = None,
+) -> BatchOutcome | None:
+    """Take a batch in and process it; None when stopped before every page was done (the
+    batch then waits for `resume_batch`).
+
+    `continue_batch` carries on a batch whose intake a crash interrupted; `after_intake` runs
+    once every original is safe in master storage (the watcher moves the folder away then).
+    """
+    started = time.perf_counter()
+    versions = tools.check_required_tools(profile.ocr.languages)
+    store = Store.open(settings.database_url)
+    progress = progress or BatchProgress()
+    if source.files is None:
+        ingest.discover_batch(source.batch_dir)  # a bad folder fails before anything is recorded
+    skipped: list[str] = []
+    with PagePool(workers or settings.workers) as pool:
+        batch_id = continue_batch or start_batch(source, out_dir, profile, store)
+        jobs = 0
+        for page in store.pages_of_batch(batch_id):
+            if page.state in ("queued", "processing"):
+                jobs += 1
+                pool.submit(
+                    _job(
+                        _id(page),
+                        page.source_file,
+                        Path(page.master_path),
+                        page.sha256,
+                        page.page_index,
+                        settings,
+                        profile,
+                    )
+                )
+        for job in take_in(batch_id, source, profile, settings, store, progress, skipped):
+            pool.submit(job)
+            jobs += 1
+        if after_intake is not None:
+            after_intake()
+        progress.prepared(jobs)
+        if not _run_pages(pool, store, batch_id, progress, should_stop):
+            return None
+    return finish_batch(store, batch_id, out_dir, profile, versions, started, skipped)
+
+
+def resume_batch(
+    batch: Batch,
+    out_dir: Path,
+    profile: ScanProfile,
+    settings: StationSettings,
+    *,
+    workers: int | None = None,
+    progress: BatchProgress | None = None,
+    should_stop: StopRequested = _never,
+) -> BatchOutcome | None:
+    """Run the pages a stopped batch had not done yet, then finish it."""
+    started = time.perf_counter()
+    versions = tools.check_required_tools(profile.ocr.languages)
+    store = Store.open(settings.database_url)
+    progress = progress or BatchProgress()
+    assert batch.id is not None
+    waiting = [p for p in store.pages_of_batch(batch.id) if p.state in ("queued", "processing")]
+    with PagePool(workers or settings.workers) as pool:
+        for page in waiting:
+            assert page.id is not None
+            pool.submit(
+                _job(
+                    page.id,
+                    page.source_file,
+                    Path(page.master_path),
+                    page.sha256,
+                    page.page_index,
+                    settings,
+                    profile,
+                )
+            )
+        progress.prepared(len(waiting))
+        if not _run_pages(pool, store, batch.id, progress, should_stop):
+            return None
+    return finish_batch(store, batch.id, out_dir, profile, versions, started, [])
+
+
+def process_batch(
+    batch_dir: Path,
+    out_dir: Path,
+    profile: ScanProfile,
+    settings: StationSettings,
+    *,
+    workers: int | None = None,
+    progress: BatchProgress | None = None,
+) -> BatchOutcome:
+    """`station process`: every image in `batch_dir`, to documents and report.json in out_dir."""
+    outcome = run_batch(
+        BatchSource(batch_dir), out_dir, profile, settings, workers=workers, progress=progress
+    )
+    assert outcome is not None, "a batch without a stop request always finishes"
+    return outcome
+
+
+def _run_pages(
+    pool: PagePool,
+    store: Store,
+    batch_id: int,
+    progress: BatchProgress,
+    should_stop: StopRequested,
+) -> bool:
+    """Record results as they come; False when a stop left pages undone."""
+    for result in pool.results(should_stop):
+        record_result(store, batch_id, result)
+        progress.page_done(result)
+    return not any(p.state == "queued" for p in store.pages_of_batch(batch_id))
 
 
 def record_result(store: Store, batch_id: int, result: PageResult) -> None:
@@ -163,6 +487,8 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
         "timings": result.timings_ms,
         "flags": list(work.flags),
         "derivatives": {k: str(v) for k, v in work.outputs.items()},
+        "separator": work.separator,
+        "phash": work.phash,
     }
     if work.width_px:
         values |= {
@@ -213,81 +539,244 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
     store.add_events(events)
 
 
-def process_batch(
-    batch_dir: Path,
-    out_dir: Path,
-    profile: ScanProfile,
-    settings: StationSettings,
-    *,
-    workers: int | None = None,
-    progress: BatchProgress | None = None,
-) -> BatchOutcome:
-    """Process every image in `batch_dir` into `out_dir/<batch>.pdf` and `out_dir/report.json`."""
-    started = time.perf_counter()
-    versions = tools.check_required_tools(profile.ocr.languages)
-    store = Store.open(settings.database_url)
-    progress = progress or BatchProgress()
-    prepared = prepare_batch(batch_dir, out_dir, profile, settings, store, progress)
-    progress.prepared(len(prepared.jobs))
-    results: dict[int, PageResult] = {}
-    for result in run_jobs(prepared.jobs, workers or settings.workers):
-        record_result(store, prepared.batch_id, result)
-        results[result.job.page_id] = result
-        progress.page_done(result)
-    ordered = [results[job.page_id] for job in prepared.jobs]
-    pdf_path = write_batch_pdf(store, prepared, ordered, out_dir, profile, versions)
-    records = [report_record(r, pdf_path) for r in ordered]
-    if pdf_path:
-        number_pdf_pages(records)
-    for record, result in zip(records, ordered, strict=True):
-        if record["pdf_page"]:
-            store.update_page(result.job.page_id, pdf_page=record["pdf_page"])
-    report_path = write_json_atomically(out_dir / "report.json", records)
-    any_failed = any(not r.ok for r in ordered)
-    store.finish_batch(
-        prepared.batch_id,
-        state="done" if not any_failed else "done_with_failures",
-        pdf_path=pdf_path,
-    )
-    return BatchOutcome(
-        prepared.batch_id,
-        prepared.name,
-        pdf_path,
-        report_path,
-        records,
-        time.perf_counter() - started,
-    )
+# --- finishing: folders, documents, reconciliation, report ------------------------------------
 
 
-def write_batch_pdf(
+def finish_batch(
     store: Store,
-    prepared: PreparedBatch,
-    ordered: list[PageResult],
+    batch_id: int,
     out_dir: Path,
     profile: ScanProfile,
     versions: dict[str, str],
-) -> Path | None:
-    page_pdfs = [r.work.outputs["pdf"] for r in ordered if r.ok]
-    if not page_pdfs:
-        return None
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pdf_path = out_dir / f"{prepared.name}.pdf"
-    metadata = pdf.DocumentMetadata(
-        title=prepared.name,
-        date=datetime.now(UTC),
-        language=profile.pdf.language,
-        description=f"{len(page_pdfs)} pages scanned with profile {profile.name}",
-        identifier=prepared.name,
-        producer=f"station {__version__} (Tesseract {versions['tesseract']})",
+    started: float,
+    skipped: list[str],
+) -> BatchOutcome:
+    """Split the batch into folders, write each folder's PDF/A, check it against the manifest."""
+    batch = store.get_batch(batch_id)
+    assert batch is not None
+    pages = store.pages_of_batch(batch_id)
+    facts = [_facts(page) for page in pages]
+    placements = folders.assign_folders(facts, store.manifest_folder_ids())
+    by_folder: dict[str | None, list[Page]] = {}
+    for page in pages:
+        by_folder.setdefault(placements[_id(page)].folder_id, []).append(page)
+    facts_by_id = {f.page_id: f for f in facts}
+    documents: list[Document] = []
+    document_of_page: dict[int, tuple[str, int]] = {}
+    for folder_id, members in by_folder.items():
+        documents.append(
+            _finish_folder(
+                store,
+                batch,
+                folder_id,
+                members,
+                facts_by_id,
+                placements,
+                out_dir,
+                profile,
+                versions,
+                document_of_page,
+            )
+        )
+    store.set_batch_folders(
+        batch_id,
+        {
+            d.folder_id or "": {"pdf": str(d.pdf_path) if d.pdf_path else None, "pages": d.pages}
+            for d in documents
+        },
     )
+    pages = store.pages_of_batch(batch_id)
+    records = [page_record(page, batch.name, document_of_page.get(_id(page))) for page in pages]
+    report_path = write_json_atomically(out_dir / "report.json", records)
+    any_failed = any(p.state == "failed" for p in pages)
+    single = [d.pdf_path for d in documents]
+    store.finish_batch(
+        batch_id,
+        state="done" if not any_failed else "done_with_failures",
+        pdf_path=single[0] if len(single) == 1 else None,
+    )
+    return BatchOutcome(
+        batch_id,
+        batch.name,
+        documents,
+        report_path,
+        records,
+        time.perf_counter() - started,
+        skipped,
+    )
+
+
+def _id(page: Page) -> int:
+    assert page.id is not None
+    return page.id
+
+
+def _facts(page: Page) -> folders.PageFacts:
+    text_path = page.derivatives.get("text")
+    text = ""
+    if text_path and Path(text_path).is_file():
+        text = Path(text_path).read_text(encoding="utf-8")
+    return folders.PageFacts(
+        page_id=_id(page),
+        source_file=page.source_file,
+        ok=page.state == "ok",
+        separator=page.separator,
+        blank=page.blank,
+        sha256=page.sha256,
+        page_index=page.page_index,
+        phash=page.phash,
+        text=text,
+    )
+
+
+def _finish_folder(
+    store: Store,
+    batch: Batch,
+    folder_id: str | None,
+    members: list[Page],
+    facts_by_id: dict[int, folders.PageFacts],
+    placements: dict[int, folders.Placement],
+    out_dir: Path,
+    profile: ScanProfile,
+    versions: dict[str, str],
+    document_of_page: dict[int, tuple[str, int]],
+) -> Document:
+    member_facts = [facts_by_id[_id(p)] for p in members]
+    duplicates = folders.possible_duplicates(member_facts)
+    in_document = [p for p in members if p.state == "ok" and p.separator is None]
+    if folder_id == folders.UNASSIGNED:
+        store.ensure_holding_folder(folder_id, "pages not assigned to a folder, for review")
+    folder = store.get_folder(folder_id) if folder_id else None
+    name = folder_id or batch.name
+    pdf_path = (
+        write_document(
+            [Path(p.derivatives["pdf"]) for p in in_document],
+            out_dir / f"{name}.pdf",
+            _metadata(batch, folder, name, len(in_document), profile, versions),
+            profile,
+            store,
+            batch,
+            folder_id,
+        )
+        if in_document
+        else None
+    )
+    for number, page in enumerate(in_document, start=1):
+        document_of_page[_id(page)] = (f"{name}.pdf", number)
+    for page in members:
+        placement = placements[_id(page)]
+        extra = placement.flags + (("possible_duplicate",) if _id(page) in duplicates else ())
+        flags = page.flags + [f for f in extra if f not in page.flags]
+        located = document_of_page.get(_id(page))
+        store.update_page(
+            _id(page),
+            folder_id=folder_id,
+            flags=flags,
+            pdf_page=located[1] if located and pdf_path else None,
+        )
+    folder_flags: list[dict[str, Any]] = []
+    if folder is not None and folder.in_manifest:
+        sheets = folders.count_sheets(member_facts, duplex=profile.scan.duplex)
+        mismatch = folders.sheet_count_flag(folder.sheet_count, sheets)
+        folder_flags += [mismatch] if mismatch else []
+        if duplicates:
+            folder_flags.append({"code": "possible_duplicate", "pages": len(duplicates)})
+        failed = sum(1 for p in members if p.state == "failed")
+        if failed:
+            folder_flags.append({"code": "pages_failed", "pages": failed})
+        store.update_folder(
+            folder.folder_id,
+            state="flagged" if folder_flags else "done",
+            pages_found=len(in_document),
+            sheets_counted=sheets,
+            flags=folder_flags,
+            pdf_path=str(pdf_path) if pdf_path else None,
+        )
+        store.add_events(
+            [
+                Event(
+                    batch_id=batch.id,
+                    folder_id=folder.folder_id,
+                    stage="reconcile",
+                    outcome="flagged" if folder_flags else "ok",
+                    detail={
+                        "expected_sheets": folder.sheet_count,
+                        "sheets_counted": sheets,
+                        "pages": len(in_document),
+                        "flags": folder_flags,
+                    },
+                )
+            ]
+        )
+    return Document(folder_id, pdf_path, len(in_document), folder_flags)
+
+
+def _metadata(
+    batch: Batch,
+    folder: Folder | None,
+    name: str,
+    pages: int,
+    profile: ScanProfile,
+    versions: dict[str, str],
+) -> pdf.DocumentMetadata:
+    producer = f"station {__version__} (Tesseract {versions['tesseract']})"
+    if folder is None or not folder.in_manifest:
+        return pdf.DocumentMetadata(
+            title=name if folder is None else f"{batch.name}: {folder.title}",
+            date=datetime.now(UTC),
+            language=profile.pdf.language,
+            description=f"{pages} pages scanned with profile {profile.name}",
+            identifier=name,
+            producer=producer,
+        )
+    reference = ", ".join(
+        part
+        for part in (
+            f"Phông {folder.fonds_code}" if folder.fonds_code else "",
+            f"Mục lục {folder.catalogue_no}" if folder.catalogue_no else "",
+            f"Hộp {folder.box_no}",
+            f"Hồ sơ {folder.folder_no}",
+        )
+        if part
+    )
+    coverage = (
+        f"{folder.start_date.isoformat()}/{folder.end_date.isoformat()}"
+        if folder.start_date and folder.end_date
+        else ""
+    )
+    rights = "; ".join(x for x in (folder.access, folder.secrecy) if x)
+    return pdf.DocumentMetadata(
+        title=folder.title,
+        date=datetime.now(UTC),
+        language=folder.language or profile.pdf.language,
+        description=f"{reference}. {pages} pages scanned with profile {profile.name}",
+        identifier=folder.folder_id,
+        producer=producer,
+        coverage=coverage,
+        source=reference,
+        rights=rights,
+    )
+
+
+def write_document(
+    page_pdfs: list[Path],
+    target: Path,
+    metadata: pdf.DocumentMetadata,
+    profile: ScanProfile,
+    store: Store,
+    batch: Batch,
+    folder_id: str | None,
+) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        pdf.assemble_pdfa(page_pdfs, pdf_path, metadata, pdfa=profile.pdf.pdfa)
+        pdf.assemble_pdfa(page_pdfs, target, metadata, pdfa=profile.pdf.pdfa)
     except OutputError as exc:
         store.add_events(
             [
                 Event(
-                    batch_id=prepared.batch_id,
+                    batch_id=batch.id,
+                    folder_id=folder_id,
                     stage="assemble",
                     outcome="failed",
                     detail={"error": str(exc)},
@@ -298,11 +787,12 @@ def write_batch_pdf(
     store.add_events(
         [
             Event(
-                batch_id=prepared.batch_id,
+                batch_id=batch.id,
+                folder_id=folder_id,
                 stage="assemble",
                 outcome="ok",
                 detail={
-                    "pdf": str(pdf_path),
+                    "pdf": str(target),
                     "pages": len(page_pdfs),
                     "pdfa": profile.pdf.pdfa,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
@@ -312,7 +802,7 @@ def write_batch_pdf(
             )
         ]
     )
-    return pdf_path
+    return target
 
 
 def _pikepdf_version() -> str:
@@ -321,38 +811,36 @@ def _pikepdf_version() -> str:
     return str(pikepdf.__version__)
 
 
-def report_record(result: PageResult, pdf_path: Path | None) -> dict[str, Any]:
-    """One line of report.json; the keys are the documented report format."""
-    work, job = result.work, result.job
+def page_record(
+    page: Page, batch_name: str, located: tuple[str, int] | None = None
+) -> dict[str, Any]:
+    """One line of report.json (and of `station pages --json`); the documented format."""
+    ok = page.state == "ok"
     return {
-        "source_file": job.source_file,
-        "page_index": job.page_index,
-        "status": "ok" if result.ok else "failed",
-        "error": result.error,
-        "error_code": result.error_code,
-        "sha256": job.sha256,
-        "dpi": work.dpi or None,
-        "width_px": work.width_px or None,
-        "height_px": work.height_px or None,
-        "color_mode": work.color_mode or None,
-        "rotation": work.rotation if result.ok else None,
-        "skew_deg": work.skew_deg if result.ok else None,
-        "blank": work.blank if result.ok else None,
-        "ocr_confidence": work.ocr_confidence if result.ok else None,
-        "flags": list(work.flags),
-        "pdf": pdf_path.name if (pdf_path and result.ok) else None,
-        "pdf_page": None,
-        "timings": result.timings_ms,
-        "page_id": job.page_id,
+        "source_file": page.source_file,
+        "page_index": page.page_index,
+        "status": page.state if page.state in ("ok", "failed") else "waiting",
+        "error": page.error,
+        "error_code": page.error_code,
+        "sha256": page.sha256,
+        "dpi": page.dpi,
+        "width_px": page.width_px,
+        "height_px": page.height_px,
+        "color_mode": page.color_mode,
+        "rotation": page.rotation if ok else None,
+        "skew_deg": page.skew_deg if ok else None,
+        "blank": page.blank if ok else None,
+        "ocr_confidence": page.ocr_confidence if ok else None,
+        "flags": list(page.flags),
+        "pdf": located[0] if located and page.pdf_page else None,
+        "pdf_page": page.pdf_page,
+        "timings": page.timings,
+        "page_id": page.id,
+        "batch": batch_name,
+        "folder_id": page.folder_id,
+        "state": page.state,
+        "separator": page.separator,
     }
-
-
-def number_pdf_pages(records: Iterable[dict[str, Any]]) -> None:
-    page = 0
-    for record in records:
-        if record["status"] == "ok":
-            page += 1
-            record["pdf_page"] = page
 
 
 def write_json_atomically(path: Path, data: Any) -> Path:
@@ -364,3 +852,17 @@ def write_json_atomically(path: Path, data: Any) -> Path:
         tmp.write("\n")
     Path(tmp.name).replace(path)
     return path
+
+
+def records_of(pages: Iterable[tuple[Page, str]], store: Store) -> list[dict[str, Any]]:
+    """Page records for `station pages`, with each page's document found from its batch."""
+    batches: dict[int, Batch | None] = {}
+    records = []
+    for page, batch_name in pages:
+        batch = batches.setdefault(page.batch_id, store.get_batch(page.batch_id))
+        located = None
+        if batch and batch.folders and page.pdf_page:
+            document = batch.folders.get(page.folder_id or "", {}).get("pdf")
+            located = (Path(document).name, page.pdf_page) if document else None
+        records.append(page_record(page, batch_name, located))
+    return records

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
@@ -44,6 +44,10 @@ class StationSettings(BaseSettings):
         default="", description="SQLAlchemy URL; empty means SQLite inside the data directory"
     )
     hotfolders: Path = Field(default=Path("hotfolders"), description="Hot-folder root")
+    output_dir: Path = Field(
+        default=Path("out"),
+        description="Where `station watch` writes documents: <output_dir>/<profile>/<batch>/",
+    )
     profiles_dir: Path = Field(
         default_factory=_default_profiles_dir, description="Folder of scanning profiles (TOML)"
     )
@@ -52,6 +56,17 @@ class StationSettings(BaseSettings):
     )
     default_profile: str = Field(
         default="text-gray-300", description="Profile used when none is named"
+    )
+    watch_mode: Literal["native", "polling"] = Field(
+        default="native",
+        description="How the hot folders are watched: file-system events, or polling for "
+        "SMB/NFS shares where events do not arrive",
+    )
+    poll_interval_s: Annotated[float, Field(gt=0.0, le=600.0)] = Field(
+        default=2.0, description="Seconds between polls in polling mode"
+    )
+    rescan_interval_s: Annotated[float, Field(gt=0.0, le=86400.0)] = Field(
+        default=180.0, description="Full rescan of the hot folders as a safety net, in seconds"
     )
 
     @model_validator(mode="after")

@@ -7,10 +7,12 @@ applied automatically when a store is opened.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from station.errors import ConfigError
+from station.manifest import ManifestFolder
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -41,6 +44,11 @@ class Batch(SQLModel, table=True):
     pdf_path: str | None = None
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    origin: str = "cli"  # cli (station process) or hotfolder (station watch)
+    operator: str | None = None  # from batch.done
+    station_name: str | None = None
+    # what the batch produced per folder: {folder_id: {"pdf": path, "pages": n}}
+    folders: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Page(SQLModel, table=True):
@@ -74,15 +82,56 @@ class Page(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     pdf_page: int | None = None
+    folder_id: str | None = Field(default=None, index=True)  # manifest folder, or "unassigned"
+    separator: str | None = None  # the folder id a separator sheet carries
+    phash: str | None = None  # perceptual hash, to find double feeds
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Folder(SQLModel, table=True):
+    """A folder (hồ sơ) of the manifest, and what scanning found of it."""
+
+    folder_id: str = Field(primary_key=True)
+    fonds_code: str = ""
+    catalogue_no: str = ""
+    box_no: str = Field(default="", index=True)
+    folder_no: str = ""
+    title: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    retention_years: int | None = None  # None: permanent (Vĩnh viễn)
+    access: str = ""
+    sheet_count: int | None = None
+    language: str = "vi"
+    notes: str = ""
+    physical_condition: str = ""
+    secrecy: str = ""
+    in_manifest: bool = True  # False for the "unassigned" holding folder
+    state: str = "expected"  # expected, scanning, done, flagged
+    pages_found: int = 0
+    sheets_counted: int = 0
+    flags: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    pdf_path: str | None = None
+    imported_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Intake(SQLModel, table=True):
+    """The exactly-once ledger: every original taken in, by content hash."""
+
+    sha256: str = Field(primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    source_file: str
+    at: datetime = Field(default_factory=utcnow)
 
 
 class Event(SQLModel, table=True):
     """What happened to a page or batch, when, by which stage and tool version."""
 
     id: int | None = Field(default=None, primary_key=True)
-    batch_id: int = Field(foreign_key="batch.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
     page_id: int | None = Field(default=None, foreign_key="page.id", index=True)
+    folder_id: str | None = Field(default=None, index=True)
     at: datetime = Field(default_factory=utcnow)
     stage: str
     outcome: str  # ok, failed, skipped
@@ -216,6 +265,206 @@ class Store:
             return list(
                 s.exec(select(Event).where(Event.page_id == page_id).order_by(col(Event.id)))
             )
+
+    def find_batches(self, name: str | None = None) -> list[Batch]:
+        with self.session() as s:
+            query = select(Batch).order_by(col(Batch.id))
+            if name is not None:
+                query = query.where(Batch.name == name)
+            return list(s.exec(query))
+
+    def unfinished_batches(self, origin: str | None = None) -> list[Batch]:
+        """Batches a crash or a power cut left in the middle, to resume."""
+        with self.session() as s:
+            query = select(Batch).where(Batch.state == "processing").order_by(col(Batch.id))
+            if origin is not None:
+                query = query.where(Batch.origin == origin)
+            return list(s.exec(query))
+
+    def set_batch_source(
+        self,
+        batch_id: int,
+        *,
+        source_dir: Path,
+        operator: str | None,
+        station_name: str | None,
+        origin: str,
+    ) -> None:
+        with self.session() as s:
+            batch = s.get(Batch, batch_id)
+            assert batch is not None
+            batch.source_dir, batch.origin = str(source_dir), origin
+            batch.operator, batch.station_name = operator, station_name
+
+    def set_batch_folders(self, batch_id: int, folders: dict[str, Any]) -> None:
+        with self.session() as s:
+            batch = s.get(Batch, batch_id)
+            assert batch is not None
+            batch.folders = folders
+
+    # --- page queries ---
+
+    def list_pages(
+        self,
+        *,
+        batch_id: int | None = None,
+        batch_name: str | None = None,
+        folder_id: str | None = None,
+    ) -> list[tuple[Page, str]]:
+        """Pages with their batch name, in batch then scan order."""
+        with self.session() as s:
+            query = select(Page, Batch.name).join(Batch, col(Page.batch_id) == col(Batch.id))
+            if batch_id is not None:
+                query = query.where(Page.batch_id == batch_id)
+            if batch_name is not None:
+                query = query.where(Batch.name == batch_name)
+            if folder_id is not None:
+                query = query.where(Page.folder_id == folder_id)
+            query = query.order_by(col(Page.batch_id), col(Page.seq))
+            return [(page, name) for page, name in s.exec(query)]
+
+    def pages_by_state(self) -> list[tuple[Batch, str, int, int]]:
+        """(batch, page state, pages, flagged pages) for the status screen."""
+        with self.session() as s:
+            batches = {b.id: b for b in s.exec(select(Batch))}
+            counts: dict[tuple[int, str], list[int]] = {}
+            for batch_id, state, flags in s.exec(select(Page.batch_id, Page.state, Page.flags)):
+                entry = counts.setdefault((batch_id, state), [0, 0])
+                entry[0] += 1
+                entry[1] += 1 if flags else 0
+        return [
+            (batches[batch_id], state, total, flagged)
+            for (batch_id, state), (total, flagged) in sorted(counts.items())
+        ]
+
+    # --- the exactly-once ledger ---
+
+    def taken_in(self, sha256s: list[str]) -> dict[str, int]:
+        """Which of these originals were already taken in, and by which batch."""
+        if not sha256s:
+            return {}
+        with self.session() as s:
+            rows = s.exec(select(Intake).where(col(Intake.sha256).in_(sha256s)))
+            return {row.sha256: row.batch_id for row in rows}
+
+    def record_intake(self, sha256: str, batch_id: int, source_file: str) -> None:
+        with self.session() as s:
+            if s.get(Intake, sha256) is None:
+                s.add(Intake(sha256=sha256, batch_id=batch_id, source_file=source_file))
+
+    # --- folders (hồ sơ) ---
+
+    def import_folders(self, folders: list[ManifestFolder], source: Path) -> ManifestImport:
+        """Add new folders and update changed ones by folder id, recording every change."""
+        summary = ManifestImport()
+        now = utcnow()
+        with self.session() as s:
+            for folder in folders:
+                values = _folder_values(folder)
+                row = s.get(Folder, folder.folder_id)
+                if row is None:
+                    s.add(Folder(**values, imported_at=now, updated_at=now))
+                    summary.added.append(folder.folder_id)
+                    continue
+                changes = {
+                    key: [_jsonable(getattr(row, key)), _jsonable(value)]
+                    for key, value in values.items()
+                    if getattr(row, key) != value
+                }
+                if not changes:
+                    summary.unchanged.append(folder.folder_id)
+                    continue
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.imported_at = row.updated_at = now
+                summary.changed[folder.folder_id] = changes
+            s.add_all(
+                Event(
+                    folder_id=folder_id,
+                    stage="manifest",
+                    outcome="ok",
+                    detail={"source": source.name, "action": action, **extra},
+                )
+                for folder_id, action, extra in [
+                    *((f, "added", {}) for f in summary.added),
+                    *((f, "changed", {"changes": c}) for f, c in summary.changed.items()),
+                ]
+            )
+        return summary
+
+    def get_folder(self, folder_id: str) -> Folder | None:
+        with self.session() as s:
+            return s.get(Folder, folder_id)
+
+    def list_folders(self, box_no: str | None = None) -> list[Folder]:
+        with self.session() as s:
+            query = select(Folder)
+            if box_no is not None:
+                query = query.where(Folder.box_no == box_no)
+            rows = list(s.exec(query))
+        return sorted(rows, key=_folder_order)
+
+    def manifest_folder_ids(self) -> set[str]:
+        with self.session() as s:
+            return set(s.exec(select(Folder.folder_id).where(col(Folder.in_manifest))))
+
+    def ensure_holding_folder(self, folder_id: str, title: str) -> None:
+        with self.session() as s:
+            if s.get(Folder, folder_id) is None:
+                s.add(Folder(folder_id=folder_id, title=title, in_manifest=False))
+
+    def update_folder(self, folder_id: str, **values: Any) -> None:
+        with self.session() as s:
+            folder = s.get(Folder, folder_id)
+            assert folder is not None
+            for key, value in values.items():
+                setattr(folder, key, value)
+            folder.updated_at = utcnow()
+
+    def events_of_folder(self, folder_id: str) -> list[Event]:
+        with self.session() as s:
+            return list(
+                s.exec(select(Event).where(Event.folder_id == folder_id).order_by(col(Event.id)))
+            )
+
+
+@dataclass
+class ManifestImport:
+    """What a manifest import did, folder id by folder id."""
+
+    added: list[str] = field(default_factory=list)
+    changed: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+
+
+_FOLDER_FIELDS = (
+    "folder_id", "fonds_code", "catalogue_no", "box_no", "folder_no", "title", "start_date",
+    "end_date", "retention_years", "access", "sheet_count", "language", "notes",
+    "physical_condition", "secrecy",
+)  # fmt: skip
+
+
+def _folder_values(folder: ManifestFolder) -> dict[str, Any]:
+    return {name: getattr(folder, name) for name in _FOLDER_FIELDS} | {"in_manifest": True}
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _number_first(label: str) -> tuple[int, str]:
+    digits = "".join(itertools.takewhile(str.isdigit, label))
+    return (int(digits) if digits else 10**9, label)
+
+
+def _folder_order(folder: Folder) -> tuple[bool, str, str, tuple[int, str], tuple[int, str]]:
+    return (
+        not folder.in_manifest,
+        folder.fonds_code,
+        folder.catalogue_no,
+        _number_first(folder.box_no),
+        _number_first(folder.folder_no),
+    )
 
 
 def to_json_safe(value: Any) -> Any:

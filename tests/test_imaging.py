@@ -321,12 +321,14 @@ def test_border_crop_on_a_real_scan_keeps_the_text() -> None:
 # --- OCR input -----------------------------------------------------------------------------
 
 
-def test_prepare_for_ocr_upscales_low_resolution_and_binarises() -> None:
+def test_prepare_for_ocr_resamples_to_the_ocr_resolution_and_binarises() -> None:
     gray = np.full((1100, 850), 240, np.uint8)
     gray[500:520, 100:700] = 60  # a stroke of gray ink
-    upscaled, dpi = imaging.prepare_for_ocr(gray, 100, min_dpi=300)
+    upscaled, dpi = imaging.prepare_for_ocr(gray, 100, ocr_dpi=300)
     assert dpi == pytest.approx(300, abs=1) and upscaled.shape == (3300, 2550)
-    same, same_dpi = imaging.prepare_for_ocr(gray, 300, min_dpi=300)
+    reduced, reduced_dpi = imaging.prepare_for_ocr(gray, 300, ocr_dpi=250)
+    assert reduced_dpi == pytest.approx(250, abs=1) and reduced.shape == (917, 708)
+    same, same_dpi = imaging.prepare_for_ocr(gray, 300, ocr_dpi=300)
     assert same_dpi == 300 and same.shape == gray.shape
     assert set(np.unique(same)) == {0, 255}, "Tesseract gets a bilevel page"
     assert same[510, 400] == 0 and same[100, 100] == 255

@@ -16,8 +16,8 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None
     with store.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
         version = connection.execute(sa.text("select version_num from alembic_version")).scalar()
-    assert {"batch", "page", "event", "alembic_version"} <= tables
-    assert version == "0001"
+    assert {"batch", "page", "event", "folder", "intake", "alembic_version"} <= tables
+    assert version == "0002"
 
 
 def test_pages_and_events_round_trip(tmp_path: Path) -> None:

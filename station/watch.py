@@ -1,0 +1,157 @@
+"""`station watch`: hot-folder batches in, exactly once, until stopped.
+
+The order that makes a crash harmless:
+1. every original of a ready batch is copied into master storage and verified, its pages
+   recorded and its content hash written to the intake ledger (`runner.take_in`); pages
+   start on the workers as soon as their original is safe;
+2. the batch folder moves to `_done/` (problem files to `_failed/` first, each with a
+   `.error.txt`): from here on the hot folder no longer holds it;
+3. the pages are processed and the batch finished (folders, PDF/A, report).
+
+Killed at any point, the next start picks up the pieces: a batch whose folder is still in
+the hot folder is offered again and continues the same batch record (files already taken
+in are not taken again); a batch whose folder already moved on has only its unfinished
+pages run. The ledger makes a batch or file dropped a second time a recorded no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from station import hotfolder, runner
+from station.errors import BatchNotReadyError
+from station.hotfolder import HotFolderWatcher, ReadyBatch
+from station.profiles import load_profile
+from station.runner import BatchOutcome, BatchProgress, BatchSource
+from station.settings import StationSettings
+from station.store import Batch, Store
+
+log = logging.getLogger(__name__)
+
+ProgressFactory = Callable[[str], BatchProgress]
+
+
+class WatchService:
+    """What `station watch` does with each ready batch, and with batches a crash left behind."""
+
+    def __init__(
+        self,
+        settings: StationSettings,
+        *,
+        workers: int | None = None,
+        progress_for: ProgressFactory = lambda name: BatchProgress(),
+        on_outcome: Callable[[BatchOutcome], None] = lambda outcome: None,
+    ) -> None:
+        self.settings = settings
+        self.workers = workers
+        self.progress_for = progress_for
+        self.on_outcome = on_outcome
+        self.store = Store.open(settings.database_url)
+        self.watcher: HotFolderWatcher | None = None
+
+    def stopping(self) -> bool:
+        return self.watcher is not None and self.watcher.stopping
+
+    def run(self, profiles: list[str] | None = None) -> None:
+        """Resume what a crash left, then watch until stopped (SIGTERM / Ctrl-C)."""
+        self.watcher = HotFolderWatcher.from_settings(
+            self.settings, self.handle_ready, profiles=profiles
+        )
+        restore = hotfolder.install_signal_handlers(self.watcher)
+        try:
+            self.resume_unfinished()
+            if not self.watcher.stopping:
+                self.watcher.run_until_stopped()
+        finally:
+            restore()
+
+    def resume_unfinished(self) -> None:
+        """Finish batches whose folder already left the hot folder but whose pages did not all
+        run; batches still in the hot folder are continued when the watcher offers them."""
+        for batch in self.store.unfinished_batches(origin="hotfolder"):
+            if Path(batch.source_dir).is_dir() or self.stopping():
+                continue
+            log.info("Resuming batch %s (#%s) stopped before it finished", batch.name, batch.id)
+            profile = load_profile(batch.profile, self.settings.profiles_dir)
+            with self.progress_for(batch.name) as progress:
+                outcome = runner.resume_batch(
+                    batch,
+                    Path(batch.out_dir or self._out_dir(batch.profile, batch.name)),
+                    profile,
+                    self.settings,
+                    workers=self.workers,
+                    progress=progress,
+                    should_stop=self.stopping,
+                )
+            if outcome is not None:
+                self.on_outcome(outcome)
+
+    def handle_ready(self, ready: ReadyBatch) -> None:
+        profile = load_profile(ready.profile, self.settings.profiles_dir)
+        marker = ready.marker
+        problems = {p.path: p for p in ready.problems if p.exists}
+        files = sorted([*ready.files, *problems], key=lambda p: _natural_key(p, ready.batch_dir))
+        source = BatchSource(
+            ready.batch_dir,
+            origin="hotfolder",
+            operator=marker.operator if marker else None,
+            station_name=marker.station if marker else None,
+            skip_taken_in=True,
+            stopped={_relative(p, ready.batch_dir): m.message for p, m in problems.items()},
+            files=tuple(files),
+        )
+        earlier = self._unfinished_batch_of(ready.batch_dir)
+        out_dir = Path(earlier.out_dir) if earlier and earlier.out_dir else None
+
+        def set_aside() -> None:
+            for path, problem in problems.items():
+                hotfolder.move_failed_file(path, ready.batch_dir, ready.hot_root, problem.message)
+            try:
+                hotfolder.move_to_done(ready.batch_dir, ready.hot_root, expected_files=ready.files)
+            except BatchNotReadyError as exc:
+                # New files arrived while taking in: the folder stays, and the watcher offers
+                # it again; the ledger skips what this batch already took in.
+                log.warning("%s", exc)
+
+        with self.progress_for(ready.batch_dir.name) as progress:
+            outcome = runner.run_batch(
+                source,
+                out_dir or self._out_dir(ready.profile, ready.batch_dir.name),
+                profile,
+                self.settings,
+                workers=self.workers,
+                progress=progress,
+                should_stop=self.stopping,
+                continue_batch=earlier.id if earlier else None,
+                after_intake=set_aside,
+            )
+        if outcome is not None:
+            self.on_outcome(outcome)
+
+    def _unfinished_batch_of(self, batch_dir: Path) -> Batch | None:
+        resolved = str(batch_dir.resolve())
+        for batch in self.store.unfinished_batches(origin="hotfolder"):
+            if batch.source_dir == resolved:
+                return batch
+        return None
+
+    def _out_dir(self, profile: str, batch_name: str) -> Path:
+        """`<output>/<profile>/<batch>`, never reusing another batch's folder."""
+        base = self.settings.output_dir / profile
+        target, number = base / batch_name, 1
+        while target.exists():
+            number += 1
+            target = base / f"{batch_name}-{number}"
+        return target
+
+
+def _relative(path: Path, batch_dir: Path) -> str:
+    return path.resolve().relative_to(batch_dir.resolve()).as_posix()
+
+
+def _natural_key(path: Path, batch_dir: Path) -> list[object]:
+    relative = _relative(path, batch_dir)
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", relative)]
