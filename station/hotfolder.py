@@ -649,11 +649,8 @@ def _is_batch_name(name: str) -> bool:
     return not (_is_litter(name) or is_temporary_name(name) or name in RESERVED_FOLDERS)
 
 
-def iter_candidate_batches(hot_root: Path, profiles: Iterable[str]) -> Iterator[tuple[str, Path]]:
-    """(profile, batch folder) for every batch folder in the profiles' hot folders, in name order.
-
-    `_done`, `_failed`, hidden, temporary-named and system folders are never batches.
-    """
+def _profile_entries(hot_root: Path, profiles: Iterable[str]) -> Iterator[tuple[str, Path]]:
+    """(profile, entry) for what lies directly in each profile's hot folder, in name order."""
     for profile in profiles:
         if profile in RESERVED_FOLDERS:
             continue
@@ -662,25 +659,23 @@ def iter_candidate_batches(hot_root: Path, profiles: Iterable[str]) -> Iterator[
         except (FileNotFoundError, NotADirectoryError):
             continue
         for entry in sorted(entries, key=lambda p: _natural_key(p.name)):
-            if _is_batch_name(entry.name) and entry.is_dir() and not entry.is_symlink():
+            if _is_batch_name(entry.name) and not entry.is_symlink():
                 yield profile, entry
+
+
+def iter_candidate_batches(hot_root: Path, profiles: Iterable[str]) -> Iterator[tuple[str, Path]]:
+    """(profile, batch folder) for every batch folder in the profiles' hot folders, in name order.
+
+    `_done`, `_failed`, hidden, temporary-named and system folders are never batches.
+    """
+    for profile, entry in _profile_entries(hot_root, profiles):
+        if entry.is_dir():
+            yield profile, entry
 
 
 def check_loose_files(hot_root: Path, profiles: Iterable[str]) -> list[Path]:
     """Files lying directly in a profile's hot folder, outside any batch: they are not taken in."""
-    loose = []
-    for profile in profiles:
-        if profile in RESERVED_FOLDERS:
-            continue
-        try:
-            entries = list((hot_root / profile).iterdir())
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        loose += [
-            entry
-            for entry in entries
-            if _is_batch_name(entry.name) and entry.is_file() and not entry.is_symlink()
-        ]
+    loose = [entry for _, entry in _profile_entries(hot_root, profiles) if entry.is_file()]
     return sorted(loose, key=lambda p: _natural_key(str(p)))
 
 

@@ -143,6 +143,10 @@ def _open(path: Path, source_name: str) -> Image.Image:
             if not what.startswith("not ")
             else f"{source_name}: the file is {what}; scan to TIFF, PNG or JPEG"
         ) from exc
+    except Image.DecompressionBombError as exc:
+        raise UnreadableImageError(
+            f"{source_name}: the image is implausibly large ({exc}); {_RESCAN}"
+        ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableImageError(
             f"{source_name}: the image header is damaged ({exc}); {_RESCAN}"
@@ -282,7 +286,7 @@ def load_page_image(
             pixels, color_mode = _to_array(transposed if transposed is not None else image)
         except PageError:
             raise
-        except Image.DecompressionBombWarning as exc:
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise UnreadableImageError(
                 f"{source_name}: the image is implausibly large ({exc}); {_RESCAN}"
             ) from exc
@@ -866,7 +870,12 @@ def perceptual_hash(gray: np.ndarray) -> str:
     frequencies of a 64x64 copy, rather than pHash's usual 8x8 of 32x32, because text pages
     are alike at the coarsest scale.
     """
-    small = cv2.resize(gray, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+    factor = max(1, max(gray.shape[:2]) // 512)  # OpenCV's area resize is fast by whole factors
+    height, width = gray.shape[:2]
+    reduced = cv2.resize(
+        gray, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA
+    )
+    small = cv2.resize(reduced, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
     low = cv2.dct(small)[:16, :16].flatten()
     bits = low > np.median(low[1:])
     return np.packbits(bits).tobytes().hex()

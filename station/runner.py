@@ -383,21 +383,10 @@ def run_batch(
     skipped: list[str] = []
     with PagePool(workers or settings.workers) as pool:
         batch_id = continue_batch or start_batch(source, out_dir, profile, store)
-        jobs = 0
-        for page in store.pages_of_batch(batch_id):
-            if page.state in ("queued", "processing"):
-                jobs += 1
-                pool.submit(
-                    _job(
-                        _id(page),
-                        page.source_file,
-                        Path(page.master_path),
-                        page.sha256,
-                        page.page_index,
-                        settings,
-                        profile,
-                    )
-                )
+        waiting = pending_jobs(store, batch_id, settings, profile)
+        for job in waiting:
+            pool.submit(job)
+        jobs = len(waiting)
         for job in take_in(batch_id, source, profile, settings, store, progress, skipped):
             pool.submit(job)
             jobs += 1
@@ -420,30 +409,29 @@ def resume_batch(
     should_stop: StopRequested = _never,
 ) -> BatchOutcome | None:
     """Run the pages a stopped batch had not done yet, then finish it."""
-    started = time.perf_counter()
-    versions = tools.check_required_tools(profile.ocr.languages)
-    store = Store.open(settings.database_url)
-    progress = progress or BatchProgress()
     assert batch.id is not None
-    waiting = [p for p in store.pages_of_batch(batch.id) if p.state in ("queued", "processing")]
-    with PagePool(workers or settings.workers) as pool:
-        for page in waiting:
-            assert page.id is not None
-            pool.submit(
-                _job(
-                    page.id,
-                    page.source_file,
-                    Path(page.master_path),
-                    page.sha256,
-                    page.page_index,
-                    settings,
-                    profile,
-                )
-            )
-        progress.prepared(len(waiting))
-        if not _run_pages(pool, store, batch.id, progress, should_stop):
-            return None
-    return finish_batch(store, batch.id, out_dir, profile, versions, started, [])
+    nothing_new = BatchSource(Path(batch.source_dir), origin=batch.origin, files=())
+    return run_batch(
+        nothing_new,
+        out_dir,
+        profile,
+        settings,
+        workers=workers,
+        progress=progress,
+        should_stop=should_stop,
+        continue_batch=batch.id,
+    )
+
+
+def pending_jobs(
+    store: Store, batch_id: int, settings: StationSettings, profile: ScanProfile
+) -> list[PageJob]:
+    """Jobs for the pages of a batch recorded but not yet done (after a stop or a crash)."""
+    return [
+        _job(_id(p), p.source_file, Path(p.master_path), p.sha256, p.page_index, settings, profile)
+        for p in store.pages_of_batch(batch_id)
+        if p.state in ("queued", "processing")
+    ]
 
 
 def process_batch(

@@ -22,7 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from station import hotfolder, runner
-from station.errors import BatchNotReadyError
+from station.errors import (
+    BatchNotReadyError,
+    EmptyFileError,
+    UnreadableImageError,
+    UnsupportedFormatError,
+)
 from station.hotfolder import HotFolderWatcher, ReadyBatch
 from station.profiles import load_profile
 from station.runner import BatchOutcome, BatchProgress, BatchSource
@@ -32,6 +37,9 @@ from station.store import Batch, Store
 log = logging.getLogger(__name__)
 
 ProgressFactory = Callable[[str], BatchProgress]
+UNREADABLE_CODES = frozenset(
+    {EmptyFileError.code, UnsupportedFormatError.code, UnreadableImageError.code}
+)
 
 
 class WatchService:
@@ -106,11 +114,17 @@ class WatchService:
         earlier = self._unfinished_batch_of(ready.batch_dir)
         out_dir = Path(earlier.out_dir) if earlier and earlier.out_dir else None
 
+        moved_to: list[Path] = []
+
         def set_aside() -> None:
             for path, problem in problems.items():
                 hotfolder.move_failed_file(path, ready.batch_dir, ready.hot_root, problem.message)
             try:
-                hotfolder.move_to_done(ready.batch_dir, ready.hot_root, expected_files=ready.files)
+                moved_to.append(
+                    hotfolder.move_to_done(
+                        ready.batch_dir, ready.hot_root, expected_files=ready.files
+                    )
+                )
             except BatchNotReadyError as exc:
                 # New files arrived while taking in: the folder stays, and the watcher offers
                 # it again; the ledger skips what this batch already took in.
@@ -128,8 +142,22 @@ class WatchService:
                 continue_batch=earlier.id if earlier else None,
                 after_intake=set_aside,
             )
-        if outcome is not None:
-            self.on_outcome(outcome)
+        if outcome is None:
+            return
+        if moved_to:
+            self._set_aside_unreadable(outcome, moved_to[0], ready.hot_root)
+        self.on_outcome(outcome)
+
+    @staticmethod
+    def _set_aside_unreadable(outcome: BatchOutcome, done_dir: Path, hot_root: Path) -> None:
+        """Files that turned out not to decode (batch.done batches are not decoded before
+        intake) go to `_failed/` with their reason, like those found before intake."""
+        for record in outcome.failed:
+            if record["error_code"] not in UNREADABLE_CODES:
+                continue
+            path = done_dir / record["source_file"]
+            if path.is_file():
+                hotfolder.move_failed_file(path, done_dir, hot_root, record["error"])
 
     def _unfinished_batch_of(self, batch_dir: Path) -> Batch | None:
         resolved = str(batch_dir.resolve())

@@ -436,3 +436,15 @@ def test_load_colour_modes(tmp_path: Path) -> None:
     Image.fromarray(gray.astype(np.uint16) * 257).save(wide)
     loaded = imaging.load_page_image(wide, 0, "w.png", assumed_dpi=300)
     assert loaded.pixels.dtype == np.uint8 and abs(int(loaded.pixels.max()) - int(gray.max())) <= 1
+
+
+def test_an_implausibly_large_image_fails_with_a_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past twice PIL's pixel limit (179 Mpx by default) PIL raises at open: a sentence, not a
+    traceback. The limit is lowered here so the test image stays small."""
+    path = tmp_path / "huge.png"
+    Image.new("1", (200, 100)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)
+    with pytest.raises(UnreadableImageError, match=r"huge\.png: the image is implausibly large"):
+        imaging.load_page_image(path, 0, "huge.png", assumed_dpi=300)

@@ -10,7 +10,6 @@ import io
 import re
 import shutil
 import subprocess
-import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -344,21 +343,6 @@ def test_text_layer_of_another_shape_is_refused(cases: dict[str, Case], tmp_path
         pdf.make_page_pdf(path, 150, cases["gray-jpeg-300"].text_layer, tmp_path / "x.pdf")
 
 
-def test_make_page_pdf_is_fast(cases: dict[str, Case], tmp_path: Path) -> None:
-    a4 = np.full((3508, 2480), 245, np.uint8)
-    a4[300:3200:70, 200:2300] = 30  # some ink, so the JPEG has a realistic size
-    path = tmp_path / "a4.jpg"
-    Image.fromarray(a4).save(path, quality=85, dpi=(300, 300))
-    text_layer = cases["gray-jpeg-300"].text_layer
-    durations = []
-    for _ in range(5):
-        start = time.perf_counter()
-        pdf.make_page_pdf(path, 300, None, tmp_path / "a4.pdf")
-        pdf.make_page_pdf(cases["gray-jpeg-300"].image_path, 300, text_layer, tmp_path / "b.pdf")
-        durations.append((time.perf_counter() - start) / 2)
-    assert sorted(durations)[2] < 0.040
-
-
 # --- the batch's PDF/A --------------------------------------------------------------------
 
 
@@ -516,3 +500,30 @@ def test_failed_validation_keeps_the_old_output(batch: list[Path], tmp_path: Pat
 def test_unknown_flavour_is_refused(batch: list[Path], tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="4b"):
         pdf.assemble_pdfa(batch, tmp_path / "x.pdf", METADATA, pdfa="4b")
+
+
+def test_a_content_stream_ending_in_cr_is_rewritten_so_strict_validators_agree(
+    tmp_path: Path,
+) -> None:
+    """Flate data ending in CR before the LF of `endstream` reads as CR LF to a strict
+    validator (one byte short of /Length). Found by `page` on 1 of 3 benchmark outputs."""
+    import zlib
+
+    content = next(
+        body
+        for padding in range(1, 300)  # the last byte is the low byte of the sum of the bytes
+        if zlib.compress(body := b"q 1 0 0 1 0 0 cm Q %" + b"y" * padding + b"\n")[-1:] == b"\r"
+    )
+    page_pdf = tmp_path / "page.pdf"
+    with pikepdf.new() as doc:
+        doc.add_blank_page(page_size=(595, 842))
+        stream = pikepdf.Stream(doc, zlib.compress(content))
+        stream["/Filter"] = pikepdf.Name.FlateDecode
+        doc.pages[0].Contents = doc.make_indirect(stream)
+        doc.save(page_pdf)
+    out = tmp_path / "out.pdf"
+    pdf.assemble_pdfa([page_pdf], out, METADATA, pdfa="2b")
+    report = page.validate_pdf(str(out), profile="2b")
+    assert report.is_compliant, [f.message for f in report.failures]
+    with pikepdf.open(out) as done:
+        assert done.pages[0].Contents.read_bytes().rstrip() == content.rstrip()

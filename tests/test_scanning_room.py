@@ -188,7 +188,11 @@ def test_pages_command_lists_records_by_batch_and_folder(room: dict[str, Any]) -
     result = room["run"]("pages", "--json", "--folder", "P12-03-01")
     assert result.exit_code == 0
     records = json.loads(result.stdout)
-    assert [r["source_file"] for r in records] == ["scan_0002.tif", "scan_0003.tif", "scan_0004.tif"]
+    assert [r["source_file"] for r in records] == [
+        "scan_0002.tif",
+        "scan_0003.tif",
+        "scan_0004.tif",
+    ]
     expected_keys = set(room["report"][0])
     for record in records:
         assert set(record) == expected_keys

@@ -141,6 +141,17 @@ def test_killed_mid_batch_resumes_and_does_every_page_exactly_once(
     assert len(_pages(store)) == PAGES
     assert not (hot / "hop-05-again").exists()
 
+    status = subprocess.run(
+        [sys.executable, "-m", "station", "status", "--json"],
+        env=station_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = {r["batch"]: r for r in json.loads(status.stdout)["batches"]}
+    assert rows["hop-05"]["done"] == PAGES and rows["hop-05"]["waiting"] == 0
+    assert rows["hop-05"]["state"] == "done" and rows["hop-05"]["origin"] == "hotfolder"
+
     second.send_signal(signal.SIGTERM)
     output, _ = second.communicate(timeout=60)
     assert second.returncode == 0, output
@@ -161,6 +172,8 @@ def test_a_file_whose_checksum_does_not_match_is_set_aside_with_its_reason(
         (staging / f"scan_{extra:04d}.tif").unlink()
     lines = [ln for ln in lines if not any(f"scan_{n:04d}" in ln for n in range(3, PAGES + 1))]
     done_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = (staging / "scan_0001.tif").read_bytes()
+    (staging / "scan_0009.tif").write_bytes(whole[: len(whole) // 2])  # cut short, not listed
     store = _store(station_env)
 
     watcher = start_watch()
@@ -180,3 +193,11 @@ def test_a_file_whose_checksum_does_not_match_is_set_aside_with_its_reason(
     assert set_aside.is_file()
     reason = (set_aside.parent / "scan_0002.tif.error.txt").read_text(encoding="utf-8")
     assert "scan_0002.tif" in reason and "SHA-256" in reason
+    # Not decoded before intake (batch.done vouched for it): it fails in the pipeline, and is
+    # then set aside the same way, with the pipeline's reason.
+    assert pages["scan_0009.tif"].state == "failed"
+    cut_short = hot_root / "_failed" / "hop-06" / "scan_0009.tif"
+    assert cut_short.is_file()
+    note = (cut_short.parent / "scan_0009.tif.error.txt").read_text(encoding="utf-8")
+    assert "scan_0009.tif" in note and "cut short" in note
+    assert not (hot_root / "_done" / "text-gray-300" / "hop-06" / "scan_0009.tif").exists()
