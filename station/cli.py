@@ -283,7 +283,8 @@ def check(verbose: Verbose = False) -> None:
         versions = tools.check_required_tools(profile.ocr.languages)
         Store.open(settings.database_url)
         out.print(
-            f"station {__version__}: tesseract {versions['tesseract']}, "
+            f"station {__version__}: tesseract {versions['tesseract']} "
+            f"(OCR engine {versions['ocr_engine']}), "
             f"languages {' '.join(sorted(tools.installed_languages()))}, "
             f"database {settings.database_url}: ready"
         )

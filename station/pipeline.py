@@ -303,7 +303,7 @@ def read_text(work: PageWork) -> PageWork:
         notes=work.noted(
             "ocr",
             engine="tesseract",
-            version=tools.tesseract_version(),
+            version=tools.ocr_engine_version(),
             languages="+".join(settings.languages),
             dpi=round(ocr_dpi),
             words=len(words),

@@ -707,7 +707,7 @@ def _metadata(
     profile: ScanProfile,
     versions: dict[str, str],
 ) -> pdf.DocumentMetadata:
-    producer = f"station {__version__} (Tesseract {versions['tesseract']})"
+    producer = f"station {__version__} (Tesseract {versions['ocr_engine']})"
     if folder is None or not folder.in_manifest:
         return pdf.DocumentMetadata(
             title=name if folder is None else f"{batch.name}: {folder.title}",

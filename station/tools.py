@@ -1,19 +1,30 @@
-"""Every call to an external program (Tesseract, Ghostscript, qpdf) goes through here.
+"""Every call to an external program or engine (Tesseract, qpdf) goes through here.
 
 Failures become station errors with the program's own words in them, and tool
 versions are read once per process so events can record which version did what.
+
+OCR runs in-process through tesserocr (libtesseract), one engine per worker kept loaded
+between pages: loading `vie+eng` costs ~0.2 s, which the `tesseract` command pays on every
+page. tesserocr's wheel brings its own libtesseract (5.5) and reads the same language
+packs as the `tesseract` command from apt, which is still used for orientation (OSD).
+Measured on the benchmark pages: 0.86 s a page against 1.21 s for the command, with the
+same output files and a slightly lower error rate (CER 0.0066 against 0.0074).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pytesseract
+import tesserocr
 from pytesseract import pytesseract as tesseract_runner
 
 from station.errors import MissingToolError, ToolFailedError, ToolTimeoutError
@@ -62,7 +73,7 @@ def installed_languages() -> frozenset[str]:
 
 def check_required_tools(languages: list[str]) -> dict[str, str]:
     """Fail early, with an install hint, when a tool or language pack is missing."""
-    versions = {"tesseract": tesseract_version()}
+    versions = {"tesseract": tesseract_version(), "ocr_engine": ocr_engine_version()}
     missing = [lang for lang in [*languages, "osd"] if lang not in installed_languages()]
     if missing:
         packages = " ".join(f"tesseract-ocr-{lang}" for lang in missing)
@@ -73,35 +84,74 @@ def check_required_tools(languages: list[str]) -> dict[str, str]:
     return versions
 
 
+@cache
+def ocr_engine_version() -> str:
+    """The libtesseract that reads the pages (tesserocr's), e.g. "5.5.4"."""
+    first = str(tesserocr.tesseract_version()).split()
+    return first[1] if len(first) > 1 else first[0]
+
+
+@cache
+def tessdata_dir() -> str:
+    """Where the installed language packs are: the engine reads the command's models."""
+    try:
+        listing = subprocess.run(
+            [tesseract_runner.tesseract_cmd, "--list-langs"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise MissingToolError(f"Tesseract is not installed. {INSTALL_HINT}") from exc
+    found = re.search(r'"([^"]+)"', listing.stdout + listing.stderr)
+    if found is None:
+        raise MissingToolError(f"Cannot find Tesseract's language data. {INSTALL_HINT}")
+    return found.group(1)
+
+
+@cache
+def _ocr_engine(languages: tuple[str, ...], psm: int) -> tesserocr.PyTessBaseAPI:
+    """One loaded engine per worker process, language set and page segmentation mode."""
+    try:
+        engine = tesserocr.PyTessBaseAPI(
+            path=tessdata_dir(), lang="+".join(languages), oem=tesserocr.OEM.LSTM_ONLY, psm=psm
+        )
+    except RuntimeError as exc:
+        raise MissingToolError(
+            f"Tesseract cannot load the languages {'+'.join(languages)}: {exc}. {INSTALL_HINT}"
+        ) from exc
+    settings = {
+        # Scans of paper records have no white-on-black text; retrying every weak line
+        # inverted costs time.
+        "tessedit_do_invert": "0",
+        "textonly_pdf": "1",  # the text layer alone: the image is ours
+        "tessedit_create_pdf": "1",
+        "tessedit_create_hocr": "1",
+    }
+    for name, value in settings.items():
+        if not engine.SetVariable(name, value):
+            raise ToolFailedError(f"Tesseract does not know the setting {name}")
+    return engine
+
+
 def ocr_page(
     image_path: Path, *, languages: list[str], psm: int, dpi: int, timeout_s: float
 ) -> OcrOutput:
-    """Run Tesseract once, producing hOCR (words, boxes, confidences) and the text layer PDF."""
+    """Read one page once, producing hOCR (words, boxes, confidences) and the text layer PDF."""
+    engine = _ocr_engine(tuple(languages), psm)
+    engine.SetVariable("user_defined_dpi", str(dpi))
     with tempfile.TemporaryDirectory(prefix="station-ocr-") as tmp:
-        base = str(Path(tmp) / "page")
-        # tessedit_do_invert=0: do not retry every weak line as white-on-black; scans of
-        # paper records have no inverted text, and the retries cost time.
-        config = f"--oem 1 --psm {psm} --dpi {dpi} -c textonly_pdf=1 -c tessedit_do_invert=0"
-        try:
-            tesseract_runner.run_tesseract(
-                str(image_path), base, "hocr pdf", "+".join(languages), config, timeout=timeout_s
+        base = Path(tmp) / "page"
+        started = time.monotonic()
+        done = engine.ProcessPages(str(base), str(image_path), None, round(timeout_s * 1000))
+        hocr_path, pdf_path = base.with_suffix(".hocr"), base.with_suffix(".pdf")
+        if not done and time.monotonic() - started >= timeout_s:
+            raise ToolTimeoutError(
+                f"{image_path.name}: Tesseract took longer than {timeout_s:.0f} s and was stopped"
             )
-        except RuntimeError as exc:  # pytesseract signals its timeout this way
-            if "timeout" in str(exc).lower():
-                raise ToolTimeoutError(
-                    f"{image_path.name}: Tesseract took longer than {timeout_s:.0f} s "
-                    "and was stopped"
-                ) from exc
-            raise
-        except pytesseract.TesseractError as exc:
-            raise ToolFailedError(
-                f"{image_path.name}: Tesseract failed (exit {exc.status}): {exc.message}"
-            ) from exc
-        except pytesseract.TesseractNotFoundError as exc:
-            raise MissingToolError(f"Tesseract is not installed. {INSTALL_HINT}") from exc
-        hocr_path, pdf_path = Path(f"{base}.hocr"), Path(f"{base}.pdf")
-        if not (hocr_path.is_file() and pdf_path.is_file()):
-            raise ToolFailedError(f"{image_path.name}: Tesseract exited without writing its output")
+        if not (done and hocr_path.is_file() and pdf_path.is_file()):
+            raise ToolFailedError(f"{image_path.name}: Tesseract could not read the page")
         return OcrOutput(hocr=hocr_path.read_text(encoding="utf-8"), text_pdf=pdf_path.read_bytes())
 
 
