@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -515,6 +516,93 @@ def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
 
 def _count_files(folder: Path) -> int:
     return sum(1 for p in folder.rglob("*") if p.is_file())
+
+
+users_app = typer.Typer(help="Users of the review app: roles and secrecy clearance.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Log-in name.")],
+    role: Annotated[str, typer.Option(help="operator, reviewer, archivist or admin.")],
+    clearance: Annotated[
+        str, typer.Option(help="Highest secrecy level the user may see: Mật, Tối mật, Tuyệt mật.")
+    ] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Add a user; the password is asked for (twice), or read from standard input."""
+    from station import auth
+
+    def body(settings: StationSettings) -> None:
+        checked_role = auth.check_role(role)
+        level = auth.check_clearance(clearance)
+        username = unicodedata.normalize("NFC", name.strip())
+        if not username or any(c.isspace() for c in username):
+            raise BadArgumentError(f"{name!r} cannot be a user name: no spaces, not empty")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password_hash = auth.hash_password(password)
+        _store(settings).add_user(
+            username, role=checked_role, clearance=level, password_hash=password_hash
+        )
+        out.print(
+            f"Added {username} ({checked_role}"
+            + (f", clearance {level}" if level else ", no secrecy clearance")
+            + ")"
+        )
+
+    _run(verbose, body)
+
+
+@users_app.command("list")
+def users_list(json_output: JsonOption = False, verbose: Verbose = False) -> None:
+    """The users, their roles, clearance and whether they may log in."""
+
+    def body(settings: StationSettings) -> None:
+        users: list[dict[str, Any]] = [
+            {
+                "username": u.username,
+                "role": u.role,
+                "clearance": u.clearance,
+                "disabled": u.disabled,
+                "created_at": u.created_at.isoformat(timespec="seconds"),
+            }
+            for u in _store(settings).list_users()
+        ]
+        if json_output:
+            _print_json(users)
+            return
+        table = Table("user", "role", "clearance", "state", "created")
+        for u in users:
+            table.add_row(
+                u["username"],
+                u["role"],
+                u["clearance"] or "-",
+                "[red]disabled[/]" if u["disabled"] else "active",
+                u["created_at"],
+            )
+        out.print(table)
+
+    _run(verbose, body)
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(help="Log-in name.")], verbose: Verbose = False
+) -> None:
+    """Stop a user from logging in; their history stays."""
+
+    def body(settings: StationSettings) -> None:
+        _store(settings).set_user_disabled(unicodedata.normalize("NFC", name.strip()), True)
+        out.print(f"Disabled {name}")
+
+    _run(verbose, body)
 
 
 def folder_record(folder: Folder) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Column, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-from station.errors import ConfigError
+from station.errors import BadArgumentError, ConfigError
 from station.manifest import ManifestFolder
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -112,6 +112,20 @@ class Folder(SQLModel, table=True):
     pdf_path: str | None = None
     imported_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """Someone who logs in: a role, a secrecy clearance and an Argon2 password hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_column_kwargs={"unique": True})
+    role: str  # operator, reviewer, archivist, admin (station.auth.ROLES)
+    clearance: str = ""  # "", Mật, Tối mật, Tuyệt mật (station.auth.CLEARANCES)
+    password_hash: str
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Intake(SQLModel, table=True):
@@ -445,6 +459,49 @@ class Store:
         with self.session() as s:
             return list(
                 s.exec(select(Event).where(Event.folder_id == folder_id).order_by(col(Event.id)))
+            )
+
+    # --- users ---
+
+    def add_user(self, username: str, *, role: str, clearance: str, password_hash: str) -> User:
+        with self.session() as s:
+            if s.exec(select(User).where(User.username == username)).first() is not None:
+                raise BadArgumentError(f"A user named {username!r} already exists")
+            user = User(
+                username=username, role=role, clearance=clearance, password_hash=password_hash
+            )
+            s.add(user)
+            s.add(
+                Event(
+                    stage="users",
+                    outcome="ok",
+                    detail={"action": "added", "username": username, "role": role,
+                            "clearance": clearance},
+                )
+            )  # fmt: skip
+            s.flush()
+            return user
+
+    def get_user(self, username: str) -> User | None:
+        with self.session() as s:
+            return s.exec(select(User).where(User.username == username)).first()
+
+    def list_users(self) -> list[User]:
+        with self.session() as s:
+            return list(s.exec(select(User).order_by(col(User.username))))
+
+    def set_user_disabled(self, username: str, disabled: bool) -> None:
+        with self.session() as s:
+            user = s.exec(select(User).where(User.username == username)).first()
+            if user is None:
+                raise BadArgumentError(f"No user named {username!r}")
+            user.disabled = disabled
+            s.add(
+                Event(
+                    stage="users",
+                    outcome="ok",
+                    detail={"action": "disabled" if disabled else "enabled", "username": username},
+                )
             )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from station.store import Event, Store
+from station.store import HEAD_REVISION, Event, Store
 
 
 def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None:
@@ -16,8 +16,8 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None
     with store.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
         version = connection.execute(sa.text("select version_num from alembic_version")).scalar()
-    assert {"batch", "page", "event", "folder", "intake", "alembic_version"} <= tables
-    assert version == "0002"
+    assert {"batch", "page", "event", "folder", "intake", "user", "alembic_version"} <= tables
+    assert version == HEAD_REVISION == "0003"
 
 
 def test_pages_and_events_round_trip(tmp_path: Path) -> None:
@@ -64,3 +64,17 @@ def test_pages_and_events_round_trip(tmp_path: Path) -> None:
     store.finish_batch(batch_id, state="done", pdf_path=tmp_path / "out" / "hop-01.pdf")
     batch = store.get_batch(batch_id)
     assert batch is not None and batch.state == "done" and batch.finished_at is not None
+
+
+def test_an_older_database_is_upgraded_on_open(tmp_path: Path) -> None:
+    """A station upgraded in place: its database at an older revision gets the new tables."""
+    url = f"sqlite:///{tmp_path / 'station.db'}"
+    store = Store.open(url)
+    with store.engine.begin() as connection:
+        connection.execute(sa.text('drop table "user"'))
+        connection.execute(sa.text("update alembic_version set version_num = '0002'"))
+    upgraded = Store.open(url)
+    with upgraded.engine.connect() as connection:
+        assert "user" in sa.inspect(connection).get_table_names()
+        version = connection.execute(sa.text("select version_num from alembic_version")).scalar()
+    assert version == HEAD_REVISION

@@ -1,0 +1,69 @@
+"""Who may do what: roles, secrecy clearance and passwords.
+
+Roles, each with what it adds:
+- operator: feeds batches; sees their own batches and the rescan list;
+- reviewer: reviews pages (never of a batch they fed themselves: four eyes);
+- archivist: edits metadata, approves folders, exports;
+- admin: manages users.
+
+Clearance is the highest secrecy level (độ mật, Law 29/2018/QH14 art. 8) a user may see:
+none, Mật, Tối mật or Tuyệt mật. Folders and pages marked above a user's clearance do not
+exist for that user.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Literal, get_args
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from station.errors import BadArgumentError
+
+Role = Literal["operator", "reviewer", "archivist", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
+CLEARANCES = ("", "Mật", "Tối mật", "Tuyệt mật")  # in rising order; "" is none
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()
+
+
+def check_role(role: str) -> Role:
+    for known in ROLES:
+        if role == known:
+            return known
+    raise BadArgumentError(f"Unknown role {role!r}: use one of {', '.join(ROLES)}")
+
+
+def check_clearance(clearance: str) -> str:
+    level = unicodedata.normalize("NFC", clearance.strip())
+    for known in CLEARANCES:
+        if level.casefold() == known.casefold():
+            return known
+    named = ", ".join(repr(c) for c in CLEARANCES[1:])
+    raise BadArgumentError(f"Unknown clearance {clearance!r}: use {named} (or none)")
+
+
+def may_see(clearance: str, secrecy: str) -> bool:
+    """Whether a user with `clearance` may see something marked `secrecy`."""
+    return CLEARANCES.index(check_clearance(clearance)) >= CLEARANCES.index(
+        check_clearance(secrecy)
+    )
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadArgumentError(
+            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    return _hasher.hash(unicodedata.normalize("NFC", password))
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, unicodedata.normalize("NFC", password))
+    except (VerificationError, InvalidHashError):
+        return False
