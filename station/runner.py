@@ -24,16 +24,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from station import __version__, folders, imaging, ingest, pdf, tools
-from station.errors import OutputError, PageError
+from station import __version__, documents, imaging, ingest, tools
+from station.documents import Document
+from station.errors import PageError
 from station.pipeline import PageJob, PageResult, run_page
 from station.profiles import ScanProfile
 from station.settings import StationSettings
-from station.store import Batch, Event, Folder, Page, Store, to_json_safe
+from station.store import Batch, Event, Page, Store, to_json_safe
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +86,6 @@ class BatchSource:
     @property
     def name(self) -> str:
         return self.batch_dir.name
-
-
-@dataclass(frozen=True)
-class Document:
-    """One output PDF/A: a manifest folder, the unassigned holding folder, or the batch."""
-
-    folder_id: str | None
-    pdf_path: Path | None
-    pages: int
-    flags: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -527,7 +517,7 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
     store.add_events(events)
 
 
-# --- finishing: folders, documents, reconciliation, report ------------------------------------
+# --- finishing: documents (station.documents) and the report --------------------------------
 
 
 def finish_batch(
@@ -539,54 +529,31 @@ def finish_batch(
     started: float,
     skipped: list[str],
 ) -> BatchOutcome:
-    """Split the batch into folders, write each folder's PDF/A, check it against the manifest."""
+    """Split the batch into folders and documents, write report.json, close the batch."""
     batch = store.get_batch(batch_id)
     assert batch is not None
-    pages = store.pages_of_batch(batch_id)
-    facts = [_facts(page) for page in pages]
-    placements = folders.assign_folders(facts, store.manifest_folder_ids())
-    by_folder: dict[str | None, list[Page]] = {}
-    for page in pages:
-        by_folder.setdefault(placements[_id(page)].folder_id, []).append(page)
-    facts_by_id = {f.page_id: f for f in facts}
-    documents: list[Document] = []
-    document_of_page: dict[int, tuple[str, int]] = {}
-    for folder_id, members in by_folder.items():
-        documents.append(
-            _finish_folder(
-                store,
-                batch,
-                folder_id,
-                members,
-                facts_by_id,
-                placements,
-                out_dir,
-                profile,
-                versions,
-                document_of_page,
-            )
-        )
+    documents_made, document_of_page = documents.assemble(store, batch, out_dir, profile, versions)
     store.set_batch_folders(
         batch_id,
         {
             d.folder_id or "": {"pdf": str(d.pdf_path) if d.pdf_path else None, "pages": d.pages}
-            for d in documents
+            for d in documents_made
         },
     )
     pages = store.pages_of_batch(batch_id)
     records = [page_record(page, batch.name, document_of_page.get(_id(page))) for page in pages]
     report_path = write_json_atomically(out_dir / "report.json", records)
     any_failed = any(p.state == "failed" for p in pages)
-    single = [d.pdf_path for d in documents]
+    made = [d.pdf_path for d in documents_made]
     store.finish_batch(
         batch_id,
         state="done" if not any_failed else "done_with_failures",
-        pdf_path=single[0] if len(single) == 1 else None,
+        pdf_path=made[0] if len(made) == 1 else None,
     )
     return BatchOutcome(
         batch_id,
         batch.name,
-        documents,
+        documents_made,
         report_path,
         records,
         time.perf_counter() - started,
@@ -597,206 +564,6 @@ def finish_batch(
 def _id(page: Page) -> int:
     assert page.id is not None
     return page.id
-
-
-def _facts(page: Page) -> folders.PageFacts:
-    text_path = page.derivatives.get("text")
-    text = ""
-    if text_path and Path(text_path).is_file():
-        text = Path(text_path).read_text(encoding="utf-8")
-    return folders.PageFacts(
-        page_id=_id(page),
-        source_file=page.source_file,
-        ok=page.state == "ok",
-        separator=page.separator,
-        blank=page.blank,
-        sha256=page.sha256,
-        page_index=page.page_index,
-        phash=page.phash,
-        text=text,
-    )
-
-
-def _finish_folder(
-    store: Store,
-    batch: Batch,
-    folder_id: str | None,
-    members: list[Page],
-    facts_by_id: dict[int, folders.PageFacts],
-    placements: dict[int, folders.Placement],
-    out_dir: Path,
-    profile: ScanProfile,
-    versions: dict[str, str],
-    document_of_page: dict[int, tuple[str, int]],
-) -> Document:
-    member_facts = [facts_by_id[_id(p)] for p in members]
-    duplicates = folders.possible_duplicates(member_facts)
-    in_document = [p for p in members if p.state == "ok" and p.separator is None]
-    if folder_id == folders.UNASSIGNED:
-        store.ensure_holding_folder(folder_id, "pages not assigned to a folder, for review")
-    folder = store.get_folder(folder_id) if folder_id else None
-    name = folder_id or batch.name
-    pdf_path = (
-        write_document(
-            [Path(p.derivatives["pdf"]) for p in in_document],
-            out_dir / f"{name}.pdf",
-            _metadata(batch, folder, name, len(in_document), profile, versions),
-            profile,
-            store,
-            batch,
-            folder_id,
-        )
-        if in_document
-        else None
-    )
-    for number, page in enumerate(in_document, start=1):
-        document_of_page[_id(page)] = (f"{name}.pdf", number)
-    for page in members:
-        placement = placements[_id(page)]
-        extra = placement.flags + (("possible_duplicate",) if _id(page) in duplicates else ())
-        flags = page.flags + [f for f in extra if f not in page.flags]
-        located = document_of_page.get(_id(page))
-        store.update_page(
-            _id(page),
-            folder_id=folder_id,
-            flags=flags,
-            pdf_page=located[1] if located and pdf_path else None,
-        )
-    folder_flags: list[dict[str, Any]] = []
-    if folder is not None and folder.in_manifest:
-        sheets = folders.count_sheets(member_facts, duplex=profile.scan.duplex)
-        mismatch = folders.sheet_count_flag(folder.sheet_count, sheets)
-        folder_flags += [mismatch] if mismatch else []
-        if duplicates:
-            folder_flags.append({"code": "possible_duplicate", "pages": len(duplicates)})
-        failed = sum(1 for p in members if p.state == "failed")
-        if failed:
-            folder_flags.append({"code": "pages_failed", "pages": failed})
-        store.update_folder(
-            folder.folder_id,
-            state="flagged" if folder_flags else "done",
-            pages_found=len(in_document),
-            sheets_counted=sheets,
-            flags=folder_flags,
-            pdf_path=str(pdf_path) if pdf_path else None,
-        )
-        store.add_events(
-            [
-                Event(
-                    batch_id=batch.id,
-                    folder_id=folder.folder_id,
-                    stage="reconcile",
-                    outcome="flagged" if folder_flags else "ok",
-                    detail={
-                        "expected_sheets": folder.sheet_count,
-                        "sheets_counted": sheets,
-                        "pages": len(in_document),
-                        "flags": folder_flags,
-                    },
-                )
-            ]
-        )
-    return Document(folder_id, pdf_path, len(in_document), folder_flags)
-
-
-def _metadata(
-    batch: Batch,
-    folder: Folder | None,
-    name: str,
-    pages: int,
-    profile: ScanProfile,
-    versions: dict[str, str],
-) -> pdf.DocumentMetadata:
-    producer = f"station {__version__} (Tesseract {versions['ocr_engine']})"
-    if folder is None or not folder.in_manifest:
-        return pdf.DocumentMetadata(
-            title=name if folder is None else f"{batch.name}: {folder.title}",
-            date=datetime.now(UTC),
-            language=profile.pdf.language,
-            description=f"{pages} pages scanned with profile {profile.name}",
-            identifier=name,
-            producer=producer,
-        )
-    reference = ", ".join(
-        part
-        for part in (
-            f"Phông {folder.fonds_code}" if folder.fonds_code else "",
-            f"Mục lục {folder.catalogue_no}" if folder.catalogue_no else "",
-            f"Hộp {folder.box_no}",
-            f"Hồ sơ {folder.folder_no}",
-        )
-        if part
-    )
-    coverage = (
-        f"{folder.start_date.isoformat()}/{folder.end_date.isoformat()}"
-        if folder.start_date and folder.end_date
-        else ""
-    )
-    rights = "; ".join(x for x in (folder.access, folder.secrecy) if x)
-    return pdf.DocumentMetadata(
-        title=folder.title,
-        date=datetime.now(UTC),
-        language=folder.language or profile.pdf.language,
-        description=f"{reference}. {pages} pages scanned with profile {profile.name}",
-        identifier=folder.folder_id,
-        producer=producer,
-        coverage=coverage,
-        source=reference,
-        rights=rights,
-    )
-
-
-def write_document(
-    page_pdfs: list[Path],
-    target: Path,
-    metadata: pdf.DocumentMetadata,
-    profile: ScanProfile,
-    store: Store,
-    batch: Batch,
-    folder_id: str | None,
-) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    try:
-        pdf.assemble_pdfa(page_pdfs, target, metadata, pdfa=profile.pdf.pdfa)
-    except OutputError as exc:
-        store.add_events(
-            [
-                Event(
-                    batch_id=batch.id,
-                    folder_id=folder_id,
-                    stage="assemble",
-                    outcome="failed",
-                    detail={"error": str(exc)},
-                )
-            ]
-        )
-        raise
-    store.add_events(
-        [
-            Event(
-                batch_id=batch.id,
-                folder_id=folder_id,
-                stage="assemble",
-                outcome="ok",
-                detail={
-                    "pdf": str(target),
-                    "pages": len(page_pdfs),
-                    "pdfa": profile.pdf.pdfa,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-                tool="pikepdf",
-                tool_version=_pikepdf_version(),
-            )
-        ]
-    )
-    return target
-
-
-def _pikepdf_version() -> str:
-    import pikepdf
-
-    return str(pikepdf.__version__)
 
 
 def page_record(

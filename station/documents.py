@@ -1,0 +1,266 @@
+"""A finished batch's pages become documents: one PDF/A per folder (hồ sơ), or per batch.
+
+`station.folders` decides which page belongs where; here each group is written as a PDF/A
+carrying the manifest's metadata, checked against the manifest (sheet count, double
+feeds), and the answers are recorded on the pages and folders.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from station import __version__, folders, pdf
+from station.errors import OutputError
+from station.profiles import ScanProfile
+from station.store import Batch, Event, Folder, Page, Store
+
+
+@dataclass(frozen=True)
+class Document:
+    """One output PDF/A: a manifest folder, the unassigned holding folder, or the batch."""
+
+    folder_id: str | None
+    pdf_path: Path | None
+    pages: int
+    flags: list[dict[str, Any]]
+
+
+def assemble(
+    store: Store, batch: Batch, out_dir: Path, profile: ScanProfile, versions: dict[str, str]
+) -> tuple[list[Document], dict[int, tuple[str, int]]]:
+    """Every document of a batch, and where each page landed (file name, page number)."""
+    assert batch.id is not None
+    pages = store.pages_of_batch(batch.id)
+    facts = [_facts(page) for page in pages]
+    placements = folders.assign_folders(facts, store.manifest_folder_ids())
+    by_folder: dict[str | None, list[Page]] = {}
+    for page in pages:
+        by_folder.setdefault(placements[_id(page)].folder_id, []).append(page)
+    facts_by_id = {f.page_id: f for f in facts}
+    made: list[Document] = []
+    document_of_page: dict[int, tuple[str, int]] = {}
+    for folder_id, members in by_folder.items():
+        made.append(
+            _finish_folder(
+                store,
+                batch,
+                folder_id,
+                members,
+                facts_by_id,
+                placements,
+                out_dir,
+                profile,
+                versions,
+                document_of_page,
+            )
+        )
+    return made, document_of_page
+
+
+def _id(page: Page) -> int:
+    assert page.id is not None
+    return page.id
+
+
+def _facts(page: Page) -> folders.PageFacts:
+    text_path = page.derivatives.get("text")
+    text = ""
+    if text_path and Path(text_path).is_file():
+        text = Path(text_path).read_text(encoding="utf-8")
+    return folders.PageFacts(
+        page_id=_id(page),
+        source_file=page.source_file,
+        ok=page.state == "ok",
+        separator=page.separator,
+        blank=page.blank,
+        sha256=page.sha256,
+        page_index=page.page_index,
+        phash=page.phash,
+        text=text,
+    )
+
+
+def _finish_folder(
+    store: Store,
+    batch: Batch,
+    folder_id: str | None,
+    members: list[Page],
+    facts_by_id: dict[int, folders.PageFacts],
+    placements: dict[int, folders.Placement],
+    out_dir: Path,
+    profile: ScanProfile,
+    versions: dict[str, str],
+    document_of_page: dict[int, tuple[str, int]],
+) -> Document:
+    member_facts = [facts_by_id[_id(p)] for p in members]
+    duplicates = folders.possible_duplicates(member_facts)
+    in_document = [p for p in members if p.state == "ok" and p.separator is None]
+    if folder_id == folders.UNASSIGNED:
+        store.ensure_holding_folder(folder_id, "pages not assigned to a folder, for review")
+    folder = store.get_folder(folder_id) if folder_id else None
+    name = folder_id or batch.name
+    pdf_path = (
+        write_document(
+            [Path(p.derivatives["pdf"]) for p in in_document],
+            out_dir / f"{name}.pdf",
+            _metadata(batch, folder, name, len(in_document), profile, versions),
+            profile,
+            store,
+            batch,
+            folder_id,
+        )
+        if in_document
+        else None
+    )
+    for number, page in enumerate(in_document, start=1):
+        document_of_page[_id(page)] = (f"{name}.pdf", number)
+    for page in members:
+        placement = placements[_id(page)]
+        extra = placement.flags + (("possible_duplicate",) if _id(page) in duplicates else ())
+        flags = page.flags + [f for f in extra if f not in page.flags]
+        located = document_of_page.get(_id(page))
+        store.update_page(
+            _id(page),
+            folder_id=folder_id,
+            flags=flags,
+            pdf_page=located[1] if located and pdf_path else None,
+        )
+    folder_flags: list[dict[str, Any]] = []
+    if folder is not None and folder.in_manifest:
+        sheets = folders.count_sheets(member_facts, duplex=profile.scan.duplex)
+        mismatch = folders.sheet_count_flag(folder.sheet_count, sheets)
+        folder_flags += [mismatch] if mismatch else []
+        if duplicates:
+            folder_flags.append({"code": "possible_duplicate", "pages": len(duplicates)})
+        failed = sum(1 for p in members if p.state == "failed")
+        if failed:
+            folder_flags.append({"code": "pages_failed", "pages": failed})
+        store.update_folder(
+            folder.folder_id,
+            state="flagged" if folder_flags else "done",
+            pages_found=len(in_document),
+            sheets_counted=sheets,
+            flags=folder_flags,
+            pdf_path=str(pdf_path) if pdf_path else None,
+        )
+        store.add_events(
+            [
+                Event(
+                    batch_id=batch.id,
+                    folder_id=folder.folder_id,
+                    stage="reconcile",
+                    outcome="flagged" if folder_flags else "ok",
+                    detail={
+                        "expected_sheets": folder.sheet_count,
+                        "sheets_counted": sheets,
+                        "pages": len(in_document),
+                        "flags": folder_flags,
+                    },
+                )
+            ]
+        )
+    return Document(folder_id, pdf_path, len(in_document), folder_flags)
+
+
+def _metadata(
+    batch: Batch,
+    folder: Folder | None,
+    name: str,
+    pages: int,
+    profile: ScanProfile,
+    versions: dict[str, str],
+) -> pdf.DocumentMetadata:
+    producer = f"station {__version__} (Tesseract {versions['ocr_engine']})"
+    if folder is None or not folder.in_manifest:
+        return pdf.DocumentMetadata(
+            title=name if folder is None else f"{batch.name}: {folder.title}",
+            date=datetime.now(UTC),
+            language=profile.pdf.language,
+            description=f"{pages} pages scanned with profile {profile.name}",
+            identifier=name,
+            producer=producer,
+        )
+    reference = ", ".join(
+        part
+        for part in (
+            f"Phông {folder.fonds_code}" if folder.fonds_code else "",
+            f"Mục lục {folder.catalogue_no}" if folder.catalogue_no else "",
+            f"Hộp {folder.box_no}",
+            f"Hồ sơ {folder.folder_no}",
+        )
+        if part
+    )
+    coverage = (
+        f"{folder.start_date.isoformat()}/{folder.end_date.isoformat()}"
+        if folder.start_date and folder.end_date
+        else ""
+    )
+    rights = "; ".join(x for x in (folder.access, folder.secrecy) if x)
+    return pdf.DocumentMetadata(
+        title=folder.title,
+        date=datetime.now(UTC),
+        language=folder.language or profile.pdf.language,
+        description=f"{reference}. {pages} pages scanned with profile {profile.name}",
+        identifier=folder.folder_id,
+        producer=producer,
+        coverage=coverage,
+        source=reference,
+        rights=rights,
+    )
+
+
+def write_document(
+    page_pdfs: list[Path],
+    target: Path,
+    metadata: pdf.DocumentMetadata,
+    profile: ScanProfile,
+    store: Store,
+    batch: Batch,
+    folder_id: str | None,
+) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        pdf.assemble_pdfa(page_pdfs, target, metadata, pdfa=profile.pdf.pdfa)
+    except OutputError as exc:
+        store.add_events(
+            [
+                Event(
+                    batch_id=batch.id,
+                    folder_id=folder_id,
+                    stage="assemble",
+                    outcome="failed",
+                    detail={"error": str(exc)},
+                )
+            ]
+        )
+        raise
+    store.add_events(
+        [
+            Event(
+                batch_id=batch.id,
+                folder_id=folder_id,
+                stage="assemble",
+                outcome="ok",
+                detail={
+                    "pdf": str(target),
+                    "pages": len(page_pdfs),
+                    "pdfa": profile.pdf.pdfa,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+                tool="pikepdf",
+                tool_version=_pikepdf_version(),
+            )
+        ]
+    )
+    return target
+
+
+def _pikepdf_version() -> str:
+    import pikepdf
+
+    return str(pikepdf.__version__)
