@@ -616,9 +616,7 @@ def folder_record(folder: Folder) -> dict[str, Any]:
         "title": folder.title,
         "start_date": folder.start_date.isoformat() if folder.start_date else None,
         "end_date": folder.end_date.isoformat() if folder.end_date else None,
-        "retention": "Vĩnh viễn"
-        if folder.retention_years is None
-        else f"{folder.retention_years} năm",
+        "retention": manifest.retention_label(folder.retention_years),
         "access": folder.access,
         "sheet_count": folder.sheet_count,
         "language": folder.language,

@@ -82,7 +82,14 @@ from station.errors import (
     StorageError,
 )
 from station.imaging import frame_count, load_page_image
-from station.ingest import IGNORED_DIRS, IGNORED_NAMES, IMAGE_SUFFIXES, discover_batch, sha256_of
+from station.ingest import (
+    IGNORED_DIRS,
+    IGNORED_NAMES,
+    IMAGE_SUFFIXES,
+    discover_batch,
+    natural_key,
+    sha256_of,
+)
 from station.profiles import list_profiles, load_profile
 from station.settings import StationSettings
 
@@ -126,11 +133,7 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _natural_key(name: str) -> list[object]:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
-def _relative(path: Path, batch_dir: Path) -> str:
+def relative_name(path: Path, batch_dir: Path) -> str:
     """The path as batch.done and messages write it: `/`-separated, NFC."""
     return _nfc(path.relative_to(batch_dir).as_posix())
 
@@ -342,7 +345,7 @@ def _temporary_files(batch_dir: Path) -> list[str]:
             is_temporary_name(part) for part in relative.parts[:-1]
         ):
             found.append(_nfc(relative.as_posix()))
-    return sorted(found, key=_natural_key)
+    return sorted(found, key=natural_key)
 
 
 def _decode_problem(path: Path, relative: str) -> FileProblem | None:
@@ -417,7 +420,7 @@ def check_batch(
 
 
 def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -> BatchState:
-    by_name = {_relative(path, batch_dir): path for path in files}
+    by_name = {relative_name(path, batch_dir): path for path in files}
     problems: list[FileProblem] = []
     notes = [
         f"batch.done: '{key}: {value}' is not a known field (operator, station); kept as is"
@@ -482,7 +485,7 @@ def _ready_when_settled(
         try:
             stat = path.stat()
         except OSError:
-            return _waiting(batch_dir, f"{_relative(path, batch_dir)} changed while being read")
+            return _waiting(batch_dir, f"{relative_name(path, batch_dir)} changed while being read")
         signature = (stat.st_size, stat.st_mtime_ns)
         if history is not None:
             age = history.unchanged_for(path, signature)
@@ -493,7 +496,8 @@ def _ready_when_settled(
     if ages[youngest][0] < settle_s:
         return _waiting(
             batch_dir,
-            f"{_relative(youngest, batch_dir)} changed {max(ages[youngest][0], 0.0):.1f} s ago; "
+            f"{relative_name(youngest, batch_dir)} changed "
+            f"{max(ages[youngest][0], 0.0):.1f} s ago; "
             f"the batch is ready once nothing has changed for {settle_s:g} s",
         )
     problems: list[FileProblem] = []
@@ -502,7 +506,7 @@ def _ready_when_settled(
             if path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             age, signature = ages[path]
-            relative = _relative(path, batch_dir)
+            relative = relative_name(path, batch_dir)
             known, problem = history.decoded(path, signature) if history else (False, None)
             if not known:
                 problem = _decode_problem(path, relative)
@@ -591,9 +595,9 @@ def move_to_done(
             raise
         except BadArgumentError:
             present = set()
-        arrived = sorted(present - expected, key=lambda p: _natural_key(str(p)))
+        arrived = sorted(present - expected, key=lambda p: natural_key(str(p)))
         if arrived:
-            names = ", ".join(_relative(path, batch_dir) for path in arrived[:5])
+            names = ", ".join(relative_name(path, batch_dir) for path in arrived[:5])
             more = f" and {len(arrived) - 5} more" if len(arrived) > 5 else ""
             raise BatchNotReadyError(
                 f"{batch_dir.name}: {len(arrived)} file(s) arrived while the batch was being "
@@ -658,7 +662,7 @@ def _profile_entries(hot_root: Path, profiles: Iterable[str]) -> Iterator[tuple[
             entries = list((hot_root / profile).iterdir())
         except (FileNotFoundError, NotADirectoryError):
             continue
-        for entry in sorted(entries, key=lambda p: _natural_key(p.name)):
+        for entry in sorted(entries, key=lambda p: natural_key(p.name)):
             if _is_batch_name(entry.name) and not entry.is_symlink():
                 yield profile, entry
 
@@ -676,7 +680,7 @@ def iter_candidate_batches(hot_root: Path, profiles: Iterable[str]) -> Iterator[
 def check_loose_files(hot_root: Path, profiles: Iterable[str]) -> list[Path]:
     """Files lying directly in a profile's hot folder, outside any batch: they are not taken in."""
     loose = [entry for _, entry in _profile_entries(hot_root, profiles) if entry.is_file()]
-    return sorted(loose, key=lambda p: _natural_key(str(p)))
+    return sorted(loose, key=lambda p: natural_key(str(p)))
 
 
 def _fingerprint(batch_dir: Path) -> frozenset[tuple[str, int, int]]:
@@ -938,7 +942,7 @@ class HotFolderWatcher:
             batches = {**self._pending, **self._dirty}
             self._dirty.clear()
         for batch_dir, profile in sorted(
-            batches.items(), key=lambda item: (item[1], _natural_key(item[0].name))
+            batches.items(), key=lambda item: (item[1], natural_key(item[0].name))
         ):
             if self._stop_requested:
                 return

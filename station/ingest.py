@@ -32,9 +32,9 @@ class StoredOriginal:
     already_stored: bool
 
 
-def _natural_key(path: Path) -> list[object]:
+def natural_key(name: str | Path) -> list[object]:
     """scan_2.tif before scan_10.tif, as an operator reads them."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(name))]
 
 
 def discover_batch(batch_dir: Path) -> list[Path]:
@@ -57,7 +57,7 @@ def discover_batch(batch_dir: Path) -> list[Path]:
         files.append(path)
     if not files:
         raise BadArgumentError(f"Batch folder {batch_dir} holds no files to process")
-    return sorted(files, key=lambda p: _natural_key(p.relative_to(batch_dir)))
+    return sorted(files, key=lambda p: natural_key(p.relative_to(batch_dir)))
 
 
 def sha256_of(path: Path) -> str:

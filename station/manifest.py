@@ -222,16 +222,13 @@ class ManifestFolder:
 
     @property
     def retention_label(self) -> str:
-        """The retention as archivists write it: "Vĩnh viễn" or "10 năm"."""
-        if self.retention_years is None:
-            return PERMANENT_LABEL
-        return f"{self.retention_years} năm"
+        return retention_label(self.retention_years)
 
     @property
     def sort_key(self) -> tuple[str, str, int, str, int, str]:
         """Shelf order: fonds, catalogue, then box and folder by their leading number."""
-        box_number, box_rest = _number_key(self.box_no)
-        folder_number, folder_rest = _number_key(self.folder_no)
+        box_number, box_rest = number_key(self.box_no)
+        folder_number, folder_rest = number_key(self.folder_no)
         return (
             self.fonds_code,
             self.catalogue_no,
@@ -249,6 +246,11 @@ class ManifestFolder:
             result[field.name] = value.isoformat() if isinstance(value, datetime.date) else value
         result["retention"] = self.retention_label
         return result
+
+
+def retention_label(years: int | None) -> str:
+    """The retention as archivists write it: "Vĩnh viễn" (None) or "10 năm"."""
+    return PERMANENT_LABEL if years is None else f"{years} năm"
 
 
 def diff_folders(old: ManifestFolder, new: ManifestFolder) -> dict[str, tuple[Any, Any]]:
@@ -452,7 +454,8 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _number_key(label: str) -> tuple[int, str]:
+def number_key(label: str) -> tuple[int, str]:
+    """Box and folder numbers in shelf order: 2 before 10, 12 before 12a."""
     match = re.match(r"\d+", label)
     if match is None:
         return 0, label.casefold()
@@ -775,7 +778,7 @@ class _Row:
             self.problem(name, raw, _EXCEL_DATE_HINT)
             return ""
         text = _clean(raw)
-        if _NUMBER_LABEL.fullmatch(text) is None or _number_key(text)[0] < 1:
+        if _NUMBER_LABEL.fullmatch(text) is None or number_key(text)[0] < 1:
             self.problem(
                 name,
                 raw,

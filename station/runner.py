@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -368,8 +368,8 @@ def run_batch(
     versions = tools.check_required_tools(profile.ocr.languages)
     store = Store.open(settings.database_url)
     progress = progress or BatchProgress()
-    if source.files is None:
-        ingest.discover_batch(source.batch_dir)  # a bad folder fails before anything is recorded
+    if source.files is None:  # listed now: a bad folder fails before anything is recorded
+        source = replace(source, files=tuple(ingest.discover_batch(source.batch_dir)))
     skipped: list[str] = []
     with PagePool(workers or settings.workers) as pool:
         batch_id = continue_batch or start_batch(source, out_dir, profile, store)

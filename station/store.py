@@ -7,7 +7,6 @@ applied automatically when a store is opened.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from station.errors import BadArgumentError, ConfigError
-from station.manifest import ManifestFolder
+from station.manifest import ManifestFolder, number_key
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -529,18 +528,13 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _number_first(label: str) -> tuple[int, str]:
-    digits = "".join(itertools.takewhile(str.isdigit, label))
-    return (int(digits) if digits else 10**9, label)
-
-
 def _folder_order(folder: Folder) -> tuple[bool, str, str, tuple[int, str], tuple[int, str]]:
     return (
         not folder.in_manifest,
         folder.fonds_code,
         folder.catalogue_no,
-        _number_first(folder.box_no),
-        _number_first(folder.folder_no),
+        number_key(folder.box_no),
+        number_key(folder.folder_no),
     )
 
 

@@ -17,7 +17,6 @@ pages run. The ledger makes a batch or file dropped a second time a recorded no-
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +27,8 @@ from station.errors import (
     UnreadableImageError,
     UnsupportedFormatError,
 )
-from station.hotfolder import HotFolderWatcher, ReadyBatch
+from station.hotfolder import HotFolderWatcher, ReadyBatch, relative_name
+from station.ingest import natural_key
 from station.profiles import load_profile
 from station.runner import BatchOutcome, BatchProgress, BatchSource
 from station.settings import StationSettings
@@ -101,14 +101,16 @@ class WatchService:
         profile = load_profile(ready.profile, self.settings.profiles_dir)
         marker = ready.marker
         problems = {p.path: p for p in ready.problems if p.exists}
-        files = sorted([*ready.files, *problems], key=lambda p: _natural_key(p, ready.batch_dir))
+        files = sorted(
+            [*ready.files, *problems], key=lambda p: natural_key(relative_name(p, ready.batch_dir))
+        )
         source = BatchSource(
             ready.batch_dir,
             origin="hotfolder",
             operator=marker.operator if marker else None,
             station_name=marker.station if marker else None,
             skip_taken_in=True,
-            stopped={_relative(p, ready.batch_dir): m.message for p, m in problems.items()},
+            stopped={relative_name(p, ready.batch_dir): m.message for p, m in problems.items()},
             files=tuple(files),
         )
         earlier = self._unfinished_batch_of(ready.batch_dir)
@@ -174,12 +176,3 @@ class WatchService:
             number += 1
             target = base / f"{batch_name}-{number}"
         return target
-
-
-def _relative(path: Path, batch_dir: Path) -> str:
-    return path.resolve().relative_to(batch_dir.resolve()).as_posix()
-
-
-def _natural_key(path: Path, batch_dir: Path) -> list[object]:
-    relative = _relative(path, batch_dir)
-    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", relative)]
