@@ -32,18 +32,31 @@ class Document:
 def assemble(
     store: Store, batch: Batch, out_dir: Path, profile: ScanProfile, versions: dict[str, str]
 ) -> tuple[list[Document], dict[int, tuple[str, int]]]:
-    """Every document of a batch, and where each page landed (file name, page number)."""
+    """Every document a batch touches, and where each of its pages landed (file, page number).
+
+    A folder's document holds all of its current pages in review order, whichever batch
+    brought them: a folder finished over two batches, or a page replaced by a rescan, gives
+    one complete PDF/A again.
+    """
     assert batch.id is not None
     pages = store.pages_of_batch(batch.id)
     facts = [_facts(page) for page in pages]
     placements = folders.assign_folders(facts, store.manifest_folder_ids())
+    rescanned = _replace_rescanned(store, batch, facts, placements)
     by_folder: dict[str | None, list[Page]] = {}
     for page in pages:
-        by_folder.setdefault(placements[_id(page)].folder_id, []).append(page)
+        if _id(page) in placements:
+            by_folder.setdefault(placements[_id(page)].folder_id, []).append(page)
+    for touched in rescanned:
+        by_folder.setdefault(touched, [])
     facts_by_id = {f.page_id: f for f in facts}
     made: list[Document] = []
     document_of_page: dict[int, tuple[str, int]] = {}
     for folder_id, members in by_folder.items():
+        if folder_id == folders.UNASSIGNED:
+            store.ensure_holding_folder(folder_id, "pages not assigned to a folder, for review")
+        if folder_id is not None:
+            store.place_pages(folder_id, [_id(p) for p in members], profile.name)
         made.append(
             _finish_folder(
                 store,
@@ -59,6 +72,66 @@ def assemble(
             )
         )
     return made, document_of_page
+
+
+def _replace_rescanned(
+    store: Store,
+    batch: Batch,
+    facts: list[folders.PageFacts],
+    placements: dict[int, folders.Placement],
+) -> set[str]:
+    """Put each rescanned page in the place of the rejected page its slip names.
+
+    A slip naming no rejected page (already replaced, never rejected, unknown), or with no
+    page after it, sends itself and its page to the unassigned folder, flagged; nothing is
+    dropped. Returns the folders that received replacements.
+    """
+    touched: set[str] = set()
+    by_id = {f.page_id: f for f in facts}
+    for slip_id, new_id in folders.pair_rescans(facts).items():
+        wanted = by_id[slip_id].rescan_of
+        old = store.get_page(wanted) if wanted is not None else None
+        usable = (
+            old is not None
+            and old.decision == "reject"
+            and old.replaced_by is None
+            and old.folder_id is not None
+        )
+        if not usable or new_id is None or old is None or old.folder_id is None:
+            why = "rescan_slip_without_page" if new_id is None else "rescan_slip_unmatched"
+            placements[slip_id] = folders.Placement(folders.UNASSIGNED, (why,))
+            if new_id is not None:
+                placements[new_id] = folders.Placement(folders.UNASSIGNED, (why,))
+            continue
+        detail = {"slip_page": slip_id, "batch": batch.name}
+        store.replace_page(
+            _id(old),
+            new_id,
+            slip_id,
+            [
+                Event(
+                    batch_id=old.batch_id,
+                    page_id=old.id,
+                    folder_id=old.folder_id,
+                    stage="rescan",
+                    outcome="ok",
+                    agent=batch.operator or "station",
+                    detail={"action": "replaced", "replaced_by": new_id, **detail,
+                            "kept_in_master_storage": old.master_path},
+                ),
+                Event(
+                    batch_id=batch.id,
+                    page_id=new_id,
+                    folder_id=old.folder_id,
+                    stage="rescan",
+                    outcome="ok",
+                    agent=batch.operator or "station",
+                    detail={"action": "replacement", "replaces": old.id, **detail},
+                ),
+            ],
+        )  # fmt: skip
+        touched.add(old.folder_id)
+    return touched
 
 
 def _id(page: Page) -> int:
@@ -81,7 +154,13 @@ def _facts(page: Page) -> folders.PageFacts:
         page_index=page.page_index,
         phash=page.phash,
         text=text,
+        rescan_of=page.rescan_of,
     )
+
+
+def in_document(page: Page) -> bool:
+    """Whether a page goes into its folder's PDF/A: processed, a real page, not set aside."""
+    return page.state == "ok" and page.separator is None and page.decision != "blank"
 
 
 def _finish_folder(
@@ -96,53 +175,61 @@ def _finish_folder(
     versions: dict[str, str],
     document_of_page: dict[int, tuple[str, int]],
 ) -> Document:
+    """Write one document and record on its pages and folder what was found."""
     member_facts = [facts_by_id[_id(p)] for p in members]
     duplicates = folders.possible_duplicates(member_facts)
-    in_document = [p for p in members if p.state == "ok" and p.separator is None]
-    if folder_id == folders.UNASSIGNED:
-        store.ensure_holding_folder(folder_id, "pages not assigned to a folder, for review")
+    holding = store.folder_pages(folder_id) if folder_id is not None else members
+    document_pages = [p for p in holding if in_document(p)]
     folder = store.get_folder(folder_id) if folder_id else None
     name = folder_id or batch.name
     pdf_path = (
         write_document(
-            [Path(p.derivatives["pdf"]) for p in in_document],
+            [Path(p.derivatives["pdf"]) for p in document_pages],
             out_dir / f"{name}.pdf",
-            _metadata(batch, folder, name, len(in_document), profile, versions),
+            _metadata(batch, folder, name, len(document_pages), profile, versions),
             profile,
             store,
             batch,
             folder_id,
         )
-        if in_document
+        if document_pages
         else None
     )
-    for number, page in enumerate(in_document, start=1):
-        document_of_page[_id(page)] = (f"{name}.pdf", number)
+    numbers = {_id(p): n for n, p in enumerate(document_pages, start=1)}
+    member_ids = {_id(p) for p in members}
+    for page in holding:
+        if page.pdf_page != numbers.get(_id(page)) and _id(page) not in member_ids:
+            store.update_page(_id(page), pdf_page=numbers.get(_id(page)) if pdf_path else None)
     for page in members:
         placement = placements[_id(page)]
         extra = placement.flags + (("possible_duplicate",) if _id(page) in duplicates else ())
         flags = page.flags + [f for f in extra if f not in page.flags]
-        located = document_of_page.get(_id(page))
+        number = numbers.get(_id(page))
+        if number is not None:
+            document_of_page[_id(page)] = (f"{name}.pdf", number)
         store.update_page(
             _id(page),
             folder_id=folder_id,
             flags=flags,
-            pdf_page=located[1] if located and pdf_path else None,
+            pdf_page=number if pdf_path else None,
         )
+    if folder_id is not None:
+        store.refresh_review(folder_id)
     folder_flags: list[dict[str, Any]] = []
     if folder is not None and folder.in_manifest:
-        sheets = folders.count_sheets(member_facts, duplex=profile.scan.duplex)
+        holding_facts = [facts_by_id.get(_id(p)) or _facts(p) for p in holding]
+        sheets = folders.count_sheets(holding_facts, duplex=profile.scan.duplex)
         mismatch = folders.sheet_count_flag(folder.sheet_count, sheets)
         folder_flags += [mismatch] if mismatch else []
         if duplicates:
             folder_flags.append({"code": "possible_duplicate", "pages": len(duplicates)})
-        failed = sum(1 for p in members if p.state == "failed")
+        failed = sum(1 for p in holding if p.state == "failed")
         if failed:
             folder_flags.append({"code": "pages_failed", "pages": failed})
         store.update_folder(
             folder.folder_id,
             state="flagged" if folder_flags else "done",
-            pages_found=len(in_document),
+            pages_found=len(document_pages),
             sheets_counted=sheets,
             flags=folder_flags,
             pdf_path=str(pdf_path) if pdf_path else None,
@@ -157,13 +244,13 @@ def _finish_folder(
                     detail={
                         "expected_sheets": folder.sheet_count,
                         "sheets_counted": sheets,
-                        "pages": len(in_document),
+                        "pages": len(document_pages),
                         "flags": folder_flags,
                     },
                 )
             ]
         )
-    return Document(folder_id, pdf_path, len(in_document), folder_flags)
+    return Document(folder_id, pdf_path, len(document_pages), folder_flags)
 
 
 def _metadata(

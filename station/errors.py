@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     BAD_CONFIG = 3  # station.toml, STATION_* variables or a profile are invalid
     MISSING_DEPENDENCY = 4  # tesseract, a language pack or another tool is not installed
     OUTPUT_ERROR = 5  # the output could not be written or is not valid PDF/A
+    REFUSED = 6  # a review action refused: no such thing, not allowed, or not possible now
     INTERNAL_ERROR = 10  # a bug: please report it with the log
 
 
@@ -94,6 +95,50 @@ class BatchNotReadyError(BadArgumentError):
 
     code = "batch_not_ready"
     http_status = 409
+
+
+class NotFoundError(StationError):
+    """No such folder, page or user, or one the user's clearance does not reach.
+
+    The two cases are one error on purpose: a classified folder must not be told apart
+    from one that does not exist.
+    """
+
+    code = "not_found"
+    exit_code = ExitCode.REFUSED
+    http_status = 404
+
+
+class NotLoggedInError(StationError):
+    """The request carries no valid log-in session."""
+
+    code = "not_logged_in"
+    exit_code = ExitCode.REFUSED
+    http_status = 401
+
+
+class NotAllowedError(StationError):
+    """The user's role does not allow this, or four eyes forbid it, or the CSRF token is bad."""
+
+    code = "not_allowed"
+    exit_code = ExitCode.REFUSED
+    http_status = 403
+
+
+class ConflictError(StationError):
+    """The action does not fit the current state (a folder with undecided pages, say)."""
+
+    code = "conflict"
+    exit_code = ExitCode.REFUSED
+    http_status = 409
+
+
+class InvalidInputError(StationError):
+    """A value sent to the review app or command is not acceptable (an unknown reason, say)."""
+
+    code = "invalid_input"
+    exit_code = ExitCode.BAD_ARGS
+    http_status = 422
 
 
 class ConfigError(StationError):

@@ -11,7 +11,10 @@ The rules, in scan order:
 - pages before the first separator, after a separator with an unknown id, or in a
   subfolder that is not a manifest folder go to the `unassigned` holding folder,
   flagged for QA; nothing is dropped;
-- a batch with neither separators nor folder subfolders is one document, no folder.
+- a batch with neither separators nor folder subfolders is one document, no folder;
+- a rescan slip names a rejected page; the page scanned right after it is that page's
+  replacement and takes its place (station.documents); slips and replacements do not
+  change which folder the pages around them go to.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class PageFacts:
     page_index: int = 0
     phash: str | None = None
     text: str = ""
+    rescan_of: int | None = None  # a rescan slip: the page id it names
 
     @property
     def subfolder(self) -> str | None:
@@ -58,8 +62,26 @@ class Placement:
     flags: tuple[str, ...] = ()
 
 
+def pair_rescans(pages: Sequence[PageFacts]) -> dict[int, int | None]:
+    """Each rescan slip's replacement: the next page that is neither a slip nor a separator
+    (None when the slip is last, or followed by another slip or a separator)."""
+    pairs: dict[int, int | None] = {}
+    for slip, following in itertools.zip_longest(pages, pages[1:]):
+        if slip.rescan_of is None:
+            continue
+        usable = following is not None and following.rescan_of is None and not following.separator
+        pairs[slip.page_id] = following.page_id if usable and following else None
+    return pairs
+
+
 def assign_folders(pages: Sequence[PageFacts], known_ids: set[str]) -> dict[int, Placement]:
-    """Each page's folder, by the rules in the module docstring, and the flags they raise."""
+    """Each page's folder, by the rules in the module docstring, and the flags they raise.
+
+    Rescan slips and their replacements are left out: `pair_rescans` places them.
+    """
+    rescans = pair_rescans(pages)
+    taken = set(rescans) | {page_id for page_id in rescans.values() if page_id is not None}
+    pages = [p for p in pages if p.page_id not in taken]
     if not any(p.separator for p in pages) and not any(p.subfolder for p in pages):
         return {p.page_id: Placement(None) for p in pages}
     placements: dict[int, Placement] = {}

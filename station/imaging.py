@@ -6,6 +6,7 @@ small measurement records out. OpenCV does the pixel work.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import struct
@@ -954,3 +955,23 @@ def save_downscaled(image: np.ndarray, long_side: int, path: Path) -> tuple[Path
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     Image.fromarray(small).save(path, quality=82)
     return path, small
+
+
+def web_image(path: Path, *, page_index: int = 0, turn: int = 0, long_side: int = 0) -> bytes:
+    """A page image as JPEG for the review app: turned clockwise by `turn`, at most
+    `long_side` pixels (0: as is). Masters are TIFF, which browsers do not show."""
+    transposes = {
+        90: Image.Transpose.ROTATE_270,
+        180: Image.Transpose.ROTATE_180,
+        270: Image.Transpose.ROTATE_90,
+    }
+    with Image.open(path) as image:
+        image.seek(page_index)
+        picture = image.convert("L" if image.mode in ("1", "L", "I;16", "I") else "RGB")
+    if long_side and max(picture.size) > long_side:
+        picture.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+    if turn % 360:
+        picture = picture.transpose(transposes[turn % 360])
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()

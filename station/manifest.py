@@ -284,6 +284,24 @@ def read_manifest(path: Path) -> list[ManifestFolder]:
     return folders
 
 
+def check_folder(values: dict[str, object]) -> tuple[ManifestFolder | None, list[ManifestProblem]]:
+    """One folder's values (keyed by English field name) checked by the manifest's rules.
+
+    For metadata edited in the review app: the same checks as an imported row, so an edit
+    cannot store what an import would refuse. Problems name the field, row 2.
+    """
+    names = [field.english for field in FIELDS]
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        return None, [ManifestProblem(2, name, "", "unknown field") for name in unknown]
+    cells = dict(values)
+    if "retention" in cells and cells["retention"] is None:
+        cells["retention"] = PERMANENT_LABEL  # None is how a folder stores "permanent"
+    row = [cells.get(name) for name in names]
+    folders, problems = _parse_rows([list(names), row])
+    return (folders[0] if folders and not problems else None), problems
+
+
 def write_template(path: Path, *, overwrite: bool = False) -> Path:
     """Write an empty manifest that `read_manifest` reads back, filled in or not.
 

@@ -24,18 +24,7 @@ def _root(hocr: str) -> ElementTree.Element:
 
 
 def parse_hocr(hocr: str) -> list[Word]:
-    words = []
-    for span in _root(hocr).iter(f"{_XHTML}span"):
-        if span.get("class") != "ocrx_word":
-            continue
-        text = unicodedata.normalize("NFC", "".join(span.itertext()).strip())
-        title = span.get("title", "")
-        box, conf = _BBOX.search(title), _WCONF.search(title)
-        if not text or box is None:
-            continue
-        left, top, right, bottom = (int(v) for v in box.groups())
-        words.append(Word(text, (left, top, right, bottom), float(conf.group(1)) if conf else 0.0))
-    return words
+    return parse_hocr_element(_root(hocr))
 
 
 def mean_confidence(words: list[Word]) -> float | None:
@@ -63,3 +52,30 @@ def hocr_text(hocr: str) -> str:
         if lines:
             paragraphs.append("\n".join(lines))
     return unicodedata.normalize("NFC", "\n\n".join(paragraphs))
+
+
+def hocr_lines(hocr: str) -> list[list[Word]]:
+    """Words line by line, for showing the text with each word's confidence."""
+    lines = []
+    for line in _root(hocr).iter(f"{_XHTML}span"):
+        if line.get("class") not in {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}:
+            continue
+        words = parse_hocr_element(line)
+        if words:
+            lines.append(words)
+    return lines
+
+
+def parse_hocr_element(element: ElementTree.Element) -> list[Word]:
+    words = []
+    for span in element.iter(f"{_XHTML}span"):
+        if span.get("class") != "ocrx_word":
+            continue
+        text = unicodedata.normalize("NFC", "".join(span.itertext()).strip())
+        title = span.get("title", "")
+        box, conf = _BBOX.search(title), _WCONF.search(title)
+        if not text or box is None:
+            continue
+        left, top, right, bottom = (int(v) for v in box.groups())
+        words.append(Word(text, (left, top, right, bottom), float(conf.group(1)) if conf else 0.0))
+    return words

@@ -73,6 +73,7 @@ class PageWork:
     text: str = ""
     text_layer_pdf: bytes | None = None
     separator: str | None = None  # folder id carried by a separator sheet
+    rescan_of: int | None = None  # page id a rescan slip names
     phash: str | None = None  # perceptual hash, to find double feeds
     finished: bool = False  # set by a stage when the page needs no further stages
     flags: tuple[str, ...] = ()
@@ -133,6 +134,20 @@ def find_separator(work: PageWork) -> PageWork:
     thumbnail, _ = imaging.save_downscaled(
         work.image, work.job.profile.image.thumbnail_px, work.job.work_dir / "thumbnail.jpg"
     )
+    if found.kind == "rescan":  # a rescan slip: the next page replaces a rejected one
+        return replace(
+            work,
+            image=None,
+            rescan_of=found.page_id,
+            finished=True,
+            outputs={**work.outputs, "thumbnail": thumbnail},
+            notes=work.noted(
+                "rescan_slip",
+                page_id=found.page_id,
+                symbology=found.symbology,
+                payload=found.payload,
+            ),
+        )
     return replace(
         work,
         image=None,

@@ -466,6 +466,7 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
         "flags": list(work.flags),
         "derivatives": {k: str(v) for k, v in work.outputs.items()},
         "separator": work.separator,
+        "rescan_of": work.rescan_of,
         "phash": work.phash,
     }
     if work.width_px:
@@ -595,6 +596,9 @@ def page_record(
         "folder_id": page.folder_id,
         "state": page.state,
         "separator": page.separator,
+        "rescan_of": page.rescan_of,
+        "position": page.position,
+        "decision": page.decision,
     }
 
 

@@ -13,6 +13,12 @@ page is never taken for a separator.
 The QR code carries the payload as UTF-8, so any folder id round-trips exactly. Code 128 can
 only hold ISO 8859-1, so its copy of the payload has the folder id percent-encoded (UTF-8, as in
 URLs: ``%`` and every character outside printable ASCII); `find_separator` decodes it back.
+
+Rescan slips work the same way for the review loop: a reviewer rejects a page, the operator
+prints a slip for it (`write_rescan_slips`), puts it directly in front of the replacement page
+and scans both. The slip carries ``STATION-RESCAN:<page_id>`` (ASCII, so Code 128 holds it as
+is) under the same header band, and `find_separator` reports it with ``kind="rescan"`` so the
+pipeline knows which rejected page the next page replaces.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import io
 import tempfile
 import unicodedata
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,8 +42,11 @@ from station.errors import BadArgumentError, MissingToolError, OutputError
 from station.imaging import to_gray
 
 PAYLOAD_PREFIX = "STATION-SEP:"
+RESCAN_PREFIX = "STATION-RESCAN:"
 
 MAX_FOLDER_ID_LENGTH = 100  # characters; keeps the QR code's modules large enough to find cheaply
+# Digits of a page id on a rescan slip: anything longer is not a database id (63-bit).
+_MAX_PAGE_ID_DIGITS = 18
 
 # Vietnamese-capable fonts, best first: (regular, bold) file names, looked for in the folders
 # below. fonts-dejavu-core is the one Debian/Ubuntu package that always has them.
@@ -76,12 +85,28 @@ class SeparatorLabel:
 
 
 @dataclass(frozen=True)
-class Separator:
-    """A separator found on a page."""
+class RescanLabel:
+    """What is printed on one rescan slip: the rejected page and where it belongs."""
 
+    page_id: int
     folder_id: str
+    position: int | None  # the page's number in its folder, when known
+    reason: str
+    box_no: str = ""
+    folder_title: str = ""
+    batch_name: str = ""
+    source_file: str = ""
+
+
+@dataclass(frozen=True)
+class Separator:
+    """A separator found on a page: a folder's separator sheet or a page's rescan slip."""
+
+    folder_id: str  # "" for a rescan slip
     payload: str  # the raw decoded text
     symbology: str  # "QRCode", "DataMatrix", "Code128"
+    kind: str = "folder"  # "folder" (separator sheet) or "rescan" (rescan slip)
+    page_id: int | None = None  # the page a rescan slip names
 
 
 # --- payload -------------------------------------------------------------------------------
@@ -127,6 +152,34 @@ def _folder_id_from(text: str, symbology: str) -> str | None:
     if not folder_id.strip() or not folder_id.isprintable():
         return None
     return folder_id
+
+
+def _check_page_id(page_id: int) -> None:
+    if isinstance(page_id, bool) or not isinstance(page_id, int) or page_id <= 0:
+        raise BadArgumentError(f"a rescan slip needs a positive page id, not {page_id!r}")
+    if len(str(page_id)) > _MAX_PAGE_ID_DIGITS:
+        raise BadArgumentError(f"page id {page_id} is too large for a rescan slip")
+
+
+def rescan_payload(page_id: int) -> str:
+    """The text a rescan slip's codes carry: the prefix and the page id in decimal."""
+    _check_page_id(page_id)
+    return f"{RESCAN_PREFIX}{page_id}"
+
+
+def _page_id_from(text: str) -> int | None:
+    """The page id a decoded code names, or None when it is not one of our rescan slips.
+
+    Strict (ASCII digits only, no sign or spaces, positive) so that a damaged or foreign code
+    that merely starts with the prefix never sends a page to the wrong place.
+    """
+    if not text.startswith(RESCAN_PREFIX):
+        return None
+    digits = text[len(RESCAN_PREFIX) :]
+    if not (0 < len(digits) <= _MAX_PAGE_ID_DIGITS and digits.isascii() and digits.isdigit()):
+        return None
+    page_id = int(digits)
+    return page_id if page_id > 0 else None
 
 
 # --- fonts ---------------------------------------------------------------------------------
@@ -322,25 +375,22 @@ def _code128_modules(folder_id: str) -> np.ndarray:
         return np.zeros((1, 0), dtype=np.uint8)
 
 
-def render_separator_sheet(label: SeparatorLabel, dpi: int = 300) -> np.ndarray:
-    """The separator sheet for one folder: an A4 portrait page image, gray uint8.
-
-    Raises MissingToolError when no font with Vietnamese letters is installed and
-    BadArgumentError for a folder id that cannot be printed (empty, control characters,
-    longer than MAX_FOLDER_ID_LENGTH).
-    """
+def _check_dpi(dpi: int) -> None:
     if not 100 <= dpi <= 1200:
-        raise BadArgumentError(f"separator sheets are rendered at 100-1200 dpi, not {dpi}")
-    payload = separator_payload(label.folder_id)
-    sheet = _Sheet(dpi)
-    width = sheet.size[0]
+        raise BadArgumentError(f"sheets and slips are rendered at 100-1200 dpi, not {dpi}")
 
-    # Header: a solid black band with the sheet's name in white, easy to spot in a stack.
+
+def _draw_header(sheet: _Sheet, title: str) -> int:
+    """The solid black band with the sheet's name in white; returns its bottom (px).
+
+    Every kind of sheet has the same band: it is what `_has_sheet_band` looks for before the
+    slower detection passes, and it makes the sheets easy to spot in a stack.
+    """
     band_top, band_bottom = sheet.px(_MARGIN_MM), sheet.px(_MARGIN_MM + _BAND_MM[1])
     band_left, band_right = sheet.px(_MARGIN_MM), sheet.px(_MARGIN_MM + _BAND_MM[0])
     sheet.draw.rectangle((band_left, band_top, band_right, band_bottom), fill=0)
     header_font, _ = _fit(
-        "TỜ PHÂN CÁCH / SEPARATOR SHEET",
+        title,
         bold=True,
         max_px=sheet.pt(30),
         min_px=sheet.pt(16),
@@ -348,22 +398,67 @@ def render_separator_sheet(label: SeparatorLabel, dpi: int = 300) -> np.ndarray:
         max_lines=1,
     )
     sheet.draw.text(
-        (width // 2, (band_top + band_bottom) // 2),
-        "TỜ PHÂN CÁCH / SEPARATOR SHEET",
+        (sheet.size[0] // 2, (band_top + band_bottom) // 2),
+        title,
         font=header_font,
         fill=255,
         anchor="mm",
     )
+    return band_bottom
 
-    # QR code, about 8 cm wide, centred in the upper half; its quiet zone (4 modules) stays
-    # clear of the header band and of the text below.
-    qr = _modules(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
-    module = max(1, round(sheet.px(80) / qr.shape[1]))
-    qr_size = module * qr.shape[1]
+
+def _draw_big_qr(sheet: _Sheet, qr: np.ndarray, band_bottom: int) -> int:
+    """The QR code about 8 cm wide, centred around 92 mm from the top; returns the y below it.
+
+    Its quiet zone (4 modules) stays clear of the header band and of the text below.
+    """
+    modules = int(qr.shape[1])
+    module = max(1, round(sheet.px(80) / modules))
+    qr_size = module * modules
     qr_top = sheet.px(92) - qr_size // 2
     qr_top = max(qr_top, band_bottom + 4 * module + sheet.px(2))
-    sheet.matrix(qr, (width - qr_size) // 2, qr_top, module, module)
-    y = max(qr_top + qr_size + 4 * module, sheet.px(150))
+    sheet.matrix(qr, (sheet.size[0] - qr_size) // 2, qr_top, module, module)
+    return qr_top + qr_size + 4 * module
+
+
+_BOTTOM_CODE_MM = 246.0  # top of the second code near the bottom of a sheet
+
+
+def _draw_bottom_bars(sheet: _Sheet, bars: np.ndarray, caption: str) -> bool:
+    """A Code 128 near the bottom with its text below; False when its bars would be too thin.
+
+    Bars of 0.5 mm when the payload is short, never thinner than 0.3 mm (nor 2 px), so that
+    both the page reader and hand scanners read it.
+    """
+    usable = sheet.px(_BAND_MM[0]) - 20 * sheet.px(0.3)  # less the quiet zones
+    bar = min(sheet.px(0.5), usable // bars.shape[1]) if bars.size else 0
+    if bar < max(2, sheet.px(0.3)):
+        return False
+    bottom, bars_h = sheet.px(_BOTTOM_CODE_MM), sheet.px(20)
+    sheet.matrix(bars[:1], (sheet.size[0] - bar * bars.shape[1]) // 2, bottom, bar, bars_h)
+    sheet.text_block(
+        caption, bottom + bars_h + sheet.px(2), bold=False, max_pt=10, min_pt=6, max_lines=2
+    )
+    return True
+
+
+def _draw_footer(sheet: _Sheet, text: str) -> None:
+    sheet.text_block(text, sheet.px(281), bold=False, max_pt=9, min_pt=6, max_lines=2, fill=60)
+
+
+def render_separator_sheet(label: SeparatorLabel, dpi: int = 300) -> np.ndarray:
+    """The separator sheet for one folder: an A4 portrait page image, gray uint8.
+
+    Raises MissingToolError when no font with Vietnamese letters is installed and
+    BadArgumentError for a folder id that cannot be printed (empty, control characters,
+    longer than MAX_FOLDER_ID_LENGTH).
+    """
+    _check_dpi(dpi)
+    payload = separator_payload(label.folder_id)
+    sheet = _Sheet(dpi)
+    band_bottom = _draw_header(sheet, "TỜ PHÂN CÁCH / SEPARATOR SHEET")
+    qr = _modules(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
+    y = max(_draw_big_qr(sheet, qr, band_bottom), sheet.px(150))
 
     # Text for the operator.
     y = sheet.text_block(f"Hộp số (Box) {label.box_no}", y, bold=True, max_pt=30, min_pt=16)
@@ -381,61 +476,103 @@ def render_separator_sheet(label: SeparatorLabel, dpi: int = 300) -> np.ndarray:
         sheet.text_block(label.title, y, bold=False, max_pt=18, min_pt=14, max_lines=4)
 
     # A second code near the bottom, a second chance when the QR code above is damaged or
-    # badly printed: a Code 128 (the patch-sheet habit, and what hand scanners read) with bars
-    # of 0.5 mm when the payload is short, never thinner than 0.3 mm. A payload too long for
-    # that (long or non-ASCII folder ids, which Code 128 carries percent-encoded) gets a second,
-    # smaller QR code instead.
-    bottom = sheet.px(246)
+    # badly printed: a Code 128 (the patch-sheet habit, and what hand scanners read). A payload
+    # too long for that (long or non-ASCII folder ids, which Code 128 carries percent-encoded)
+    # gets a second, smaller QR code instead.
     bars = _code128_modules(label.folder_id)
-    usable = sheet.px(_BAND_MM[0]) - 20 * sheet.px(0.3)  # less the quiet zones
-    bar = min(sheet.px(0.5), usable // bars.shape[1]) if bars.size else 0
-    if bar >= max(2, sheet.px(0.3)):
-        bars_h = sheet.px(20)
-        sheet.matrix(bars[:1], (width - bar * bars.shape[1]) // 2, bottom, bar, bars_h)
-        sheet.text_block(
-            _code128_payload(label.folder_id),
-            bottom + bars_h + sheet.px(2),
-            bold=False,
-            max_pt=10,
-            min_pt=6,
-            max_lines=2,
-        )
-    else:
+    if not _draw_bottom_bars(sheet, bars, _code128_payload(label.folder_id)):
         small_module = max(1, sheet.px(30) // qr.shape[1])
         small_size = small_module * qr.shape[1]
-        sheet.matrix(qr, (width - small_size) // 2, bottom, small_module, small_module)
-    sheet.text_block(
+        sheet.matrix(
+            qr,
+            (sheet.size[0] - small_size) // 2,
+            sheet.px(_BOTTOM_CODE_MM),
+            small_module,
+            small_module,
+        )
+    _draw_footer(
+        sheet,
         "Đặt tờ này trước hồ sơ khi quét; trang này không được đưa vào tệp PDF. "
         "Put this sheet in front of the folder; it is left out of the PDF.",
-        sheet.px(281),
-        bold=False,
-        max_pt=9,
-        min_pt=6,
-        max_lines=2,
-        fill=60,
     )
     return np.array(sheet.image, dtype=np.uint8)
 
 
-def write_separator_sheets(labels: Sequence[SeparatorLabel], out: Path) -> Path:
-    """A multi-page A4 PDF, one bitonal 300 dpi separator sheet per label, in order."""
-    if not labels:
-        raise BadArgumentError("no folders given: there are no separator sheets to print")
-    pages: list[bytes] = []
-    for label in labels:
-        gray = render_separator_sheet(label, dpi=_PDF_DPI)
+def render_rescan_slip(label: RescanLabel, dpi: int = 300) -> np.ndarray:
+    """The rescan slip for one rejected page: an A4 portrait page image, gray uint8.
+
+    The operator reads folder, page and reason from it to find the original and scan it again;
+    the codes tell the pipeline which rejected page the page behind the slip replaces.
+    Raises BadArgumentError for a page id that is not a positive integer, MissingToolError
+    when no font with Vietnamese letters is installed.
+    """
+    _check_dpi(dpi)
+    payload = rescan_payload(label.page_id)
+    sheet = _Sheet(dpi)
+    band_bottom = _draw_header(sheet, "PHIẾU QUÉT LẠI / RESCAN SLIP")
+    qr = _modules(payload, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
+    y = _draw_big_qr(sheet, qr, band_bottom)
+
+    # What the operator needs to find the original page: large, then the details smaller.
+    # Every block at its largest size and line count still ends above the bottom code (about
+    # 96 mm from below the QR code's quiet zone at 142 mm); longer values shrink, then are cut
+    # with "…".
+    folder = label.folder_id if label.folder_id.strip() else "?"
+    position = "?" if label.position is None else str(label.position)
+    y = sheet.text_block(
+        f"Hồ sơ (Folder) {folder}", y, bold=True, max_pt=28, min_pt=14, max_lines=2
+    )
+    y += sheet.px(2)
+    y = sheet.text_block(f"Trang (Page) {position}", y, bold=True, max_pt=36, min_pt=20)
+    y += sheet.px(2)
+    y = sheet.text_block(
+        f"Lý do (Reason): {label.reason}", y, bold=False, max_pt=22, min_pt=14, max_lines=2
+    )
+    y += sheet.px(3)
+    if label.box_no.strip():
+        y = sheet.text_block(f"Hộp số (Box) {label.box_no}", y, bold=False, max_pt=14, min_pt=10)
+    if label.folder_title.strip():
+        y = sheet.text_block(label.folder_title, y, bold=False, max_pt=12, min_pt=10, max_lines=3)
+    if label.batch_name.strip():
+        y = sheet.text_block(
+            f"Lô quét (Batch): {label.batch_name}", y, bold=False, max_pt=11, min_pt=8
+        )
+    if label.source_file.strip():
+        sheet.text_block(
+            f"Tệp gốc (Original file): {label.source_file}", y, bold=False, max_pt=11, min_pt=8
+        )
+
+    # The payload is short ASCII, so a Code 128 with 0.5 mm bars always fits.
+    drawn = _draw_bottom_bars(sheet, _modules(payload, zxingcpp.BarcodeFormat.Code128), payload)
+    assert drawn, payload
+    _draw_footer(
+        sheet,
+        "Đặt phiếu này ngay trước trang quét lại. "
+        "Put this slip directly in front of the replacement page.",
+    )
+    return np.array(sheet.image, dtype=np.uint8)
+
+
+def _write_pages_pdf(pages: Iterable[np.ndarray], out: Path, what: str) -> Path:
+    """A multi-page A4 PDF of rendered gray pages, each made bitonal at 300 dpi, in order.
+
+    Pages are encoded as they come, so a generator of renders keeps one page in memory at a
+    time. The file appears whole or not at all. `what` names the sheets in error messages.
+    """
+    encoded: list[bytes] = []
+    for gray in pages:
         bitonal = Image.fromarray(gray, mode="L").point(lambda v: 255 if v >= 128 else 0)
         buffer = io.BytesIO()
         bitonal.convert("1", dither=Image.Dither.NONE).save(
             buffer, format="PNG", dpi=(_PDF_DPI, _PDF_DPI), optimize=True
         )
-        pages.append(buffer.getvalue())
+        encoded.append(buffer.getvalue())
     a4 = (img2pdf.mm_to_pt(_A4_MM[0]), img2pdf.mm_to_pt(_A4_MM[1]))
     layout = img2pdf.get_layout_fun(pagesize=a4, fit=img2pdf.FitMode.into)
     out = Path(out)
     partial: Path | None = None
     try:
-        pdf = img2pdf.convert(pages, layout_fun=layout)
+        pdf = img2pdf.convert(encoded, layout_fun=layout)
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
             dir=out.parent, prefix=f".{out.name}.", suffix=".part", delete=False
@@ -446,8 +583,24 @@ def write_separator_sheets(labels: Sequence[SeparatorLabel], out: Path) -> Path:
     except (OSError, ValueError, img2pdf.ImageOpenError) as exc:
         if partial is not None:
             partial.unlink(missing_ok=True)
-        raise OutputError(f"{out.name}: cannot write the separator sheets: {exc}") from exc
+        raise OutputError(f"{out.name}: cannot write the {what}: {exc}") from exc
     return out
+
+
+def write_separator_sheets(labels: Sequence[SeparatorLabel], out: Path) -> Path:
+    """A multi-page A4 PDF, one bitonal 300 dpi separator sheet per label, in order."""
+    if not labels:
+        raise BadArgumentError("no folders given: there are no separator sheets to print")
+    pages = (render_separator_sheet(label, dpi=_PDF_DPI) for label in labels)
+    return _write_pages_pdf(pages, out, "separator sheets")
+
+
+def write_rescan_slips(labels: Sequence[RescanLabel], out: Path) -> Path:
+    """A multi-page A4 PDF, one bitonal 300 dpi rescan slip per rejected page, in order."""
+    if not labels:
+        raise BadArgumentError("no rejected pages: there are no rescan slips to print")
+    pages = (render_rescan_slip(label, dpi=_PDF_DPI) for label in labels)
+    return _write_pages_pdf(pages, out, "rescan slips")
 
 
 # --- detection -----------------------------------------------------------------------------
@@ -589,6 +742,13 @@ def read_codes(image: np.ndarray, dpi: float) -> list[tuple[str, str]]:
 
 def _separator_in(barcodes: list[zxingcpp.Barcode]) -> Separator | None:
     for symbology, text in _codes(barcodes):
+        if text.startswith(RESCAN_PREFIX):
+            page_id = _page_id_from(text)
+            if page_id is not None:
+                return Separator(
+                    folder_id="", payload=text, symbology=symbology, kind="rescan", page_id=page_id
+                )
+            continue
         try:
             folder_id = _folder_id_from(text, symbology)
         except UnicodeDecodeError:  # a Code 128 with a broken percent escape: not ours
@@ -599,12 +759,13 @@ def _separator_in(barcodes: list[zxingcpp.Barcode]) -> Separator | None:
 
 
 def find_separator(image: np.ndarray, dpi: float) -> Separator | None:
-    """The separator on this page, or None when it is an ordinary page.
+    """The separator sheet or rescan slip on this page, or None when it is an ordinary page.
 
     Cheap enough for every page (about 10 ms for a 300 dpi A4 text page): the page is read at
     ~150 dpi in any orientation; slower passes run only when the page looks like a separator
-    sheet that did not decode at once. Only codes carrying `PAYLOAD_PREFIX` count; the first
-    one found is returned.
+    sheet or slip that did not decode at once. Only codes carrying `PAYLOAD_PREFIX` or
+    `RESCAN_PREFIX` and a well-formed id count (``kind`` tells which); the first one found is
+    returned.
     """
     if dpi <= 0:
         raise BadArgumentError(f"the page resolution must be positive, not {dpi}")

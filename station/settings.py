@@ -69,6 +69,20 @@ class StationSettings(BaseSettings):
         default=180.0, description="Full rescan of the hot folders as a safety net, in seconds"
     )
 
+    session_hours: Annotated[float, Field(gt=0.0, le=24 * 30)] = Field(
+        default=12.0, description="How long a log-in to the review app lasts, in hours"
+    )
+    login_attempts: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5, description="Failed log-ins in a row that lock an account"
+    )
+    lockout_minutes: Annotated[float, Field(gt=0.0, le=24 * 60)] = Field(
+        default=15.0, description="How long a locked account stays locked, in minutes"
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark cookies Secure: set it when the app is served over HTTPS",
+    )
+
     @model_validator(mode="after")
     def _fill_database_url(self) -> StationSettings:
         if not self.database_url:

@@ -11,11 +11,11 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, event, inspect, text
+from sqlalchemy import JSON, Column, event, func, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
@@ -82,13 +82,25 @@ class Page(SQLModel, table=True):
     folder_id: str | None = Field(default=None, index=True)  # manifest folder, or "unassigned"
     separator: str | None = None  # the folder id a separator sheet carries
     phash: str | None = None  # perceptual hash, to find double feeds
+    # review (station.review): place in the folder, the reviewer's decision and corrections
+    position: int | None = None  # order within the folder, 1-based
+    decision: str | None = None  # None (undecided), approve, reject, blank
+    reason: str | None = None  # why a page was rejected (station.review.REJECT_REASONS)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    turn: int = 0  # degrees clockwise a reviewer turned the page, on top of `rotation`
+    secrecy: str = ""  # a secrecy level a reviewer marked on this page
+    rescan_of: int | None = None  # on a rescan slip: the page it asks to replace
+    replaced_by: int | None = None  # a rescanned page that took this one's place
     updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Folder(SQLModel, table=True):
-    """A folder (hồ sơ) of the manifest, and what scanning found of it."""
+    """A folder (hồ sơ) of the manifest, what scanning found of it, and where review stands."""
 
     folder_id: str = Field(primary_key=True)
+    # short number for URLs: archival folder ids contain slashes
+    id: int | None = Field(default=None, sa_column_kwargs={"unique": True})
     fonds_code: str = ""
     catalogue_no: str = ""
     box_no: str = Field(default="", index=True)
@@ -110,6 +122,20 @@ class Folder(SQLModel, table=True):
     flags: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     pdf_path: str | None = None
     imported_at: datetime | None = None
+    profile: str = ""  # of the batch that brought its pages
+    # kept by Store.refresh_review after every change, so the queue reads one table:
+    review_state: str = "empty"  # empty, to_review, rescan, ready, approved
+    review_counts: dict[str, int] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )  # pages, undecided, approve, reject, blank, separator
+    page_flags: dict[str, int] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )  # flag -> pages carrying it
+    operators: list[str] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )  # who fed the batches its pages came from (four eyes)
+    approved_by: str | None = None
+    approved_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -125,6 +151,18 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginSession(SQLModel, table=True):
+    """A log-in to the review app: the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "login_session"
+
+    token_hash: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
 
 
 class Intake(SQLModel, table=True):
@@ -396,7 +434,9 @@ class Store:
                 values = _folder_values(folder)
                 row = s.get(Folder, folder.folder_id)
                 if row is None:
-                    s.add(Folder(**values, imported_at=now, updated_at=now))
+                    number = _next_folder_number(s)
+                    s.add(Folder(**values, id=number, imported_at=now, updated_at=now))
+                    s.flush()
                     summary.added.append(folder.folder_id)
                     continue
                 changes = {
@@ -444,7 +484,14 @@ class Store:
     def ensure_holding_folder(self, folder_id: str, title: str) -> None:
         with self.session() as s:
             if s.get(Folder, folder_id) is None:
-                s.add(Folder(folder_id=folder_id, title=title, in_manifest=False))
+                s.add(
+                    Folder(
+                        folder_id=folder_id,
+                        id=_next_folder_number(s),
+                        title=title,
+                        in_manifest=False,
+                    )
+                )
 
     def update_folder(self, folder_id: str, **values: Any) -> None:
         with self.session() as s:
@@ -502,6 +549,296 @@ class Store:
                     detail={"action": "disabled" if disabled else "enabled", "username": username},
                 )
             )
+
+
+    # --- review (station.review decides; these record) ---
+
+    def refresh_review(self, folder_id: str) -> None:
+        with self.session() as s:
+            _refresh_review(s, folder_id)
+
+    def get_page(self, page_id: int) -> Page | None:
+        with self.session() as s:
+            return s.get(Page, page_id)
+
+    def get_folder_by_number(self, number: int) -> Folder | None:
+        with self.session() as s:
+            return s.exec(select(Folder).where(Folder.id == number)).first()
+
+    def folder_pages(self, folder_id: str) -> list[Page]:
+        """The pages a folder holds now, in review order (replaced pages and slips left out)."""
+        with self.session() as s:
+            return list(s.exec(_current_pages(folder_id)))
+
+    def batch_operators(self, batch_ids: set[int]) -> dict[int, str | None]:
+        if not batch_ids:
+            return {}
+        with self.session() as s:
+            rows = s.exec(select(Batch.id, Batch.operator).where(col(Batch.id).in_(batch_ids)))
+            return {batch_id: operator for batch_id, operator in rows if batch_id is not None}
+
+    def review_queue(
+        self,
+        *,
+        states: tuple[str, ...],
+        profile: str | None = None,
+        box_no: str | None = None,
+        flag: str | None = None,
+    ) -> list[Folder]:
+        """Folders in these review states, in shelf order (flag: pages or folder carry it)."""
+        with self.session() as s:
+            query = select(Folder).where(col(Folder.review_state).in_(states))
+            if profile:
+                query = query.where(Folder.profile == profile)
+            if box_no:
+                query = query.where(Folder.box_no == box_no)
+            rows = list(s.exec(query))
+        if flag:
+            rows = [f for f in rows if flag in folder_flag_codes(f)]
+        return sorted(rows, key=_folder_order)
+
+    def box_progress(self) -> list[tuple[str, str, dict[str, int]]]:
+        """Per box of the manifest: (fonds, box, folders by review state), in shelf order."""
+        with self.session() as s:
+            rows = s.exec(
+                select(Folder.fonds_code, Folder.box_no, Folder.review_state).where(
+                    col(Folder.in_manifest)
+                )
+            )
+            boxes: dict[tuple[str, str], dict[str, int]] = {}
+            for fonds, box, state in rows:
+                counts = boxes.setdefault((fonds, box), {})
+                counts[state] = counts.get(state, 0) + 1
+        return [
+            (fonds, box, counts)
+            for (fonds, box), counts in sorted(
+                boxes.items(), key=lambda item: (item[0][0], number_key(item[0][1]))
+            )
+        ]
+
+    def review_profiles(self) -> list[str]:
+        with self.session() as s:
+            return sorted({p for p in s.exec(select(Folder.profile).distinct()) if p})
+
+    def change_page(self, page_id: int, event: Event, **values: Any) -> Page:
+        """Record a reviewer's change to a page, its event, and the folder's new counts."""
+        with self.session() as s:
+            page = s.get(Page, page_id)
+            assert page is not None
+            before = page.folder_id
+            for key, value in values.items():
+                setattr(page, key, value)
+            page.updated_at = utcnow()
+            s.add(event)
+            s.flush()
+            for folder_id in {before, page.folder_id}:
+                if folder_id:
+                    _refresh_review(s, folder_id)
+            return page
+
+    def change_folder(self, folder_id: str, event: Event, **values: Any) -> Folder:
+        with self.session() as s:
+            folder = s.get(Folder, folder_id)
+            assert folder is not None
+            for key, value in values.items():
+                setattr(folder, key, value)
+            folder.updated_at = utcnow()
+            s.add(event)
+            s.flush()
+            _refresh_review(s, folder_id)
+            return folder
+
+    def order_pages(self, folder_id: str, page_ids: list[int], event: Event | None = None) -> None:
+        """Give the folder's pages positions 1..n in this order."""
+        with self.session() as s:
+            pages = {p.id: p for p in s.exec(_current_pages(folder_id))}
+            for position, page_id in enumerate(page_ids, start=1):
+                pages[page_id].position = position
+                pages[page_id].updated_at = utcnow()
+            if event is not None:
+                s.add(event)
+
+    def next_position(self, folder_id: str) -> int:
+        with self.session() as s:
+            return _next_position(s, folder_id)
+
+    def place_pages(self, folder_id: str, page_ids: list[int], profile: str) -> None:
+        """Append newly scanned pages to a folder (in this order) and recount it."""
+        with self.session() as s:
+            position = _next_position(s, folder_id)
+            for page_id in page_ids:
+                page = s.get(Page, page_id)
+                assert page is not None
+                page.folder_id = folder_id
+                if page.position is None:
+                    page.position, position = position, position + 1
+            folder = s.get(Folder, folder_id)
+            if folder is not None:
+                folder.profile = profile
+                if folder.approved_at is not None and page_ids:
+                    folder.approved_at = folder.approved_by = None  # new pages: review again
+            s.flush()
+            _refresh_review(s, folder_id)
+
+    def replace_page(self, old_id: int, new_id: int, slip_id: int, events: list[Event]) -> None:
+        """A rescanned page takes a rejected page's place; the old one stays, superseded."""
+        with self.session() as s:
+            old, new, slip = s.get(Page, old_id), s.get(Page, new_id), s.get(Page, slip_id)
+            assert old is not None and new is not None and slip is not None
+            new.folder_id, new.position = old.folder_id, old.position
+            slip.folder_id = old.folder_id
+            old.replaced_by = new_id
+            for page in (old, new, slip):
+                page.updated_at = utcnow()
+            s.add_all(events)
+            s.flush()
+            if old.folder_id:
+                _refresh_review(s, old.folder_id)
+
+    def rescan_list(self) -> list[tuple[Page, Folder | None, str]]:
+        """Rejected pages still waiting for their rescan: (page, folder, batch name)."""
+        with self.session() as s:
+            rows = s.exec(
+                select(Page, Folder, Batch.name)
+                .join(Batch, col(Page.batch_id) == col(Batch.id))
+                .join(Folder, col(Page.folder_id) == col(Folder.folder_id), isouter=True)
+                .where(Page.decision == "reject", col(Page.replaced_by).is_(None))
+                .order_by(col(Folder.box_no), col(Page.folder_id), col(Page.position))
+            )
+            return [(page, folder, name) for page, folder, name in rows]
+
+    def batches_fed_by(self, operator: str) -> list[Batch]:
+        with self.session() as s:
+            query = select(Batch).where(Batch.operator == operator).order_by(col(Batch.id).desc())
+            return list(s.exec(query))
+
+    # --- log-in sessions ---
+
+    def add_login_session(self, session: LoginSession) -> None:
+        with self.session() as s:
+            s.add(session)
+
+    def login_session(self, token_hash: str) -> tuple[LoginSession, User] | None:
+        with self.session() as s:
+            row = s.exec(
+                select(LoginSession, User)
+                .join(User, col(LoginSession.user_id) == col(User.id))
+                .where(LoginSession.token_hash == token_hash)
+            ).first()
+            return (row[0], row[1]) if row else None
+
+    def end_login_session(self, token_hash: str) -> None:
+        with self.session() as s:
+            row = s.get(LoginSession, token_hash)
+            if row is not None:
+                s.delete(row)
+
+    def end_login_sessions_of(self, user_id: int) -> None:
+        with self.session() as s:
+            for row in s.exec(select(LoginSession).where(LoginSession.user_id == user_id)):
+                s.delete(row)
+
+    def record_login(
+        self, username: str, *, ok: bool, lock_after: int, lock_for: timedelta
+    ) -> User | None:
+        """Count a failed log-in (locking the account after `lock_after`), or reset on success."""
+        with self.session() as s:
+            user = s.exec(select(User).where(User.username == username)).first()
+            if user is None:
+                return None
+            if ok:
+                user.failed_logins, user.locked_until = 0, None
+            else:
+                user.failed_logins += 1
+                if user.failed_logins >= lock_after:
+                    user.locked_until = utcnow() + lock_for
+                    user.failed_logins = 0
+            s.add(
+                Event(
+                    stage="login",
+                    outcome="ok" if ok else "failed",
+                    agent=username,
+                    detail={"locked_until": user.locked_until.isoformat()}
+                    if user.locked_until and not ok
+                    else {},
+                )
+            )
+            return user
+
+
+def _current_pages(folder_id: str) -> Any:
+    return (
+        select(Page)
+        .where(
+            Page.folder_id == folder_id,
+            col(Page.replaced_by).is_(None),
+            col(Page.rescan_of).is_(None),
+        )
+        .order_by(col(Page.position), col(Page.id))
+    )
+
+
+def _next_position(s: Session, folder_id: str) -> int:
+    last = s.exec(select(func.max(Page.position)).where(Page.folder_id == folder_id)).one()
+    return (last or 0) + 1
+
+
+def _next_folder_number(s: Session) -> int:
+    last = s.exec(select(func.max(Folder.id))).one()
+    return (last or 0) + 1
+
+
+def _refresh_review(s: Session, folder_id: str) -> None:
+    """Recount a folder's pages by decision and flag, and name where its review stands."""
+    folder = s.get(Folder, folder_id)
+    if folder is None:
+        return
+    counts = {"pages": 0, "undecided": 0, "approve": 0, "reject": 0, "blank": 0, "separator": 0}
+    flags: dict[str, int] = {}
+    batch_ids: set[int] = set()
+    for page in s.exec(_current_pages(folder_id)):
+        counts["pages"] += 1
+        batch_ids.add(page.batch_id)
+        if page.separator is not None:
+            counts["separator"] += 1
+            continue
+        counts[page.decision or "undecided"] += 1
+        for flag in [*page.flags, *(["failed"] if page.state == "failed" else [])]:
+            flags[flag] = flags.get(flag, 0) + 1
+    operators = (
+        sorted(
+            {
+                o
+                for o in s.exec(select(Batch.operator).where(col(Batch.id).in_(batch_ids)))
+                if o
+            }
+        )
+        if batch_ids
+        else []
+    )
+    folder.review_counts, folder.page_flags, folder.operators = counts, flags, operators
+    folder.review_state = review_state_of(folder)
+
+
+def review_state_of(folder: Folder) -> str:
+    counts = folder.review_counts or {}
+    if folder.approved_at is not None:
+        return "approved"
+    if counts.get("pages", 0) - counts.get("separator", 0) <= 0:
+        return "empty"
+    if counts.get("undecided", 0):
+        return "to_review"
+    if counts.get("reject", 0):
+        return "rescan"
+    return "ready"
+
+
+def folder_flag_codes(folder: Folder) -> set[str]:
+    """What the queue shows and filters on: the folder's own flags and its pages' flags."""
+    own = {f["code"] if isinstance(f, dict) else str(f) for f in folder.flags}
+    if not folder.in_manifest:
+        own.add("unassigned")
+    return own | set(folder.page_flags or {})
 
 
 @dataclass

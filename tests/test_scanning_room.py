@@ -241,6 +241,8 @@ def test_a_bad_manifest_imports_nothing_and_lists_every_problem(
 
 
 def test_a_batch_with_one_subfolder_per_folder(room: dict[str, Any]) -> None:
+    """The folder's pages from an earlier batch stay: its PDF/A holds them and the new ones."""
+    before = {f["folder_id"]: f for f in json.loads(room["run"]("folders", "--json").stdout)}
     batch = room["root"] / "hop-03-by-folder"
     for folder, seeds in (("P12-03-01", (21, 22)), ("P12-04-01", (23,))):
         (batch / folder).mkdir(parents=True)
@@ -254,8 +256,13 @@ def test_a_batch_with_one_subfolder_per_folder(room: dict[str, Any]) -> None:
         "P12-03-01/page_22.tif": "P12-03-01",
         "P12-04-01/page_23.tif": "P12-04-01",
     }
+    earlier = before["P12-03-01"]["pages_found"]
     with pikepdf.open(room["root"] / "out-2" / "P12-03-01.pdf") as document:
-        assert len(document.pages) == 2
+        assert len(document.pages) == earlier + 2
+    placed = {r["source_file"]: (r["position"], r["pdf_page"]) for r in report}
+    first, second = placed["P12-03-01/page_21.tif"], placed["P12-03-01/page_22.tif"]
+    assert (first[1], second[1]) == (earlier + 1, earlier + 2), "appended after the earlier pages"
+    assert first[0] > earlier and second[0] == first[0] + 1
 
 
 def test_separators_command_errors(room: dict[str, Any], tmp_path: Path) -> None:

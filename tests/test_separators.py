@@ -17,16 +17,22 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
-from station import imaging, separators
+from station import imaging, pipeline, separators
 from station.errors import BadArgumentError, MissingToolError
+from station.profiles import ScanProfile
 from station.separators import (
     PAYLOAD_PREFIX,
+    RESCAN_PREFIX,
+    RescanLabel,
     Separator,
     SeparatorLabel,
     find_separator,
     read_codes,
+    render_rescan_slip,
     render_separator_sheet,
+    rescan_payload,
     separator_payload,
+    write_rescan_slips,
     write_separator_sheets,
 )
 
@@ -451,15 +457,16 @@ def test_slow_passes_never_run_on_ordinary_pages(
 ) -> None:
     """The header-band check that unlocks the slower passes: yes on sheets in any position,
     no on text pages and on every real scan."""
-
-    def band(gray: np.ndarray, dpi: float) -> bool:
-        small = separators._scaled(gray, dpi, 150)
-        return separators._has_sheet_band(small, dpi * small.shape[1] / gray.shape[1])
-
     for rotation, skew in ((0, 0.0), (90, 5.0), (180, -5.0), (270, 2.0)):
-        assert band(_scan(sheets[IDS[1]], rotation=rotation, skew=skew, dpi=200, noise=8), 200)
-    assert not band(document_page, 300)
-    assert [name for name, pixels, dpi in real_pages if band(imaging.to_gray(pixels), dpi)] == []
+        assert _band(_scan(sheets[IDS[1]], rotation=rotation, skew=skew, dpi=200, noise=8), 200)
+    assert not _band(document_page, 300)
+    assert [name for name, pixels, dpi in real_pages if _band(imaging.to_gray(pixels), dpi)] == []
+
+
+def _band(gray: np.ndarray, dpi: float) -> bool:
+    """Whether detection sees the header band (and so would run its slower passes)."""
+    small = separators._scaled(gray, dpi, 150)
+    return separators._has_sheet_band(small, dpi * small.shape[1] / gray.shape[1])
 
 
 def test_bad_resolution_is_refused(document_page: np.ndarray) -> None:
@@ -467,3 +474,254 @@ def test_bad_resolution_is_refused(document_page: np.ndarray) -> None:
         find_separator(document_page, 0)
     with pytest.raises(BadArgumentError):
         read_codes(document_page, -1)
+
+
+# --- rescan slips ---------------------------------------------------------------------------
+
+SLIPS = [
+    RescanLabel(
+        4711,
+        "HS-2024-0001",
+        17,
+        "Trang bị mờ, thiếu góc phải; chữ ký không đọc được",
+        box_no="12",
+        folder_title="Hồ sơ về việc xây dựng công trình thủy lợi Bắc Hưng Hải, 1958–1962",
+        batch_name="hop-12-2024-05-03",
+        source_file="scan_000123.tif",
+    ),
+    RescanLabel(1, "VN/TTLT2/P01 H012 HS045 (Ủy ban) 100%", None, "Nghiêng, mất chữ"),
+    RescanLabel(987654321012345678, "Hồ-sơ-đặc-biệt-07", 3, "Quét thiếu trang"),
+]
+PAGE_IDS = [label.page_id for label in SLIPS]
+
+
+@pytest.fixture(scope="module")
+def slips() -> dict[int, np.ndarray]:
+    return {label.page_id: render_rescan_slip(label) for label in SLIPS}
+
+
+def _rescan(page_id: int, symbology: str = "QRCode") -> Separator:
+    return Separator("", rescan_payload(page_id), symbology, kind="rescan", page_id=page_id)
+
+
+def test_rescan_payload_round_trips() -> None:
+    assert rescan_payload(42) == "STATION-RESCAN:42" == RESCAN_PREFIX + "42"
+    for page_id in (1, 42, 4711, 10**17, 10**18 - 1):
+        assert separators._page_id_from(rescan_payload(page_id)) == page_id
+    assert separators._page_id_from("STATION-RESCAN:007") == 7  # digits only: leading zeros ok
+    for bad in (0, -1, True, 10**18):
+        with pytest.raises(BadArgumentError):
+            rescan_payload(bad)
+    with pytest.raises(BadArgumentError):
+        render_rescan_slip(RescanLabel(0, "HS-1", 1, "x"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STATION-RESCAN:abc",
+        "STATION-RESCAN:",
+        "STATION-RESCAN:12a",
+        "STATION-RESCAN:-5",
+        "STATION-RESCAN:+5",
+        "STATION-RESCAN: 12",
+        "STATION-RESCAN:0",
+        "STATION-RESCAN:\u0663",  # an Arabic-Indic digit: isdigit() but not ASCII
+        "STATION-RESCAN:1234567890123456789",  # longer than any page id
+        "station-rescan:12",
+        "XSTATION-RESCAN:12",
+    ],
+)
+def test_malformed_rescan_codes_are_ignored(document_page: np.ndarray, text: str) -> None:
+    assert separators._page_id_from(text) is None
+    page = _paste(document_page, _foreign_qr(text), 1900, 150)
+    assert find_separator(page, 300) is None
+
+
+def test_garbage_rescan_code_on_a_slip_layout_is_ignored(slips: dict[int, np.ndarray]) -> None:
+    """Even with the header band showing (every pass runs), a bad payload is not ours."""
+    page = slips[PAGE_IDS[0]].copy()
+    page[round(40 / 25.4 * 300) :] = 255  # keep only the header band
+    page = _paste(page, _foreign_qr("STATION-RESCAN:abc"), 900, 700)
+    assert _band(page, 300)
+    assert find_separator(page, 300) is None
+
+
+def test_slip_is_an_a4_gray_page_with_a_large_qr_code(slips: dict[int, np.ndarray]) -> None:
+    for page_id, slip in slips.items():
+        assert slip.dtype == np.uint8 and slip.shape == (3508, 2480)
+        codes = zxingcpp.read_barcodes(slip, formats=zxingcpp.BarcodeFormat.QRCode)
+        assert {b.text for b in codes} == {rescan_payload(page_id)}
+        (qr,) = codes
+        width_mm = (qr.position.top_right.x - qr.position.top_left.x) * 25.4 / 300
+        assert 75 <= width_mm <= 100, width_mm
+        assert qr.ec_level == "Q"
+        bars = zxingcpp.read_barcodes(slip, formats=zxingcpp.BarcodeFormat.Code128)
+        assert [b.text for b in bars] == [rescan_payload(page_id)]  # ASCII: carried as is
+        assert bars[0].position.top_left.y > slip.shape[0] * 0.8
+    assert render_rescan_slip(SLIPS[0], dpi=200).shape == (2339, 1654)
+
+
+@pytest.mark.parametrize("page_id", PAGE_IDS)
+def test_every_slip_reads_back(slips: dict[int, np.ndarray], page_id: int) -> None:
+    assert find_separator(slips[page_id], 300) == _rescan(page_id)
+
+
+def test_slip_rendered_at_200_dpi_reads_back() -> None:
+    for label in SLIPS:
+        assert find_separator(render_rescan_slip(label, dpi=200), 200) == _rescan(label.page_id)
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+@pytest.mark.parametrize("page_id", [PAGE_IDS[0], PAGE_IDS[2]])
+def test_degraded_slip_still_read(
+    slips: dict[int, np.ndarray], page_id: int, rotation: int
+) -> None:
+    """Fed in any orientation, skewed by 3°, blurred, noisy, scanned at 200 dpi."""
+    scan = _scan(
+        slips[page_id], rotation=rotation, skew=3.0, dpi=200, noise=12.0, blur=1.0, seed=rotation
+    )
+    assert _band(scan, 200)  # the slower passes would run if the fast one missed it
+    found = find_separator(scan, 200)
+    assert found is not None and (found.kind, found.page_id) == ("rescan", page_id)
+
+
+@pytest.mark.parametrize(
+    ("rotation", "skew", "dpi", "noise"),
+    [(0, -5.0, 300, 8.0), (90, 4.0, 300, 15.0), (180, 2.0, 200, 20.0), (270, -3.0, 240, 10.0)],
+)
+def test_skewed_noisy_slip_read(
+    slips: dict[int, np.ndarray], rotation: int, skew: float, dpi: int, noise: float
+) -> None:
+    scan = _scan(slips[PAGE_IDS[1]], rotation=rotation, skew=skew, dpi=dpi, noise=noise, blur=0.8)
+    found = find_separator(scan, dpi)  # either code may be read first: both carry the payload
+    assert found is not None
+    assert (found.kind, found.page_id, found.payload) == ("rescan", 1, rescan_payload(1))
+
+
+def test_damaged_slip_qr_code_the_code128_still_reads(slips: dict[int, np.ndarray]) -> None:
+    for page_id in PAGE_IDS:
+        torn = _without_big_qr(slips[page_id])
+        found = find_separator(_scan(torn, rotation=90, skew=1.5, noise=6.0), 300)
+        assert found == _rescan(page_id, "Code128")
+
+
+def test_our_rescan_code_on_a_document_page_is_found(document_page: np.ndarray) -> None:
+    page = _paste(document_page, _foreign_qr(rescan_payload(9), 8), 1900, 150)
+    assert find_separator(page, 300) == _rescan(9)
+
+
+def test_separator_sheets_stay_folder_separators(sheets: dict[str, np.ndarray]) -> None:
+    found = find_separator(sheets[IDS[0]], 300)
+    assert found is not None and (found.kind, found.page_id) == ("folder", None)
+
+
+_TEXT_MM = (142.0, 244.0)  # between the QR code's quiet zone and the bottom code
+
+
+def _rows_mm(slip: np.ndarray, top_mm: float, bottom_mm: float, dpi: int = 300) -> np.ndarray:
+    return slip[round(top_mm / 25.4 * dpi) : round(bottom_mm / 25.4 * dpi)]
+
+
+def test_vietnamese_reason_is_drawn() -> None:
+    """The reason's diacritics reach the page: the same reason with and without them differs
+    only in the text area, and no letter is the font's missing-glyph box."""
+    base = SLIPS[0]
+    accented = render_rescan_slip(RescanLabel(5, "HS-1", 2, "Trang bị mờ, thiếu góc phải"))
+    plain = render_rescan_slip(RescanLabel(5, "HS-1", 2, "Trang bi mo, thieu goc phai"))
+    assert (_rows_mm(accented, *_TEXT_MM) < 128).sum() > 5000  # ink where the text goes
+    differs = np.nonzero((accented != plain).any(axis=1))[0] * 25.4 / 300
+    assert differs.size and _TEXT_MM[0] <= differs.min() and differs.max() <= _TEXT_MM[1]
+    regular, bold = separators._font_paths()
+    assert separators._has_vietnamese(regular) and separators._has_vietnamese(bold)
+    assert render_rescan_slip(base).shape == (3508, 2480)
+
+
+@pytest.mark.parametrize("length", [10, 40, 70, 300])
+def test_long_values_stay_above_the_bottom_code(length: int) -> None:
+    """At any length the text shrinks, wraps and is cut before it reaches the Code 128."""
+    label = RescanLabel(
+        123,
+        ("Hồ sơ số " * length)[:100],
+        12345,
+        "Trang mờ, chữ không rõ " * (length // 10 + 1),
+        box_no="Hộp " * (length // 4 + 1),
+        folder_title="Tập lưu công văn đi, đến của Ủy ban hành chính " * (length // 20 + 1),
+        batch_name="lô-" * length,
+        source_file="tệp " * length,
+    )
+    for dpi in (300, 150):
+        slip = render_rescan_slip(label, dpi=dpi)
+        assert _rows_mm(slip, 240.0, 245.5, dpi).min() > 128
+        assert find_separator(slip, dpi) == _rescan(123)
+
+
+def test_printed_slips_scanned_back_every_page_id_read(tmp_path: Path) -> None:
+    pdf = write_rescan_slips(SLIPS, tmp_path / "print" / "rescan.pdf")
+    assert pdf == tmp_path / "print" / "rescan.pdf"
+    assert [p.name for p in pdf.parent.iterdir()] == ["rescan.pdf"]  # no temporary left
+    with pikepdf.open(pdf) as document:
+        assert len(document.pages) == len(SLIPS)
+        for page in document.pages:
+            _, _, width, height = (float(v) for v in page.mediabox)
+            assert abs(width - 595.28) < 1 and abs(height - 841.89) < 1  # A4 in points
+    read = []
+    for page in _rasterise(pdf, 200, tmp_path / "pages"):
+        found = find_separator(_gray(page), 200)
+        assert found is not None and found.kind == "rescan", page.name
+        read.append(found.page_id)
+    assert read == PAGE_IDS
+
+
+def test_no_rejected_pages_no_pdf(tmp_path: Path) -> None:
+    with pytest.raises(BadArgumentError, match="no rejected pages: there are no rescan slips"):
+        write_rescan_slips([], tmp_path / "empty.pdf")
+    assert not (tmp_path / "empty.pdf").exists()
+
+
+def _page_job(profile: ScanProfile, folder: Path, master: Path) -> pipeline.PageJob:
+    return pipeline.PageJob(
+        page_id=77,
+        source_file=master.name,
+        master_path=master,
+        sha256="0" * 64,
+        page_index=0,
+        work_dir=folder / "work",
+        profile=profile,
+    )
+
+
+def test_stage_records_the_page_a_slip_names(
+    slips: dict[int, np.ndarray], default_profile: ScanProfile, tmp_path: Path
+) -> None:
+    job = _page_job(default_profile, tmp_path, tmp_path / "slip.png")
+    job.work_dir.mkdir()
+    work = pipeline.find_separator(pipeline.PageWork(job=job, image=slips[4711], dpi=300.0))
+    assert (work.rescan_of, work.separator, work.finished, work.image) == (4711, None, True, None)
+    assert work.outputs["thumbnail"].is_file()
+    assert work.notes == {
+        "rescan_slip": {"page_id": 4711, "symbology": "QRCode", "payload": "STATION-RESCAN:4711"}
+    }
+
+
+def test_scanned_slip_file_finishes_after_the_separator_stage(
+    slips: dict[int, np.ndarray], default_profile: ScanProfile, tmp_path: Path
+) -> None:
+    """A slip scanned to a file: loaded, recognised, and no later stage (OCR...) runs."""
+    master = tmp_path / "slip.png"
+    scan = _scan(slips[PAGE_IDS[2]], rotation=180, skew=2.0, dpi=200, noise=8.0)
+    Image.fromarray(scan).save(master, dpi=(200, 200))
+    result = pipeline.run_page(_page_job(default_profile, tmp_path, master))
+    assert result.ok, result.error
+    assert (result.work.rescan_of, result.work.separator) == (PAGE_IDS[2], None)
+    assert list(result.timings_ms) == ["load", "find_separator"]
+
+
+def test_stage_keeps_folder_separators_as_before(
+    sheets: dict[str, np.ndarray], default_profile: ScanProfile, tmp_path: Path
+) -> None:
+    job = _page_job(default_profile, tmp_path, tmp_path / "sheet.png")
+    job.work_dir.mkdir()
+    work = pipeline.find_separator(pipeline.PageWork(job=job, image=sheets[IDS[0]], dpi=300.0))
+    assert (work.separator, work.rescan_of, work.finished) == (IDS[0], None, True)
+    assert set(work.notes) == {"separator"}

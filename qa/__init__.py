@@ -1,0 +1,1 @@
+"""The review web app (FastAPI): reviewers decide pages, archivists approve folders."""

@@ -1,0 +1,580 @@
+"""The JSON API: what the review pages do, for scripts and other tools.
+
+Folders and pages are named by their `id` (archival folder ids contain slashes, so they are
+never put in a URL). The session cookie of `POST /login` works here; requests that change
+state carry `X-CSRF-Token` equal to the `csrftoken` cookie. Errors are
+`{"error": code, "detail": sentence}` with 401, 403, 404, 409 or 422.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa import security
+from qa.security import CheckedUser, CurrentUser, store_of
+from station import auth, manifest, ocr, review
+from station.store import Event, Folder, Page, folder_flag_codes
+
+router = APIRouter(prefix="/api", tags=["review"])
+
+Id = Annotated[int, PathParam(ge=1, le=2**62, description="The `id` of the folder or page")]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {"application/json": {"example": example}}}
+    for status, text, example in (
+        (401, "Not logged in", {"error": "not_logged_in", "detail": "Log in first"}),
+        (403, "Not allowed", {"error": "not_allowed", "detail": "Needs the reviewer role"}),
+        (404, "No such thing (or above your clearance)",
+         {"error": "not_found", "detail": "No page 7"}),
+        (409, "Not possible now", {"error": "conflict", "detail": "Folder has undecided pages"}),
+        (422, "Invalid value", {"error": "invalid_input", "detail": "Unknown reason"}),
+    )
+}  # fmt: skip
+
+
+# --- what the API returns -------------------------------------------------------------------
+
+
+class FolderOut(BaseModel):
+    """A folder (hồ sơ): its manifest fields, what scanning found and where review stands."""
+
+    id: int
+    folder_id: str = Field(description="The archival folder id (mã hồ sơ)")
+    fonds_code: str
+    catalogue_no: str
+    box_no: str
+    folder_no: str
+    title: str
+    start_date: datetime.date | None
+    end_date: datetime.date | None
+    retention: str
+    access: str
+    sheet_count: int | None
+    language: str
+    notes: str
+    physical_condition: str
+    secrecy: str
+    in_manifest: bool
+    profile: str
+    review_state: Literal["empty", "to_review", "rescan", "ready", "approved"]
+    counts: dict[str, int] = Field(description="pages, undecided, approve, reject, blank...")
+    page_flags: dict[str, int] = Field(description="flag: number of pages carrying it")
+    flags: list[str] = Field(description="the folder's own flags and its pages' flags")
+    folder_flags: list[dict[str, Any]]
+    pages_found: int
+    sheets_counted: int
+    approved_by: str | None
+    approved_at: datetime.datetime | None
+
+
+class FolderList(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    folders: list[FolderOut]
+
+
+class PageOut(BaseModel):
+    """One page of a folder, as the reviewer sees it."""
+
+    id: int
+    folder: int | None = Field(description="The `id` of the page's folder")
+    folder_id: str | None
+    position: int | None
+    batch_id: int
+    source_file: str
+    page_index: int
+    state: str = Field(description="queued, ok or failed (processing)")
+    error: str | None
+    decision: Literal["approve", "reject", "blank"] | None
+    reason: str | None
+    decided_by: str | None
+    decided_at: datetime.datetime | None
+    separator: bool
+    flags: list[str]
+    dpi: float | None
+    width_px: int | None
+    height_px: int | None
+    rotation: int | None
+    turn: int
+    skew_deg: float | None
+    blank_probability: float | None
+    ocr_confidence: float | None
+    ocr_word_count: int | None
+    secrecy: str
+    pdf_page: int | None
+    thumbnail_url: str
+    preview_url: str
+    original_url: str
+
+
+class EventOut(BaseModel):
+    id: int
+    at: datetime.datetime
+    who: str
+    stage: str
+    outcome: str
+    page_id: int | None
+    detail: dict[str, Any]
+
+
+class WordOut(BaseModel):
+    text: str
+    confidence: float
+    low: bool
+
+
+class PageText(BaseModel):
+    page_id: int
+    low_confidence_below: float
+    lines: list[list[WordOut]]
+
+
+class RescanOut(BaseModel):
+    page: PageOut
+    folder_title: str
+    box_no: str
+    batch: str
+    reason_label: str
+
+
+class BoxProgress(BaseModel):
+    fonds_code: str
+    box_no: str
+    folders: int
+    states: dict[str, int]
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    clearance: str
+    csrf_token: str
+
+
+# --- what the API takes ---------------------------------------------------------------------
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject", "blank", "undecided"] = Field(
+        description="`undecided` takes a decision back"
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="For reject: " + ", ".join(review.REJECT_REASONS) + " ('other: text')",
+    )
+
+
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    degrees: Literal[90, 180, 270, -90] = Field(description="Clockwise")
+
+
+class MoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    position: int | None = Field(default=None, ge=1, le=1_000_000)
+    folder: int | None = Field(default=None, ge=1, le=2**62, description="Target folder `id`")
+
+
+class SecrecyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    secrecy: Literal["", "Mật", "Tối mật", "Tuyệt mật"]
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    page_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(max_length=100_000)
+
+
+class FolderEdit(BaseModel):
+    """Manifest fields to change; the manifest's own rules check them."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, max_length=2000)
+    start_date: str | None = Field(default=None, max_length=40)
+    end_date: str | None = Field(default=None, max_length=40)
+    retention: str | None = Field(default=None, max_length=40)
+    access: str | None = Field(default=None, max_length=200)
+    sheet_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    language: str | None = Field(default=None, max_length=40)
+    notes: str | None = Field(default=None, max_length=5000)
+    physical_condition: str | None = Field(default=None, max_length=500)
+    secrecy: str | None = Field(default=None, max_length=40)
+
+
+# --- conversions ------------------------------------------------------------------------------
+
+
+def folder_out(folder: Folder) -> FolderOut:
+    assert folder.id is not None
+    return FolderOut(
+        id=folder.id,
+        folder_id=folder.folder_id,
+        fonds_code=folder.fonds_code,
+        catalogue_no=folder.catalogue_no,
+        box_no=folder.box_no,
+        folder_no=folder.folder_no,
+        title=folder.title,
+        start_date=folder.start_date,
+        end_date=folder.end_date,
+        retention=manifest.retention_label(folder.retention_years) if folder.in_manifest else "",
+        access=folder.access,
+        sheet_count=folder.sheet_count,
+        language=folder.language,
+        notes=folder.notes,
+        physical_condition=folder.physical_condition,
+        secrecy=folder.secrecy,
+        in_manifest=folder.in_manifest,
+        profile=folder.profile,
+        review_state=folder.review_state,
+        counts=folder.review_counts or {},
+        page_flags=folder.page_flags or {},
+        flags=sorted(folder_flag_codes(folder)),
+        folder_flags=[f if isinstance(f, dict) else {"code": str(f)} for f in folder.flags],
+        pages_found=folder.pages_found,
+        sheets_counted=folder.sheets_counted,
+        approved_by=folder.approved_by,
+        approved_at=folder.approved_at,
+    )
+
+
+def page_out(page: Page, folder: Folder | None) -> PageOut:
+    assert page.id is not None
+    images = f"/images/pages/{page.id}"
+    return PageOut(
+        id=page.id,
+        folder=folder.id if folder else None,
+        folder_id=page.folder_id,
+        position=page.position,
+        batch_id=page.batch_id,
+        source_file=page.source_file,
+        page_index=page.page_index,
+        state=page.state,
+        error=page.error,
+        decision=page.decision,
+        reason=page.reason,
+        decided_by=page.decided_by,
+        decided_at=page.decided_at,
+        separator=page.separator is not None,
+        flags=[*page.flags, *(["failed"] if page.state == "failed" else [])],
+        dpi=page.dpi,
+        width_px=page.width_px,
+        height_px=page.height_px,
+        rotation=page.rotation,
+        turn=page.turn,
+        skew_deg=page.skew_deg,
+        blank_probability=page.blank_probability,
+        ocr_confidence=page.ocr_confidence,
+        ocr_word_count=page.ocr_word_count,
+        secrecy=page.secrecy,
+        pdf_page=page.pdf_page,
+        thumbnail_url=f"{images}/thumbnail?v={page.turn}",
+        preview_url=f"{images}/preview?v={page.turn}",
+        original_url=f"{images}/original",
+    )
+
+
+def event_out(event: Event) -> EventOut:
+    assert event.id is not None
+    return EventOut(
+        id=event.id,
+        at=event.at,
+        who=event.agent,
+        stage=event.stage,
+        outcome=event.outcome,
+        page_id=event.page_id,
+        detail=event.detail,
+    )
+
+
+# Words Tesseract is less sure of than this are marked for the reviewer.
+LOW_CONFIDENCE = 60.0
+
+
+def page_text(page: Page) -> PageText:
+    assert page.id is not None
+    hocr_path = page.derivatives.get("hocr")
+    lines = []
+    if hocr_path and Path(hocr_path).is_file():
+        lines = ocr.hocr_lines(Path(hocr_path).read_text(encoding="utf-8"))
+    return PageText(
+        page_id=page.id,
+        low_confidence_below=LOW_CONFIDENCE,
+        lines=[
+            [WordOut(text=w.text, confidence=w.confidence, low=w.confidence < LOW_CONFIDENCE)
+             for w in line]
+            for line in lines
+        ],
+    )  # fmt: skip
+
+
+def queue(
+    request: Request,
+    user: Any,
+    *,
+    state: str | None,
+    profile: str | None,
+    box: str | None,
+    flag: str | None,
+) -> list[Folder]:
+    """The folders a reviewer's queue shows (also the web page's), above-clearance left out."""
+    review.require_role(user, "reviewer", "the review queue")
+    states = review.QUEUE_STATES if not state else (state,)
+    folders = store_of(request).review_queue(states=states, profile=profile, box_no=box, flag=flag)
+    return [f for f in folders if auth.may_see(user.clearance, f.secrecy)]
+
+
+# --- session ----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/login",
+    response_model=Me,
+    responses={k: ERRORS[k] for k in (401, 403)},
+    summary="Log in (the same as the form's POST /login, answered in JSON)",
+)
+def api_login(
+    request: Request,
+    response: Response,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Me:
+    store, settings = store_of(request), security.settings_of(request)
+    user = security.log_in(store, settings, username.strip(), password)
+    csrf = security.start_session(store, settings, user, response)
+    return Me(username=user.username, role=user.role, clearance=user.clearance, csrf_token=csrf)
+
+
+@router.get("/me", response_model=Me, responses={401: ERRORS[401]})
+def me(request: Request, user: CurrentUser) -> Me:
+    return Me(
+        username=user.username,
+        role=user.role,
+        clearance=user.clearance,
+        csrf_token=request.state.csrf_token,
+    )
+
+
+# --- folders ----------------------------------------------------------------------------------
+
+
+@router.get("/folders", response_model=FolderList, responses={k: ERRORS[k] for k in (401, 403)})
+def list_folders(
+    request: Request,
+    user: CurrentUser,
+    state: Annotated[
+        Literal["empty", "to_review", "rescan", "ready", "approved"] | None,
+        Query(description="Review state; without it: to_review, rescan and ready"),
+    ] = None,
+    profile: Annotated[str | None, Query(max_length=200)] = None,
+    box: Annotated[str | None, Query(max_length=200)] = None,
+    flag: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> FolderList:
+    folders = queue(request, user, state=state, profile=profile, box=box, flag=flag)
+    return FolderList(
+        total=len(folders),
+        limit=limit,
+        offset=offset,
+        folders=[folder_out(f) for f in folders[offset : offset + limit]],
+    )
+
+
+@router.get(
+    "/folders/{id}", response_model=FolderOut, responses={401: ERRORS[401], 404: ERRORS[404]}
+)
+def get_folder(request: Request, user: CurrentUser, id: Id) -> FolderOut:
+    review.require_role(user, "reviewer", "opening folders")
+    return folder_out(review.find_folder(store_of(request), user, id))
+
+
+@router.patch(
+    "/folders/{id}",
+    response_model=FolderOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 422)},
+    summary="Edit the folder's manifest metadata (archivist)",
+)
+def edit_folder(request: Request, user: CheckedUser, id: Id, edit: FolderEdit) -> FolderOut:
+    changes = edit.model_dump(exclude_unset=True)
+    if "retention" in changes and changes["retention"] is None:
+        changes["retention"] = manifest.PERMANENT_LABEL
+    return folder_out(review.edit_metadata(store_of(request), user, id, changes))
+
+
+@router.get(
+    "/folders/{id}/pages",
+    response_model=list[PageOut],
+    responses={401: ERRORS[401], 404: ERRORS[404]},
+)
+def folder_pages(request: Request, user: CurrentUser, id: Id) -> list[PageOut]:
+    review.require_role(user, "reviewer", "opening folders")
+    store = store_of(request)
+    folder = review.find_folder(store, user, id)
+    pages = review.visible_pages(user, folder, store.folder_pages(folder.folder_id))
+    return [page_out(p, folder) for p in pages]
+
+
+@router.get(
+    "/folders/{id}/history",
+    response_model=list[EventOut],
+    responses={401: ERRORS[401], 404: ERRORS[404]},
+)
+def folder_history(request: Request, user: CurrentUser, id: Id) -> list[EventOut]:
+    review.require_role(user, "reviewer", "folder history")
+    store = store_of(request)
+    folder = review.find_folder(store, user, id)
+    return [event_out(e) for e in store.events_of_folder(folder.folder_id)]
+
+
+@router.post(
+    "/folders/{id}/approve",
+    response_model=FolderOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409)},
+    summary="Approve the folder: every page must be approved or confirmed blank (archivist)",
+)
+def approve_folder(request: Request, user: CheckedUser, id: Id) -> FolderOut:
+    return folder_out(review.approve_folder(store_of(request), user, id))
+
+
+@router.post(
+    "/folders/{id}/reopen",
+    response_model=FolderOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409)},
+    summary="Take an approval back, to change the folder again (archivist)",
+)
+def reopen_folder(request: Request, user: CheckedUser, id: Id) -> FolderOut:
+    return folder_out(review.reopen_folder(store_of(request), user, id))
+
+
+@router.post(
+    "/folders/{id}/approve-unflagged",
+    response_model=list[PageOut],
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409)},
+    summary="Approve every undecided page the machine found nothing wrong with",
+)
+def approve_unflagged(request: Request, user: CheckedUser, id: Id) -> list[PageOut]:
+    store = store_of(request)
+    pages = review.approve_unflagged(store, user, id)
+    folder = review.find_folder(store, user, id)
+    return [page_out(p, folder) for p in pages]
+
+
+@router.put(
+    "/folders/{id}/order",
+    response_model=list[PageOut],
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Put the folder's pages in a new order (each page id once)",
+)
+def order_folder(request: Request, user: CheckedUser, id: Id, order: OrderIn) -> list[PageOut]:
+    store = store_of(request)
+    pages = review.reorder(store, user, id, order.page_ids)
+    folder = review.find_folder(store, user, id)
+    return [page_out(p, folder) for p in pages]
+
+
+@router.get("/boxes", response_model=list[BoxProgress], responses={401: ERRORS[401]})
+def boxes(request: Request, user: CurrentUser) -> list[BoxProgress]:
+    """Review progress per box of the manifest: folders by review state."""
+    review.require_role(user, "reviewer", "the review queue")
+    return [
+        BoxProgress(fonds_code=fonds, box_no=box, folders=sum(states.values()), states=states)
+        for fonds, box, states in store_of(request).box_progress()
+    ]
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@router.get("/pages/{id}", response_model=PageOut, responses={401: ERRORS[401], 404: ERRORS[404]})
+def get_page(request: Request, user: CurrentUser, id: Id) -> PageOut:
+    review.require_role(user, "reviewer", "opening pages")
+    page, folder = review.find_page(store_of(request), user, id)
+    return page_out(page, folder)
+
+
+@router.get(
+    "/pages/{id}/text", response_model=PageText, responses={401: ERRORS[401], 404: ERRORS[404]}
+)
+def get_page_text(request: Request, user: CurrentUser, id: Id) -> PageText:
+    """The OCR text line by line, each word with Tesseract's confidence."""
+    review.require_role(user, "reviewer", "opening pages")
+    page, _ = review.find_page(store_of(request), user, id)
+    return page_text(page)
+
+
+@router.post(
+    "/pages/{id}/decision",
+    response_model=PageOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Approve, reject (with a reason) or confirm blank; `undecided` takes it back",
+)
+def decide(request: Request, user: CheckedUser, id: Id, body: DecisionIn) -> PageOut:
+    store = store_of(request)
+    if body.decision == "undecided":
+        page = review.undo_decision(store, user, id)
+    else:
+        page = review.decide(store, user, id, body.decision, body.reason)
+    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+
+
+@router.post(
+    "/pages/{id}/turn",
+    response_model=PageOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Turn the page clockwise",
+)
+def turn(request: Request, user: CheckedUser, id: Id, body: TurnIn) -> PageOut:
+    store = store_of(request)
+    page = review.turn_page(store, user, id, body.degrees)
+    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+
+
+@router.post(
+    "/pages/{id}/move",
+    response_model=PageOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Move the page to a position, in its folder or in another",
+)
+def move(request: Request, user: CheckedUser, id: Id, body: MoveIn) -> PageOut:
+    store = store_of(request)
+    page = review.move_page(store, user, id, position=body.position, to_folder=body.folder)
+    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+
+
+@router.post(
+    "/pages/{id}/secrecy",
+    response_model=PageOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Mark the page Mật, Tối mật or Tuyệt mật (or clear the mark)",
+)
+def secrecy(request: Request, user: CheckedUser, id: Id, body: SecrecyIn) -> PageOut:
+    store = store_of(request)
+    page = review.mark_secrecy(store, user, id, body.secrecy)
+    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+
+
+# --- the rescan list --------------------------------------------------------------------------
+
+
+@router.get("/rescan", response_model=list[RescanOut], responses={401: ERRORS[401]})
+def rescan(request: Request, user: CurrentUser) -> list[RescanOut]:
+    """Rejected pages waiting for a rescan (operators print slips from it)."""
+    return [rescan_out(entry) for entry in review.rescan_list(store_of(request), user)]
+
+
+def rescan_out(entry: review.RescanEntry) -> RescanOut:
+    return RescanOut(
+        page=page_out(entry.page, entry.folder),
+        folder_title=entry.folder.title if entry.folder else "",
+        box_no=entry.folder.box_no if entry.folder else "",
+        batch=entry.batch_name,
+        reason_label=entry.reason_label,
+    )

@@ -1,0 +1,105 @@
+"""The review web app: FastAPI, server-rendered pages, a JSON API, images by id.
+
+`create_app(settings)` builds it; `station serve` runs it with uvicorn (and, in the embedded
+default, the hot-folder watcher beside it). The app only reads and writes through
+`station.store` and decides through `station.review`; it is never imported by station.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from station import __version__
+from station.errors import NotLoggedInError, StationError
+from station.settings import StationSettings
+from station.store import Store
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: StationSettings) -> FastAPI:
+    from qa import api, images, views
+
+    app = FastAPI(
+        title="station review",
+        version=__version__,
+        summary="Review scanned folders: decide pages, send pages back for rescan, "
+        "approve folders for export.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.store = Store.open(settings.database_url)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(images.router)
+    app.include_router(views.router)
+    app.add_exception_handler(StationError, _station_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    return app
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    """The one shape of every API error: a stable code and a sentence for people."""
+    return {"error": code, "detail": message}
+
+
+async def _station_error(request: Request, exc: StationError) -> Response:
+    """The domain's errors, mapped once: JSON for the API, a page (or the log-in) for people."""
+    if exc.http_status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+    if wants_json(request):
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.http_status)
+    if isinstance(exc, NotLoggedInError) and request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": exc.http_status, "message": exc.message, "user": _user(request)},
+        status_code=exc.http_status,
+    )
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in error['loc'] if p != 'body')}: {error['msg']}"
+        for error in exc.errors()
+    )
+    message = f"Invalid request: {problems}"
+    if wants_json(request):
+        body = error_body("invalid_input", message) | {"problems": exc.errors()}
+        return JSONResponse(_json_safe(body), status_code=422)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": 422, "message": message, "user": _user(request)},
+        status_code=422,
+    )
+
+
+def _json_safe(value: object) -> object:
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def _user(request: Request) -> object:
+    return getattr(request.state, "user", None)

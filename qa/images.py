@@ -1,0 +1,63 @@
+"""Page images by page id, never by path: a request can name a page, not a file.
+
+The file behind an id comes from the database and must lie inside the data directory;
+anything else is a 404, as is a page above the user's clearance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from qa.security import CurrentUser, settings_of, store_of
+from station import imaging, review
+from station.errors import NotFoundError
+from station.store import Page
+
+router = APIRouter(prefix="/images", tags=["images"])
+
+ORIGINAL_LONG_SIDE = 2600  # pixels: enough to read any A4 detail at 300 dpi, ~1 MB of JPEG
+CACHE = "private, max-age=3600"  # the URL changes (?v=turn) when the picture does
+
+
+@router.get(
+    "/pages/{id}/{kind}",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "No such image"}},
+    summary="A page as the reviewer sees it: thumbnail, preview, or the original scan",
+)
+async def page_image(
+    request: Request,
+    user: CurrentUser,
+    id: Annotated[int, PathParam(ge=1, le=2**62)],
+    kind: Literal["thumbnail", "preview", "original"],
+) -> Response:
+    review.require_role(user, "operator", "seeing pages")
+    page, _ = review.find_page(store_of(request), user, id)
+    data_dir = settings_of(request).data_dir.resolve()
+    if kind == "original":
+        master = _inside(Path(page.master_path), data_dir, page)
+        jpeg = await run_in_threadpool(
+            imaging.web_image, master, page_index=page.page_index, long_side=ORIGINAL_LONG_SIDE
+        )
+        return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": CACHE})
+    derivative = page.derivatives.get(kind) or page.derivatives.get("thumbnail")
+    if not derivative:
+        raise NotFoundError(f"Page {id} has no {kind} image (it failed before one was made)")
+    path = _inside(Path(derivative), data_dir, page)
+    if page.turn % 360 == 0:
+        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": CACHE})
+    jpeg = await run_in_threadpool(imaging.web_image, path, turn=page.turn)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": CACHE})
+
+
+def _inside(path: Path, data_dir: Path, page: Page) -> Path:
+    resolved = path.resolve()
+    if not resolved.is_relative_to(data_dir) or not resolved.is_file():
+        raise NotFoundError(f"The image of page {page.id} is not in the data directory")
+    return resolved

@@ -1,0 +1,503 @@
+"""Review: the rules for deciding pages and approving folders, shared by the web app and CLI.
+
+Who may do what (station.auth has the roles):
+- a page decision (approve, reject with a reason, confirm blank), a turn, a move or a new
+  order needs a reviewer (or archivist, admin); never on a batch the user fed (four eyes);
+- editing a folder's metadata, approving or reopening a folder needs an archivist (or admin);
+- a folder or page marked above the user's clearance does not exist for them (NotFoundError,
+  never a hint that it is there).
+
+A folder can be approved once every page is approved or confirmed blank: rejected pages
+wait for their rescan (station.documents puts the replacement in their place).
+Every change is an Event with who, what, and the values before and after.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from station import auth, manifest
+from station.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from station.store import Event, Folder, Page, Store, User, to_json_safe, utcnow
+
+Decision = Literal["approve", "reject", "blank"]
+DECISIONS: tuple[Decision, ...] = ("approve", "reject", "blank")
+
+# Why a page goes back to the scanner: (code, what reviewers and operators read).
+REJECT_REASONS: dict[str, str] = {
+    "blurred": "Blurred (Mờ)",
+    "cut_off": "Cut off (Mất góc, mất chữ)",
+    "skewed": "Skewed or folded (Lệch, gấp mép)",
+    "missing_page": "Missing page (Thiếu trang)",
+    "wrong_order": "Wrong order (Sai thứ tự)",
+    "wrong_folder": "Wrong folder (Sai hồ sơ)",
+    "other": "Other (Lý do khác)",
+}
+
+REVIEW_STATES = ("empty", "to_review", "rescan", "ready", "approved")
+QUEUE_STATES = ("to_review", "rescan", "ready")  # what the queue shows unless asked otherwise
+
+# Folder fields an archivist may edit (the manifest's own names and rules).
+EDITABLE_FIELDS = (
+    "title", "start_date", "end_date", "retention", "access", "sheet_count", "language",
+    "notes", "physical_condition", "secrecy",
+)  # fmt: skip
+
+_RANK = {"operator": 0, "reviewer": 1, "archivist": 2, "admin": 3}
+
+
+# --- who may do what ----------------------------------------------------------------------
+
+
+def require_role(user: User, minimum: str, action: str) -> None:
+    if user.disabled:
+        raise NotAllowedError(f"The account {user.username!r} is disabled")
+    if _RANK[user.role] < _RANK[minimum]:
+        raise NotAllowedError(
+            f"{action.capitalize()} needs the {minimum} role; {user.username!r} is {user.role}"
+        )
+
+
+def page_secrecy(page: Page, folder: Folder | None) -> str:
+    """The higher of the folder's marking and the page's own."""
+    levels = [folder.secrecy if folder else "", page.secrecy]
+    return max(levels, key=auth.CLEARANCES.index)
+
+
+def find_folder(store: Store, user: User, number: int) -> Folder:
+    """The folder with this short id, if the user may see it (404 either way otherwise)."""
+    folder = store.get_folder_by_number(number)
+    if folder is None or not auth.may_see(user.clearance, folder.secrecy):
+        raise NotFoundError(f"No folder {number}")
+    return folder
+
+
+def find_folder_by_archival_id(store: Store, user: User, folder_id: str) -> Folder:
+    folder = store.get_folder(unicodedata.normalize("NFC", folder_id))
+    if folder is None or not auth.may_see(user.clearance, folder.secrecy):
+        raise NotFoundError(f"No folder {folder_id!r}")
+    return folder
+
+
+def find_page(store: Store, user: User, page_id: int) -> tuple[Page, Folder | None]:
+    page = store.get_page(page_id)
+    if page is None:
+        raise NotFoundError(f"No page {page_id}")
+    folder = store.get_folder(page.folder_id) if page.folder_id else None
+    if not auth.may_see(user.clearance, page_secrecy(page, folder)):
+        raise NotFoundError(f"No page {page_id}")
+    return page, folder
+
+
+def visible_pages(user: User, folder: Folder, pages: list[Page]) -> list[Page]:
+    return [p for p in pages if auth.may_see(user.clearance, page_secrecy(p, folder))]
+
+
+def check_four_eyes(store: Store, user: User, pages: list[Page]) -> None:
+    """A reviewer never decides pages of a batch they fed to the scanner themselves."""
+    operators = store.batch_operators({p.batch_id for p in pages})
+    own = sorted(batch for batch, operator in operators.items() if operator == user.username)
+    if own:
+        raise NotAllowedError(
+            f"{user.username!r} fed batch {own[0]} to the scanner; another person must "
+            "review its pages (four eyes)"
+        )
+
+
+# --- page decisions ---------------------------------------------------------------------------
+
+
+def decide(
+    store: Store, user: User, page_id: int, decision: str, reason: str | None = None
+) -> Page:
+    """Approve, reject (with a reason from REJECT_REASONS, "other: ..." for free text) or
+    confirm a page blank."""
+    require_role(user, "reviewer", "deciding pages")
+    page, folder = find_page(store, user, page_id)
+    if decision not in DECISIONS:
+        raise InvalidInputError(
+            f"Unknown decision {decision!r}: use one of {', '.join(DECISIONS)}"
+        )
+    reason = _checked_reason(decision, reason)
+    _check_decidable(page, folder)
+    if decision == "approve" and page.state != "ok":
+        raise ConflictError(
+            f"Page {page_id} ({page.source_file}) failed processing and cannot be approved: "
+            "reject it for a rescan"
+        )
+    check_four_eyes(store, user, [page])
+    return _record_decision(store, user, page, decision, reason)
+
+
+def undo_decision(store: Store, user: User, page_id: int) -> Page:
+    """Back to undecided: a blank confirmed by mistake, a rejection taken back."""
+    require_role(user, "reviewer", "deciding pages")
+    page, folder = find_page(store, user, page_id)
+    _check_decidable(page, folder)
+    check_four_eyes(store, user, [page])
+    return _record_decision(store, user, page, None, None)
+
+
+def approve_unflagged(store: Store, user: User, number: int) -> list[Page]:
+    """Approve at once every undecided page the machine found nothing wrong with."""
+    require_role(user, "reviewer", "deciding pages")
+    folder = find_folder(store, user, number)
+    _check_open(folder)
+    pages = [
+        p
+        for p in visible_pages(user, folder, store.folder_pages(folder.folder_id))
+        if p.decision is None and p.separator is None and p.state == "ok" and not p.flags
+    ]
+    check_four_eyes(store, user, pages)
+    return [_record_decision(store, user, p, "approve", None, bulk=True) for p in pages]
+
+
+def _checked_reason(decision: str, reason: str | None) -> str | None:
+    if decision != "reject":
+        return None
+    text = unicodedata.normalize("NFC", (reason or "").strip())
+    code, _, note = text.partition(":")
+    if code.strip() not in REJECT_REASONS:
+        raise InvalidInputError(
+            f"A rejected page needs a reason, one of {', '.join(REJECT_REASONS)} "
+            f"(\"other: ...\" for your own words), not {reason!r}"
+        )
+    if len(text) > 500:
+        raise InvalidInputError("A reason is at most 500 characters")
+    return f"{code.strip()}: {note.strip()}" if note.strip() else code.strip()
+
+
+def _check_decidable(page: Page, folder: Folder | None) -> None:
+    if page.replaced_by is not None:
+        raise ConflictError(f"Page {page.id} was replaced by page {page.replaced_by}")
+    if page.separator is not None or page.rescan_of is not None:
+        raise ConflictError(f"Page {page.id} is a separator sheet or rescan slip, not a page")
+    if page.state not in ("ok", "failed"):
+        raise ConflictError(f"Page {page.id} is still being processed")
+    if folder is None:
+        raise ConflictError(f"Page {page.id} belongs to no folder; there is nothing to review")
+    _check_open(folder)
+
+
+def _check_open(folder: Folder) -> None:
+    if folder.approved_at is not None:
+        raise ConflictError(
+            f"Folder {folder.folder_id} is approved; an archivist must reopen it first"
+        )
+
+
+def _record_decision(
+    store: Store,
+    user: User,
+    page: Page,
+    decision: str | None,
+    reason: str | None,
+    *,
+    bulk: bool = False,
+) -> Page:
+    assert page.id is not None
+    before = {"decision": page.decision, "reason": page.reason}
+    after = {"decision": decision, "reason": reason}
+    return store.change_page(
+        page.id,
+        _event(user, page, "approve_unflagged" if bulk else "decision", before, after),
+        decision=decision,
+        reason=reason,
+        decided_by=user.username if decision else None,
+        decided_at=utcnow() if decision else None,
+    )
+
+
+def _event(
+    user: User,
+    page: Page | None,
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    folder_id: str | None = None,
+) -> Event:
+    return Event(
+        batch_id=page.batch_id if page else None,
+        page_id=page.id if page else None,
+        folder_id=folder_id or (page.folder_id if page else None),
+        stage="review",
+        outcome="ok",
+        agent=user.username,
+        detail=to_json_safe({"action": action, "before": before, "after": after}),
+    )
+
+
+# --- page corrections -------------------------------------------------------------------------
+
+
+def turn_page(store: Store, user: User, page_id: int, degrees: int) -> Page:
+    """Turn a page the machine left on its side (clockwise, in quarter turns)."""
+    require_role(user, "reviewer", "turning pages")
+    if degrees % 90:
+        raise InvalidInputError(f"Pages turn in quarter turns (90, 180, 270), not {degrees}")
+    page, folder = find_page(store, user, page_id)
+    _check_decidable(page, folder)
+    check_four_eyes(store, user, [page])
+    turn = (page.turn + degrees) % 360
+    return store.change_page(
+        page_id, _event(user, page, "turn", {"turn": page.turn}, {"turn": turn}), turn=turn
+    )
+
+
+def mark_secrecy(store: Store, user: User, page_id: int, level: str) -> Page:
+    """Mark a page Mật, Tối mật or Tuyệt mật (or clear it): never above one's own clearance."""
+    require_role(user, "reviewer", "marking secrecy")
+    try:
+        level = auth.check_clearance(level)
+    except Exception as exc:
+        raise InvalidInputError(str(exc)) from exc
+    if not auth.may_see(user.clearance, level):
+        raise NotAllowedError(
+            f"{user.username!r} may not mark pages {level!r}: it is above their clearance"
+        )
+    page, folder = find_page(store, user, page_id)
+    _check_decidable(page, folder)
+    return store.change_page(
+        page_id,
+        _event(user, page, "secrecy", {"secrecy": page.secrecy}, {"secrecy": level}),
+        secrecy=level,
+    )
+
+
+def reorder(store: Store, user: User, number: int, page_ids: list[int]) -> list[Page]:
+    """Put the folder's pages in this order; the list must name each of its pages once."""
+    require_role(user, "reviewer", "reordering pages")
+    folder = find_folder(store, user, number)
+    _check_open(folder)
+    pages = store.folder_pages(folder.folder_id)
+    if sorted(page_ids) != sorted(p.id for p in pages if p.id is not None):
+        raise InvalidInputError(
+            f"The new order must list each of the folder's {len(pages)} pages exactly once"
+        )
+    check_four_eyes(store, user, pages)
+    before = [p.id for p in pages]
+    store.order_pages(
+        folder.folder_id,
+        page_ids,
+        _event(user, None, "reorder", {"order": before}, {"order": page_ids}, folder.folder_id),
+    )
+    return store.folder_pages(folder.folder_id)
+
+
+def move_page(
+    store: Store,
+    user: User,
+    page_id: int,
+    *,
+    position: int | None = None,
+    to_folder: int | None = None,
+) -> Page:
+    """Move a page to another place in its folder, or to the end of (or a place in) another."""
+    require_role(user, "reviewer", "moving pages")
+    page, folder = find_page(store, user, page_id)
+    _check_decidable(page, folder)
+    assert folder is not None and page.id is not None
+    target = find_folder(store, user, to_folder) if to_folder is not None else folder
+    _check_open(target)
+    check_four_eyes(store, user, [page])
+    if not auth.may_see(target.secrecy, page_secrecy(page, folder)) and target is not folder:
+        raise ConflictError(
+            f"Page {page_id} is marked {page_secrecy(page, folder)!r}; folder "
+            f"{target.folder_id} is not, so the page would lose its marking"
+        )
+    order = [p.id for p in store.folder_pages(target.folder_id) if p.id != page.id]
+    position = len(order) + 1 if position is None else position
+    if not 1 <= position <= len(order) + 1:
+        raise InvalidInputError(f"Position must be from 1 to {len(order) + 1}, not {position}")
+    order.insert(position - 1, page.id)
+    event = _event(
+        user,
+        page,
+        "move",
+        {"folder_id": folder.folder_id, "position": page.position},
+        {"folder_id": target.folder_id, "position": position},
+    )
+    moved = store.change_page(page.id, event, folder_id=target.folder_id)
+    store.order_pages(target.folder_id, [i for i in order if i is not None])
+    if target.folder_id != folder.folder_id:
+        remaining = [p.id for p in store.folder_pages(folder.folder_id) if p.id is not None]
+        store.order_pages(folder.folder_id, remaining)
+    return moved
+
+
+# --- folders ----------------------------------------------------------------------------------
+
+
+def approve_folder(store: Store, user: User, number: int) -> Folder:
+    """Approve a folder whose pages are all decided: what export will require."""
+    require_role(user, "archivist", "approving folders")
+    folder = find_folder(store, user, number)
+    _check_open(folder)
+    pages = store.folder_pages(folder.folder_id)
+    if visible_pages(user, folder, pages) != pages:
+        raise NotAllowedError(
+            f"Folder {folder.folder_id} holds pages marked above {user.username!r}'s clearance"
+        )
+    _check_all_decided(folder, pages)
+    check_four_eyes(store, user, pages)
+    event = _event(
+        user,
+        None,
+        "approve_folder",
+        {"review_state": folder.review_state},
+        {"review_state": "approved"},
+        folder.folder_id,
+    )
+    return store.change_folder(
+        folder.folder_id, event, approved_at=utcnow(), approved_by=user.username
+    )
+
+
+def _check_all_decided(folder: Folder, pages: list[Page]) -> None:
+    documents = [p for p in pages if p.separator is None]
+    if not documents:
+        raise ConflictError(f"Folder {folder.folder_id} has no scanned pages to approve")
+    undecided = [p for p in documents if p.decision is None]
+    rejected = [p for p in documents if p.decision == "reject"]
+    if undecided:
+        raise ConflictError(
+            f"Folder {folder.folder_id} has {len(undecided)} undecided page(s), the first at "
+            f"position {undecided[0].position}: decide every page first"
+        )
+    if rejected:
+        raise ConflictError(
+            f"Folder {folder.folder_id} has {len(rejected)} rejected page(s) waiting for a "
+            "rescan"
+        )
+
+
+def approve_all(store: Store, user: User, folder_id: str) -> tuple[Folder, int]:
+    """`station review approve`: every undecided page, then the folder, or nothing at all."""
+    require_role(user, "archivist", "approving folders")
+    folder = find_folder_by_archival_id(store, user, folder_id)
+    assert folder.id is not None
+    _check_open(folder)
+    pages = store.folder_pages(folder.folder_id)
+    if visible_pages(user, folder, pages) != pages:
+        raise NotAllowedError(
+            f"Folder {folder.folder_id} holds pages marked above {user.username!r}'s clearance"
+        )
+    check_four_eyes(store, user, pages)
+    undecided = [p for p in pages if p.decision is None and p.separator is None]
+    failed = [p for p in undecided if p.state != "ok"]
+    if failed:
+        raise ConflictError(
+            f"Folder {folder.folder_id}: {len(failed)} page(s) failed processing "
+            f"({failed[0].source_file}); reject them for a rescan first"
+        )
+    rejected = [p for p in pages if p.decision == "reject"]
+    if rejected or not any(p.separator is None for p in pages):
+        _check_all_decided(folder, [p for p in pages if p.decision is not None])
+    for page in undecided:
+        _record_decision(store, user, page, "approve", None, bulk=True)
+    return approve_folder(store, user, folder.id), len(undecided)
+
+
+def reopen_folder(store: Store, user: User, number: int) -> Folder:
+    require_role(user, "archivist", "reopening folders")
+    folder = find_folder(store, user, number)
+    if folder.approved_at is None:
+        raise ConflictError(f"Folder {folder.folder_id} is not approved")
+    event = _event(
+        user,
+        None,
+        "reopen_folder",
+        {"approved_by": folder.approved_by},
+        {"approved_by": None},
+        folder.folder_id,
+    )
+    return store.change_folder(folder.folder_id, event, approved_at=None, approved_by=None)
+
+
+def edit_metadata(store: Store, user: User, number: int, changes: dict[str, Any]) -> Folder:
+    """Change a folder's manifest fields, checked by the manifest's own rules."""
+    require_role(user, "archivist", "editing metadata")
+    folder = find_folder(store, user, number)
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInputError(
+            f"Cannot edit {', '.join(unknown)}: editable fields are {', '.join(EDITABLE_FIELDS)}"
+        )
+    current = folder_fields(folder)
+    checked, problems = manifest.check_folder(current | changes)
+    if checked is None:
+        raise InvalidInputError(
+            "; ".join(f"{p.column}: {p.message}" + (f" ({p.value!r})" if p.value else "")
+                      for p in problems)
+        )  # fmt: skip
+    if not auth.may_see(user.clearance, checked.secrecy):
+        raise NotAllowedError(
+            f"{user.username!r} may not mark a folder {checked.secrecy!r}: above their clearance"
+        )
+    new_values = {
+        "title": checked.title,
+        "start_date": checked.start_date,
+        "end_date": checked.end_date,
+        "retention_years": checked.retention_years,
+        "access": checked.access,
+        "sheet_count": checked.sheet_count,
+        "language": checked.language,
+        "notes": checked.notes,
+        "physical_condition": checked.physical_condition,
+        "secrecy": checked.secrecy,
+    }
+    before = {k: getattr(folder, k) for k, v in new_values.items() if getattr(folder, k) != v}
+    after = {k: new_values[k] for k in before}
+    if not after:
+        return folder
+    event = _event(user, None, "edit_metadata", before, after, folder.folder_id)
+    return store.change_folder(folder.folder_id, event, **after)
+
+
+def folder_fields(folder: Folder) -> dict[str, Any]:
+    """The folder as manifest values (English field names), for checking and for forms."""
+    return {
+        "folder_id": folder.folder_id,
+        "fonds_code": folder.fonds_code,
+        "catalogue_no": folder.catalogue_no,
+        "box_no": folder.box_no,
+        "folder_no": folder.folder_no,
+        "title": folder.title,
+        "start_date": folder.start_date,
+        "end_date": folder.end_date,
+        "retention": folder.retention_years,
+        "access": folder.access,
+        "sheet_count": folder.sheet_count,
+        "language": folder.language,
+        "notes": folder.notes,
+        "physical_condition": folder.physical_condition,
+        "secrecy": folder.secrecy,
+    }
+
+
+# --- the rescan list --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RescanEntry:
+    page: Page
+    folder: Folder | None
+    batch_name: str
+
+    @property
+    def reason_label(self) -> str:
+        code, _, note = (self.page.reason or "").partition(":")
+        label = REJECT_REASONS.get(code.strip(), code)
+        return f"{label}: {note.strip()}" if note.strip() else label
+
+
+def rescan_list(store: Store, user: User) -> list[RescanEntry]:
+    """Rejected pages waiting for a rescan, those the user's clearance reaches."""
+    require_role(user, "operator", "the rescan list")
+    return [
+        RescanEntry(page, folder, batch)
+        for page, folder, batch in store.rescan_list()
+        if auth.may_see(user.clearance, page_secrecy(page, folder))
+    ]
