@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
-from station import auth, manifest, ocr, review
+from station import auth, manifest, ocr, review, runner
 from station.store import Event, Folder, Page, folder_flag_codes
 
 router = APIRouter(prefix="/api", tags=["review"])
@@ -559,6 +559,58 @@ def secrecy(request: Request, user: CheckedUser, id: Id, body: SecrecyIn) -> Pag
     store = store_of(request)
     page = review.mark_secrecy(store, user, id, body.secrecy)
     return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+
+
+@router.post(
+    "/pages/{id}/undo-separator",
+    response_model=PageOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409)},
+    summary="Not a separator sheet after all: run it again as a page of the document",
+)
+def undo_separator(request: Request, user: CheckedUser, id: Id) -> PageOut:
+    store, settings = store_of(request), security.settings_of(request)
+    page = review.undo_separator(
+        store, user, id, lambda page_id: runner.reprocess_page(store, settings, page_id)
+    )
+    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+
+
+class BatchActivity(BaseModel):
+    id: int
+    name: str
+    profile: str
+    state: str = Field(description="processing, done, done_with_failures")
+    operator: str | None
+    started_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    pages: dict[str, int] = Field(description="pages per state: queued, ok, failed")
+
+
+@router.get("/activity", response_model=list[BatchActivity], responses={401: ERRORS[401]})
+def activity(
+    request: Request, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> list[BatchActivity]:
+    """Batches being processed and the latest finished, with live page counts (operators see
+    their own)."""
+    review.require_role(user, "operator", "batches")
+    store = store_of(request)
+    own = user.username if user.role == "operator" else None
+    batches = store.recent_batches(limit, operator=own)
+    counts = store.batch_page_counts([b.id for b in batches if b.id is not None])
+    return [
+        BatchActivity(
+            id=b.id,
+            name=b.name,
+            profile=b.profile,
+            state=b.state,
+            operator=b.operator,
+            started_at=b.started_at,
+            finished_at=b.finished_at,
+            pages=counts.get(b.id, {}),
+        )
+        for b in batches
+        if b.id is not None
+    ]
 
 
 # --- the rescan list --------------------------------------------------------------------------

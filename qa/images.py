@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from qa.security import CurrentUser, settings_of, store_of
 from station import imaging, review
 from station.errors import NotFoundError
-from station.store import Page
+from station.store import Page, Store
 
 router = APIRouter(prefix="/images", tags=["images"])
 
@@ -38,7 +38,10 @@ async def page_image(
     kind: Literal["thumbnail", "preview", "original"],
 ) -> Response:
     review.require_role(user, "operator", "seeing pages")
-    page, _ = review.find_page(store_of(request), user, id)
+    store = store_of(request)
+    page, _ = review.find_page(store, user, id)
+    if user.role == "operator" and not _operator_may_see(store, user.username, page):
+        raise NotFoundError(f"No page {id}")
     data_dir = settings_of(request).data_dir.resolve()
     if kind == "original":
         master = _inside(Path(page.master_path), data_dir, page)
@@ -54,6 +57,13 @@ async def page_image(
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": CACHE})
     jpeg = await run_in_threadpool(imaging.web_image, path, turn=page.turn)
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": CACHE})
+
+
+def _operator_may_see(store: Store, username: str, page: Page) -> bool:
+    """Operators see the pages they fed and the pages waiting for a rescan, nothing else."""
+    if page.decision == "reject" and page.replaced_by is None:
+        return True
+    return store.batch_operators({page.batch_id}).get(page.batch_id) == username
 
 
 def _inside(path: Path, data_dir: Path, page: Page) -> Path:

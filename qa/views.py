@@ -1,19 +1,149 @@
-"""The review pages people use: log-in, queue, folder, page, rescan list, history."""
+"""The review pages people use: log-in, queue, folder, page, rescan list, batches, history.
+
+Server-rendered, and only reading: each page is one template over rows read in a few
+queries (never one per page), so a 1,000-page folder is one loop. Every change goes through
+the JSON API (qa.api) from qa/static/review.js, so the pages and scripts share one set of
+rules and one error shape. Secrecy and roles are station.review's: anything above the
+user's clearance is a 404 page here as there.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-from urllib.parse import urlsplit
+import itertools
+import math
+import tempfile
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from qa import security
+from qa import api, security
 from qa.app import templates
-from qa.security import CheckedUser, settings_of, store_of
+from qa.security import CheckedUser, CurrentUser, settings_of, store_of
+from station import auth, manifest, review, separators
 from station.errors import NotAllowedError, NotLoggedInError
+from station.store import Event, Folder, Page, User
 
 router = APIRouter(include_in_schema=False)
+
+Id = Annotated[int, PathParam(ge=1, le=2**62)]
+QUEUE_PAGE_SIZE = 100
+FOLDER_HISTORY_SHOWN = 30  # newest events in the folder view; the rest on its history page
+
+# What the machine suspects, as reviewers read it at a glance: (badge text, explanation).
+FLAG_LABELS: dict[str, tuple[str, str]] = {
+    "blurred": ("blurred", "Blurred (mờ): the sharpness measure is low"),
+    "low_dpi": ("low dpi", "Below the 200 dpi Circular 02/2019/TT-BNV requires"),
+    "low_ocr_confidence": ("low OCR", "Tesseract was unsure of much of the text"),
+    "possible_blank": ("blank?", "Looks blank (trang trắng?): confirm with b"),
+    "possible_duplicate": ("duplicate?", "Same as a neighbouring page: a double feed?"),
+    "sheet_count_mismatch": ("sheets ≠", "Sheets scanned differ from the manifest's Số tờ"),
+    "unassigned": ("unassigned", "Not under a separator sheet of a manifest folder"),
+    "unknown_separator": ("unknown sep.", "A separator sheet naming no manifest folder"),
+    "failed": ("failed", "Processing failed: reject for a rescan"),
+    "pages_failed": ("pages failed", "Some pages failed processing"),
+    "too_dark": ("too dark", "Exposure too dark"),
+    "too_light": ("too light", "Exposure too light"),
+    "skew_unknown": ("skew?", "The skew could not be measured"),
+    "orientation_uncertain": ("orientation?", "Unsure which way up: turn with o"),
+    "dpi_assumed": ("dpi assumed", "The file carried no resolution; one was assumed"),
+}
+# Flags a reviewer can filter the queue on.
+QUEUE_FLAGS = (
+    "blurred", "low_dpi", "low_ocr_confidence", "possible_blank", "possible_duplicate",
+    "sheet_count_mismatch", "unassigned", "failed",
+)  # fmt: skip
+
+STATE_LABELS = {
+    "empty": "Not scanned",
+    "to_review": "To review",
+    "rescan": "Waiting for rescan",
+    "ready": "Ready to approve",
+    "approved": "Approved",
+}
+# A decision as colour, icon and text (never colour alone).
+DECISION_LABELS: dict[str, tuple[str, str]] = {
+    "": ("•", "Undecided"),
+    "approve": ("✓", "Approved"),
+    "reject": ("✗", "Rejected"),
+    "blank": ("○", "Blank"),
+}
+
+# The manifest fields as archivists know them: (field, Vietnamese, English gloss).
+FOLDER_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("folder_id", "Mã hồ sơ", "Folder id"),
+    ("fonds_code", "Phông", "Fonds"),
+    ("catalogue_no", "Mục lục số", "Catalogue"),
+    ("box_no", "Hộp số", "Box"),
+    ("folder_no", "Hồ sơ số", "Folder no."),
+    ("title", "Tiêu đề", "Title"),
+    ("start_date", "Thời gian bắt đầu", "Start date"),
+    ("end_date", "Thời gian kết thúc", "End date"),
+    ("retention", "Thời hạn bảo quản", "Retention"),
+    ("access", "Chế độ sử dụng", "Access"),
+    ("sheet_count", "Số tờ", "Sheets"),
+    ("language", "Ngôn ngữ", "Language"),
+    ("notes", "Ghi chú", "Notes"),
+    ("physical_condition", "Tình trạng vật lý", "Condition"),
+    ("secrecy", "Độ mật", "Secrecy"),
+)
+FIELD_FORMATS = {f.english: f.format for f in manifest.FIELDS}
+RETENTION_CHOICES = (manifest.PERMANENT_LABEL, "70 năm", "50 năm", "30 năm", "20 năm", "10 năm")
+
+ACTION_LABELS = {
+    "decision": "Decision",
+    "approve_unflagged": "Approved (unflagged, all at once)",
+    "turn": "Turned",
+    "move": "Moved",
+    "secrecy": "Secrecy marked",
+    "reorder": "Pages reordered",
+    "approve_folder": "Folder approved",
+    "reopen_folder": "Folder reopened",
+    "edit_metadata": "Metadata edited",
+    "added": "Manifest: folder added",
+    "changed": "Manifest: folder changed",
+}
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _day(value: date | None) -> str:
+    """Dates as Vietnamese archivists write them (and the manifest reads them back)."""
+    return "" if value is None else f"{value:%d/%m/%Y}"
+
+
+templates.env.globals.update(
+    FLAG_LABELS=FLAG_LABELS,
+    STATE_LABELS=STATE_LABELS,
+    DECISION_LABELS=DECISION_LABELS,
+    REJECT_REASONS=review.REJECT_REASONS,
+)
+templates.env.filters.update(when=_when, day=_day)
+
+
+def _may(user: User | None, minimum: str) -> bool:
+    """Whether to show a control: the same rule the API applies when it is used."""
+    if user is None:
+        return False
+    try:
+        review.require_role(user, minimum, "this")
+    except NotAllowedError:
+        return False
+    return True
+
+
+templates.env.globals["may"] = _may
+
+
+def _page(request: Request, name: str, user: User | None, **context: Any) -> Response:
+    return templates.TemplateResponse(request, name, {"user": user, **context})
 
 
 def _safe_next(target: str | None) -> str:
@@ -24,6 +154,9 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
+
+
+# --- log-in -----------------------------------------------------------------------------------
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -63,3 +196,272 @@ def logout(request: Request, user: CheckedUser) -> Response:
     response = RedirectResponse("/login", status_code=303)
     security.end_session(request, response)
     return response
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    user: CurrentUser,
+    state: Annotated[str | None, Query(max_length=40)] = None,
+    profile: Annotated[str | None, Query(max_length=200)] = None,
+    box: Annotated[str | None, Query(max_length=200)] = None,
+    flag: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
+    """Folders waiting for review, 100 to a page, with progress per box of the manifest."""
+    if user.role == "operator":
+        return RedirectResponse("/rescan", status_code=303)
+    state = state if state in review.REVIEW_STATES else None
+    folders = api.queue(
+        request, user, state=state, profile=profile or None, box=box or None, flag=flag or None
+    )
+    pages = max(1, math.ceil(len(folders) / QUEUE_PAGE_SIZE))
+    page = min(page, pages)
+    start = (page - 1) * QUEUE_PAGE_SIZE
+    rows = [api.folder_out(f) for f in folders[start : start + QUEUE_PAGE_SIZE]]
+    store = store_of(request)
+    filters = {"state": state or "", "profile": profile or "", "box": box or "", "flag": flag or ""}
+    kept = {k: v for k, v in filters.items() if v}
+    boxes = [
+        {"fonds": fonds, "box": box_no, "states": states, "total": sum(states.values())}
+        for fonds, box_no, states in store.box_progress()
+    ]
+    return _page(
+        request,
+        "queue.html",
+        user,
+        rows=rows,
+        total=len(folders),
+        start=start,
+        page=page,
+        pages=pages,
+        page_link=lambda n: "/?" + urlencode(kept | {"page": n}),
+        box_link=lambda b: "/?" + urlencode({"box": b}),
+        filters=filters,
+        filtered=bool(kept),
+        states=review.REVIEW_STATES,
+        profiles=store.review_profiles(),
+        flags=QUEUE_FLAGS,
+        boxes=boxes,
+        box_states=("approved", "ready", "rescan", "to_review", "empty"),
+    )
+
+
+# --- a folder ---------------------------------------------------------------------------------
+
+
+@router.get("/folders/{id}", response_class=HTMLResponse)
+def folder(request: Request, user: CurrentUser, id: Id) -> Response:
+    """Every page of the folder as a grid, its manifest metadata and its history."""
+    review.require_role(user, "reviewer", "opening folders")
+    store = store_of(request)
+    found = review.find_folder(store, user, id)
+    pages = review.visible_pages(user, found, store.folder_pages(found.folder_id))
+    counts = Counter(p.decision or "undecided" for p in pages if p.separator is None)
+    events = store.events_of_folder(found.folder_id)
+    positions = {p.id: p.position for p in pages}
+    may_edit = _may(user, "archivist")
+    return _page(
+        request,
+        "folder.html",
+        user,
+        folder=found,
+        pages=pages,
+        counts={k: counts.get(k, 0) for k in ("undecided", "approve", "reject", "blank")},
+        history=[_event_row(e, positions) for e in reversed(events[-FOLDER_HISTORY_SHOWN:])],
+        history_total=len(events),
+        fields=_folder_form(found, user),
+        may_edit=may_edit,
+        fed_it=user.username in (found.operators or []),
+        folder_flags=[
+            (str(f.get("code", "")), ", ".join(f"{k} {v}" for k, v in f.items() if k != "code"))
+            for f in api.folder_out(found).folder_flags
+        ],
+    )
+
+
+@router.get("/folders/{id}/history", response_class=HTMLResponse)
+def folder_history(request: Request, user: CurrentUser, id: Id) -> Response:
+    review.require_role(user, "reviewer", "folder history")
+    store = store_of(request)
+    found = review.find_folder(store, user, id)
+    pages = review.visible_pages(user, found, store.folder_pages(found.folder_id))
+    positions = {p.id: p.position for p in pages}
+    events = store.events_of_folder(found.folder_id)
+    return _page(
+        request,
+        "history.html",
+        user,
+        folder=found,
+        history=[_event_row(e, positions) for e in reversed(events)],
+    )
+
+
+def _folder_form(folder: Folder, user: User) -> list[dict[str, Any]]:
+    """The folder's manifest fields for the metadata form, values as the manifest writes them."""
+    values = review.folder_fields(folder)
+    values["retention"] = manifest.retention_label(folder.retention_years)
+    values["start_date"], values["end_date"] = _day(folder.start_date), _day(folder.end_date)
+    values["sheet_count"] = "" if folder.sheet_count is None else folder.sheet_count
+    levels = [c for c in auth.CLEARANCES if auth.may_see(user.clearance, c)]
+    return [
+        {
+            "name": name,
+            "vi": vi,
+            "en": en,
+            "value": values.get(name) or "",
+            "editable": name in review.EDITABLE_FIELDS,
+            "format": FIELD_FORMATS.get(name, ""),
+            "choices": levels if name == "secrecy" else None,
+            "long": name in ("title", "notes"),
+        }
+        for name, vi, en in FOLDER_FIELDS
+    ]
+
+
+def _event_row(event: Event, positions: dict[int | None, int | None]) -> dict[str, Any]:
+    """One line of a folder's history: who, when, what, and the values before and after."""
+    detail = event.detail or {}
+    action = str(detail.get("action") or event.stage)
+    before, after = detail.get("before"), detail.get("after")
+    if isinstance(detail.get("changes"), dict):  # a manifest re-import: {field: [old, new]}
+        before = {k: v[0] for k, v in detail["changes"].items()}
+        after = {k: v[1] for k, v in detail["changes"].items()}
+    if before is None and after is None:
+        after = {k: v for k, v in detail.items() if k != "action"}
+    page = None
+    if event.page_id is not None:
+        page = positions.get(event.page_id)
+    return {
+        "at": event.at,
+        "who": event.agent,
+        "action": ACTION_LABELS.get(action, action.replace("_", " ").capitalize()),
+        "outcome": event.outcome,
+        "page_id": event.page_id,
+        "position": page,
+        "before": _values(before),
+        "after": _values(after),
+    }
+
+
+def _values(values: Any) -> str:
+    if not isinstance(values, dict):
+        return "" if values is None else str(values)
+    shown = []
+    for key, value in values.items():
+        if isinstance(value, list) and len(value) > 6:
+            value = f"{len(value)} items"
+        shown.append(f"{key}: {'—' if value in (None, '') else value}")
+    return ", ".join(shown)
+
+
+# --- a page -----------------------------------------------------------------------------------
+
+
+@router.get("/pages/{id}", response_class=HTMLResponse)
+def page_view(request: Request, user: CurrentUser, id: Id) -> Response:
+    """One page large, with the original scan a key away, its OCR text and its measurements."""
+    review.require_role(user, "reviewer", "opening pages")
+    store = store_of(request)
+    page, folder = review.find_page(store, user, id)
+    siblings: list[Page] = (
+        review.visible_pages(user, folder, store.folder_pages(folder.folder_id))
+        if folder
+        else [page]
+    )
+    ids = [p.id for p in siblings]
+    index = ids.index(page.id) if page.id in ids else None
+    previous = ids[index - 1] if index else None
+    following = ids[index + 1] if index is not None and index + 1 < len(ids) else None
+    batch = store.get_batch(page.batch_id)
+    return _page(
+        request,
+        "page.html",
+        user,
+        page=page,
+        out=api.page_out(page, folder),
+        folder=folder,
+        index=index,
+        count=len(siblings),
+        previous=previous,
+        following=following,
+        batch=batch,
+        text=api.page_text(page),
+    )
+
+
+# --- the rescan list --------------------------------------------------------------------------
+
+
+@router.get("/rescan", response_class=HTMLResponse)
+def rescan(request: Request, user: CurrentUser) -> Response:
+    """Rejected pages waiting to go through the scanner again, folder by folder."""
+    entries = review.rescan_list(store_of(request), user)
+    groups = [
+        (entries_of[0].folder, entries_of)
+        for _, group in itertools.groupby(entries, key=lambda e: e.page.folder_id)
+        for entries_of in [list(group)]
+    ]
+    return _page(
+        request,
+        "rescan.html",
+        user,
+        groups=groups,
+        total=len(entries),
+        may_review=_may(user, "reviewer"),
+    )
+
+
+@router.get("/rescan/slips.pdf")
+def rescan_slips(
+    request: Request,
+    user: CurrentUser,
+    folder: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Response:
+    """Rescan slips to print and put where the pages go: one A4 sheet per rejected page."""
+    entries = review.rescan_list(store_of(request), user)
+    if folder is not None:
+        review.find_folder(store_of(request), user, folder)  # 404 for a folder not seen
+        entries = [e for e in entries if e.folder is not None and e.folder.id == folder]
+    labels = [
+        separators.RescanLabel(
+            page_id=e.page.id,
+            folder_id=e.page.folder_id or "",
+            position=e.page.position,
+            reason=e.reason_label,
+            box_no=e.folder.box_no if e.folder else "",
+            folder_title=e.folder.title if e.folder else "",
+            batch_name=e.batch_name,
+            source_file=e.page.source_file,
+        )
+        for e in entries
+        if e.page.id is not None
+    ]
+    with tempfile.TemporaryDirectory(prefix="station-slips-") as work:
+        pdf = separators.write_rescan_slips(labels, Path(work) / "slips.pdf").read_bytes()
+    name = f"rescan-slips-{folder}.pdf" if folder else "rescan-slips.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+@router.get("/batches", response_class=HTMLResponse)
+def batches(request: Request, user: CurrentUser) -> Response:
+    """What went through the scanner: an operator's own batches, everyone's for the others."""
+    review.require_role(user, "operator", "the batch list")
+    store = store_of(request)
+    own = user.role == "operator"
+    rows = store.batches_fed_by(user.username) if own else store.find_batches()[::-1]
+    counts: dict[int, dict[str, tuple[int, int]]] = {}
+    for batch, state, total, flagged in store.pages_by_state():
+        if batch.id is not None:
+            counts.setdefault(batch.id, {})[state] = (total, flagged)
+    return _page(request, "batches.html", user, batches=rows, counts=counts, own=own)

@@ -34,7 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 from station import __version__, manifest, runner
-from station.errors import BadArgumentError, ExitCode, StationError
+from station.errors import BadArgumentError, ExitCode, NotFoundError, StationError
 from station.pipeline import PageResult
 from station.profiles import list_profiles, load_profile
 from station.runner import BatchOutcome, BatchProgress, process_batch
@@ -185,6 +185,10 @@ def process(
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: STATION_WORKERS).")
     ] = None,
+    operator: Annotated[
+        str | None,
+        typer.Option(help="Who fed the batch (their user name): they may not review it."),
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """Process every image of a batch folder into OUT/<batch>.pdf (PDF/A) and OUT/report.json."""
@@ -193,7 +197,13 @@ def process(
         scan_profile = load_profile(profile or settings.default_profile, settings.profiles_dir)
         with RichBatchProgress(batch_dir.name) as progress:
             outcome = process_batch(
-                batch_dir, out_dir, scan_profile, settings, workers=jobs, progress=progress
+                batch_dir,
+                out_dir,
+                scan_profile,
+                settings,
+                workers=jobs,
+                progress=progress,
+                operator=unicodedata.normalize("NFC", operator.strip()) if operator else None,
             )
         print_summary(outcome)
         return outcome
@@ -605,6 +615,110 @@ def users_disable(
     _run(verbose, body)
 
 
+review_app = typer.Typer(help="Review from the command line, for archivists working in bulk.")
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("approve")
+def review_approve(
+    folder_id: Annotated[str, typer.Argument(help="The archival folder id (mã hồ sơ).")],
+    as_user: Annotated[str, typer.Option("--as", help="The archivist approving (user name).")],
+    verbose: Verbose = False,
+) -> None:
+    """Approve every undecided page of a folder, then the folder: all or nothing.
+
+    Recorded like an approval in the web app; refused without the archivist role, the
+    clearance for the folder, when the user fed one of its batches, or while pages are
+    rejected or failed.
+    """
+    from station import review
+
+    def body(settings: StationSettings) -> None:
+        store = _store(settings)
+        user = store.get_user(unicodedata.normalize("NFC", as_user.strip()))
+        if user is None:
+            raise NotFoundError(f"No user named {as_user!r}")
+        folder, pages = review.approve_all(store, user, folder_id)
+        out.print(
+            f"Approved folder {folder.folder_id} as {user.username}: "
+            f"{pages} page(s) approved now, "
+            f"{(folder.review_counts or {}).get('approve', 0)} approved in all, "
+            f"{(folder.review_counts or {}).get('blank', 0)} blank"
+        )
+
+    _run(verbose, body)
+
+
+rescan_app = typer.Typer(help="Pages rejected in review, waiting to be scanned again.")
+app.add_typer(rescan_app, name="rescan")
+
+
+@rescan_app.command("list")
+def rescan_list(json_output: JsonOption = False, verbose: Verbose = False) -> None:
+    """Rejected pages waiting for a rescan, folder by folder, with why."""
+    from station import review
+
+    def body(settings: StationSettings) -> None:
+        entries = _store(settings).rescan_list()
+        records: list[dict[str, Any]] = [
+            {
+                "page_id": page.id,
+                "folder_id": page.folder_id,
+                "box_no": folder.box_no if folder else "",
+                "position": page.position,
+                "reason": page.reason,
+                "rejected_by": page.decided_by,
+                "rejected_at": page.decided_at.isoformat() if page.decided_at else None,
+                "batch": batch,
+                "source_file": page.source_file,
+                "secrecy": review.page_secrecy(page, folder),
+            }
+            for page, folder, batch in entries
+        ]
+        if json_output:
+            _print_json(records)
+            return
+        if not records:
+            out.print("No pages wait for a rescan.")
+            return
+        table = Table(title=f"{len(records)} page(s) to scan again")
+        for column in ("Page", "Hộp (box)", "Hồ sơ (folder)", "Position", "Reason", "File"):
+            table.add_column(column)
+        table.add_column("Độ mật (secrecy)")
+        for r in records:
+            cells = ("page_id", "box_no", "folder_id", "position", "reason", "source_file")
+            table.add_row(*(str(r[key] or "") for key in cells), r["secrecy"])
+        out.print(table)
+        out.print("Print slips with `station rescan slips --out slips.pdf`.")
+
+    _run(verbose, body)
+
+
+@rescan_app.command("slips")
+def rescan_slips(
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="The PDF to write.")],
+    folder: Annotated[
+        str | None, typer.Option(help="Only this folder's pages (archival folder id).")
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Print a rescan slip per rejected page: put it in front of the new scan of the page."""
+    from station import review, separators
+
+    def body(settings: StationSettings) -> None:
+        entries = [
+            review.RescanEntry(page, found, batch)
+            for page, found, batch in _store(settings).rescan_list()
+            if folder is None or page.folder_id == unicodedata.normalize("NFC", folder)
+        ]
+        if not entries and folder is not None:
+            raise BadArgumentError(f"No rejected pages wait for a rescan in folder {folder!r}")
+        written = separators.write_rescan_slips([review.rescan_label(e) for e in entries], out_path)
+        out.print(f"Wrote {len(entries)} rescan slip(s) to {written}")
+
+    _run(verbose, body)
+
+
 def folder_record(folder: Folder) -> dict[str, Any]:
     """One folder for `station folders`: its manifest fields and what scanning found."""
     return {
@@ -624,6 +738,10 @@ def folder_record(folder: Folder) -> dict[str, Any]:
         "physical_condition": folder.physical_condition,
         "secrecy": folder.secrecy,
         "in_manifest": folder.in_manifest,
+        "id": folder.id,
+        "review_state": folder.review_state,
+        "review_counts": folder.review_counts or {},
+        "approved_by": folder.approved_by,
         "pages_found": folder.pages_found,
         "sheets_counted": folder.sheets_counted,
         "state": folder.state,
@@ -671,5 +789,15 @@ def _version(
         raise typer.Exit()
 
 
+def _load_plugins() -> None:
+    """Commands other packages add (the review app adds `station serve`), by entry point, so
+    station itself never imports them."""
+    from importlib.metadata import entry_points
+
+    for plugin in entry_points(group="station.commands"):
+        plugin.load()(app)
+
+
 def main(argv: list[str] | None = None) -> Any:
+    _load_plugins()
     return app(args=argv if argv is not None else sys.argv[1:], prog_name="station")

@@ -15,10 +15,11 @@ Every change is an Event with who, what, and the values before and after.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from station import auth, manifest
+from station import auth, manifest, separators
 from station.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
 from station.store import Event, Folder, Page, Store, User, to_json_safe, utcnow
 
@@ -138,6 +139,31 @@ def undo_decision(store: Store, user: User, page_id: int) -> Page:
     _check_decidable(page, folder)
     check_four_eyes(store, user, [page])
     return _record_decision(store, user, page, None, None)
+
+
+def undo_separator(
+    store: Store, user: User, page_id: int, reprocess: Callable[[int], Page]
+) -> Page:
+    """The machine took this page for a separator sheet; the reviewer says it is a page of the
+    document. It is run through the pipeline again without the separator check (OCR and all),
+    stays where it is, and waits for a decision like any page."""
+    require_role(user, "reviewer", "deciding pages")
+    page, folder = find_page(store, user, page_id)
+    if page.separator is None:
+        raise ConflictError(f"Page {page_id} is not a separator sheet")
+    if folder is None:
+        raise ConflictError(f"Page {page_id} belongs to no folder; there is nothing to review")
+    _check_open(folder)
+    check_four_eyes(store, user, [page])
+    assert page.id is not None
+    event = _event(
+        user, page, "undo_separator", {"separator": page.separator}, {"separator": None}
+    )
+    store.change_page(page.id, event, decision=None, reason=None)
+    redone = reprocess(page.id)
+    flags = [*redone.flags, "separator_undone"]
+    note = _event(user, redone, "reprocessed", {"state": page.state}, {"state": redone.state})
+    return store.change_page(page.id, note, flags=flags)
 
 
 def approve_unflagged(store: Store, user: User, number: int) -> list[Page]:
@@ -501,3 +527,19 @@ def rescan_list(store: Store, user: User) -> list[RescanEntry]:
         for page, folder, batch in store.rescan_list()
         if auth.may_see(user.clearance, page_secrecy(page, folder))
     ]
+
+
+def rescan_label(entry: RescanEntry) -> separators.RescanLabel:
+    """What a rescan slip prints for one rejected page."""
+    page, folder = entry.page, entry.folder
+    assert page.id is not None
+    return separators.RescanLabel(
+        page_id=page.id,
+        folder_id=page.folder_id or "",
+        position=page.position,
+        reason=entry.reason_label,
+        box_no=folder.box_no if folder else "",
+        folder_title=folder.title if folder else "",
+        batch_name=entry.batch_name,
+        source_file=page.source_file,
+    )

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from station import __version__, documents, imaging, ingest, tools
+from station import __version__, documents, imaging, ingest, pipeline, tools
 from station.documents import Document
 from station.errors import PageError
 from station.pipeline import PageJob, PageResult, run_page
-from station.profiles import ScanProfile
+from station.profiles import ScanProfile, load_profile
 from station.settings import StationSettings
 from station.store import Batch, Event, Page, Store, to_json_safe
 
@@ -432,13 +432,53 @@ def process_batch(
     *,
     workers: int | None = None,
     progress: BatchProgress | None = None,
+    operator: str | None = None,
 ) -> BatchOutcome:
     """`station process`: every image in `batch_dir`, to documents and report.json in out_dir."""
     outcome = run_batch(
-        BatchSource(batch_dir), out_dir, profile, settings, workers=workers, progress=progress
+        BatchSource(batch_dir, operator=operator),
+        out_dir,
+        profile,
+        settings,
+        workers=workers,
+        progress=progress,
     )
     assert outcome is not None, "a batch without a stop request always finishes"
     return outcome
+
+
+_REPROCESS_LOCK = threading.Lock()
+
+
+def reprocess_page(store: Store, settings: StationSettings, page_id: int) -> Page:
+    """Run one recorded page through the pipeline again, here and now, as a document page.
+
+    For a reviewer who undid a separator decision: the sheet was a page of the document
+    after all, so it needs what separators skip (straightening, OCR, its one-page PDF).
+    """
+    page = store.get_page(page_id)
+    assert page is not None
+    batch = store.get_batch(page.batch_id)
+    assert batch is not None
+    profile = load_profile(batch.profile, settings.profiles_dir)
+    job = _job(
+        page_id,
+        page.source_file,
+        Path(page.master_path),
+        page.sha256,
+        page.page_index,
+        settings,
+        profile,
+    )
+    stages = tuple(s for s in pipeline.PAGE_STAGES if s is not pipeline.find_separator)
+    with _REPROCESS_LOCK:  # one OCR engine per process, and it is not thread-safe
+        result = pipeline.run_page(job, stages)
+    record_result(store, page.batch_id, result)
+    if page.folder_id:
+        store.refresh_review(page.folder_id)
+    done = store.get_page(page_id)
+    assert done is not None
+    return done
 
 
 def _run_pages(

@@ -707,6 +707,29 @@ class Store:
             )
             return [(page, folder, name) for page, folder, name in rows]
 
+    def recent_batches(self, limit: int, operator: str | None = None) -> list[Batch]:
+        """Batches still processing, then the latest others, newest first."""
+        with self.session() as s:
+            query = select(Batch).order_by(col(Batch.state) != "processing", col(Batch.id).desc())
+            if operator is not None:
+                query = query.where(Batch.operator == operator)
+            return list(s.exec(query.limit(limit)))
+
+    def batch_page_counts(self, batch_ids: list[int]) -> dict[int, dict[str, int]]:
+        """Pages per processing state (queued, processing, ok, failed) of each batch."""
+        if not batch_ids:
+            return {}
+        with self.session() as s:
+            rows = s.exec(
+                select(Page.batch_id, Page.state, func.count())
+                .where(col(Page.batch_id).in_(batch_ids))
+                .group_by(col(Page.batch_id), col(Page.state))
+            )
+            counts: dict[int, dict[str, int]] = {batch_id: {} for batch_id in batch_ids}
+            for batch_id, state, n in rows:
+                counts[batch_id][state] = n
+            return counts
+
     def batches_fed_by(self, operator: str) -> list[Batch]:
         with self.session() as s:
             query = select(Batch).where(Batch.operator == operator).order_by(col(Batch.id).desc())

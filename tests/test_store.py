@@ -16,8 +16,8 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None
     with store.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
         version = connection.execute(sa.text("select version_num from alembic_version")).scalar()
-    assert {"batch", "page", "event", "folder", "intake", "user", "alembic_version"} <= tables
-    assert version == HEAD_REVISION == "0003"
+    assert {"batch", "page", "event", "folder", "intake", "user", "login_session"} <= tables
+    assert version == HEAD_REVISION == "0004"
 
 
 def test_pages_and_events_round_trip(tmp_path: Path) -> None:
@@ -67,14 +67,34 @@ def test_pages_and_events_round_trip(tmp_path: Path) -> None:
 
 
 def test_an_older_database_is_upgraded_on_open(tmp_path: Path) -> None:
-    """A station upgraded in place: its database at an older revision gets the new tables."""
+    """A station upgraded in place: a database at 0003, with folders in it, gains the review
+    columns and tables, and its folders their short ids."""
+    from alembic import command
+    from alembic.config import Config
+
+    from station.store import MIGRATIONS, make_engine
+
     url = f"sqlite:///{tmp_path / 'station.db'}"
-    store = Store.open(url)
-    with store.engine.begin() as connection:
-        connection.execute(sa.text('drop table "user"'))
-        connection.execute(sa.text("update alembic_version set version_num = '0002'"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with make_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        for number, folder_id in enumerate(("HS-2", "HS-1")):
+            connection.execute(
+                sa.text(
+                    "insert into folder (folder_id, fonds_code, catalogue_no, box_no, folder_no,"
+                    " title, access, language, notes, physical_condition, secrecy, in_manifest,"
+                    " state, pages_found, sheets_counted, flags, updated_at) values (:id, '', '',"
+                    " '1', :n, 't', '', 'vi', '', '', '', 1, 'expected', 0, 0, '[]', '2026-01-01')"
+                ),
+                {"id": folder_id, "n": str(number)},
+            )
     upgraded = Store.open(url)
     with upgraded.engine.connect() as connection:
-        assert "user" in sa.inspect(connection).get_table_names()
+        assert "login_session" in sa.inspect(connection).get_table_names()
         version = connection.execute(sa.text("select version_num from alembic_version")).scalar()
     assert version == HEAD_REVISION
+    numbers = {f.folder_id: f.id for f in upgraded.list_folders()}
+    assert numbers == {"HS-2": 1, "HS-1": 2}, "numbered in the order they were added"
+    assert upgraded.get_folder("HS-1").review_state == "empty"  # type: ignore[union-attr]

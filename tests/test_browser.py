@@ -1,0 +1,473 @@
+"""The review pages: in-process (roles, secrecy, a 1,000-page folder, a 10,000-folder queue)
+and in a real Chromium driven by Playwright against the real server, keyboard and all.
+
+Screenshots of every browser step go to tests/artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import PASSWORD, ReviewRoom
+from fastapi.testclient import TestClient
+from sqlmodel import col, select
+
+from qa.app import create_app
+from station.manifest import ManifestFolder
+from station.store import Folder, Page, Store
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+HS1, HS2, HS3, HS4 = (f"05/01/HS-00{n}" for n in range(1, 5))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def logged_in(room: ReviewRoom, username: str) -> TestClient:
+    client = TestClient(create_app(room.settings))
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+def manifest_folder(folder_id: str, box: str, number: int, **values: Any) -> ManifestFolder:
+    fields: dict[str, Any] = {
+        "folder_id": folder_id,
+        "fonds_code": "05",
+        "catalogue_no": "01",
+        "box_no": box,
+        "folder_no": str(number),
+        "title": f"Hồ sơ số {number}",
+        "start_date": datetime.date(2019, 1, 1),
+        "end_date": datetime.date(2019, 12, 31),
+        "retention_years": None,
+        "access": "",
+        "sheet_count": 1,
+        "language": "vi",
+        "notes": "",
+        "physical_condition": "",
+        "secrecy": "",
+        "source_row": number + 1,
+    }
+    return ManifestFolder(**(fields | values))
+
+
+def add_big_folder(room: ReviewRoom, pages: int) -> int:
+    """A folder of `pages` pages fed by op1, written in one session (adding them one by one
+    through the store would take longer than the test); the thumbnail is shared."""
+    store: Store = room.store  # type: ignore[assignment]
+    folder_id = "05/01/HS-999"
+    store.import_folders(
+        [manifest_folder(folder_id, "3", 999, sheet_count=pages)], Path("big.csv")
+    )
+    thumbnail = str(next(room.settings.data_dir.glob("derivatives/*/thumbnail.jpg")))
+    batch_id = room.batches["op1"]
+    with store.session() as s:
+        rows = [
+            Page(
+                batch_id=batch_id,
+                seq=1000 + n,
+                source_file=f"big_{n:04d}.tif",
+                sha256=f"{n:064x}",
+                master_path="/nonexistent",
+                state="ok",
+                flags=["blurred"] if n % 50 == 0 else [],
+                derivatives={"thumbnail": thumbnail, "preview": thumbnail},
+            )
+            for n in range(pages)
+        ]
+        s.add_all(rows)
+        s.flush()
+        ids = [p.id for p in rows if p.id is not None]
+    store.place_pages(folder_id, ids, "text-gray-300")
+    found = store.get_folder(folder_id)
+    assert found is not None and found.id is not None
+    return found.id
+
+
+# --- in-process: who sees which page ----------------------------------------------------------
+
+
+def test_pages_by_role(review_room: ReviewRoom) -> None:
+    room = review_room
+    hs1 = room.folders[HS1]
+    page = room.pages[HS1][2]
+    html = ("/", f"/folders/{hs1}", f"/folders/{hs1}/history", f"/pages/{page}")
+    for username in ("rev2", "arch", "boss"):
+        client = logged_in(room, username)
+        for url in (*html, "/rescan", "/batches"):
+            response = client.get(url)
+            assert response.status_code == 200, (username, url, response.text[:300])
+            assert 'name="csrf-token"' in response.text
+            assert 'action="/logout"' in response.text
+
+    operator = logged_in(room, "op1")
+    response = operator.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/rescan"
+    for url in ("/rescan", "/batches"):
+        assert operator.get(url).status_code == 200
+    for url in html[1:]:
+        response = operator.get(url)
+        assert response.status_code == 403, url
+        assert "needs the reviewer role" in response.text
+
+
+def test_logged_out_goes_to_login(review_room: ReviewRoom) -> None:
+    client = TestClient(create_app(review_room.settings))
+    hs1 = review_room.folders[HS1]
+    for url in ("/", f"/folders/{hs1}", f"/pages/{review_room.pages[HS1][0]}", "/rescan",
+                "/batches", "/rescan/slips.pdf", f"/folders/{hs1}/history"):  # fmt: skip
+        response = client.get(url, follow_redirects=False)
+        assert response.status_code == 303, url
+        assert response.headers["location"].startswith("/login?next=")
+
+
+def test_secret_folder_does_not_exist_below_clearance(review_room: ReviewRoom) -> None:
+    room = review_room
+    hs3 = room.folders[HS3]
+    reviewer = logged_in(room, "rev2")
+    for url in (f"/folders/{hs3}", f"/folders/{hs3}/history", f"/pages/{room.pages[HS3][0]}"):
+        response = reviewer.get(url)
+        assert response.status_code == 404, url
+        assert "Kế hoạch bảo vệ" not in response.text
+    assert HS3 not in reviewer.get("/").text
+    cleared = logged_in(room, "secret")
+    assert cleared.get(f"/folders/{hs3}").status_code == 200
+    assert HS3 in cleared.get("/").text
+
+
+def test_queue_filters_and_counts(review_room: ReviewRoom) -> None:
+    client = logged_in(review_room, "rev2")
+    queue = client.get("/").text
+    assert HS1 in queue and HS2 in queue
+    assert HS4 not in queue.split('id="queue"')[1]  # nothing scanned: not waiting
+    assert "6 undecided" in queue
+    assert 'data-flag="blurred"' in queue
+    blurred = client.get("/", params={"flag": "blurred"}).text.split('id="queue"')[1]
+    assert HS1 in blurred and HS2 not in blurred
+    box2 = client.get("/", params={"box": "2", "state": "empty"}).text.split('id="queue"')[1]
+    assert HS4 in box2 and HS1 not in box2
+    assert client.get("/", params={"page": 0}).status_code == 422
+
+
+def test_folder_page_shows_tiles_metadata_and_history(review_room: ReviewRoom) -> None:
+    room = review_room
+    client = logged_in(room, "arch")
+    html = client.get(f"/folders/{room.folders[HS1]}").text
+    assert html.count('class="tile ') == 6
+    for page_id in room.pages[HS1]:
+        assert f'src="/images/pages/{page_id}/thumbnail?v=0" loading="lazy"' in html
+    assert 'width="120" height="170"' in html
+    assert "Hộp số" in html and "Độ mật" in html and 'id="meta-form"' in html
+    assert 'id="approve-folder"' in html
+    assert "Manifest: folder added" in html  # the history, newest first
+    reviewer = logged_in(room, "rev2").get(f"/folders/{room.folders[HS1]}").text
+    assert 'id="approve-folder"' not in reviewer and "<textarea" not in reviewer
+
+
+def test_page_view_marks_unsure_words(review_room: ReviewRoom) -> None:
+    client = logged_in(review_room, "rev2")
+    pages = review_room.pages[HS1]
+    html = client.get(f"/pages/{pages[2]}").text
+    assert '<mark title="42%">sô</mark>' in html
+    assert "150 dpi" in html and "_003.tif" in html and "batch-op1" in html
+    assert f'href="/pages/{pages[1]}"' in html and f'href="/pages/{pages[3]}"' in html
+    assert f"/images/pages/{pages[2]}/original" in html
+
+
+def test_rescan_slips_pdf(review_room: ReviewRoom) -> None:
+    room = review_room
+    reviewer = logged_in(room, "rev2")
+    page = room.pages[HS1][2]
+    response = reviewer.post(
+        f"/api/pages/{page}/decision",
+        json={"decision": "reject", "reason": "cut_off"},
+        headers={"X-CSRF-Token": reviewer.cookies["csrftoken"]},
+    )
+    assert response.status_code == 200, response.text
+    operator = logged_in(room, "op1")
+    rescan = operator.get("/rescan").text
+    assert "Cut off (Mất góc, mất chữ)" in rescan and HS1 in rescan
+    for query in ("", f"?folder={room.folders[HS1]}"):
+        pdf = operator.get("/rescan/slips.pdf" + query)
+        assert pdf.status_code == 200
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+    assert operator.get(f"/rescan/slips.pdf?folder={room.folders[HS2]}").status_code == 400
+
+
+def test_thousand_page_folder_renders_fast(review_room: ReviewRoom) -> None:
+    number = add_big_folder(review_room, 1000)
+    client = logged_in(review_room, "rev2")
+    client.get(f"/folders/{number}")  # warm up templates and the connection pool
+    started = time.perf_counter()
+    response = client.get(f"/folders/{number}")
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    assert response.text.count('class="tile ') == 1000
+    assert response.text.count('loading="lazy"') == 1000
+    assert response.text.count('data-flag="blurred"') >= 20
+    print(f"1,000-page folder: {elapsed * 1000:.0f} ms, {len(response.content) // 1024} KiB")
+    assert elapsed < 1.0
+
+
+def test_queue_of_ten_thousand_folders_pages_by_hundred(review_room: ReviewRoom) -> None:
+    store: Store = review_room.store  # type: ignore[assignment]
+    folders = [manifest_folder(f"09/{n:05d}", str(n // 40 + 10), n) for n in range(10_000)]
+    store.import_folders(folders, Path("big.csv"))
+    with store.session() as s:  # as if scanned: waiting for review, 3 pages each
+        for row in s.exec(select(Folder).where(col(Folder.folder_id).startswith("09/"))):
+            row.review_state = "to_review"
+            row.review_counts = {"pages": 3, "undecided": 3, "separator": 0}
+    client = logged_in(review_room, "rev2")
+    client.get("/")
+    started = time.perf_counter()
+    response = client.get("/", params={"page": 50})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    body = response.text.split('id="queue"')[1]
+    assert body.count('class="folder-link"') == 100
+    assert "of 10002" in response.text and "page 50 of 101" in response.text
+    print(f"queue of 10,002 folders: {elapsed * 1000:.0f} ms")
+    assert elapsed < 2.0
+
+
+# --- in a browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server(review_room: ReviewRoom) -> Iterator[str]:
+    """The real app under uvicorn on a free port, in a thread."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(review_room.settings)
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the review app did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_review_in_the_browser(review_room: ReviewRoom, server: str) -> None:
+    from playwright.sync_api import Page as Tab
+    from playwright.sync_api import expect, sync_playwright
+
+    room = review_room
+    hs1 = room.folders[HS1]
+    p1, p2, p3, p4, p5, p6 = (f"#p{i}" for i in room.pages[HS1])
+    ARTIFACTS.mkdir(exist_ok=True)
+    shots: list[str] = []
+
+    def shot(tab: Tab, name: str) -> None:
+        tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        shots.append(name)
+
+    def log_in(tab: Tab, username: str) -> None:
+        tab.goto(f"{server}/login")
+        tab.get_by_label("Username").fill(username)
+        tab.get_by_label("Password").fill(PASSWORD)
+        tab.get_by_role("button", name="Log in").click()
+        tab.wait_for_load_state()
+
+    def message() -> Any:
+        return tab.locator("#message")
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            tab = context.new_page()
+            errors: list[str] = []
+            tab.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            # The queue: two folders waiting, the Mật one is not there.
+            log_in(tab, "rev2")
+            expect(tab).to_have_url(f"{server}/")
+            queue = tab.locator("#queue")
+            expect(queue).to_contain_text(HS1)
+            expect(queue).to_contain_text(HS2)
+            expect(queue).not_to_contain_text(HS3)
+            shot(tab, "01-queue")
+
+            # The folder, reviewed with the keyboard.
+            tab.get_by_role("link", name=HS1).click()
+            expect(tab).to_have_url(re.compile(rf"/folders/{hs1}"))
+            tiles = tab.locator("#grid .tile")
+            expect(tiles).to_have_count(6)
+            expect(tab.locator(p1)).to_have_attribute("aria-selected", "true")
+            expect(tab.locator(p3)).to_contain_text("blurred")
+            shot(tab, "02-folder")
+
+            tab.keyboard.press("a")
+            expect(tab.locator(p1)).to_have_class(re.compile(r"\bd-approve\b"))
+            expect(tab.locator(p1)).to_contain_text("Approved")
+            expect(tab.locator(p2)).to_have_attribute("aria-selected", "true")
+            expect(tab.locator("#counts")).to_have_text(
+                re.compile(r"5\s+undecided · 1\s+approved · 0\s+rejected · 0\s+blank")
+            )
+            tab.keyboard.press("ArrowRight")
+            expect(tab.locator(p3)).to_have_attribute("aria-selected", "true")
+            tab.keyboard.press("r")
+            dialog = tab.locator("#reject-dialog")
+            expect(dialog).to_be_visible()
+            expect(dialog).to_contain_text("Blurred (Mờ)")
+            shot(tab, "03-reject-dialog")
+            tab.keyboard.press("1")
+            expect(dialog).to_be_hidden()
+            expect(tab.locator(p3)).to_have_class(re.compile(r"\bd-reject\b"))
+            expect(tab.locator(p3)).to_contain_text("blurred")
+            expect(tab.locator(p4)).to_have_attribute("aria-selected", "true")
+            tab.keyboard.press("ArrowRight")
+            tab.keyboard.press("b")
+            expect(tab.locator(p5)).to_have_class(re.compile(r"\bd-blank\b"))
+            expect(tab.locator(p6)).to_have_attribute("aria-selected", "true")
+            # undo and redo on page 5
+            tab.keyboard.press("ArrowLeft")
+            tab.keyboard.press("u")
+            expect(tab.locator(p5)).to_have_class(re.compile(r"\bd-none\b"))
+            tab.keyboard.press("ArrowLeft")
+            expect(tab.locator(p4)).to_have_attribute("aria-selected", "true")
+            tab.keyboard.press("ArrowRight")
+            tab.keyboard.press("b")
+            expect(tab.locator(p5)).to_have_class(re.compile(r"\bd-blank\b"))
+            expect(tab.locator("#counts")).to_have_text(
+                re.compile(r"3\s+undecided · 1\s+approved · 1\s+rejected · 1\s+blank")
+            )
+            # turn page 6, then move it one place left and back
+            expect(tab.locator(p6)).to_have_attribute("aria-selected", "true")
+            tab.keyboard.press("o")
+            expect(tab.locator(f"{p6} img")).to_have_attribute("src", re.compile(r"v=90$"))
+            tab.keyboard.press("Shift+ArrowLeft")
+            expect(tiles.nth(4)).to_have_id(p6[1:])
+            expect(tab.locator(f"{p6} .pos")).to_have_text("5")
+            order = context.request.get(f"{server}/api/folders/{hs1}/pages").json()
+            assert [page["id"] for page in order][4:] == [room.pages[HS1][5], room.pages[HS1][4]]
+            tab.keyboard.press("Shift+ArrowRight")
+            expect(tiles.nth(5)).to_have_id(p6[1:])
+            expect(tab.locator(f"{p6} .pos")).to_have_text("6")
+            tab.keyboard.press("?")
+            expect(tab.locator("#help-dialog")).to_be_visible()
+            shot(tab, "04-help")
+            tab.keyboard.press("Escape")
+            expect(tab.locator("#help-dialog")).to_be_hidden()
+            shot(tab, "05-folder-decided")
+
+            # The page view: Enter opens it, O shows the original, Esc goes back.
+            tab.keyboard.press("Home")
+            tab.keyboard.press("ArrowRight")
+            tab.keyboard.press("ArrowRight")
+            tab.keyboard.press("Enter")
+            expect(tab).to_have_url(f"{server}/pages/{room.pages[HS1][2]}")
+            expect(tab.locator("#page-decision")).to_contain_text("Rejected")
+            expect(tab.locator(".ocr-text mark")).to_have_text("sô")
+            expect(tab.locator("#showing")).to_have_text("Processed page")
+            shot(tab, "06-page")
+            tab.keyboard.press("O")
+            expect(tab.locator("#page-image")).to_have_attribute("src", re.compile("/original$"))
+            expect(tab.locator("#showing")).to_have_text("Original scan")
+            tab.keyboard.press("+")
+            shot(tab, "07-page-original")
+            tab.keyboard.press("ArrowRight")
+            expect(tab).to_have_url(f"{server}/pages/{room.pages[HS1][3]}")
+            tab.keyboard.press("Escape")
+            expect(tab).to_have_url(re.compile(rf"/folders/{hs1}#p{room.pages[HS1][3]}$"))
+            expect(tab.locator(p4)).to_have_attribute("aria-selected", "true")
+
+            # Four eyes: rev1 fed HS-002 and may not decide its pages.
+            tab.goto(f"{server}/folders/{room.folders[HS2]}")
+            expect(tab.locator("#grid .tile")).to_have_count(3)
+            context.clear_cookies()
+            log_in(tab, "rev1")
+            tab.goto(f"{server}/folders/{room.folders[HS2]}")
+            expect(tab.locator(".notice.warn")).to_contain_text("four eyes")
+            tab.keyboard.press("a")
+            expect(message()).to_be_visible()
+            expect(message()).to_contain_text("Not allowed (403)")
+            expect(message()).to_contain_text("four eyes")
+            shot(tab, "08-four-eyes")
+
+            # The operator: the rejected page on the rescan list, the slips print.
+            operator = browser.new_context(viewport={"width": 1400, "height": 900})
+            otab = operator.new_page()
+            log_in(otab, "op1")
+            expect(otab).to_have_url(f"{server}/rescan")
+            expect(otab.locator(".rescan-folder")).to_contain_text(HS1)
+            expect(otab.locator("table.rescan")).to_contain_text("Blurred (Mờ)")
+            shot(otab, "09-rescan")
+            slips = operator.request.get(f"{server}/rescan/slips.pdf?folder={hs1}")
+            assert slips.status == 200 and slips.body().startswith(b"%PDF")
+            assert operator.request.get(f"{server}/rescan/slips.pdf").body().startswith(b"%PDF")
+            otab.goto(f"{server}/batches")
+            expect(otab.locator("table.batches")).to_contain_text("batch-op1")
+            expect(otab.locator("table.batches")).not_to_contain_text("batch-rev1")
+            shot(otab, "10-batches")
+            operator.close()
+
+            # The archivist: metadata, Shift+A, a refused approval, then the folder approved.
+            context.clear_cookies()
+            log_in(tab, "arch")
+            tab.goto(f"{server}/folders/{hs1}")
+            tab.locator("#f-start_date").fill("31/02/2019")
+            tab.get_by_role("button", name="Save metadata").click()
+            expect(tab.locator(".form-message")).to_be_visible()
+            expect(tab.locator(".form-message")).to_contain_text("start_date")
+            shot(tab, "11-metadata-refused")
+            tab.locator("#f-start_date").fill("01/01/2019")
+            tab.locator("#f-notes").fill("Đã kiểm tra / checked")
+            tab.get_by_role("button", name="Save metadata").click()
+            expect(tab.locator(".form-message")).to_have_text("Saved.")
+            tab.keyboard.press("Shift+A")
+            expect(tab.locator("#counts")).to_have_text(
+                re.compile(r"0\s+undecided · 4\s+approved · 1\s+rejected · 1\s+blank")
+            )
+            for tile in (p2, p4, p6):
+                expect(tab.locator(tile)).to_have_class(re.compile(r"\bd-approve\b"))
+            tab.get_by_role("button", name="Approve folder").click()
+            expect(message()).to_contain_text("Not possible now (409)")
+            expect(message()).to_contain_text("rejected page(s) waiting for a rescan")
+            shot(tab, "12-approve-refused")
+            tab.locator(p3).click()
+            tab.keyboard.press("u")
+            expect(tab.locator(p3)).to_have_class(re.compile(r"\bd-none\b"))
+            tab.keyboard.press("a")
+            expect(tab.locator(p3)).to_have_class(re.compile(r"\bd-approve\b"))
+            tab.get_by_role("button", name="Approve folder").click()
+            expect(tab.locator("#folder-state")).to_have_text("Approved")
+            shot(tab, "13-folder-approved")
+            tab.reload()
+            expect(tab.locator("#folder-state")).to_have_text("Approved")
+            tab.locator(".history-box summary").click()
+            expect(tab.locator("table.history")).to_contain_text("Folder approved")
+            expect(tab.locator("table.history")).to_contain_text("Metadata edited")
+            shot(tab, "14-history")
+            tab.goto(f"{server}/?state=approved")
+            expect(tab.locator("#queue")).to_contain_text(HS1)
+            shot(tab, "15-queue-approved")
+            assert not errors, errors
+        finally:
+            browser.close()
+    assert len(shots) == 15
