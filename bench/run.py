@@ -487,7 +487,21 @@ def write_markdown(results: dict[str, Any], command: str) -> None:
         ]
         lines.append("")
     (REPO / "docs").mkdir(exist_ok=True)
-    (REPO / "docs" / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
+    doc = REPO / "docs" / "benchmarks.md"
+    doc.write_text("\n".join(lines) + _kept_sections(doc), encoding="utf-8")
+
+
+# Sections other benchmarks write into docs/benchmarks.md (bench/review.py): from the first
+# of these headings to the end of the file, they survive this rewrite unchanged.
+KEPT_SECTIONS = ("## Review app",)
+
+
+def _kept_sections(doc: Path) -> str:
+    if not doc.exists():
+        return ""
+    text = doc.read_text(encoding="utf-8")
+    starts = [i for h in KEPT_SECTIONS if (i := text.find(f"\n{h}\n")) != -1]
+    return "\n" + text[min(starts) + 1 :] if starts else ""
 
 
 def main() -> None:

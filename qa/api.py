@@ -323,12 +323,21 @@ def queue(
     profile: str | None,
     box: str | None,
     flag: str | None,
-) -> list[Folder]:
-    """The folders a reviewer's queue shows (also the web page's), above-clearance left out."""
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[int, list[Folder]]:
+    """The queue (also the web page's): how many folders, and those from offset on; folders
+    above the user's clearance are not in it, nor counted."""
     review.require_role(user, "reviewer", "the review queue")
-    states = review.QUEUE_STATES if not state else (state,)
-    folders = store_of(request).review_queue(states=states, profile=profile, box_no=box, flag=flag)
-    return [f for f in folders if auth.may_see(user.clearance, f.secrecy)]
+    return store_of(request).review_queue(
+        states=review.QUEUE_STATES if not state else (state,),
+        secrecy_levels=auth.visible_levels(user.clearance),
+        profile=profile,
+        box_no=box,
+        flag=flag,
+        offset=offset,
+        limit=limit,
+    )
 
 
 # --- session ----------------------------------------------------------------------------------
@@ -379,12 +388,11 @@ def list_folders(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> FolderList:
-    folders = queue(request, user, state=state, profile=profile, box=box, flag=flag)
+    total, folders = queue(
+        request, user, state=state, profile=profile, box=box, flag=flag, offset=offset, limit=limit
+    )
     return FolderList(
-        total=len(folders),
-        limit=limit,
-        offset=offset,
-        folders=[folder_out(f) for f in folders[offset : offset + limit]],
+        total=total, limit=limit, offset=offset, folders=[folder_out(f) for f in folders]
     )
 
 
@@ -431,7 +439,8 @@ def folder_history(request: Request, user: CurrentUser, id: Id) -> list[EventOut
     review.require_role(user, "reviewer", "folder history")
     store = store_of(request)
     folder = review.find_folder(store, user, id)
-    return [event_out(e) for e in store.events_of_folder(folder.folder_id)]
+    events = review.visible_events(store, user, folder, store.events_of_folder(folder.folder_id))
+    return [event_out(e) for e in events]
 
 
 @router.post(
@@ -486,7 +495,9 @@ def boxes(request: Request, user: CurrentUser) -> list[BoxProgress]:
     review.require_role(user, "reviewer", "the review queue")
     return [
         BoxProgress(fonds_code=fonds, box_no=box, folders=sum(states.values()), states=states)
-        for fonds, box, states in store_of(request).box_progress()
+        for fonds, box, states in store_of(request).box_progress(
+            auth.visible_levels(user.clearance)
+        )
     ]
 
 

@@ -12,10 +12,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
 from station import __version__
 from station.errors import NotLoggedInError, StationError
@@ -41,12 +44,14 @@ def create_app(settings: StationSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = Store.open(settings.database_url)
+    app.add_middleware(GZipMiddleware, minimum_size=2000)  # a 1,000-page grid is 400 KiB of HTML
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(images.router)
     app.include_router(views.router)
     app.add_exception_handler(StationError, _station_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     return app
 
 
@@ -75,6 +80,21 @@ async def _station_error(request: Request, exc: StationError) -> Response:
         "error.html",
         {"status": exc.http_status, "message": exc.message, "user": _user(request)},
         status_code=exc.http_status,
+    )
+
+
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own errors (no such route, a body that is not UTF-8) in the API's one
+    error shape; the pages keep FastAPI's default answer."""
+    if not wants_json(request):
+        return await http_exception_handler(request, exc)
+    return JSONResponse(
+        error_body(_HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail)),
+        status_code=exc.status_code,
+        headers=exc.headers,
     )
 
 

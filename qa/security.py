@@ -158,9 +158,7 @@ async def checked_user(request: Request) -> User:
         field = (await request.form()).get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not sent or not (
-        hmac.compare_digest(sent, cookie) and hmac.compare_digest(sent, session.csrf_token)
-    ):
+    if not sent or not (_same(sent, cookie) and _same(sent, session.csrf_token)):
         raise NotAllowedError(
             f"Missing or wrong CSRF token: send the {CSRF_COOKIE} cookie's value in the "
             f"{CSRF_HEADER} header (or the {CSRF_FIELD} form field)"
@@ -168,6 +166,14 @@ async def checked_user(request: Request) -> User:
     request.state.csrf_token = session.csrf_token
     request.state.user = user
     return user
+
+
+def _same(sent: str, expected: str) -> bool:
+    """Constant-time comparison, as bytes: `hmac.compare_digest` refuses strings with
+    non-ASCII letters (a header or form field anyone can send), which was a 500."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -9,6 +9,7 @@ user's clearance is a 404 page here as there.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import tempfile
@@ -27,12 +28,13 @@ from qa.app import templates
 from qa.security import CheckedUser, CurrentUser, settings_of, store_of
 from station import auth, manifest, review, separators
 from station.errors import NotAllowedError, NotLoggedInError
-from station.store import Event, Folder, Page, User
+from station.store import Event, Folder, Page, Store, User
 
 router = APIRouter(include_in_schema=False)
 
 Id = Annotated[int, PathParam(ge=1, le=2**62)]
 QUEUE_PAGE_SIZE = 100
+BATCHES_SHOWN = 200  # newest first; older batches are done with
 FOLDER_HISTORY_SHOWN = 30  # newest events in the folder view; the rest on its history page
 
 # What the machine suspects, as reviewers read it at a glance: (badge text, explanation).
@@ -125,7 +127,7 @@ templates.env.globals.update(
     DECISION_LABELS=DECISION_LABELS,
     REJECT_REASONS=review.REJECT_REASONS,
 )
-templates.env.filters.update(when=_when, day=_day)
+templates.env.filters.update(when=_when, day=_day, reason=lambda r: _reason(r))
 
 
 def _may(user: User | None, minimum: str) -> bool:
@@ -215,26 +217,36 @@ def queue(
     if user.role == "operator":
         return RedirectResponse("/rescan", status_code=303)
     state = state if state in review.REVIEW_STATES else None
-    folders = api.queue(
-        request, user, state=state, profile=profile or None, box=box or None, flag=flag or None
+    chosen = functools.partial(
+        api.queue,
+        request,
+        user,
+        state=state,
+        profile=profile or None,
+        box=box or None,
+        flag=flag or None,
+        limit=QUEUE_PAGE_SIZE,
     )
-    pages = max(1, math.ceil(len(folders) / QUEUE_PAGE_SIZE))
-    page = min(page, pages)
     start = (page - 1) * QUEUE_PAGE_SIZE
-    rows = [api.folder_out(f) for f in folders[start : start + QUEUE_PAGE_SIZE]]
+    total, folders = chosen(offset=start)
+    pages = max(1, math.ceil(total / QUEUE_PAGE_SIZE))
+    if page > pages:  # past the end (the queue got shorter): show the last page
+        page, start = pages, (pages - 1) * QUEUE_PAGE_SIZE
+        total, folders = chosen(offset=start)
+    rows = [api.folder_out(f) for f in folders]
     store = store_of(request)
     filters = {"state": state or "", "profile": profile or "", "box": box or "", "flag": flag or ""}
     kept = {k: v for k, v in filters.items() if v}
     boxes = [
         {"fonds": fonds, "box": box_no, "states": states, "total": sum(states.values())}
-        for fonds, box_no, states in store.box_progress()
+        for fonds, box_no, states in store.box_progress(auth.visible_levels(user.clearance))
     ]
     return _page(
         request,
         "queue.html",
         user,
         rows=rows,
-        total=len(folders),
+        total=total,
         start=start,
         page=page,
         pages=pages,
@@ -259,9 +271,8 @@ def folder(request: Request, user: CurrentUser, id: Id) -> Response:
     review.require_role(user, "reviewer", "opening folders")
     store = store_of(request)
     found = review.find_folder(store, user, id)
-    pages = review.visible_pages(user, found, store.folder_pages(found.folder_id))
+    pages, events = _pages_and_events(store, user, found)
     counts = Counter(p.decision or "undecided" for p in pages if p.separator is None)
-    events = store.events_of_folder(found.folder_id)
     positions = {p.id: p.position for p in pages}
     may_edit = _may(user, "archivist")
     return _page(
@@ -271,6 +282,7 @@ def folder(request: Request, user: CurrentUser, id: Id) -> Response:
         folder=found,
         pages=pages,
         counts={k: counts.get(k, 0) for k in ("undecided", "approve", "reject", "blank")},
+        separators=sum(1 for p in pages if p.separator is not None),
         history=[_event_row(e, positions) for e in reversed(events[-FOLDER_HISTORY_SHOWN:])],
         history_total=len(events),
         fields=_folder_form(found, user),
@@ -288,9 +300,8 @@ def folder_history(request: Request, user: CurrentUser, id: Id) -> Response:
     review.require_role(user, "reviewer", "folder history")
     store = store_of(request)
     found = review.find_folder(store, user, id)
-    pages = review.visible_pages(user, found, store.folder_pages(found.folder_id))
+    pages, events = _pages_and_events(store, user, found)
     positions = {p.id: p.position for p in pages}
-    events = store.events_of_folder(found.folder_id)
     return _page(
         request,
         "history.html",
@@ -298,6 +309,13 @@ def folder_history(request: Request, user: CurrentUser, id: Id) -> Response:
         folder=found,
         history=[_event_row(e, positions) for e in reversed(events)],
     )
+
+
+def _pages_and_events(store: Store, user: User, folder: Folder) -> tuple[list[Page], list[Event]]:
+    """The folder's pages the user may see, and its history without the pages they may not."""
+    pages = review.visible_pages(user, folder, store.folder_pages(folder.folder_id))
+    events = review.visible_events(store, user, folder, store.events_of_folder(folder.folder_id))
+    return pages, events
 
 
 def _folder_form(folder: Folder, user: User) -> list[dict[str, Any]]:
@@ -314,7 +332,7 @@ def _folder_form(folder: Folder, user: User) -> list[dict[str, Any]]:
             "en": en,
             "value": values.get(name) or "",
             "editable": name in review.EDITABLE_FIELDS,
-            "format": FIELD_FORMATS.get(name, ""),
+            "format": "" if FIELD_FORMATS.get(name) == "text" else FIELD_FORMATS.get(name, ""),
             "choices": levels if name == "secrecy" else None,
             "long": name in ("title", "notes"),
         }
@@ -332,6 +350,10 @@ def _event_row(event: Event, positions: dict[int | None, int | None]) -> dict[st
         after = {k: v[1] for k, v in detail["changes"].items()}
     if before is None and after is None:
         after = {k: v for k, v in detail.items() if k != "action"}
+    elif isinstance(before, dict) and isinstance(after, dict):  # only what changed
+        keys = [k for k in {**before, **after} if before.get(k) != after.get(k)] or list(after)
+        before = {k: before.get(k) for k in keys}
+        after = {k: after.get(k) for k in keys}
     page = None
     if event.page_id is not None:
         page = positions.get(event.page_id)
@@ -353,9 +375,20 @@ def _values(values: Any) -> str:
     shown = []
     for key, value in values.items():
         if isinstance(value, list) and len(value) > 6:
-            value = f"{len(value)} items"
+            value = f"{len(value)} pages"
+        elif key == "decision" and value is None:
+            value = "undecided"
+        elif key == "reason" and value:
+            value = _reason(str(value))
         shown.append(f"{key}: {'—' if value in (None, '') else value}")
     return ", ".join(shown)
+
+
+def _reason(reason: str | None) -> str:
+    """A stored reason ("blurred", "other: torn corner") as people read it."""
+    code, _, note = (reason or "").partition(":")
+    label = review.REJECT_REASONS.get(code.strip(), code.strip())
+    return f"{label}: {note.strip()}" if note.strip() else label
 
 
 # --- a page -----------------------------------------------------------------------------------
@@ -455,13 +488,14 @@ def rescan_slips(
 
 @router.get("/batches", response_class=HTMLResponse)
 def batches(request: Request, user: CurrentUser) -> Response:
-    """What went through the scanner: an operator's own batches, everyone's for the others."""
+    """What went through the scanner: an operator's own batches, everyone's for the others,
+    newest first, with their pages by processing state (one grouped count, not every row)."""
     review.require_role(user, "operator", "the batch list")
     store = store_of(request)
     own = user.role == "operator"
     rows = store.batches_fed_by(user.username) if own else store.find_batches()[::-1]
-    counts: dict[int, dict[str, tuple[int, int]]] = {}
-    for batch, state, total, flagged in store.pages_by_state():
-        if batch.id is not None:
-            counts.setdefault(batch.id, {})[state] = (total, flagged)
-    return _page(request, "batches.html", user, batches=rows, counts=counts, own=own)
+    shown = rows[:BATCHES_SHOWN]
+    counts = store.batch_page_counts([b.id for b in shown if b.id is not None])
+    return _page(
+        request, "batches.html", user, batches=shown, total=len(rows), counts=counts, own=own
+    )

@@ -54,6 +54,11 @@ def may_see(clearance: str, secrecy: str) -> bool:
     )
 
 
+def visible_levels(clearance: str) -> tuple[str, ...]:
+    """The secrecy markings a user with `clearance` may see, for filtering in queries."""
+    return CLEARANCES[: CLEARANCES.index(check_clearance(clearance)) + 1]
+
+
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadArgumentError(

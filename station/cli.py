@@ -721,22 +721,14 @@ def rescan_slips(
 
 def folder_record(folder: Folder) -> dict[str, Any]:
     """One folder for `station folders`: its manifest fields and what scanning found."""
+    from station import review
+
+    fields = review.folder_fields(folder)
     return {
-        "folder_id": folder.folder_id,
-        "fonds_code": folder.fonds_code,
-        "catalogue_no": folder.catalogue_no,
-        "box_no": folder.box_no,
-        "folder_no": folder.folder_no,
-        "title": folder.title,
+        **fields,
         "start_date": folder.start_date.isoformat() if folder.start_date else None,
         "end_date": folder.end_date.isoformat() if folder.end_date else None,
         "retention": manifest.retention_label(folder.retention_years),
-        "access": folder.access,
-        "sheet_count": folder.sheet_count,
-        "language": folder.language,
-        "notes": folder.notes,
-        "physical_condition": folder.physical_condition,
-        "secrecy": folder.secrecy,
         "in_manifest": folder.in_manifest,
         "id": folder.id,
         "review_state": folder.review_state,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from station import __version__, folders, pdf
+from station import __version__, folders, manifest, pdf
 from station.errors import OutputError
 from station.profiles import ScanProfile
 from station.store import Batch, Event, Folder, Page, Store
@@ -181,7 +181,7 @@ def _finish_folder(
     holding = store.folder_pages(folder_id) if folder_id is not None else members
     document_pages = [p for p in holding if in_document(p)]
     folder = store.get_folder(folder_id) if folder_id else None
-    name = folder_id or batch.name
+    name = manifest.file_name(folder_id) if folder_id else batch.name
     pdf_path = (
         write_document(
             [Path(p.derivatives["pdf"]) for p in document_pages],

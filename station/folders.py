@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from station import imaging
+from station.manifest import file_name
 
 UNASSIGNED = "unassigned"
 
@@ -87,10 +88,12 @@ def assign_folders(pages: Sequence[PageFacts], known_ids: set[str]) -> dict[int,
     placements: dict[int, Placement] = {}
     current: str | None = None
     previous_subfolder: str | None = None
+    # a subfolder is named as the folder's files are: 05/01/HS-12 arrives as 05-01-HS-12
+    by_file_name = {file_name(folder_id): folder_id for folder_id in known_ids}
     for page in pages:
         if page.subfolder != previous_subfolder:
             previous_subfolder = page.subfolder
-            current = page.subfolder if page.subfolder in known_ids else None
+            current = by_file_name.get(page.subfolder or "")
         if page.separator is not None:
             known = page.separator in known_ids
             current = page.separator if known else None

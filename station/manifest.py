@@ -284,6 +284,11 @@ def read_manifest(path: Path) -> list[ManifestFolder]:
     return folders
 
 
+def file_name(folder_id: str) -> str:
+    """The name a folder's files take: archival ids have slashes (05/01/HS-12), files cannot."""
+    return folder_id.replace("/", "-")
+
+
 def check_folder(values: dict[str, object]) -> tuple[ManifestFolder | None, list[ManifestProblem]]:
     """One folder's values (keyed by English field name) checked by the manifest's rules.
 
@@ -669,12 +674,13 @@ def _parse_rows(rows: list[list[object]]) -> tuple[list[ManifestFolder], list[Ma
         row.check_headerless(len(header_row), headerless)
         folder = row.folder()
         folder_id = _clean(row.raw("folder_id"))
-        key = folder_id.casefold()  # ids name files: "HS1" and "hs1" would collide
+        key = file_name(folder_id).casefold()  # ids name files: "HS1" and "hs1" would collide
         if key and key in first_row_of_id:
             row.problem(
                 "folder_id",
                 folder_id,
-                f"duplicate folder id: row {first_row_of_id[key]} has it already",
+                f"duplicate folder id: row {first_row_of_id[key]} has it already (ids name "
+                "files, so case and / against - do not tell them apart)",
             )
             folder = None
         elif key:
@@ -734,7 +740,7 @@ class _Row:
             self.problem(
                 "folder_id",
                 self.raw("folder_id"),
-                'a folder id names files, so it cannot contain / \\ : * ? " < > |',
+                'a folder id names files, so it cannot contain \\ : * ? " < > |',
             )
         fonds_code = self.text("fonds_code", single_line=True)
         catalogue_no = self.text("catalogue_no", single_line=True)
@@ -852,7 +858,7 @@ class _Row:
 
 
 _FIELD_BY_NAME = {field.english: field for field in FIELDS}
-_UNSAFE_IN_ID = re.compile(r'[/\\:*?"<>|\x00-\x1f]')
+_UNSAFE_IN_ID = re.compile(r'[\\:*?"<>|\x00-\x1f]')
 _CODE_FIELDS = frozenset({"folder_id", "fonds_code", "catalogue_no"})
 _EXCEL_DATE_HINT = (
     "Excel turned this into a date; format the column as Text and type the value again"

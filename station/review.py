@@ -96,6 +96,23 @@ def visible_pages(user: User, folder: Folder, pages: list[Page]) -> list[Page]:
     return [p for p in pages if auth.may_see(user.clearance, page_secrecy(p, folder))]
 
 
+def visible_events(store: Store, user: User, folder: Folder, events: list[Event]) -> list[Event]:
+    """A folder's events, less those of pages above the user's clearance (a page marked
+    Tối mật must not show through its history either)."""
+    if auth.may_see(user.clearance, auth.CLEARANCES[-1]):
+        return events
+    pages = {p.id: p for p in store.folder_pages(folder.folder_id)}
+    hidden = {
+        i for i, p in pages.items() if not auth.may_see(user.clearance, page_secrecy(p, folder))
+    }
+    for page_id in {e.page_id for e in events if e.page_id is not None} - pages.keys():
+        try:  # a page since moved to another folder, or replaced by its rescan
+            find_page(store, user, page_id)
+        except NotFoundError:
+            hidden.add(page_id)
+    return [e for e in events if e.page_id not in hidden]
+
+
 def check_four_eyes(store: Store, user: User, pages: list[Page]) -> None:
     """A reviewer never decides pages of a batch they fed to the scanner themselves."""
     operators = store.batch_operators({p.batch_id for p in pages})
@@ -298,6 +315,10 @@ def reorder(store: Store, user: User, number: int, page_ids: list[int]) -> list[
     folder = find_folder(store, user, number)
     _check_open(folder)
     pages = store.folder_pages(folder.folder_id)
+    if visible_pages(user, folder, pages) != pages:  # or a guessed id would show the page
+        raise NotAllowedError(
+            f"Folder {folder.folder_id} holds pages marked above {user.username!r}'s clearance"
+        )
     if sorted(page_ids) != sorted(p.id for p in pages if p.id is not None):
         raise InvalidInputError(
             f"The new order must list each of the folder's {len(pages)} pages exactly once"
@@ -328,10 +349,11 @@ def move_page(
     target = find_folder(store, user, to_folder) if to_folder is not None else folder
     _check_open(target)
     check_four_eyes(store, user, [page])
-    if not auth.may_see(target.secrecy, page_secrecy(page, folder)) and target is not folder:
+    marking, after_move = page_secrecy(page, folder), page_secrecy(page, target)
+    if auth.CLEARANCES.index(after_move) < auth.CLEARANCES.index(marking):
         raise ConflictError(
-            f"Page {page_id} is marked {page_secrecy(page, folder)!r}; folder "
-            f"{target.folder_id} is not, so the page would lose its marking"
+            f"Page {page_id} is {marking} as part of folder {folder.folder_id}; in folder "
+            f"{target.folder_id} it would lose that marking: mark the page itself first"
         )
     order = [p.id for p in store.folder_pages(target.folder_id) if p.id != page.id]
     position = len(order) + 1 if position is None else position
@@ -345,11 +367,13 @@ def move_page(
         {"folder_id": folder.folder_id, "position": page.position},
         {"folder_id": target.folder_id, "position": position},
     )
-    moved = store.change_page(page.id, event, folder_id=target.folder_id)
+    store.change_page(page.id, event, folder_id=target.folder_id)
     store.order_pages(target.folder_id, [i for i in order if i is not None])
     if target.folder_id != folder.folder_id:
         remaining = [p.id for p in store.folder_pages(folder.folder_id) if p.id is not None]
         store.order_pages(folder.folder_id, remaining)
+    moved = store.get_page(page.id)  # with its new position (change_page's copy has the old)
+    assert moved is not None
     return moved
 
 
@@ -381,9 +405,9 @@ def approve_folder(store: Store, user: User, number: int) -> Folder:
     )
 
 
-def _check_all_decided(folder: Folder, pages: list[Page]) -> None:
+def _check_all_decided(folder: Folder, pages: list[Page], *, allow_none: bool = False) -> None:
     documents = [p for p in pages if p.separator is None]
-    if not documents:
+    if not documents and not allow_none:
         raise ConflictError(f"Folder {folder.folder_id} has no scanned pages to approve")
     undecided = [p for p in documents if p.decision is None]
     rejected = [p for p in documents if p.decision == "reject"]
@@ -418,9 +442,11 @@ def approve_all(store: Store, user: User, folder_id: str) -> tuple[Folder, int]:
             f"Folder {folder.folder_id}: {len(failed)} page(s) failed processing "
             f"({failed[0].source_file}); reject them for a rescan first"
         )
-    rejected = [p for p in pages if p.decision == "reject"]
-    if rejected or not any(p.separator is None for p in pages):
-        _check_all_decided(folder, [p for p in pages if p.decision is not None])
+    # What approve_folder would refuse once the undecided pages are approved: refuse it now,
+    # before anything is recorded.
+    waiting = {p.id for p in undecided}
+    decided = [p for p in pages if p.id not in waiting]
+    _check_all_decided(folder, decided, allow_none=bool(undecided))
     for page in undecided:
         _record_decision(store, user, page, "approve", None, bulk=True)
     return approve_folder(store, user, folder.id), len(undecided)
@@ -446,12 +472,16 @@ def edit_metadata(store: Store, user: User, number: int, changes: dict[str, Any]
     """Change a folder's manifest fields, checked by the manifest's own rules."""
     require_role(user, "archivist", "editing metadata")
     folder = find_folder(store, user, number)
+    _check_open(folder)  # what was approved is what export writes
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise InvalidInputError(
             f"Cannot edit {', '.join(unknown)}: editable fields are {', '.join(EDITABLE_FIELDS)}"
         )
-    current = folder_fields(folder)
+    # Only what may change is checked: the folder's id and shelf numbers stay as imported
+    # (an archival id may hold slashes, which a manifest row may not), so stand-ins take
+    # their place and cannot fail an edit.
+    current = folder_fields(folder) | _IDENTITY_STAND_INS
     checked, problems = manifest.check_folder(current | changes)
     if checked is None:
         raise InvalidInputError(
@@ -480,6 +510,11 @@ def edit_metadata(store: Store, user: User, number: int, changes: dict[str, Any]
         return folder
     event = _event(user, None, "edit_metadata", before, after, folder.folder_id)
     return store.change_folder(folder.folder_id, event, **after)
+
+
+_IDENTITY_STAND_INS = {
+    "folder_id": "HS", "fonds_code": "1", "catalogue_no": "1", "box_no": "1", "folder_no": "1",
+}  # fmt: skip
 
 
 def folder_fields(folder: Folder) -> dict[str, Any]:

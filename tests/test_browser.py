@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from conftest import PASSWORD, ReviewRoom
 from fastapi.testclient import TestClient
-from sqlmodel import col, select
 
 from qa.app import create_app
 from station.manifest import ManifestFolder
@@ -64,13 +63,12 @@ def manifest_folder(folder_id: str, box: str, number: int, **values: Any) -> Man
 
 
 def add_big_folder(room: ReviewRoom, pages: int) -> int:
-    """A folder of `pages` pages fed by op1, written in one session (adding them one by one
-    through the store would take longer than the test); the thumbnail is shared."""
+    """A folder of `pages` pages fed by op1, the first its separator sheet, written in one
+    session (adding them one by one through the store would take longer than the test); the
+    thumbnail is shared."""
     store: Store = room.store  # type: ignore[assignment]
     folder_id = "05/01/HS-999"
-    store.import_folders(
-        [manifest_folder(folder_id, "3", 999, sheet_count=pages)], Path("big.csv")
-    )
+    store.import_folders([manifest_folder(folder_id, "3", 999, sheet_count=pages)], Path("big.csv"))
     thumbnail = str(next(room.settings.data_dir.glob("derivatives/*/thumbnail.jpg")))
     batch_id = room.batches["op1"]
     with store.session() as s:
@@ -82,7 +80,8 @@ def add_big_folder(room: ReviewRoom, pages: int) -> int:
                 sha256=f"{n:064x}",
                 master_path="/nonexistent",
                 state="ok",
-                flags=["blurred"] if n % 50 == 0 else [],
+                flags=["blurred"] if n % 50 == 10 else [],
+                separator=folder_id if n == 0 else None,
                 derivatives={"thumbnail": thumbnail, "preview": thumbnail},
             )
             for n in range(pages)
@@ -147,6 +146,36 @@ def test_secret_folder_does_not_exist_below_clearance(review_room: ReviewRoom) -
     assert HS3 in cleared.get("/").text
 
 
+def test_a_page_marked_above_clearance_is_left_out(review_room: ReviewRoom) -> None:
+    room = review_room
+    marked = room.pages[HS1][5]
+    cleared = logged_in(room, "secret")
+    response = cleared.post(
+        f"/api/pages/{marked}/secrecy",
+        json={"secrecy": "Mật"},
+        headers={"X-CSRF-Token": cleared.cookies["csrftoken"]},
+    )
+    assert response.status_code == 200, response.text
+    assert cleared.get(f"/folders/{room.folders[HS1]}").text.count('class="tile ') == 6
+    reviewer = logged_in(room, "rev2")
+    html = reviewer.get(f"/folders/{room.folders[HS1]}").text
+    assert html.count('class="tile ') == 5 and f'id="p{marked}"' not in html
+    assert "Secrecy marked" not in html
+    assert "Secrecy marked" in cleared.get(f"/folders/{room.folders[HS1]}/history").text
+    assert "Secrecy marked" not in reviewer.get(f"/folders/{room.folders[HS1]}/history").text
+    assert reviewer.get(f"/pages/{marked}").status_code == 404
+    previous = reviewer.get(f"/pages/{room.pages[HS1][4]}").text
+    assert f"/pages/{marked}" not in previous  # no "next" link to it
+
+
+def test_batches_by_whom(review_room: ReviewRoom) -> None:
+    own = logged_in(review_room, "op1").get("/batches").text
+    assert "Your batches" in own and "batch-op1" in own and "batch-rev1" not in own
+    assert '<td class="num">8</td>' in own  # HS-001 and the Mật HS-003: 8 pages ok
+    everyone = logged_in(review_room, "rev2").get("/batches").text
+    assert "batch-op1" in everyone and "batch-rev1" in everyone
+
+
 def test_queue_filters_and_counts(review_room: ReviewRoom) -> None:
     client = logged_in(review_room, "rev2")
     queue = client.get("/").text
@@ -207,40 +236,44 @@ def test_rescan_slips_pdf(review_room: ReviewRoom) -> None:
     assert operator.get(f"/rescan/slips.pdf?folder={room.folders[HS2]}").status_code == 400
 
 
-def test_thousand_page_folder_renders_fast(review_room: ReviewRoom) -> None:
+def test_thousand_page_folder_renders_every_tile(review_room: ReviewRoom) -> None:
     number = add_big_folder(review_room, 1000)
     client = logged_in(review_room, "rev2")
-    client.get(f"/folders/{number}")  # warm up templates and the connection pool
-    started = time.perf_counter()
     response = client.get(f"/folders/{number}")
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert response.text.count('class="tile ') == 1000
     assert response.text.count('loading="lazy"') == 1000
-    assert response.text.count('data-flag="blurred"') >= 20
-    print(f"1,000-page folder: {elapsed * 1000:.0f} ms, {len(response.content) // 1024} KiB")
-    assert elapsed < 1.0
+    assert response.text.count('data-flag="blurred"') == 20
+    assert response.text.count('class="tile d-none sep"') == 1
+    assert "999</b> undecided" in response.text
 
 
 def test_queue_of_ten_thousand_folders_pages_by_hundred(review_room: ReviewRoom) -> None:
     store: Store = review_room.store  # type: ignore[assignment]
-    folders = [manifest_folder(f"09/{n:05d}", str(n // 40 + 10), n) for n in range(10_000)]
-    store.import_folders(folders, Path("big.csv"))
-    with store.session() as s:  # as if scanned: waiting for review, 3 pages each
-        for row in s.exec(select(Folder).where(col(Folder.folder_id).startswith("09/"))):
-            row.review_state = "to_review"
-            row.review_counts = {"pages": 3, "undecided": 3, "separator": 0}
+    with store.session() as s:  # written at once: importing 10,000 rows one by one takes 20 s
+        s.add_all(
+            Folder(
+                folder_id=f"09/{n:05d}",
+                id=1000 + n,
+                fonds_code="09",
+                box_no=str(n // 40 + 10),
+                folder_no=str(n),
+                title=f"Hồ sơ số {n}",
+                sheet_count=3,
+                secrecy="Mật" if n % 100 == 0 else "",
+                review_state="to_review",
+                review_counts={"pages": 3, "undecided": 3, "separator": 0},
+                page_flags={"blurred": 1} if n % 7 == 0 else {},
+            )
+            for n in range(10_000)
+        )
     client = logged_in(review_room, "rev2")
-    client.get("/")
-    started = time.perf_counter()
     response = client.get("/", params={"page": 50})
-    elapsed = time.perf_counter() - started
     assert response.status_code == 200
     body = response.text.split('id="queue"')[1]
     assert body.count('class="folder-link"') == 100
-    assert "of 10002" in response.text and "page 50 of 101" in response.text
-    print(f"queue of 10,002 folders: {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.0
+    # 9,900 visible to rev2 (every hundredth is Mật) and HS-001, HS-002
+    assert "of 9902" in response.text and "page 50 of 100" in response.text
 
 
 # --- in a browser -----------------------------------------------------------------------------
@@ -268,7 +301,6 @@ def server(review_room: ReviewRoom) -> Iterator[str]:
     thread.join(10)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_review_in_the_browser(review_room: ReviewRoom, server: str) -> None:
     from playwright.sync_api import Page as Tab
     from playwright.sync_api import expect, sync_playwright
@@ -312,9 +344,16 @@ def test_review_in_the_browser(review_room: ReviewRoom, server: str) -> None:
             expect(queue).to_contain_text(HS2)
             expect(queue).not_to_contain_text(HS3)
             shot(tab, "01-queue")
+            answer = tab.goto(f"{server}/folders/{room.folders[HS3]}")
+            assert answer is not None and answer.status == 404
+            expect(tab.locator("h1")).to_have_text("404 · Not found")
+            shot(tab, "01b-secret-folder-404")
+            tab.go_back()
 
             # The folder, reviewed with the keyboard.
-            tab.get_by_role("link", name=HS1).click()
+            tab.keyboard.press("j")  # the queue's keys: j (or ↓) chooses, Enter opens
+            expect(queue.locator("tbody tr").first).to_have_class("selected")
+            tab.keyboard.press("Enter")
             expect(tab).to_have_url(re.compile(rf"/folders/{hs1}"))
             tiles = tab.locator("#grid .tile")
             expect(tiles).to_have_count(6)
@@ -389,7 +428,19 @@ def test_review_in_the_browser(review_room: ReviewRoom, server: str) -> None:
             tab.keyboard.press("O")
             expect(tab.locator("#page-image")).to_have_attribute("src", re.compile("/original$"))
             expect(tab.locator("#showing")).to_have_text("Original scan")
+            image = tab.locator("#page-image")
+            fitted = image.evaluate("i => i.style.transform")
             tab.keyboard.press("+")
+            zoomed = image.evaluate("i => i.style.transform")
+            assert zoomed != fitted
+            box = tab.locator("#viewer").bounding_box()
+            assert box is not None
+            tab.mouse.move(box["x"] + 300, box["y"] + 300)
+            tab.mouse.wheel(0, -300)
+            expect(image).not_to_have_attribute("style", f"transform: {zoomed};")
+            tab.mouse.down()
+            tab.mouse.move(box["x"] + 200, box["y"] + 250, steps=4)
+            tab.mouse.up()
             shot(tab, "07-page-original")
             tab.keyboard.press("ArrowRight")
             expect(tab).to_have_url(f"{server}/pages/{room.pages[HS1][3]}")
@@ -438,6 +489,7 @@ def test_review_in_the_browser(review_room: ReviewRoom, server: str) -> None:
             shot(tab, "11-metadata-refused")
             tab.locator("#f-start_date").fill("01/01/2019")
             tab.locator("#f-notes").fill("Đã kiểm tra / checked")
+            tab.locator("#f-sheet_count").fill("7")
             tab.get_by_role("button", name="Save metadata").click()
             expect(tab.locator(".form-message")).to_have_text("Saved.")
             tab.keyboard.press("Shift+A")
@@ -462,12 +514,68 @@ def test_review_in_the_browser(review_room: ReviewRoom, server: str) -> None:
             expect(tab.locator("#folder-state")).to_have_text("Approved")
             tab.locator(".history-box summary").click()
             expect(tab.locator("table.history")).to_contain_text("Folder approved")
-            expect(tab.locator("table.history")).to_contain_text("Metadata edited")
             shot(tab, "14-history")
+            expect(tab.locator("table.history")).to_contain_text("Metadata edited")
+            expect(tab.locator("table.history")).to_contain_text("sheet_count: 6")
+            expect(tab.locator("#f-notes")).to_have_value("Đã kiểm tra / checked")
             tab.goto(f"{server}/?state=approved")
             expect(tab.locator("#queue")).to_contain_text(HS1)
             shot(tab, "15-queue-approved")
             assert not errors, errors
         finally:
             browser.close()
-    assert len(shots) == 15
+    assert len(shots) == 16
+
+
+def test_thousand_pages_in_the_browser(review_room: ReviewRoom, server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    number = add_big_folder(review_room, 1000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            tab = browser.new_page(viewport={"width": 1400, "height": 900})
+            tab.goto(f"{server}/login")
+            tab.get_by_label("Username").fill("rev2")
+            tab.get_by_label("Password").fill(PASSWORD)
+            tab.get_by_role("button", name="Log in").click()
+            tab.goto(f"{server}/folders/{number}")  # the first compiles the templates
+            tab.goto(f"{server}/folders/{number}")
+            tiles = tab.locator("#grid .tile")
+            expect(tiles).to_have_count(1000)
+            timing = tab.evaluate(
+                "() => { const t = performance.getEntriesByType('navigation')[0];"
+                " return {ready: t.domContentLoadedEventEnd, first: t.responseStart, images:"
+                " [...document.images].filter(i => i.complete && i.naturalWidth).length}; }"
+            )
+            print(
+                f"1,000 tiles: first byte after {timing['first']:.0f} ms, "
+                f"DOM ready after {timing['ready']:.0f} ms"
+            )
+            assert timing["images"] < 300  # lazy: only what is on screen (and near it)
+            expect(tiles.nth(0)).to_contain_text("Separator")
+            first = tiles.nth(1)  # the first page to decide: the separator needs no decision
+            expect(first).to_have_attribute("aria-selected", "true")
+            columns = tab.evaluate(
+                "() => { const t = [...document.querySelectorAll('#grid .tile')];"
+                " return t.filter(x => x.offsetTop === t[0].offsetTop).length; }"
+            )
+            tab.keyboard.press("ArrowDown")
+            expect(tiles.nth(1 + columns)).to_have_attribute("aria-selected", "true")
+            tab.keyboard.press("End")
+            expect(tiles.nth(999)).to_have_attribute("aria-selected", "true")
+            expect(tiles.nth(999)).to_be_in_viewport()
+            tab.keyboard.press("ArrowRight")  # stays on the last page
+            expect(tiles.nth(999)).to_have_attribute("aria-selected", "true")
+            tab.keyboard.press("a")
+            expect(tiles.nth(999)).to_have_class(re.compile(r"\bd-approve\b"))
+            expect(tab.locator("[data-count=approve]")).to_have_text("1")
+            # the next undecided page after the last is the first
+            expect(first).to_have_attribute("aria-selected", "true")
+            tab.screenshot(path=str(ARTIFACTS / "16-thousand-pages.png"))
+        finally:
+            browser.close()

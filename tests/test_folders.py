@@ -116,3 +116,8 @@ def test_text_similarity_ignores_line_breaks() -> None:
     text = "Ủy ban nhân dân tỉnh Bình Định báo cáo kết quả số hóa tài liệu lưu trữ"
     assert folders.text_similarity(text, text.replace(" ", "\n", 3)) == 1.0
     assert folders.text_similarity(text, "Một văn bản hoàn toàn khác về việc khác") < 0.2
+
+
+def test_a_subfolder_named_like_the_folders_files_finds_a_folder_id_with_slashes() -> None:
+    pages = [PageFacts(page_id=1, source_file="05-01-HS-12/a.tif", ok=True)]
+    assert folders.assign_folders(pages, {"05/01/HS-12"})[1] == Placement("05/01/HS-12")

@@ -349,7 +349,7 @@ EVERY_PROBLEM_ROWS = [
     one_row(folder_id="B-7", retention="150"),  # 11: retention out of range
     one_row(folder_id="B-8", secrecy="bí mật"),  # 12: unknown secrecy
     one_row(folder_id="B-9", box_no="hộp 3"),  # 13: box number not a number
-    one_row(folder_id="B/10"),  # 14: a folder id that cannot name a file
+    one_row(folder_id="B:10"),  # 14: a folder id that cannot name a file
     one_row(folder_id="B-11", end_date="2999"),  # 15: a date in the future
     [],  # 16: blank, skipped silently
     one_row(folder_id="B-12", title="", box_no="0"),  # 17: two problems in one row
@@ -366,7 +366,7 @@ EVERY_PROBLEM = {
     (11, "retention", "150"),
     (12, "secrecy", "bí mật"),
     (13, "box_no", "hộp 3"),
-    (14, "folder_id", "B/10"),
+    (14, "folder_id", "B:10"),
     (15, "end_date", "2999"),
     (17, "box_no", "0"),
     (17, "title", ""),
@@ -625,3 +625,19 @@ def test_csv_that_is_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(text.encode("cp1258", errors="replace"))
     with pytest.raises(BadArgumentError, match=r"manifest\.csv.*not UTF-8"):
         read_manifest(path)
+
+
+def test_folder_ids_with_slashes_are_archival_ids_and_name_files_with_dashes(
+    tmp_path: Path,
+) -> None:
+    """05/01/HS-12 is how archives number folders; its files are 05-01-HS-12, so an id that
+    differs only by / against - would overwrite another's files and is refused."""
+    from station.manifest import file_name
+
+    rows = [one_row(folder_id="05/01/HS-12"), one_row(folder_id="05-01-hs-12", folder_no="2")]
+    path = write_csv(tmp_path / "ids.csv", ENGLISH, rows)
+    problems = problems_of(path)
+    assert located(problems) == {(3, "folder_id", "05-01-hs-12")}
+    assert "row 2" in problems[0].message
+    (folder,) = read_manifest(write_csv(tmp_path / "one.csv", ENGLISH, rows[:1]))
+    assert folder.folder_id == "05/01/HS-12" and file_name(folder.folder_id) == "05-01-HS-12"

@@ -27,9 +27,10 @@ from station.store import Store
 MANIFEST = """\
 Mã phông;Hộp số;Hồ sơ số;Mã hồ sơ;Tiêu đề hồ sơ;Ngày bắt đầu;Ngày kết thúc;\
 Thời hạn bảo quản;Số lượng tờ
-P7;1;1;P7-01-01;Hồ sơ về công tác thi đua khen thưởng năm 2020;2020;2020;Vĩnh viễn;3
+P7;1;1;P7/01/01;Hồ sơ về công tác thi đua khen thưởng năm 2020;2020;2020;Vĩnh viễn;3
 """
 PASSWORD = "correct horse battery"
+FOLDER = "P7/01/01"  # archival ids have slashes; its files are named P7-01-01
 
 
 def _document(seed: int) -> Image.Image:
@@ -72,7 +73,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _pages(store: Store) -> list[Any]:
-    return [p for p in store.folder_pages("P7-01-01") if p.separator is None]
+    return [p for p in store.folder_pages(FOLDER) if p.separator is None]
 
 
 def test_a_rejected_page_is_replaced_in_place_by_its_rescan(loop: dict[str, Any]) -> None:
@@ -87,7 +88,7 @@ def test_a_rejected_page_is_replaced_in_place_by_its_rescan(loop: dict[str, Any]
     review.decide(store, rev2, first.id, "approve")
     review.decide(store, rev2, rejected.id, "reject", "cut_off")
     review.decide(store, rev2, third.id, "approve")
-    folder = store.get_folder("P7-01-01")
+    folder = store.get_folder(FOLDER)
     assert folder is not None and folder.review_state == "rescan"
 
     listed = json.loads(run("rescan", "list", "--json").stdout)
@@ -116,29 +117,29 @@ def test_a_rejected_page_is_replaced_in_place_by_its_rescan(loop: dict[str, Any]
     old = store.get_page(rejected.id)
     assert old is not None and old.replaced_by == new.id and old.decision == "reject"
     assert Path(old.master_path).is_file(), "the old image stays in master storage"
-    events = {e.detail.get("action"): e for e in store.events_of_folder("P7-01-01")}
+    events = {e.detail.get("action"): e for e in store.events_of_folder(FOLDER)}
     assert events["replaced"].page_id == rejected.id
     assert events["replacement"].page_id == new.id
     assert json.loads(run("rescan", "list", "--json").stdout) == []
     with pikepdf.open(root / "out" / "P7-01-01.pdf") as document:
         assert len(document.pages) == 3, "the folder's PDF/A is whole again, slip left out"
-    folder = store.get_folder("P7-01-01")
+    folder = store.get_folder(FOLDER)
     assert folder is not None and folder.review_state == "to_review"
 
 
 def test_review_approve_from_the_command_line(loop: dict[str, Any]) -> None:
     run, store = loop["run"], loop["store"]
-    refused = run("review", "approve", "P7-01-01", "--as", "rev2")
+    refused = run("review", "approve", FOLDER, "--as", "rev2")
     assert refused.exit_code == ExitCode.REFUSED and "archivist" in refused.stderr
     unknown = run("review", "approve", "P7-99", "--as", "arch")
     assert unknown.exit_code == ExitCode.REFUSED and "P7-99" in unknown.stderr
-    done = run("review", "approve", "P7-01-01", "--as", "arch")
+    done = run("review", "approve", FOLDER, "--as", "arch")
     assert done.exit_code == 0, done.output
-    folder = store.get_folder("P7-01-01")
+    folder = store.get_folder(FOLDER)
     assert folder is not None and folder.review_state == "approved"
     assert folder.approved_by == "arch"
     assert all(p.decision == "approve" for p in _pages(store))
-    twice = run("review", "approve", "P7-01-01", "--as", "arch")
+    twice = run("review", "approve", FOLDER, "--as", "arch")
     assert twice.exit_code == ExitCode.REFUSED and "approved" in twice.stderr
 
 
@@ -170,14 +171,14 @@ def test_a_separator_decision_undone_makes_the_sheet_a_page(tmp_path: Path) -> N
     batch = tmp_path / "b"
     batch.mkdir()
     sheet = separators.render_separator_sheet(
-        separators.SeparatorLabel("P7-01-01", "1", "1", "Hồ sơ về công tác thi đua")
+        separators.SeparatorLabel(FOLDER, "1", "1", "Hồ sơ về công tác thi đua")
     )
     Image.fromarray(sheet).save(batch / "a.tif", dpi=(300, 300))
     _document(50).save(batch / "b.tif", dpi=(300, 300))
     profile = load_profile("text-gray-300", settings.profiles_dir)
     runner.process_batch(batch, tmp_path / "out", profile, settings, workers=1)
-    sheet_page = store.folder_pages("P7-01-01")[0]
-    assert sheet_page.separator == "P7-01-01" and sheet_page.position == 1
+    sheet_page = store.folder_pages(FOLDER)[0]
+    assert sheet_page.separator == FOLDER and sheet_page.position == 1
     rev2 = store.get_user("rev2")
     assert rev2 is not None
     redone = review.undo_separator(
@@ -186,9 +187,9 @@ def test_a_separator_decision_undone_makes_the_sheet_a_page(tmp_path: Path) -> N
     assert redone.separator is None and redone.state == "ok" and redone.position == 1
     assert "separator_undone" in redone.flags and redone.decision is None
     assert redone.ocr_word_count and "pdf" in redone.derivatives, "it was read like a page"
-    folder = store.get_folder("P7-01-01")
+    folder = store.get_folder(FOLDER)
     assert folder is not None and folder.review_counts == {
         "pages": 2, "undecided": 2, "approve": 0, "reject": 0, "blank": 0, "separator": 0
     }  # fmt: skip
-    actions = [e.detail.get("action") for e in store.events_of_folder("P7-01-01")]
+    actions = [e.detail.get("action") for e in store.events_of_folder(FOLDER)]
     assert "undo_separator" in actions and "reprocessed" in actions

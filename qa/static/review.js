@@ -31,9 +31,19 @@
 
   const rejectDialog = document.getElementById("reject-dialog");
   const helpDialog = document.getElementById("help-dialog");
-  const reasons = rejectDialog
-    ? [...rejectDialog.querySelectorAll("[data-reason]")].map((b) => b.dataset.reason)
-    : [];
+  const reasonButtons = rejectDialog ? [...rejectDialog.querySelectorAll("[data-reason]")] : [];
+  const reasons = reasonButtons.map((b) => b.dataset.reason);
+  const labels = Object.fromEntries(reasonButtons.map((b) => [b.dataset.reason, b.dataset.label]));
+
+  // A stored reason ("blurred", "other: torn corner") as people read it.
+  function reasonLabel(reason) {
+    if (!reason) return "";
+    const at = reason.indexOf(":");
+    const code = (at < 0 ? reason : reason.slice(0, at)).trim();
+    const note = at < 0 ? "" : reason.slice(at + 1).trim();
+    const label = labels[code] || code;
+    return note ? `${label}: ${note}` : label;
+  }
 
   function askReason() {
     const other = rejectDialog.querySelector(".other");
@@ -198,8 +208,8 @@
           reason.className = "reason";
           tile.querySelector(".decision").after(reason);
         }
-        reason.textContent = page.reason;
-        reason.title = page.reason;
+        reason.textContent = reasonLabel(page.reason);
+        reason.title = reason.textContent;
       } else if (reason) {
         reason.remove();
       }
@@ -273,6 +283,20 @@
       const reason = await askReason();
       select(tile, false);
       if (reason) decide(tile, "reject", reason);
+    }
+
+    // The machine took this page for a separator sheet; the reviewer says it is a page.
+    function notSeparator(tile) {
+      if (!window.confirm(`Page ${tile.dataset.pos} is not a separator sheet: read it again as a page of this folder (OCR takes a few seconds)?`)) return;
+      say(`Reading page ${tile.dataset.pos} again…`);
+      queue(async () => {
+        try {
+          await api("POST", `/api/pages/${tile.dataset.id}/undo-separator`);
+          window.location.reload();
+        } catch (err) {
+          fail(err, `Page ${tile.dataset.pos}: `);
+        }
+      });
     }
 
     function turn(tile) {
@@ -403,6 +427,7 @@
       } else if (event.shiftKey && letter === "a") approveUnflagged();
       else if (letter === "a") decide(current, "approve");
       else if (letter === "b") decide(current, "blank");
+      else if (letter === "u" && current && !decidable(current)) notSeparator(current);
       else if (letter === "u") decide(current, "undecided");
       else if (letter === "r") reject(current);
       else if (letter === "o") turn(current);
@@ -501,7 +526,7 @@
       const holder = document.getElementById("page-decision");
       if (!page.separator) {
         holder.innerHTML = "";
-        holder.append(decisionBadge(page.decision, page.reason));
+        holder.append(decisionBadge(page.decision, reasonLabel(page.reason)));
       }
       const decided = document.getElementById("decided");
       if (decided) decided.textContent = page.decided_by ? `${page.decided_by}, just now` : "—";
