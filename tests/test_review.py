@@ -465,6 +465,7 @@ def test_nothing_in_an_approved_folder_changes_until_it_is_reopened(room: Review
         lambda: review.reorder(store, rev2, number, list(reversed(room.pages[HS1]))),
         lambda: review.approve_unflagged(store, rev2, number),
         lambda: review.approve_all(store, arch, HS1),
+        lambda: review.edit_metadata(store, arch, number, {"title": "Đổi tên sau khi duyệt"}),
     ]
     for refused in refusals:
         with pytest.raises(ConflictError, match=closed):
