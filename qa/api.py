@@ -9,6 +9,9 @@ state carry `X-CSRF-Token` equal to the `csrftoken` cookie. Errors are
 from __future__ import annotations
 
 import datetime
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
-from station import auth, manifest, ocr, review, runner
+from station import auth, export, manifest, ocr, review, runner
+from station.errors import ConflictError, ExitCode, OutputError
 from station.store import Event, Folder, Page, folder_flag_codes
 
 router = APIRouter(prefix="/api", tags=["review"])
@@ -622,6 +626,48 @@ def activity(
         for b in batches
         if b.id is not None
     ]
+
+
+class ExportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["bagit", "archivematica", "atom-csv"]
+
+
+class ExportOut(BaseModel):
+    folders: list[str]
+    format: str
+    path: str
+    version: int
+    unchanged: bool
+    pages: int
+    bytes: int
+
+
+@router.post(
+    "/folders/{id}/export",
+    response_model=ExportOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409)},
+    summary="Export the approved folder into the station's export folder (archivist)",
+)
+def export_folder(request: Request, user: CheckedUser, id: Id, body: ExportIn) -> ExportOut:
+    """Checked here (role, clearance, approval), then written by `station export` in its own
+    process: bagit works by changing the working directory, which this server must not."""
+    store, settings = store_of(request), security.settings_of(request)
+    folder = review.find_folder(store, user, id)
+    export.gather(store, user, folder.folder_id)
+    command = [
+        sys.executable, "-m", "station", "export", "--format", body.format,
+        "--folder", folder.folder_id, "--out", str(settings.export_dir.resolve()),
+        "--as", user.username, "--json",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        message = done.stderr.strip().removeprefix("Error:").strip() or "the export failed"
+        if done.returncode == ExitCode.REFUSED:
+            raise ConflictError(message)
+        raise OutputError(message)
+    (written,) = json.loads(done.stdout)
+    return ExportOut(**written)
 
 
 # --- the rescan list --------------------------------------------------------------------------

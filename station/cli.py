@@ -719,6 +719,106 @@ def rescan_slips(
     _run(verbose, body)
 
 
+export_app = typer.Typer(
+    help="Approved folders out as archival packages and catalogue imports.",
+    invoke_without_command=True,
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.callback()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="bagit, archivematica or atom-csv."),
+    ] = None,
+    folder: Annotated[
+        list[str] | None,
+        typer.Option("--folder", help="An approved folder's archival id (repeatable)."),
+    ] = None,
+    approved: Annotated[
+        bool, typer.Option("--approved", help="Every approved folder you may see.")
+    ] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Where packages go.")] = None,
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="The archivist exporting (user name).")
+    ] = None,
+    zipped: Annotated[
+        bool, typer.Option("--zip", help="archivematica: a zipped bag instead of a folder.")
+    ] = False,
+    json_output: JsonOption = False,
+    verbose: Verbose = False,
+) -> None:
+    """Export approved folders: `station export --format bagit --approved --out DIR --as NAME`.
+
+    Only approved folders export; classified ones only for a user cleared for them. An
+    unchanged folder exported again is found as it was; a changed one gets a new version.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from station import export as exporting
+
+    def body(settings: StationSettings) -> None:
+        if fmt is None or out_dir is None or as_user is None:
+            raise BadArgumentError(
+                "Give --format, --out and --as (and --folder ID... or --approved); "
+                "`station export verify DIR` checks a package"
+            )
+        if bool(folder) == approved:
+            raise BadArgumentError("Name the folders with --folder, or give --approved (not both)")
+        store = _store(settings)
+        user = store.get_user(unicodedata.normalize("NFC", as_user.strip()))
+        if user is None:
+            raise NotFoundError(f"No user named {as_user!r}")
+        folder_ids = folder or exporting.approved_folder_ids(store, user)
+        if not folder_ids:
+            raise BadArgumentError("No approved folder to export")
+        with console.status("Exporting") as status:
+            results = exporting.export_folders(
+                store,
+                settings,
+                user,
+                folder_ids,
+                fmt,
+                out_dir,
+                zipped=zipped,
+                progress=lambda message: status.update(f"Exporting {message}"),
+            )
+        if json_output:
+            _print_json([exporting.result_record(r) for r in results])
+            return
+        for result in results:
+            state = "unchanged, already there" if result.unchanged else "written"
+            out.print(
+                f"{', '.join(result.folder_ids)}: {result.format} v{result.version} {state}: "
+                f"{result.path} ({result.pages} pages, {result.bytes / 1e6:.1f} MB)"
+            )
+
+    _run(verbose, body)
+
+
+@export_app.command("verify")
+def export_verify(
+    path: Annotated[Path, typer.Argument(help="A bag, zipped bag, transfer or AtoM import.")],
+    verbose: Verbose = False,
+) -> None:
+    """Check an exported package: fixity and completeness of bags, METS against its schemas,
+    transfer checksums and metadata.csv paths, the AtoM CSV's header and hierarchy."""
+    from station import export as exporting
+
+    def body(settings: StationSettings) -> list[str]:
+        return exporting.verify(path)
+
+    problems = _run(verbose, body)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]{path}: {len(problems)} problem(s)[/]")
+        raise typer.Exit(int(ExitCode.OUTPUT_ERROR))
+    out.print(f"{path}: valid")
+
+
 def folder_record(folder: Folder) -> dict[str, Any]:
     """One folder for `station folders`: its manifest fields and what scanning found."""
     from station import review

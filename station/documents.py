@@ -261,7 +261,6 @@ def _metadata(
     profile: ScanProfile,
     versions: dict[str, str],
 ) -> pdf.DocumentMetadata:
-    producer = f"station {__version__} (Tesseract {versions['ocr_engine']})"
     if folder is None or not folder.in_manifest:
         return pdf.DocumentMetadata(
             title=name if folder is None else f"{batch.name}: {folder.title}",
@@ -269,9 +268,18 @@ def _metadata(
             language=profile.pdf.language,
             description=f"{pages} pages scanned with profile {profile.name}",
             identifier=name,
-            producer=producer,
+            producer=_producer(versions["ocr_engine"]),
         )
-    reference = ", ".join(
+    return folder_metadata(folder, pages, profile, datetime.now(UTC), versions["ocr_engine"])
+
+
+def _producer(ocr_engine: str) -> str:
+    return f"station {__version__} (Tesseract {ocr_engine})"
+
+
+def archival_reference(folder: Folder) -> str:
+    """"Phông …, Mục lục …, Hộp …, Hồ sơ …": where the paper folder sits."""
+    return ", ".join(
         part
         for part in (
             f"Phông {folder.fonds_code}" if folder.fonds_code else "",
@@ -281,6 +289,13 @@ def _metadata(
         )
         if part
     )
+
+
+def folder_metadata(
+    folder: Folder, pages: int, profile: ScanProfile, date: datetime, ocr_engine: str
+) -> pdf.DocumentMetadata:
+    """The XMP of a manifest folder's PDF/A: its manifest fields in Dublin Core."""
+    reference = archival_reference(folder)
     coverage = (
         f"{folder.start_date.isoformat()}/{folder.end_date.isoformat()}"
         if folder.start_date and folder.end_date
@@ -289,11 +304,11 @@ def _metadata(
     rights = "; ".join(x for x in (folder.access, folder.secrecy) if x)
     return pdf.DocumentMetadata(
         title=folder.title,
-        date=datetime.now(UTC),
+        date=date,
         language=folder.language or profile.pdf.language,
         description=f"{reference}. {pages} pages scanned with profile {profile.name}",
         identifier=folder.folder_id,
-        producer=producer,
+        producer=_producer(ocr_engine),
         coverage=coverage,
         source=reference,
         rights=rights,

@@ -69,6 +69,13 @@ class StationSettings(BaseSettings):
         default=180.0, description="Full rescan of the hot folders as a safety net, in seconds"
     )
 
+    organization: str = Field(
+        default="",
+        description="The archive's name, written as Source-Organization into exported bags",
+    )
+    export_dir: Path = Field(
+        default=Path("exports"), description="Where the review app's export button writes"
+    )
     session_hours: Annotated[float, Field(gt=0.0, le=24 * 30)] = Field(
         default=12.0, description="How long a log-in to the review app lasts, in hours"
     )

@@ -166,6 +166,19 @@ class LoginSession(SQLModel, table=True):
     expires_at: datetime
 
 
+class ExportVersion(SQLModel, table=True):
+    """Which content of a folder was exported as which version, and when (first)."""
+
+    __tablename__ = "export_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    folder_id: str = Field(index=True)
+    digest: str
+    version: int
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str
+
+
 class Intake(SQLModel, table=True):
     """The exactly-once ledger: every original taken in, by content hash."""
 
@@ -766,6 +779,30 @@ class Store:
         with self.session() as s:
             query = select(Batch).where(Batch.operator == operator).order_by(col(Batch.id).desc())
             return list(s.exec(query))
+
+    # --- exports ---
+
+    def export_version(self, folder_id: str, digest: str, by: str) -> tuple[int, datetime]:
+        """The version this content of the folder has (a new one the first time it is seen)
+        and the date it was first exported."""
+        with self.session() as s:
+            known = s.exec(
+                select(ExportVersion).where(
+                    ExportVersion.folder_id == folder_id, ExportVersion.digest == digest
+                )
+            ).first()
+            if known is None:
+                last = s.exec(
+                    select(func.max(ExportVersion.version)).where(
+                        ExportVersion.folder_id == folder_id
+                    )
+                ).one()
+                known = ExportVersion(
+                    folder_id=folder_id, digest=digest, version=(last or 0) + 1, created_by=by
+                )
+                s.add(known)
+                s.flush()
+            return known.version, known.created_at
 
     # --- log-in sessions ---
 

@@ -61,6 +61,7 @@ ROUTES = (
     Route("POST", "/api/folders/{id}/reopen", "folder", minimum="archivist"),
     Route("POST", "/api/folders/{id}/approve-unflagged", "folder"),
     Route("PUT", "/api/folders/{id}/order", "folder", {"page_ids": [1, 2]}),
+    Route("POST", "/api/folders/{id}/export", "folder", {"format": "bagit"}, "archivist"),
     Route("GET", "/api/boxes"),
     Route("GET", "/api/pages/{id}", "page"),
     Route("GET", "/api/pages/{id}/text", "page"),

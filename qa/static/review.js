@@ -385,6 +385,23 @@
       });
     }
 
+    function exportFolder(button) {
+      const format = document.getElementById("export-format").value;
+      button.disabled = true;
+      say(`Exporting as ${format}…`);
+      queue(async () => {
+        try {
+          const result = await api("POST", `/api/folders/${folder}/export`, { format });
+          const state = result.unchanged ? "already exported, unchanged" : "written";
+          say(`Version ${result.version} ${state}: ${result.path}`);
+        } catch (err) {
+          fail(err, "Not exported. ");
+        } finally {
+          button.disabled = false;
+        }
+      });
+    }
+
     const open = (tile) => {
       if (tile) location.href = `/pages/${tile.dataset.id}`;
     };
@@ -398,6 +415,8 @@
     if (bulk) bulk.addEventListener("click", approveUnflagged);
     const approve = document.getElementById("approve-folder");
     if (approve) approve.addEventListener("click", () => approveFolder(approve));
+    const exporter = document.getElementById("export-folder");
+    if (exporter) exporter.addEventListener("click", () => exportFolder(exporter));
     const reopen = document.getElementById("reopen-folder");
     if (reopen) reopen.addEventListener("click", () => reopenFolder(reopen));
 

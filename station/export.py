@@ -1,0 +1,866 @@
+"""Export: approved folders leave the station as packages archive systems import as they are.
+
+Formats:
+- `bagit`: one BagIt 1.0 bag per folder (SHA-256 and SHA-512), its payload the folder's
+  PDF/A, the masters byte for byte, the OCR text and hOCR per page, `metadata.json` and a
+  `METS.xml` with Dublin Core, the files, the pages in order and the PREMIS history;
+- `archivematica`: a standard transfer per folder (`objects/`, `metadata/metadata.csv`,
+  `metadata/checksum.sha256`, `metadata/submissionDocumentation/`), or that transfer as a
+  zipped bag;
+- `atom-csv`: one AtoM information-object CSV (fonds, series, file) for all the folders,
+  with their PDFs beside it.
+
+Two promises:
+- atomic: a package is built in a hidden `.partial-*` folder beside its place and renamed
+  into place only when complete; an export killed half-way leaves no package (and the
+  next export clears the leftovers);
+- repeatable: what goes into a package is fixed by the folder's content (an input digest of
+  its pages, decisions and metadata). Exporting an unchanged folder again gives the same
+  bytes (the folder's PDF/A is built once per version and kept in the data directory, and
+  every date written is the version's); a changed folder gives a new version, `<name>.v2`,
+  and never overwrites the old one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pikepdf
+
+from station import __version__, auth, catalogue, documents, manifest, mets, pdf, review, tools
+from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
+from station.profiles import load_profile
+from station.settings import StationSettings
+from station.store import Event, Folder, Page, Store, User
+
+FORMATS = ("bagit", "archivematica", "atom-csv")
+PARTIAL_PREFIX = ".partial-"
+CHECKSUMS = ("sha256", "sha512")
+ORGANIZATION_DEFAULT = "station"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """One package (or AtoM import) written, or found already written and unchanged."""
+
+    folder_ids: tuple[str, ...]
+    format: str
+    path: Path
+    version: int
+    unchanged: bool
+    pages: int
+    bytes: int
+
+
+ProgressHook = Callable[[str], None]
+
+
+# --- what goes into a package -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PagePart:
+    """One page of the folder as exported."""
+
+    page: Page
+    position: int  # 1-based, review order, separators left out
+    in_pdf: bool  # False for a page confirmed blank
+
+
+@dataclass
+class FolderExport:
+    """Everything an approved folder's package is made from, gathered once."""
+
+    folder: Folder
+    parts: list[PagePart]
+    digest: str  # of everything below: the same digest gives the same package
+    version: int = 0
+    version_date: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def file_name(self) -> str:
+        return manifest.file_name(self.folder.folder_id)
+
+    @property
+    def package_name(self) -> str:
+        return self.file_name if self.version <= 1 else f"{self.file_name}.v{self.version}"
+
+
+def gather(store: Store, user: User, folder_id: str) -> FolderExport:
+    """An approved folder the user may export, with its pages; refused with the reason."""
+    review.require_role(user, "archivist", "exporting")
+    folder = review.find_folder_by_archival_id(store, user, folder_id)
+    if folder.approved_at is None:
+        raise ConflictError(
+            f"Folder {folder.folder_id} is not approved (review state: {folder.review_state}); "
+            "only approved folders export"
+        )
+    pages = store.folder_pages(folder.folder_id)
+    if review.visible_pages(user, folder, pages) != pages:
+        raise NotFoundError(f"No folder {folder_id!r}")  # pages above the user's clearance
+    kept = [p for p in pages if p.separator is None]
+    unmade = [p for p in kept if p.decision == "approve" and not _has_pdf(p)]
+    if unmade:
+        raise ConflictError(
+            f"Folder {folder.folder_id}: page {unmade[0].position} ({unmade[0].source_file}) "
+            "has no page PDF to export; reject it for a rescan"
+        )
+    parts = [
+        PagePart(page, position, in_pdf=page.decision == "approve")
+        for position, page in enumerate(kept, start=1)
+    ]
+    return FolderExport(folder, parts, _input_digest(folder, parts))
+
+
+def _has_pdf(page: Page) -> bool:
+    made = page.derivatives.get("pdf")
+    return bool(made) and Path(made or "").is_file()
+
+
+def _input_digest(folder: Folder, parts: list[PagePart]) -> str:
+    facts = {
+        "folder": review.folder_fields(folder),
+        "approved": [folder.approved_by, folder.approved_at],
+        "pages": [
+            [p.page.id, p.page.sha256, p.page.page_index, p.page.turn, p.page.decision,
+             p.page.secrecy, p.in_pdf]
+            for p in parts
+        ],
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(facts, default=str, sort_keys=True).encode()).hexdigest()
+
+
+# --- the folder's PDF/A, built once per version ---------------------------------------------
+
+
+def folder_pdf(settings: StationSettings, export: FolderExport, store: Store) -> Path:
+    """The folder's PDF/A from its approved pages in review order, each turned as the
+    reviewer turned it; kept in the data directory, so a repeated export reuses the bytes."""
+    cached = settings.data_dir / "exports" / export.file_name / f"{export.digest[:20]}.pdf"
+    if cached.is_file():
+        return cached
+    pages = [p.page for p in export.parts if p.in_pdf]
+    if not pages:
+        raise ConflictError(f"Folder {export.folder.folder_id} has no approved page to export")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    _clear_partials(cached.parent)
+    turned_dir = cached.parent / f"{PARTIAL_PREFIX}{secrets.token_hex(4)}"
+    turned_dir.mkdir()
+    try:
+        sources = [_turned(page, turned_dir) for page in pages]
+        batch = store.get_batch(pages[0].batch_id)
+        assert batch is not None
+        profile = load_profile(batch.profile, settings.profiles_dir)
+        metadata = documents.folder_metadata(
+            export.folder, len(pages), profile, export.version_date, tools.ocr_engine_version()
+        )
+        pdf.assemble_pdfa(sources, cached, metadata, pdfa=profile.pdf.pdfa)
+    finally:
+        shutil.rmtree(turned_dir, ignore_errors=True)
+    return cached
+
+
+def _turned(page: Page, scratch: Path) -> Path:
+    source = Path(page.derivatives.get("pdf", ""))
+    if not source.is_file():
+        raise OutputError(f"Page {page.id} ({page.source_file}) has no page PDF to export")
+    if page.turn % 360 == 0:
+        return source
+    target = scratch / f"{page.id}.pdf"
+    with pikepdf.open(source) as one:
+        one.pages[0].rotate(page.turn % 360, relative=True)
+        one.save(target, deterministic_id=True)
+    return target
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+def fix_version(store: Store, export: FolderExport, user: User) -> None:
+    """Give the export its version: the same one (and date) as before for the same content."""
+    version, created = store.export_version(export.folder.folder_id, export.digest, user.username)
+    export.version = version
+    export.version_date = created if created.tzinfo else created.replace(tzinfo=UTC)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def export_folders(
+    store: Store,
+    settings: StationSettings,
+    user: User,
+    folder_ids: Sequence[str],
+    fmt: str,
+    out_dir: Path,
+    *,
+    zipped: bool = False,
+    progress: ProgressHook = lambda message: None,
+) -> list[ExportResult]:
+    """Export these folders (all approved) in one format; everything is checked first."""
+    if fmt not in FORMATS:
+        raise InvalidInputError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if not folder_ids:
+        raise InvalidInputError("No folders to export: name them, or ask for every approved one")
+    exports = [gather(store, user, folder_id) for folder_id in folder_ids]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _clear_partials(out_dir)
+    for export in exports:
+        fix_version(store, export, user)
+    results: list[ExportResult] = []
+    if fmt == "atom-csv":
+        results.append(_atom_export(store, settings, user, exports, out_dir, progress))
+    else:
+        for export in exports:
+            progress(f"{export.folder.folder_id}: {fmt}")
+            results.append(
+                _folder_package(store, settings, user, export, fmt, out_dir, zipped=zipped)
+            )
+    store.add_events(
+        [
+            Event(
+                folder_id=folder_id,
+                stage="export",
+                outcome="unchanged" if result.unchanged else "ok",
+                agent=user.username,
+                detail={"format": fmt, "path": str(result.path), "version": result.version},
+                tool="station",
+                tool_version=__version__,
+            )
+            for result in results
+            for folder_id in result.folder_ids
+        ]
+    )
+    return results
+
+
+def approved_folder_ids(store: Store, user: User) -> list[str]:
+    """`--approved`: every approved folder the user's clearance reaches, in shelf order."""
+    _, folders = store.review_queue(
+        states=("approved",), secrecy_levels=auth.visible_levels(user.clearance)
+    )
+    return [f.folder_id for f in folders]
+
+
+def _clear_partials(out_dir: Path) -> None:
+    """What a killed export left behind is never a package: remove it."""
+    for leftover in out_dir.glob(f"{PARTIAL_PREFIX}*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def _staging(out_dir: Path, final: Path) -> Iterator[Path]:
+    """A hidden folder beside the package's place: what the caller builds in it goes into
+    place in one rename once complete (a folder package: the folder itself; a zip: the zip
+    file it leaves at `staging / final.name`)."""
+    staging = out_dir / f"{PARTIAL_PREFIX}{final.name}-{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        yield staging
+        single = staging / final.name
+        (single if single.is_file() else staging).replace(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _folder_package(
+    store: Store,
+    settings: StationSettings,
+    user: User,
+    export: FolderExport,
+    fmt: str,
+    out_dir: Path,
+    *,
+    zipped: bool,
+) -> ExportResult:
+    suffix = ".zip" if zipped and fmt == "archivematica" else ""
+    final = out_dir / f"{export.package_name}{suffix}"
+    pages = sum(1 for p in export.parts if p.in_pdf)
+    if final.exists():
+        return ExportResult(
+            (export.folder.folder_id,), fmt, final, export.version, True, pages, _size(final)
+        )
+    pdf_path = folder_pdf(settings, export, store)
+    with _staging(out_dir, final) as staging:
+        if fmt == "bagit":
+            _write_bag(store, settings, user, export, pdf_path, staging)
+        elif zipped:
+            bag = staging / export.package_name
+            bag.mkdir()
+            _write_transfer(store, settings, user, export, pdf_path, bag, in_bag=True)
+            _bag(bag, export, settings)
+            _zip_directory(bag, staging / final.name)
+        else:
+            _write_transfer(store, settings, user, export, pdf_path, staging, in_bag=False)
+    return ExportResult(
+        (export.folder.folder_id,), fmt, final, export.version, False, pages, _size(final)
+    )
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+# --- payload ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Payload:
+    pdf: mets.PayloadFile
+    pages: tuple[mets.PackagePage, ...]
+
+
+def _write_payload(
+    export: FolderExport, pdf_path: Path, root: Path, prefix: str = ""
+) -> _Payload:
+    """PDF/A, masters, OCR text and hOCR under `root`; paths recorded relative to `root`
+    with `prefix` (the payload's own view: "" in a bag's data/, "objects/" in a transfer)."""
+    pdf_file = _put(pdf_path, root, f"{prefix}{export.file_name}.pdf", "application/pdf")
+    masters: dict[str, mets.PayloadFile] = {}
+    pages = []
+    pdf_numbers = iter(range(1, len(export.parts) + 1))
+    for part in export.parts:
+        page = part.page
+        name = PurePosixPath(page.source_file.replace("\\", "/")).name
+        if page.sha256 not in masters:
+            masters[page.sha256] = _put(
+                Path(page.master_path),
+                root,
+                f"{prefix}masters/{part.position:04d}_{name}",
+                _mime(name),
+            )
+        text = _put_derivative(page, "text", root, f"{prefix}text/{part.position:04d}.txt")
+        hocr = _put_derivative(page, "hocr", root, f"{prefix}hocr/{part.position:04d}.hocr")
+        pages.append(
+            mets.PackagePage(
+                position=part.position,
+                label=f"Trang {part.position}",
+                master=masters[page.sha256],
+                text=text,
+                hocr=hocr,
+                pdf_page=next(pdf_numbers) if part.in_pdf else None,
+                original_name=page.source_file,
+            )
+        )
+    return _Payload(pdf_file, tuple(pages))
+
+
+_MIME = {".tif": "image/tiff", ".tiff": "image/tiff", ".png": "image/png", ".jpg": "image/jpeg",
+         ".jpeg": "image/jpeg", ".txt": "text/plain", ".hocr": "text/html",
+         ".pdf": "application/pdf"}  # fmt: skip
+
+
+def _mime(name: str) -> str:
+    return _MIME.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+def _put(source: Path, root: Path, relative: str, mime: str) -> mets.PayloadFile:
+    """Copy a file in byte for byte (a hard link when the file system allows: masters are
+    read-only and content-addressed, so sharing the inode is safe) and describe it."""
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    return mets.PayloadFile(relative, _sha256(target), target.stat().st_size, mime)
+
+
+def _put_derivative(page: Page, kind: str, root: Path, relative: str) -> mets.PayloadFile | None:
+    source = page.derivatives.get(kind)
+    if not source or not Path(source).is_file():
+        return None
+    return _put(Path(source), root, relative, _mime(relative))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- metadata -----------------------------------------------------------------------------------
+
+
+def metadata_json(export: FolderExport, payload: _Payload) -> bytes:
+    """The folder's fields under their Vietnamese record-keeping names, with English keys."""
+    folder = export.folder
+    values = review.folder_fields(folder) | {
+        "retention": manifest.retention_label(folder.retention_years),
+        "start_date": folder.start_date.isoformat() if folder.start_date else None,
+        "end_date": folder.end_date.isoformat() if folder.end_date else None,
+    }
+    names = {f.english: f.vietnamese for f in manifest.FIELDS}
+    record = {
+        "folder": {
+            key: {"vi": names.get(key, key), "value": value} for key, value in values.items()
+        },
+        "digitization": {
+            "reliability": {"vi": "Mức độ tin cậy", "value": "Số hóa"},
+            "pages": {"vi": "Số lượng trang", "value": len(payload.pages)},
+            "pages_in_pdf": {"vi": "Số trang trong tệp PDF", "value": sum(
+                1 for p in payload.pages if p.pdf_page)},
+            "approved_by": {"vi": "Người duyệt", "value": folder.approved_by},
+            "approved_at": {"vi": "Thời gian duyệt", "value": _iso(folder.approved_at)},
+            "package_version": {"vi": "Phiên bản gói", "value": export.version},
+        },
+        "files": {
+            "pdf": payload.pdf.path,
+            "pages": [
+                {"position": p.position, "master": p.master.path, "original_name":
+                 p.original_name, "text": p.text.path if p.text else None,
+                 "hocr": p.hocr.path if p.hocr else None, "pdf_page": p.pdf_page}
+                for p in payload.pages
+            ],
+        },
+    }  # fmt: skip
+    return (json.dumps(record, ensure_ascii=False, indent=2, default=str) + "\n").encode()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def dublin_core(folder: Folder) -> dict[str, list[str]]:
+    reference = documents.archival_reference(folder)
+    coverage = (
+        f"{folder.start_date.isoformat()}/{folder.end_date.isoformat()}"
+        if folder.start_date and folder.end_date
+        else ""
+    )
+    core = {
+        "title": [folder.title],
+        "identifier": [folder.folder_id],
+        "date": [coverage] if coverage else [],
+        "language": [folder.language or "vi"],
+        "rights": [access_conditions(folder)],
+        "source": [reference],
+        "type": ["Text"],
+        "format": ["application/pdf"],
+        "description": [folder.notes] if folder.notes else [],
+    }
+    return {key: values for key, values in core.items() if any(values)}
+
+
+def access_conditions(folder: Folder) -> str:
+    """Access regime and secrecy, in the words archivists use."""
+    parts = [f"Chế độ sử dụng: {folder.access}" if folder.access else ""]
+    if folder.secrecy:
+        parts.append(
+            f"Độ mật: {folder.secrecy}. Chỉ người được cấp quyền tiếp cận "
+            f"tài liệu {folder.secrecy} được khai thác"
+        )
+    return ". ".join(p for p in parts if p) or "Chế độ sử dụng: chưa xác định"
+
+
+def premis_history(
+    store: Store, export: FolderExport, user: User
+) -> tuple[tuple[mets.PackageEvent, ...], tuple[mets.PackageAgent, ...]]:
+    """The PREMIS events of the folder and its pages, from the station's own event log."""
+    agents: dict[str, mets.PackageAgent] = {}
+    events: list[mets.PackageEvent] = []
+
+    def agent(identifier: str, name: str, kind: str, note: str = "") -> str:
+        agents.setdefault(identifier, mets.PackageAgent(identifier, name, kind, note))
+        return identifier
+
+    station = agent(f"software:station-{__version__}", f"station {__version__}", "software")
+    position = {p.page.id: p.position for p in export.parts}
+    seen: set[int] = set()
+    page_events = [e for p in export.parts for e in store.events_of_page(_page_id(p.page))]
+    for event in sorted(
+        [*page_events, *store.events_of_folder(export.folder.folder_id)],
+        key=lambda e: (e.at, e.id or 0),
+    ):
+        if event.id in seen or event.id is None:
+            continue
+        seen.add(event.id)
+        mapped = _premis_type(event)
+        if mapped is None:
+            continue
+        kind, detail = mapped
+        who = (
+            agent(f"station-user:{event.agent}", event.agent, "person")
+            if event.agent not in ("station", "")
+            else agent(
+                f"software:{event.tool}-{event.tool_version}",
+                f"{event.tool} {event.tool_version}",
+                "software",
+            )
+            if event.tool and event.tool != "station"
+            else station
+        )
+        events.append(
+            mets.PackageEvent(
+                identifier=f"station-event-{event.id}",
+                type=kind,
+                date=event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC),
+                detail=detail,
+                outcome=_OUTCOMES.get(event.outcome, ""),
+                outcome_detail=_outcome_detail(event),
+                agents=(who,),
+                page_position=position.get(event.page_id) if event.page_id else None,
+            )
+        )
+    exporter = agent(f"station-user:{user.username}", user.username, "person", user.role)
+    events.append(
+        mets.PackageEvent(
+            identifier=f"station-export-{export.digest[:16]}",
+            type="information package creation",
+            date=export.version_date,
+            detail=f"Exported by station {__version__} as package version {export.version}",
+            outcome="success",
+            agents=(exporter, station),
+        )
+    )
+    return tuple(events), tuple(agents.values())
+
+
+# station's outcomes as PREMIS ones ("skipped": the stage had nothing to do, no outcome)
+_OUTCOMES = {"ok": "success", "flagged": "success", "failed": "failure"}
+
+
+def _page_id(page: Page) -> int:
+    assert page.id is not None
+    return page.id
+
+
+# station's stages as PREMIS event types (id.loc.gov labels; "transcription" is
+# Archivematica's, for OCR): see station.mets.
+_STAGE_TYPES = {
+    "capture": ("capture", "Original scan taken into master storage, checksum verified"),
+    "orient": ("modification", "Page orientation found and corrected"),
+    "deskew": ("modification", "Skew measured and corrected"),
+    "clean": ("modification", "Borders cropped, exposure evened"),
+    "ocr": ("transcription", "Text recognised (OCR)"),
+    "rescan": ("capture", "Page replaced by its rescan"),
+    "assemble": ("creation", "Folder PDF/A assembled"),
+}
+
+
+def _premis_type(event: Event) -> tuple[str, str] | None:
+    if event.stage == "review":
+        action = str(event.detail.get("action", ""))
+        decided = "approve" in action or action in ("decision", "reopen_folder")
+        kind = "validation" if decided else "metadata modification"
+        return kind, f"Quality review: {action}"
+    mapped = _STAGE_TYPES.get(event.stage)
+    if mapped is None:
+        return None
+    kind, detail = mapped
+    if event.stage == "ocr" and event.tool_version:
+        detail = f"{detail} with {event.tool or 'tesseract'} {event.tool_version}"
+    if event.stage == "capture" and "sha256" in event.detail:
+        detail = f"{detail}: sha256 {event.detail['sha256']}"
+    return kind, detail
+
+
+def _outcome_detail(event: Event) -> str:
+    keep = {k: v for k, v in event.detail.items() if k in (
+        "before", "after", "angle", "rotation", "confidence", "words", "languages",
+        "replaced_by", "replaces", "action", "sha256")}  # fmt: skip
+    return json.dumps(keep, ensure_ascii=False, sort_keys=True, default=str) if keep else ""
+
+
+# --- bagit ------------------------------------------------------------------------------------
+
+
+def _write_bag(
+    store: Store,
+    settings: StationSettings,
+    user: User,
+    export: FolderExport,
+    pdf_path: Path,
+    staging: Path,
+) -> None:
+    payload = _write_payload(export, pdf_path, staging)
+    (staging / "metadata.json").write_bytes(metadata_json(export, payload))
+    _write_mets(store, user, export, payload, staging / "METS.xml")
+    _bag(staging, export, settings)
+
+
+def _write_mets(
+    store: Store, user: User, export: FolderExport, payload: _Payload, target: Path
+) -> None:
+    events, agents = premis_history(store, export, user)
+    xml = mets.build_mets(
+        mets.PackageFacts(
+            object_id=export.folder.folder_id,
+            dublin_core=dublin_core(export.folder),
+            pdf=payload.pdf,
+            pages=payload.pages,
+            events=events,
+            agents=agents,
+            created=export.version_date,
+            creator=f"station {__version__}",
+        )
+    )
+    problems = mets.validate_mets(xml)
+    if problems:
+        raise OutputError(f"{target.name} for {export.folder.folder_id} is invalid: {problems[0]}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(xml)
+
+
+def _bag(directory: Path, export: FolderExport, settings: StationSettings) -> None:
+    import bagit
+
+    folder = export.folder
+    info = {
+        "Source-Organization": settings.organization or ORGANIZATION_DEFAULT,
+        "External-Identifier": folder.folder_id,
+        "External-Description": folder.title,
+        "Bagging-Date": export.version_date.date().isoformat(),
+        "Bag-Group-Identifier": ".".join(x for x in (folder.fonds_code, folder.catalogue_no) if x),
+        "Internal-Sender-Identifier": f"{folder.box_no}/{folder.folder_no}",
+        "Bag-Software-Agent": f"station {__version__} (bagit-python)",
+        "Station-Package-Version": str(export.version),
+    }
+    try:
+        bagit.make_bag(str(directory), info, checksums=list(CHECKSUMS))
+    except (bagit.BagError, OSError, RuntimeError) as exc:
+        raise OutputError(f"Cannot make the bag for {folder.folder_id}: {exc}") from exc
+
+
+# --- archivematica ---------------------------------------------------------------------------
+
+
+def _write_transfer(
+    store: Store,
+    settings: StationSettings,
+    user: User,
+    export: FolderExport,
+    pdf_path: Path,
+    root: Path,
+    *,
+    in_bag: bool,
+) -> None:
+    """A standard transfer: objects/, metadata/metadata.csv (filename first), checksums and
+    the station's METS and metadata.json as submission documentation."""
+    payload = _write_payload(export, pdf_path, root, prefix="objects/")
+    metadata = root / "metadata"
+    docs = metadata / "submissionDocumentation"
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "metadata.json").write_bytes(metadata_json(export, payload))
+    _write_mets(store, user, export, payload, docs / "station-METS.xml")
+    folder = _catalogue_folder(export, payload.pdf.path, settings)
+    prefix = "data/" if in_bag else ""
+    rows = catalogue.archivematica_rows(
+        [(f"{prefix}{payload.pdf.path}", folder), (f"{prefix}objects/masters", folder)]
+    )
+    catalogue.write_archivematica_csv(rows, metadata / "metadata.csv")
+    files = [payload.pdf, *{p.master.path: p.master for p in payload.pages}.values()]
+    files += [f for p in payload.pages for f in (p.text, p.hocr) if f is not None]
+    lines = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(files, key=lambda f: f.path))
+    (metadata / "checksum.sha256").write_text(lines, encoding="utf-8")
+
+
+def _zip_directory(directory: Path, target: Path) -> None:
+    """The bag as the single top-level entry, entries in name order with fixed dates, so the
+    same bag gives the same zip."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                name = f"{directory.name}/{path.relative_to(directory).as_posix()}"
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with path.open("rb") as source, archive.open(info, "w") as sink:
+                    shutil.copyfileobj(source, sink, 1 << 20)
+
+
+# --- AtoM ------------------------------------------------------------------------------------
+
+
+def _catalogue_folder(
+    export: FolderExport, pdf_path: str, settings: StationSettings
+) -> catalogue.CatalogueFolder:
+    return catalogue.catalogue_folder(
+        export.folder,
+        pages=sum(1 for p in export.parts if p.in_pdf),
+        pdf_path=pdf_path,
+        repository=settings.organization,
+    )
+
+
+def _atom_export(
+    store: Store,
+    settings: StationSettings,
+    user: User,
+    exports: list[FolderExport],
+    out_dir: Path,
+    progress: ProgressHook,
+) -> ExportResult:
+    """One CSV for all the folders, their PDFs in objects/ beside it; named by what it
+    holds, so the same folders at the same versions give the same directory."""
+    key = hashlib.sha256(
+        "\n".join(sorted(f"{e.folder.folder_id}:{e.digest}" for e in exports)).encode()
+    ).hexdigest()[:12]
+    final = out_dir / f"atom-{key}"
+    pages = sum(1 for e in exports for p in e.parts if p.in_pdf)
+    ids = tuple(e.folder.folder_id for e in exports)
+    if final.exists():
+        return ExportResult(ids, "atom-csv", final, 1, True, pages, _size(final))
+    folders = []
+    with _staging(out_dir, final) as staging:
+        for export in exports:
+            progress(f"{export.folder.folder_id}: atom-csv")
+            pdf_path = folder_pdf(settings, export, store)
+            relative = f"objects/{export.package_name}.pdf"
+            _put(pdf_path, staging, relative, "application/pdf")
+            folders.append(
+                _catalogue_folder(export, str((final / relative).resolve()), settings)
+            )
+        catalogue.write_atom_csv(folders, staging / "information_objects.csv")
+    return ExportResult(ids, "atom-csv", final, 1, False, pages, _size(final))
+
+
+# --- verification ----------------------------------------------------------------------------
+
+
+def verify(path: Path) -> list[str]:
+    """Everything wrong with an exported package, one sentence each naming the file; [] when
+    it is whole. Bags: completeness and every checksum; METS: the schemas; transfers: the
+    checksum file and metadata.csv paths; AtoM imports: the CSV's header and hierarchy."""
+    if not path.exists():
+        return [f"{path}: no such file or folder"]
+    if path.is_file() and path.suffix == ".zip":
+        return _verify_zip(path)
+    if (path / "bagit.txt").is_file():
+        return _verify_bag(path)
+    if (path / "objects").is_dir() and (path / "metadata").is_dir():
+        return _verify_transfer(path)
+    if (path / "information_objects.csv").is_file():
+        return _verify_atom(path)
+    return [f"{path}: not a station export (no bagit.txt, objects/ or information_objects.csv)"]
+
+
+def _verify_bag(path: Path) -> list[str]:
+    import bagit
+
+    problems: list[str] = []
+    try:
+        bag = bagit.Bag(str(path))
+        bag.validate()
+    except bagit.BagValidationError as exc:
+        details = getattr(exc, "details", None) or []
+        problems += [_bag_problem(path, detail) for detail in details] or [f"{path}: {exc}"]
+    except bagit.BagError as exc:
+        problems.append(f"{path}: not a valid bag: {exc}")
+    for candidate in (path / "data" / "METS.xml", path / "data" / "metadata" /
+                      "submissionDocumentation" / "station-METS.xml"):  # fmt: skip
+        if candidate.is_file():
+            where = candidate.relative_to(path)
+            problems += [f"{where}: {p}" for p in mets.validate_mets(candidate)]
+    return problems
+
+
+def _bag_problem(path: Path, detail: Any) -> str:
+    name = type(detail).__name__
+    where = getattr(detail, "path", "?")
+    if name == "ChecksumMismatch":
+        return (
+            f"{where}: {detail.algorithm} checksum differs (expected {detail.expected[:16]}…, "
+            f"found {detail.found[:16]}…): the file changed after export"
+        )
+    if name == "FileMissing":
+        return f"{where}: listed in the manifest but missing"
+    if name == "UnexpectedFile":
+        return f"{where}: in the bag but in no manifest"
+    return f"{where}: {detail}"
+
+
+def _verify_zip(path: Path) -> list[str]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                archive.extractall(scratch)
+        except (zipfile.BadZipFile, OSError) as exc:
+            return [f"{path.name}: not a readable zip: {exc}"]
+        tops = list(Path(scratch).iterdir())
+        if len(tops) != 1 or not tops[0].is_dir():
+            return [f"{path.name}: a zipped bag must hold exactly one top-level folder"]
+        return [f"{path.name}: {p}" for p in _verify_bag(tops[0])]
+
+
+def _verify_transfer(path: Path) -> list[str]:
+    problems: list[str] = []
+    checksums = path / "metadata" / "checksum.sha256"
+    if not checksums.is_file():
+        problems.append("metadata/checksum.sha256: missing")
+    else:
+        for line in checksums.read_text(encoding="utf-8").splitlines():
+            expected, _, relative = line.partition("  ")
+            target = path / relative
+            if not target.is_file():
+                problems.append(f"{relative}: listed in metadata/checksum.sha256 but missing")
+            elif _sha256(target) != expected:
+                problems.append(f"{relative}: sha256 differs: the file changed after export")
+    table = path / "metadata" / "metadata.csv"
+    if not table.is_file():
+        return [*problems, "metadata/metadata.csv: missing"]
+    with table.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or rows[0][:1] != ["filename"]:
+        problems.append("metadata/metadata.csv: the first column must be 'filename'")
+    for row in rows[1:]:
+        if row and not (path / row[0]).exists():
+            problems.append(f"metadata/metadata.csv: {row[0]} does not exist in the transfer")
+    for candidate in (path / "metadata" / "submissionDocumentation").glob("*.xml"):
+        problems += [f"{candidate.relative_to(path)}: {p}" for p in mets.validate_mets(candidate)]
+    return problems
+
+
+def _verify_atom(path: Path) -> list[str]:
+    table = path / "information_objects.csv"
+    with table.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+        header = list(rows[0].keys()) if rows else []
+    problems = []
+    if tuple(header) != catalogue.ATOM_COLUMNS:
+        problems.append("information_objects.csv: the header is not AtoM's ISAD(G) template")
+    known: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        parent = row.get("parentId", "")
+        if parent and parent not in known:
+            problems.append(f"information_objects.csv row {number}: parentId {parent!r} unknown")
+        known.add(row.get("legacyId", ""))
+        target = row.get("digitalObjectPath", "")
+        if target and not Path(target).is_file():
+            problems.append(f"information_objects.csv row {number}: {target} does not exist")
+    return problems
+
+
+def result_record(result: ExportResult) -> dict[str, Any]:
+    return {
+        "folders": list(result.folder_ids),
+        "format": result.format,
+        "path": str(result.path),
+        "version": result.version,
+        "unchanged": result.unchanged,
+        "pages": result.pages,
+        "bytes": result.bytes,
+    }
+

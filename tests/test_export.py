@@ -1,0 +1,310 @@
+"""Export end to end: a generated batch processed, reviewed and approved, then packaged as
+BagIt bags (METS/PREMIS inside), Archivematica transfers and an AtoM import, verified, damaged
+and verified again; exports repeated, versioned, refused and interrupted."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import bagit
+import make_samples as ms
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from station import auth, catalogue, export, mets, review, runner, separators
+from station.cli import app
+from station.errors import ConflictError, ExitCode, NotAllowedError, NotFoundError
+from station.manifest import read_manifest
+from station.profiles import load_profile
+from station.settings import StationSettings, load_settings
+from station.store import Store, User
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+OPEN, SECRET, WAITING = "P9/01/01", "P9/01/02", "P9/01/03"
+MANIFEST = f"""\
+Mã phông;Mục lục số;Hộp số;Hồ sơ số;Mã hồ sơ;Tiêu đề hồ sơ;Ngày bắt đầu;Ngày kết thúc;\
+Thời hạn bảo quản;Chế độ sử dụng;Số lượng tờ;Độ mật
+P9;1;1;1;{OPEN};Hồ sơ về công tác tổ chức cán bộ năm 2018;2018;2018;Vĩnh viễn;Hạn chế;3;
+P9;1;1;2;{SECRET};Kế hoạch bảo vệ bí mật nhà nước;2019;2019;Vĩnh viễn;Hạn chế;1;Mật
+P9;1;2;1;{WAITING};Báo cáo chưa duyệt;2020;2020;10 năm;Công khai;1;
+"""
+
+
+def _document(seed: int) -> Image.Image:
+    page, _ = ms.render_document_page(np.random.default_rng(seed), dpi=300)
+    return page
+
+
+def _sheet(folder_id: str) -> Image.Image:
+    label = separators.SeparatorLabel(folder_id, "1", "1", "tờ phân cách")
+    return Image.fromarray(separators.render_separator_sheet(label))
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Three folders scanned in one batch by op1; two reviewed and approved."""
+    root = tmp_path_factory.mktemp("export")
+    env = {
+        "STATION_DATA_DIR": str(root / "data"),
+        "STATION_PROFILES_DIR": str(REPO / "profiles"),
+        "STATION_CONFIG": str(root / "station.toml"),
+        "STATION_ORGANIZATION": "Văn phòng Tỉnh ủy Thử nghiệm",
+    }
+    settings = load_settings(
+        data_dir=root / "data",
+        profiles_dir=REPO / "profiles",
+        organization="Văn phòng Tỉnh ủy Thử nghiệm",
+    )
+    store = Store.open(settings.database_url)
+    (root / "manifest.csv").write_text(MANIFEST, encoding="utf-8")
+    store.import_folders(read_manifest(root / "manifest.csv"), root / "manifest.csv")
+    for name, role, clearance in (
+        ("rev", "reviewer", "Mật"),
+        ("arch", "archivist", ""),
+        ("chief", "archivist", "Mật"),
+    ):
+        store.add_user(
+            name, role=role, clearance=clearance, password_hash=auth.hash_password(PASSWORD)
+        )
+    batch = root / "batch"
+    batch.mkdir()
+    scans = [
+        _sheet(OPEN), _document(61), _document(62), Image.new("L", (2480, 3508), 255),
+        _sheet(SECRET), _document(63),
+        _sheet(WAITING), _document(64),
+    ]  # fmt: skip
+    for number, image in enumerate(scans, start=1):
+        image.save(batch / f"scan_{number:02d}.tif", dpi=(300, 300), compression="tiff_lzw")
+    profile = load_profile("text-gray-300", settings.profiles_dir)
+    runner.process_batch(batch, root / "out", profile, settings, workers=2, operator="op1")
+    rev = _user(store, "rev")
+    pages = [p for p in store.folder_pages(OPEN) if p.separator is None]
+    review.decide(store, rev, pages[0].id, "approve")  # type: ignore[arg-type]
+    review.turn_page(store, rev, pages[1].id, 90)  # type: ignore[arg-type]
+    review.decide(store, rev, pages[1].id, "approve")  # type: ignore[arg-type]
+    review.decide(store, rev, pages[2].id, "blank")  # type: ignore[arg-type]
+    review.approve_all(store, _user(store, "arch"), OPEN)
+    review.approve_all(store, _user(store, "chief"), SECRET)
+    return {"root": root, "settings": settings, "store": store, "env": env, "batch": batch}
+
+
+def _user(store: Store, name: str) -> User:
+    user = store.get_user(name)
+    assert user is not None
+    return user
+
+
+def _export(room: dict[str, Any], fmt: str, out: Path, *ids: str, **kw: Any) -> list[Any]:
+    store = room["store"]
+    user = _user(store, kw.pop("who", "chief"))
+    return export.export_folders(
+        store, room["settings"], user, list(ids) or [OPEN], fmt, out, **kw
+    )
+
+
+def _tree(path: Path) -> dict[str, str]:
+    return {
+        p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_bag_per_folder_valid_complete_and_faithful(room: dict[str, Any], tmp_path: Path) -> None:
+    (result,) = _export(room, "bagit", tmp_path)
+    bag_dir = tmp_path / "P9-01-01"
+    assert result.path == bag_dir and not result.unchanged and result.version == 1
+    bag = bagit.Bag(str(bag_dir))
+    bag.validate()
+    assert set(bag.algorithms) == {"sha256", "sha512"}
+    assert bag.info["External-Identifier"] == OPEN
+    assert bag.info["External-Description"].startswith("Hồ sơ về công tác tổ chức")
+    assert bag.info["Source-Organization"] == "Văn phòng Tỉnh ủy Thử nghiệm"
+    assert "Payload-Oxum" in bag.info and "Bagging-Date" in bag.info
+    data = bag_dir / "data"
+    assert (data / "P9-01-01.pdf").is_file()
+    masters = sorted((data / "masters").iterdir())
+    originals = {
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in room["batch"].glob("*.tif")
+    }
+    assert len(masters) == 3 and all(
+        hashlib.sha256(m.read_bytes()).hexdigest() in originals for m in masters
+    ), "masters byte-identical to what the scanner produced, separator sheet left out"
+    assert len(list((data / "text").glob("*.txt"))) >= 2
+    assert len(list((data / "hocr").glob("*.hocr"))) >= 2
+    import pikepdf
+
+    with pikepdf.open(data / "P9-01-01.pdf") as document:
+        assert len(document.pages) == 2, "the page confirmed blank is left out of the PDF/A"
+        assert int(document.pages[1].get("/Rotate", 0)) % 360 == 90, "the reviewer's turn"
+    record = json.loads((data / "metadata.json").read_text(encoding="utf-8"))
+    assert record["folder"]["folder_id"] == {"vi": "Mã hồ sơ", "value": OPEN}
+    assert record["folder"]["retention"]["value"] == "Vĩnh viễn"
+    assert mets.validate_mets(data / "METS.xml") == []
+    xml = (data / "METS.xml").read_text(encoding="utf-8")
+    for needed in ("capture", "transcription", "validation", "information package creation",
+                   "modification", "tesseract", "chief", "rev"):  # fmt: skip
+        assert needed in xml, f"PREMIS history lacks {needed}"
+    verified = CliRunner(env=room["env"]).invoke(app, ["export", "verify", str(bag_dir)])
+    assert verified.exit_code == 0, verified.output
+
+
+def test_the_same_folder_exported_again_gives_the_same_bytes(
+    room: dict[str, Any], tmp_path: Path
+) -> None:
+    (first,) = _export(room, "bagit", tmp_path / "a")
+    (again,) = _export(room, "bagit", tmp_path / "a")
+    assert again.unchanged and again.path == first.path
+    (elsewhere,) = _export(room, "bagit", tmp_path / "b")
+    assert _tree(first.path) == _tree(elsewhere.path), "payload, manifests and tag files alike"
+
+
+def test_a_damaged_payload_byte_is_named(room: dict[str, Any], tmp_path: Path) -> None:
+    (result,) = _export(room, "bagit", tmp_path)
+    text = sorted((result.path / "data" / "text").glob("*.txt"))[0]
+    data = bytearray(text.read_bytes())
+    data[0] ^= 0x01
+    text.write_bytes(bytes(data))
+    problems = export.verify(result.path)
+    assert problems and all(f"data/text/{text.name}" in p for p in problems), problems
+    verified = CliRunner(env=room["env"]).invoke(app, ["export", "verify", str(result.path)])
+    assert verified.exit_code == ExitCode.OUTPUT_ERROR
+    assert text.name in verified.stderr and "checksum" in verified.stderr
+
+
+def test_a_changed_folder_gets_a_new_version_and_the_old_stays(
+    room: dict[str, Any], tmp_path: Path
+) -> None:
+    store = room["store"]
+    (v1,) = _export(room, "bagit", tmp_path)
+    before = _tree(v1.path)
+    chief = _user(store, "chief")
+    number = store.get_folder(OPEN).id
+    review.reopen_folder(store, chief, number)
+    review.edit_metadata(store, chief, number, {"notes": "Bổ sung ghi chú sau số hóa"})
+    review.approve_folder(store, chief, number)
+    (v2,) = _export(room, "bagit", tmp_path)
+    assert v2.version == v1.version + 1 and v2.path.name == f"P9-01-01.v{v2.version}"
+    assert _tree(v1.path) == before, "never a silent overwrite"
+    bagit.Bag(str(v2.path)).validate()
+
+
+def test_only_approved_folders_export_and_secrets_only_with_clearance(
+    room: dict[str, Any], tmp_path: Path
+) -> None:
+    with pytest.raises(ConflictError, match=f"{WAITING} is not approved"):
+        _export(room, "bagit", tmp_path, WAITING)
+    with pytest.raises(NotFoundError):
+        _export(room, "bagit", tmp_path, SECRET, who="arch")
+    with pytest.raises(NotAllowedError, match="archivist"):
+        _export(room, "bagit", tmp_path, OPEN, who="rev")
+    assert not list(tmp_path.iterdir()), "nothing written when refused"
+    (secret,) = _export(room, "bagit", tmp_path, SECRET, who="chief")
+    record = json.loads((secret.path / "data" / "metadata.json").read_text(encoding="utf-8"))
+    assert record["folder"]["secrecy"]["value"] == "Mật"
+    assert "Độ mật: Mật" in (secret.path / "data" / "METS.xml").read_text(encoding="utf-8")
+
+
+def test_archivematica_transfer_folder_and_zipped_bag(room: dict[str, Any], tmp_path: Path) -> None:
+    (transfer,) = _export(room, "archivematica", tmp_path)
+    assert (transfer.path / "objects" / "P9-01-01.pdf").is_file()
+    with (transfer.path / "metadata" / "metadata.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][0] == "filename" and any(c.startswith("dc.") for c in rows[0])
+    assert all((transfer.path / row[0]).exists() for row in rows[1:])
+    assert export.verify(transfer.path) == []
+    (zipped,) = _export(room, "archivematica", tmp_path, zipped=True)
+    assert zipped.path.suffix == ".zip" and export.verify(zipped.path) == []
+
+
+def test_atom_csv_header_hierarchy_and_objects(room: dict[str, Any], tmp_path: Path) -> None:
+    (result,) = _export(room, "atom-csv", tmp_path, OPEN, SECRET)
+    table = result.path / "information_objects.csv"
+    with table.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        assert tuple(reader.fieldnames or ()) == catalogue.ATOM_COLUMNS
+    legacy = {row["legacyId"] for row in rows}
+    assert all(row["parentId"] in legacy for row in rows if row["parentId"])
+    assert {row["culture"] for row in rows} == {"vi"}
+    files = [row for row in rows if row["digitalObjectPath"]]
+    assert len(files) == 2 and all(Path(r["digitalObjectPath"]).is_file() for r in files)
+    secret = next(r for r in files if SECRET in r["identifier"] or r["title"].startswith("Kế"))
+    assert "Mật" in secret["accessConditions"]
+    assert export.verify(result.path) == []
+
+
+def test_an_interrupted_export_leaves_no_package(room: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    command = [sys.executable, "-m", "station", "export", "--format", "bagit",
+               "--folder", OPEN, "--out", str(out), "--as", "chief"]  # fmt: skip
+    process = subprocess.Popen(command, env={**os.environ, **room["env"]})
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".partial-") for p in out.iterdir()):
+        assert process.poll() is None, "the export ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not [p for p in out.iterdir() if not p.name.startswith(".partial-")], "no package"
+    (result,) = _export(room, "bagit", out)
+    assert [p.name for p in out.iterdir()] == [result.path.name], "leftovers cleared"
+    bagit.Bag(str(result.path)).validate()
+
+
+def test_export_command_line(room: dict[str, Any], tmp_path: Path) -> None:
+    run = CliRunner(env=room["env"]).invoke
+    refused = run(app, ["export", "--format", "bagit", "--folder", WAITING,
+                        "--out", str(tmp_path), "--as", "chief"])  # fmt: skip
+    assert refused.exit_code == ExitCode.REFUSED and "not approved" in refused.stderr
+    done = run(app, ["export", "--format", "bagit", "--approved", "--out", str(tmp_path),
+                     "--as", "chief", "--json"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    written = json.loads(done.stdout)
+    assert {tuple(r["folders"]) for r in written} == {(OPEN,), (SECRET,)}
+    only_open = run(app, ["export", "--format", "bagit", "--approved", "--out",
+                          str(tmp_path / "arch"), "--as", "arch", "--json"])  # fmt: skip
+    assert [r["folders"] for r in json.loads(only_open.stdout)] == [[OPEN]]
+
+
+def test_settings_for_export(tmp_path: Path) -> None:
+    settings = StationSettings(data_dir=tmp_path, organization="Lưu trữ lịch sử")
+    assert settings.organization == "Lưu trữ lịch sử"
+
+
+def test_the_export_button_over_the_api(
+    room: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from qa.app import create_app
+
+    settings = room["settings"].model_copy(update={"export_dir": tmp_path / "exports"})
+    store = room["store"]
+    for key, value in room["env"].items():  # the export runs as `station export` on its own
+        monkeypatch.setenv(key, value)
+    client = TestClient(create_app(settings))
+    me = client.post("/api/login", data={"username": "chief", "password": PASSWORD}).json()
+    headers = {"X-CSRF-Token": me["csrf_token"]}
+    number = store.get_folder(SECRET).id
+    done = client.post(f"/api/folders/{number}/export", json={"format": "bagit"}, headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["folders"] == [SECRET] and Path(done.json()["path"]).is_dir()
+    bagit.Bag(done.json()["path"]).validate()
+    waiting = store.get_folder(WAITING).id
+    refused = client.post(f"/api/folders/{waiting}/export", json={"format": "bagit"},
+                          headers=headers)  # fmt: skip
+    assert refused.status_code == 409 and "not approved" in refused.json()["detail"]
