@@ -653,6 +653,7 @@ def export_folder(request: Request, user: CheckedUser, id: Id, body: ExportIn) -
     """Checked here (role, clearance, approval), then written by `station export` in its own
     process: bagit works by changing the working directory, which this server must not."""
     store, settings = store_of(request), security.settings_of(request)
+    review.require_role(user, "archivist", "exporting")
     folder = review.find_folder(store, user, id)
     export.gather(store, user, folder.folder_id)
     command = [
