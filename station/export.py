@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import secrets
 import shutil
 import zipfile
@@ -372,14 +371,11 @@ def _mime(name: str) -> str:
 
 
 def _put(source: Path, root: Path, relative: str, mime: str) -> mets.PayloadFile:
-    """Copy a file in byte for byte (a hard link when the file system allows: masters are
-    read-only and content-addressed, so sharing the inode is safe) and describe it."""
+    """Copy a file in byte for byte and describe it. Never a hard link: whatever is done to a
+    package later must not reach master storage."""
     target = root / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+    shutil.copyfile(source, target)
     return mets.PayloadFile(relative, _sha256(target), target.stat().st_size, mime)
 
 

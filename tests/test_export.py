@@ -308,3 +308,14 @@ def test_the_export_button_over_the_api(
     refused = client.post(f"/api/folders/{waiting}/export", json={"format": "bagit"},
                           headers=headers)  # fmt: skip
     assert refused.status_code == 409 and "not approved" in refused.json()["detail"]
+
+
+def test_damaging_a_package_never_reaches_master_storage(
+    room: dict[str, Any], tmp_path: Path
+) -> None:
+    (result,) = _export(room, "bagit", tmp_path)
+    store = room["store"]
+    kept = {p.master_path: Path(p.master_path).read_bytes() for p in store.folder_pages(OPEN)}
+    for master in (result.path / "data" / "masters").iterdir():
+        master.write_bytes(b"overwritten")
+    assert {path: Path(path).read_bytes() for path in kept} == kept
