@@ -43,9 +43,10 @@ def serve(
     def body(settings: StationSettings) -> None:
         import uvicorn
 
-        from qa.app import create_app
+        from qa.app import create_app, tune_gc_for_serving
 
         app = create_app(settings)  # opens (and migrates) the database before anything runs
+        tune_gc_for_serving()
         watcher = _start_watcher(jobs, verbose) if watch else None
         out.print(f"Review app: http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
         # uvicorn re-raises the SIGTERM it caught once it has shut down; with the default

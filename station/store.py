@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, event, func, inspect, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from station.errors import BadArgumentError, ConfigError
@@ -53,7 +54,7 @@ class Page(SQLModel, table=True):
     """One page of a scanned file, with everything measured on it."""
 
     id: int | None = Field(default=None, primary_key=True)
-    batch_id: int = Field(foreign_key="batch.id", index=True)
+    batch_id: int = Field(foreign_key="batch.id")  # indexed with state (migration 0006)
     seq: int  # position in scan order within the batch
     source_file: str
     page_index: int = 0
@@ -741,16 +742,34 @@ class Store:
                 _refresh_review(s, old.folder_id)
 
     def rescan_list(self) -> list[tuple[Page, Folder | None, str]]:
-        """Rejected pages still waiting for their rescan: (page, folder, batch name)."""
+        """Rejected pages still waiting for their rescan: (page, folder, batch name).
+
+        Each folder is loaded once (not once per rejected page), and the pages without their
+        processing timings and file paths, which no list shows (reading them raises).
+        """
         with self.session() as s:
-            rows = s.exec(
-                select(Page, Folder, Batch.name)
-                .join(Batch, col(Page.batch_id) == col(Batch.id))
-                .join(Folder, col(Page.folder_id) == col(Folder.folder_id), isouter=True)
-                .where(Page.decision == "reject", col(Page.replaced_by).is_(None))
-                .order_by(col(Folder.box_no), col(Page.folder_id), col(Page.position))
+            rows = list(
+                s.exec(
+                    select(Page, Batch.name)
+                    .join(Batch, col(Page.batch_id) == col(Batch.id))
+                    .join(Folder, col(Page.folder_id) == col(Folder.folder_id), isouter=True)
+                    .where(Page.decision == "reject", col(Page.replaced_by).is_(None))
+                    .order_by(col(Folder.box_no), col(Page.folder_id), col(Page.position))
+                    .options(
+                        defer(Page.timings, raiseload=True),  # type: ignore[arg-type]
+                        defer(Page.derivatives, raiseload=True),  # type: ignore[arg-type]
+                    )
+                )
             )
-            return [(page, folder, name) for page, folder, name in rows]
+            wanted = {page.folder_id for page, _ in rows if page.folder_id}
+            folders = {
+                f.folder_id: f
+                for f in s.exec(select(Folder).where(col(Folder.folder_id).in_(wanted)))
+            }
+            return [
+                (page, folders.get(page.folder_id) if page.folder_id else None, name)
+                for page, name in rows
+            ]
 
     def recent_batches(self, limit: int, operator: str | None = None) -> list[Batch]:
         """Batches still processing, then the latest others, newest first."""
