@@ -23,7 +23,7 @@ from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
 from station import auth, export, manifest, ocr, review, runner
 from station.errors import ConflictError, ExitCode, OutputError
-from station.store import Event, Folder, Page, folder_flag_codes
+from station.store import Event, Folder, Page, Store, folder_flag_codes
 
 router = APIRouter(prefix="/api", tags=["review"])
 
@@ -285,6 +285,11 @@ def page_out(page: Page, folder: Folder | None) -> PageOut:
     )
 
 
+def page_answer(store: Store, page: Page) -> PageOut:
+    """A page after a change, with its folder as it is now."""
+    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+
+
 def event_out(event: Event) -> EventOut:
     assert event.id is not None
     return EventOut(
@@ -537,7 +542,7 @@ def decide(request: Request, user: CheckedUser, id: Id, body: DecisionIn) -> Pag
         page = review.undo_decision(store, user, id)
     else:
         page = review.decide(store, user, id, body.decision, body.reason)
-    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+    return page_answer(store, page)
 
 
 @router.post(
@@ -549,7 +554,7 @@ def decide(request: Request, user: CheckedUser, id: Id, body: DecisionIn) -> Pag
 def turn(request: Request, user: CheckedUser, id: Id, body: TurnIn) -> PageOut:
     store = store_of(request)
     page = review.turn_page(store, user, id, body.degrees)
-    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+    return page_answer(store, page)
 
 
 @router.post(
@@ -561,7 +566,7 @@ def turn(request: Request, user: CheckedUser, id: Id, body: TurnIn) -> PageOut:
 def move(request: Request, user: CheckedUser, id: Id, body: MoveIn) -> PageOut:
     store = store_of(request)
     page = review.move_page(store, user, id, position=body.position, to_folder=body.folder)
-    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+    return page_answer(store, page)
 
 
 @router.post(
@@ -573,7 +578,7 @@ def move(request: Request, user: CheckedUser, id: Id, body: MoveIn) -> PageOut:
 def secrecy(request: Request, user: CheckedUser, id: Id, body: SecrecyIn) -> PageOut:
     store = store_of(request)
     page = review.mark_secrecy(store, user, id, body.secrecy)
-    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+    return page_answer(store, page)
 
 
 @router.post(
@@ -587,7 +592,7 @@ def undo_separator(request: Request, user: CheckedUser, id: Id) -> PageOut:
     page = review.undo_separator(
         store, user, id, lambda page_id: runner.reprocess_page(store, settings, page_id)
     )
-    return page_out(page, store.get_folder(page.folder_id) if page.folder_id else None)
+    return page_answer(store, page)
 
 
 class BatchActivity(BaseModel):

@@ -23,7 +23,6 @@ import csv
 import datetime
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import Protocol, TextIO
 
 from station.errors import InvalidInputError, OutputError
 from station.manifest import SECRECY_LEVELS, retention_label
+from station.pdf import temporary_beside
 
 # The header of AtoM's lib/task/import/example/isad/example_information_objects_isad.csv,
 # in order (standards.md 3.2). AtoM warns that other headers "will fail or cause
@@ -727,18 +727,11 @@ def _replace_atomically(out: Path, write: Callable[[TextIO], None]) -> None:
     started on the file) never see half a catalogue, and a failure leaves no file behind."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    except OSError as exc:
-        raise OutputError(f"{out.name}: cannot write in {out.parent}: {exc}") from exc
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(out)
+        with temporary_beside(out) as tmp:
+            with tmp.open("w", encoding="utf-8", newline="") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            tmp.replace(out)
     except OSError as exc:
         raise OutputError(f"{out.name}: could not be written: {exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)

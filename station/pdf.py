@@ -161,7 +161,7 @@ def assemble_pdfa(
             f"{out.name}: {len(missing)} page PDF(s) missing, first {missing[0]}; nothing written"
         )
     checked = pikepdf.pdfa.Flavour(pdfa[0] + "b")  # the flavour pikepdf can check
-    with _temporary_beside(out) as joined, _temporary_beside(out) as tmp:
+    with temporary_beside(out) as joined, temporary_beside(out) as tmp:
         _join_pages(page_pdfs, joined, out)
         try:
             with pikepdf.open(joined) as pdf:
@@ -324,8 +324,9 @@ def _failure_sentence(
 
 
 @contextlib.contextmanager
-def _temporary_beside(out: Path) -> Iterator[Path]:
-    """A temporary path in `out`'s folder (same filesystem, so the rename is atomic).
+def temporary_beside(out: Path) -> Iterator[Path]:
+    """A temporary path in `out`'s folder (same filesystem, so the rename is atomic): every
+    file station writes for others to read appears whole or not at all.
 
     Removed when the block fails; after a successful os.replace it no longer exists.
     """
