@@ -291,6 +291,12 @@ def _folder_package(
     final = out_dir / f"{export.package_name}{suffix}"
     pages = sum(1 for p in export.parts if p.in_pdf)
     if final.exists():
+        found = _package_kind(final)
+        if found != fmt:
+            raise ConflictError(
+                f"{final} already holds the {found} package of folder {export.folder.folder_id}; "
+                f"export the {fmt} package into another folder"
+            )
         return ExportResult(
             (export.folder.folder_id,), fmt, final, export.version, True, pages, _size(final)
         )
@@ -309,6 +315,13 @@ def _folder_package(
     return ExportResult(
         (export.folder.folder_id,), fmt, final, export.version, False, pages, _size(final)
     )
+
+
+def _package_kind(path: Path) -> str:
+    """Which format a package already in place was written as."""
+    if path.is_file() or not (path / "bagit.txt").is_file():
+        return "archivematica"  # a zipped bag or a plain transfer
+    return "archivematica" if (path / "data" / "objects").is_dir() else "bagit"
 
 
 def _size(path: Path) -> int:

@@ -227,6 +227,8 @@ def test_archivematica_transfer_folder_and_zipped_bag(room: dict[str, Any], tmp_
     assert export.verify(transfer.path) == []
     (zipped,) = _export(room, "archivematica", tmp_path, zipped=True)
     assert zipped.path.suffix == ".zip" and export.verify(zipped.path) == []
+    with pytest.raises(ConflictError, match="already holds the archivematica package"):
+        _export(room, "bagit", tmp_path)  # the same name: never mistaken for a bag
 
 
 def test_atom_csv_header_hierarchy_and_objects(room: dict[str, Any], tmp_path: Path) -> None:
