@@ -330,9 +330,7 @@ class Store:
         with self.session() as s:
             page = s.get(Page, page_id)
             assert page is not None
-            for key, value in values.items():
-                setattr(page, key, value)
-            page.updated_at = utcnow()
+            _assign(page, values)
 
     def pages_of_batch(self, batch_id: int) -> list[Page]:
         with self.session() as s:
@@ -512,9 +510,7 @@ class Store:
         with self.session() as s:
             folder = s.get(Folder, folder_id)
             assert folder is not None
-            for key, value in values.items():
-                setattr(folder, key, value)
-            folder.updated_at = utcnow()
+            _assign(folder, values)
 
     def events_of_folder(self, folder_id: str) -> list[Event]:
         with self.session() as s:
@@ -672,9 +668,7 @@ class Store:
             page = s.get(Page, page_id)
             assert page is not None
             before = page.folder_id
-            for key, value in values.items():
-                setattr(page, key, value)
-            page.updated_at = utcnow()
+            _assign(page, values)
             s.add(event)
             s.flush()
             for folder_id in {before, page.folder_id}:
@@ -686,9 +680,7 @@ class Store:
         with self.session() as s:
             folder = s.get(Folder, folder_id)
             assert folder is not None
-            for key, value in values.items():
-                setattr(folder, key, value)
-            folder.updated_at = utcnow()
+            _assign(folder, values)
             s.add(event)
             s.flush()
             _refresh_review(s, folder_id)
@@ -875,6 +867,13 @@ class Store:
                 )
             )
             return user
+
+
+def _assign(row: Page | Folder, values: dict[str, Any]) -> None:
+    """Set the given columns of a row, and when it changed."""
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
 
 
 def _current_pages(folder_id: str) -> Any:
