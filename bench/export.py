@@ -30,7 +30,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import make_samples  # noqa: E402
 
-from station import auth, export, review, runner  # noqa: E402
+from station import auth, export, review
+from station.room import runner  # noqa: E402
 from station.manifest import read_manifest  # noqa: E402
 from station.profiles import load_profile  # noqa: E402
 from station.settings import load_settings  # noqa: E402

@@ -90,7 +90,7 @@ TITLES = (
     "Sổ đăng ký văn bản đi",
     "Hồ sơ giải quyết đơn thư khiếu nại",
 )
-# Flags a page can carry (station.pipeline.assess and read_text, station.documents), with
+# Flags a page can carry (station.pipeline.assess and read_text, station.room.assembly), with
 # how often: about 5% of pages carry at least one.
 PAGE_FLAGS = (
     (0.015, ("blurred",)),

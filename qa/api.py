@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
-from station import auth, export, manifest, ocr, review, runner
+from station import auth, export, manifest, ocr, review
+from station.room import runner
 from station.errors import ConflictError, ExitCode, OutputError
 from station.store import Event, Folder, Page, Store, folder_flag_codes
 

@@ -521,7 +521,7 @@ def _publication_status(folder: CatalogueFolder) -> str:
 
 
 def _reference_parts(folder: CatalogueFolder) -> list[str]:
-    """Phông, mục lục, hộp, hồ sơ as the PDF's dc:source writes them (station.documents)."""
+    """Phông, mục lục, hộp, hồ sơ as the PDF's dc:source writes them (station.room.assembly)."""
     return [
         part
         for part in (

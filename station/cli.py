@@ -33,11 +33,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from station import __version__, manifest, runner
+from station import __version__, manifest
+from station.room import runner
 from station.errors import BadArgumentError, ExitCode, NotFoundError, StationError
 from station.pipeline import PageResult
 from station.profiles import list_profiles, load_profile
-from station.runner import BatchOutcome, BatchProgress, process_batch
+from station.room.runner import BatchOutcome, BatchProgress, process_batch
 from station.settings import StationSettings, load_settings
 from station.store import Folder, Store
 
@@ -233,7 +234,7 @@ def print_summary(outcome: BatchOutcome) -> None:
         table.add_row("Separator sheets", str(len(outcome.separators)))
     if outcome.skipped:
         table.add_row("Already taken in (skipped)", str(len(outcome.skipped)))
-    documents = [d for d in outcome.documents if d.pdf_path]
+    documents = [d for d in outcome.folder_pdfs if d.pdf_path]
     if not documents:
         table.add_row("PDF/A", "[red]none: no page succeeded[/]")
     for document in documents:

@@ -38,7 +38,8 @@ from typing import Any
 
 import pikepdf
 
-from station import __version__, auth, catalogue, documents, manifest, mets, pdf, review, tools
+from station import __version__, auth, catalogue, manifest, mets, pdf, review, tools
+from station.room import assembly
 from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
 from station.profiles import load_profile
 from station.settings import StationSettings
@@ -162,7 +163,7 @@ def folder_pdf(settings: StationSettings, export: FolderExport, store: Store) ->
         batch = store.get_batch(pages[0].batch_id)
         assert batch is not None
         profile = load_profile(batch.profile, settings.profiles_dir)
-        metadata = documents.folder_metadata(
+        metadata = assembly.folder_metadata(
             export.folder, len(pages), profile, export.version_date, tools.ocr_engine_version()
         )
         pdf.assemble_pdfa(sources, cached, metadata, pdfa=profile.pdf.pdfa)
@@ -452,7 +453,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def dublin_core(folder: Folder) -> dict[str, list[str]]:
-    reference = documents.archival_reference(folder)
+    reference = assembly.archival_reference(folder)
     coverage = (
         f"{folder.start_date.isoformat()}/{folder.end_date.isoformat()}"
         if folder.start_date and folder.end_date

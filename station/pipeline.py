@@ -10,7 +10,7 @@ Contract for a stage:
   the runner records it, keeps the page visible as failed, and the batch goes on;
 - it MAY set `finished` when the page needs no later stage (a separator sheet).
 
-The runner (`station.runner`) times each stage and records the results.
+The runner (`station.room.runner`) times each stage and records the results.
 """
 
 from __future__ import annotations

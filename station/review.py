@@ -8,7 +8,7 @@ Who may do what (station.auth has the roles):
   never a hint that it is there).
 
 A folder can be approved once every page is approved or confirmed blank: rejected pages
-wait for their rescan (station.documents puts the replacement in their place).
+wait for their rescan (station.room.assembly puts the replacement in their place).
 Every change is an Event with who, what, and the values before and after.
 """
 

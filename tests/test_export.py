@@ -22,7 +22,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from station import auth, catalogue, export, mets, review, runner, separators
+from station import auth, catalogue, export, mets, review, separators
+from station.room import runner
 from station.cli import app
 from station.errors import ConflictError, ExitCode, NotAllowedError, NotFoundError
 from station.manifest import read_manifest

@@ -5,8 +5,9 @@ from __future__ import annotations
 import make_samples as ms
 import numpy as np
 
-from station import folders, imaging
-from station.folders import UNASSIGNED, PageFacts, Placement
+from station import imaging
+from station.room import folders
+from station.room.folders import UNASSIGNED, PageFacts, Placement
 
 KNOWN = {"HS-01", "HS-02"}
 

@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from station import auth, review, runner, separators
+from station import auth, review, separators
+from station.room import runner
 from station.cli import app
 from station.errors import ExitCode, NotAllowedError
 from station.manifest import read_manifest

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from station import __version__, documents, imaging, ingest, pipeline, tools
-from station.documents import Document
+from station import __version__, imaging, ingest, pipeline, tools
+from station.room import assembly
+from station.room.assembly import FolderPdf
 from station.errors import PageError
 from station.pipeline import PageJob, PageResult, run_page
 from station.profiles import ScanProfile, load_profile
@@ -92,7 +93,7 @@ class BatchSource:
 class BatchOutcome:
     batch_id: int
     name: str
-    documents: list[Document]
+    folder_pdfs: list[FolderPdf]
     report_path: Path
     records: list[dict[str, Any]]
     elapsed_s: float
@@ -101,7 +102,7 @@ class BatchOutcome:
     @property
     def pdf_path(self) -> Path | None:
         """The batch's PDF when it is one document (no folders)."""
-        paths = [d.pdf_path for d in self.documents if d.pdf_path]
+        paths = [d.pdf_path for d in self.folder_pdfs if d.pdf_path]
         return paths[0] if len(paths) == 1 else None
 
     @property
@@ -558,7 +559,7 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
     store.add_events(events)
 
 
-# --- finishing: documents (station.documents) and the report --------------------------------
+# --- finishing: documents (station.room.assembly) and the report --------------------------------
 
 
 def finish_batch(
@@ -573,19 +574,19 @@ def finish_batch(
     """Split the batch into folders and documents, write report.json, close the batch."""
     batch = store.get_batch(batch_id)
     assert batch is not None
-    documents_made, document_of_page = documents.assemble(store, batch, out_dir, profile, versions)
+    folder_pdfs, pdf_page_of = assembly.assemble(store, batch, out_dir, profile, versions)
     store.set_batch_folders(
         batch_id,
         {
             d.folder_id or "": {"pdf": str(d.pdf_path) if d.pdf_path else None, "pages": d.pages}
-            for d in documents_made
+            for d in folder_pdfs
         },
     )
     pages = store.pages_of_batch(batch_id)
-    records = [page_record(page, batch.name, document_of_page.get(_id(page))) for page in pages]
+    records = [page_record(page, batch.name, pdf_page_of.get(_id(page))) for page in pages]
     report_path = write_json_atomically(out_dir / "report.json", records)
     any_failed = any(p.state == "failed" for p in pages)
-    made = [d.pdf_path for d in documents_made]
+    made = [d.pdf_path for d in folder_pdfs]
     store.finish_batch(
         batch_id,
         state="done" if not any_failed else "done_with_failures",
@@ -594,7 +595,7 @@ def finish_batch(
     return BatchOutcome(
         batch_id,
         batch.name,
-        documents_made,
+        folder_pdfs,
         report_path,
         records,
         time.perf_counter() - started,

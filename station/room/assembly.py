@@ -1,6 +1,6 @@
-"""A finished batch's pages become documents: one PDF/A per folder (hồ sơ), or per batch.
+"""A finished batch's pages are assembled: one PDF/A per folder (hồ sơ), or per batch.
 
-`station.folders` decides which page belongs where; here each group is written as a PDF/A
+`station.room.folders` decides which page belongs where; here each group is written as a PDF/A
 carrying the manifest's metadata, checked against the manifest (sheet count, double
 feeds), and the answers are recorded on the pages and folders.
 """
@@ -13,15 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from station import __version__, folders, manifest, pdf
+from station import __version__, manifest, pdf
+from station.room import folders
 from station.errors import OutputError
 from station.profiles import ScanProfile
 from station.store import Batch, Event, Folder, Page, Store
 
 
 @dataclass(frozen=True)
-class Document:
-    """One output PDF/A: a manifest folder, the unassigned holding folder, or the batch."""
+class FolderPdf:
+    """One folder's PDF/A: a manifest folder, the unassigned holding folder, or the batch."""
 
     folder_id: str | None
     pdf_path: Path | None
@@ -31,7 +32,7 @@ class Document:
 
 def assemble(
     store: Store, batch: Batch, out_dir: Path, profile: ScanProfile, versions: dict[str, str]
-) -> tuple[list[Document], dict[int, tuple[str, int]]]:
+) -> tuple[list[FolderPdf], dict[int, tuple[str, int]]]:
     """Every document a batch touches, and where each of its pages landed (file, page number).
 
     A folder's document holds all of its current pages in review order, whichever batch
@@ -50,8 +51,8 @@ def assemble(
     for touched in rescanned:
         by_folder.setdefault(touched, [])
     facts_by_id = {f.page_id: f for f in facts}
-    made: list[Document] = []
-    document_of_page: dict[int, tuple[str, int]] = {}
+    made: list[FolderPdf] = []
+    pdf_page_of: dict[int, tuple[str, int]] = {}
     for folder_id, members in by_folder.items():
         if folder_id == folders.UNASSIGNED:
             store.ensure_holding_folder(folder_id, "pages not assigned to a folder, for review")
@@ -68,10 +69,10 @@ def assemble(
                 out_dir,
                 profile,
                 versions,
-                document_of_page,
+                pdf_page_of,
             )
         )
-    return made, document_of_page
+    return made, pdf_page_of
 
 
 def _replace_rescanned(
@@ -158,7 +159,7 @@ def _facts(page: Page) -> folders.PageFacts:
     )
 
 
-def in_document(page: Page) -> bool:
+def in_folder_pdf(page: Page) -> bool:
     """Whether a page goes into its folder's PDF/A: processed, a real page, not set aside."""
     return page.state == "ok" and page.separator is None and page.decision != "blank"
 
@@ -173,29 +174,29 @@ def _finish_folder(
     out_dir: Path,
     profile: ScanProfile,
     versions: dict[str, str],
-    document_of_page: dict[int, tuple[str, int]],
-) -> Document:
+    pdf_page_of: dict[int, tuple[str, int]],
+) -> FolderPdf:
     """Write one document and record on its pages and folder what was found."""
     member_facts = [facts_by_id[_id(p)] for p in members]
     duplicates = folders.possible_duplicates(member_facts)
     holding = store.folder_pages(folder_id) if folder_id is not None else members
-    document_pages = [p for p in holding if in_document(p)]
+    pdf_pages = [p for p in holding if in_folder_pdf(p)]
     folder = store.get_folder(folder_id) if folder_id else None
     name = manifest.file_name(folder_id) if folder_id else batch.name
     pdf_path = (
-        write_document(
-            [Path(p.derivatives["pdf"]) for p in document_pages],
+        write_folder_pdf(
+            [Path(p.derivatives["pdf"]) for p in pdf_pages],
             out_dir / f"{name}.pdf",
-            _metadata(batch, folder, name, len(document_pages), profile, versions),
+            _metadata(batch, folder, name, len(pdf_pages), profile, versions),
             profile,
             store,
             batch,
             folder_id,
         )
-        if document_pages
+        if pdf_pages
         else None
     )
-    numbers = {_id(p): n for n, p in enumerate(document_pages, start=1)}
+    numbers = {_id(p): n for n, p in enumerate(pdf_pages, start=1)}
     member_ids = {_id(p) for p in members}
     for page in holding:
         if page.pdf_page != numbers.get(_id(page)) and _id(page) not in member_ids:
@@ -206,7 +207,7 @@ def _finish_folder(
         flags = page.flags + [f for f in extra if f not in page.flags]
         number = numbers.get(_id(page))
         if number is not None:
-            document_of_page[_id(page)] = (f"{name}.pdf", number)
+            pdf_page_of[_id(page)] = (f"{name}.pdf", number)
         store.update_page(
             _id(page),
             folder_id=folder_id,
@@ -229,7 +230,7 @@ def _finish_folder(
         store.update_folder(
             folder.folder_id,
             state="flagged" if folder_flags else "done",
-            pages_found=len(document_pages),
+            pages_found=len(pdf_pages),
             sheets_counted=sheets,
             flags=folder_flags,
             pdf_path=str(pdf_path) if pdf_path else None,
@@ -244,13 +245,13 @@ def _finish_folder(
                     detail={
                         "expected_sheets": folder.sheet_count,
                         "sheets_counted": sheets,
-                        "pages": len(document_pages),
+                        "pages": len(pdf_pages),
                         "flags": folder_flags,
                     },
                 )
             ]
         )
-    return Document(folder_id, pdf_path, len(document_pages), folder_flags)
+    return FolderPdf(folder_id, pdf_path, len(pdf_pages), folder_flags)
 
 
 def _metadata(
@@ -315,7 +316,7 @@ def folder_metadata(
     )
 
 
-def write_document(
+def write_folder_pdf(
     page_pdfs: list[Path],
     target: Path,
     metadata: pdf.DocumentMetadata,

@@ -13,7 +13,7 @@ The rules, in scan order:
   flagged for QA; nothing is dropped;
 - a batch with neither separators nor folder subfolders is one document, no folder;
 - a rescan slip names a rejected page; the page scanned right after it is that page's
-  replacement and takes its place (station.documents); slips and replacements do not
+  replacement and takes its place (station.room.assembly); slips and replacements do not
   change which folder the pages around them go to.
 """
 

@@ -1,0 +1,1 @@
+"""The scanning room: batches taken in, pages run, folders assembled and checked."""
