@@ -1,0 +1,68 @@
+"""All database access, behind one facade: `Store` is the sum of the query groups.
+
+Tables are in `models`; the queries live by concern (`pages`, `folders`, `review`,
+`users`, `exports`, `documents`); `engine` connects and migrates. Callers import from
+`station.store` only.
+"""
+
+from __future__ import annotations
+
+from station.errors import ConfigError
+from station.store.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate
+from station.store.exports import ExportQueries
+from station.store.folders import FolderQueries, ManifestImport
+from station.store.models import (
+    Batch,
+    Event,
+    ExportVersion,
+    Folder,
+    Intake,
+    LoginSession,
+    Page,
+    User,
+    to_json_safe,
+    utcnow,
+)
+from station.store.pages import PageQueries
+from station.store.review import (
+    ReviewQueries,
+    _refresh_review,
+    folder_flag_codes,
+    review_state_of,
+)
+from station.store.users import UserQueries
+
+__all__ = [
+    "HEAD_REVISION",
+    "MIGRATIONS",
+    "Batch",
+    "Event",
+    "ExportVersion",
+    "Folder",
+    "Intake",
+    "LoginSession",
+    "ManifestImport",
+    "Page",
+    "Store",
+    "User",
+    "_refresh_review",
+    "folder_flag_codes",
+    "make_engine",
+    "migrate",
+    "review_state_of",
+    "to_json_safe",
+    "utcnow",
+]
+
+
+class Store(PageQueries, FolderQueries, ReviewQueries, UserQueries, ExportQueries):
+    """The station's database: every query the rest of the code needs, grouped by concern."""
+
+    @classmethod
+    def open(cls, database_url: str) -> Store:
+        try:
+            engine = make_engine(database_url)
+            migrate(engine)
+        except Exception as exc:
+            raise ConfigError(f"Cannot open the database {database_url}: {exc}") from exc
+        return cls(engine)

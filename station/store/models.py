@@ -1,0 +1,196 @@
+"""The tables: batches, pages, folders (hồ sơ), users, log-in sessions, exports, events.
+
+SQLModel classes only; the queries live beside them by concern (`station.store.*`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Batch(SQLModel, table=True):
+    """One run over a folder of scans."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    source_dir: str
+    profile: str
+    out_dir: str | None = None
+    state: str = Field(default="processing", index=True)  # processing, done, failed
+    pdf_path: str | None = None
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    origin: str = "cli"  # cli (station process) or hotfolder (station watch)
+    operator: str | None = None  # from batch.done
+    station_name: str | None = None
+    # what the batch produced per folder: {folder_id: {"pdf": path, "pages": n}}
+    folders: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Page(SQLModel, table=True):
+    """One page of a scanned file, with everything measured on it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id")  # indexed with state (migration 0006)
+    seq: int  # position in scan order within the batch
+    source_file: str
+    page_index: int = 0
+    sha256: str = Field(index=True)
+    master_path: str
+    state: str = Field(default="queued", index=True)  # queued, ok, failed
+    error: str | None = None
+    error_code: str | None = None
+    failed_stage: str | None = None
+    dpi: float | None = None
+    width_px: int | None = None
+    height_px: int | None = None
+    color_mode: str | None = None
+    rotation: int | None = None
+    skew_deg: float | None = None
+    blank: bool = False
+    blank_probability: float | None = None
+    sharpness: float | None = None
+    ocr_confidence: float | None = None
+    ocr_word_count: int | None = None
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    timings: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    derivatives: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    pdf_page: int | None = None
+    folder_id: str | None = Field(default=None, index=True)  # manifest folder, or "unassigned"
+    separator: str | None = None  # the folder id a separator sheet carries
+    phash: str | None = None  # perceptual hash, to find double feeds
+    # review (station.review): place in the folder, the reviewer's decision and corrections
+    position: int | None = None  # order within the folder, 1-based
+    decision: str | None = None  # None (undecided), approve, reject, blank
+    reason: str | None = None  # why a page was rejected (station.review.REJECT_REASONS)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    turn: int = 0  # degrees clockwise a reviewer turned the page, on top of `rotation`
+    secrecy: str = ""  # a secrecy level a reviewer marked on this page
+    rescan_of: int | None = None  # on a rescan slip: the page it asks to replace
+    replaced_by: int | None = None  # a rescanned page that took this one's place
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Folder(SQLModel, table=True):
+    """A folder (hồ sơ) of the manifest, what scanning found of it, and where review stands."""
+
+    folder_id: str = Field(primary_key=True)
+    # short number for URLs: archival folder ids contain slashes
+    id: int | None = Field(default=None, sa_column_kwargs={"unique": True})
+    fonds_code: str = ""
+    catalogue_no: str = ""
+    box_no: str = Field(default="", index=True)
+    folder_no: str = ""
+    title: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    retention_years: int | None = None  # None: permanent (Vĩnh viễn)
+    access: str = ""
+    sheet_count: int | None = None
+    language: str = "vi"
+    notes: str = ""
+    physical_condition: str = ""
+    secrecy: str = ""
+    in_manifest: bool = True  # False for the "unassigned" holding folder
+    state: str = "expected"  # expected, scanning, done, flagged
+    pages_found: int = 0
+    sheets_counted: int = 0
+    flags: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    pdf_path: str | None = None
+    imported_at: datetime | None = None
+    profile: str = ""  # of the batch that brought its pages
+    # kept by Store.refresh_review after every change, so the queue reads one table:
+    review_state: str = "empty"  # empty, to_review, rescan, ready, approved
+    review_counts: dict[str, int] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )  # pages, undecided, approve, reject, blank, separator
+    page_flags: dict[str, int] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )  # flag -> pages carrying it
+    operators: list[str] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )  # who fed the batches its pages came from (four eyes)
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """Someone who logs in: a role, a secrecy clearance and an Argon2 password hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_column_kwargs={"unique": True})
+    role: str  # operator, reviewer, archivist, admin (station.auth.ROLES)
+    clearance: str = ""  # "", Mật, Tối mật, Tuyệt mật (station.auth.CLEARANCES)
+    password_hash: str
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginSession(SQLModel, table=True):
+    """A log-in to the review app: the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "login_session"
+
+    token_hash: str = Field(primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class ExportVersion(SQLModel, table=True):
+    """Which content of a folder was exported as which version, and when (first)."""
+
+    __tablename__ = "export_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    folder_id: str = Field(index=True)
+    digest: str
+    version: int
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str
+
+
+class Intake(SQLModel, table=True):
+    """The exactly-once ledger: every original taken in, by content hash."""
+
+    sha256: str = Field(primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    source_file: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Event(SQLModel, table=True):
+    """What happened to a page or batch, when, by which stage and tool version."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    page_id: int | None = Field(default=None, foreign_key="page.id", index=True)
+    folder_id: str | None = Field(default=None, index=True)
+    at: datetime = Field(default_factory=utcnow)
+    stage: str
+    outcome: str  # ok, failed, skipped
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    agent: str = "station"
+    tool: str | None = None
+    tool_version: str | None = None
+
+
+def to_json_safe(value: Any) -> Any:
+    """Event details are JSON: paths and numpy numbers become plain values."""
+    return json.loads(json.dumps(value, default=str))
