@@ -8,11 +8,13 @@ Tables are in `models`; the queries live by concern (`pages`, `folders`, `review
 from __future__ import annotations
 
 from station.errors import ConfigError
+from station.store.documents import DocumentQueries, NewDocument
 from station.store.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate
 from station.store.exports import ExportQueries
 from station.store.folders import FolderQueries, ManifestImport
 from station.store.models import (
     Batch,
+    Document,
     Event,
     ExportVersion,
     Folder,
@@ -36,12 +38,15 @@ __all__ = [
     "HEAD_REVISION",
     "MIGRATIONS",
     "Batch",
+    "Document",
+    "DocumentQueries",
     "Event",
     "ExportVersion",
     "Folder",
     "Intake",
     "LoginSession",
     "ManifestImport",
+    "NewDocument",
     "Page",
     "Store",
     "User",
@@ -55,7 +60,7 @@ __all__ = [
 ]
 
 
-class Store(PageQueries, FolderQueries, ReviewQueries, UserQueries, ExportQueries):
+class Store(PageQueries, FolderQueries, ReviewQueries, DocumentQueries, UserQueries, ExportQueries):
     """The station's database: every query the rest of the code needs, grouped by concern."""
 
     @classmethod

@@ -80,6 +80,12 @@ class Page(SQLModel, table=True):
     secrecy: str = ""  # a secrecy level a reviewer marked on this page
     rescan_of: int | None = None  # on a rescan slip: the page it asks to replace
     replaced_by: int | None = None  # a rescanned page that took this one's place
+    # documents (văn bản, station.documents): what the page says, and which one it is part of
+    reading: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )  # station.documents.model.PageReading.to_json()
+    document_id: int | None = Field(default=None, index=True)
+    folder_label: str | None = None  # payload of another system's folder label (QR, Code 128)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -124,6 +130,30 @@ class Folder(SQLModel, table=True):
     )  # who fed the batches its pages came from (four eyes)
     approved_by: str | None = None
     approved_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Document(SQLModel, table=True):
+    """A document (văn bản) found in a folder: its place, its fields, and where review stands.
+
+    `fields` maps each field of station.documents.model.FIELDS to its reading (value,
+    confidence, page and box it was read from, source). `secrecy` is the level in force
+    (a stamp found, or a cleared reviewer's decision); its pages carry at least that level.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    folder_id: str = Field(index=True)
+    sequence: int  # số thứ tự văn bản trong hồ sơ, from 1
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    boundary_confidence: float = 1.0  # how sure the split is that this document starts here
+    secrecy: str = ""  # "", Mật, Tối mật, Tuyệt mật
+    state: str = "unconfirmed"  # unconfirmed, confirmed
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    edited: bool = False  # a reviewer changed a field, split or merged: keep it as it is
+    pdf_path: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -182,6 +212,7 @@ class Event(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
     page_id: int | None = Field(default=None, foreign_key="page.id", index=True)
     folder_id: str | None = Field(default=None, index=True)
+    document_id: int | None = Field(default=None, index=True)
     at: datetime = Field(default_factory=utcnow)
     stage: str
     outcome: str  # ok, failed, skipped

@@ -1,0 +1,160 @@
+"""Documents (văn bản) of folders: found by the splitter, corrected and confirmed in review."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import col, select
+
+from station.documents.model import SECRECY_LEVELS
+from station.store.base import StoreBase
+from station.store.models import Document, Event, Folder, Page, utcnow
+
+
+@dataclass
+class NewDocument:
+    """A document as the splitter proposes it, before it has a row."""
+
+    sequence: int
+    page_ids: list[int]
+    fields: dict[str, Any]
+    flags: list[str] = field(default_factory=list)
+    boundary_confidence: float = 1.0
+    secrecy: str = ""
+    pdf_path: str | None = None
+
+
+class DocumentQueries(StoreBase):
+    """Reading and recording a folder's documents."""
+
+    def documents_of_folder(self, folder_id: str) -> list[Document]:
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(Document)
+                    .where(Document.folder_id == folder_id)
+                    .order_by(col(Document.sequence))
+                )
+            )
+
+    def list_documents(self, folder_id: str | None = None) -> list[Document]:
+        with self.session() as s:
+            query = select(Document).order_by(col(Document.folder_id), col(Document.sequence))
+            if folder_id is not None:
+                query = query.where(Document.folder_id == folder_id)
+            return list(s.exec(query))
+
+    def get_document(self, document_id: int) -> Document | None:
+        with self.session() as s:
+            return s.get(Document, document_id)
+
+    def pages_of_document(self, document_id: int) -> list[Page]:
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(Page)
+                    .where(
+                        Page.document_id == document_id,
+                        col(Page.replaced_by).is_(None),
+                        col(Page.rescan_of).is_(None),
+                    )
+                    .order_by(col(Page.position), col(Page.id))
+                )
+            )
+
+    def replace_documents(
+        self, folder_id: str, documents: Sequence[NewDocument], events: Sequence[Event]
+    ) -> list[Document]:
+        """Put the splitter's documents in place of the folder's, in one transaction.
+
+        Pages of the folder not in any new document point to none. Pages take at least
+        their document's secrecy level, so every rule that hides secret pages hides them.
+        """
+        with self.session() as s:
+            for old in s.exec(select(Document).where(Document.folder_id == folder_id)):
+                s.delete(old)
+            for page in s.exec(select(Page).where(Page.folder_id == folder_id)):
+                page.document_id = None
+            s.flush()
+            made = []
+            for new in documents:
+                row = Document(
+                    folder_id=folder_id,
+                    sequence=new.sequence,
+                    fields=new.fields,
+                    flags=new.flags,
+                    boundary_confidence=new.boundary_confidence,
+                    secrecy=new.secrecy,
+                    pdf_path=new.pdf_path,
+                )
+                s.add(row)
+                s.flush()
+                assert row.id is not None
+                for page_id in new.page_ids:
+                    member = s.get(Page, page_id)
+                    if member is None:
+                        continue
+                    member.document_id = row.id
+                    member.secrecy = _higher(member.secrecy, new.secrecy)
+                    member.updated_at = utcnow()
+                made.append(row)
+            for event in events:
+                s.add(event)
+            return made
+
+    def change_document(self, document_id: int, event: Event | None, **values: Any) -> Document:
+        """Set columns of a document and record why, in one transaction."""
+        with self.session() as s:
+            row = s.get(Document, document_id)
+            if row is None:
+                raise KeyError(document_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.updated_at = utcnow()
+            if event is not None:
+                s.add(event)
+            return row
+
+    def set_document_secrecy(self, document_id: int, level: str, event: Event) -> Document:
+        """The level in force for a document and all its pages (a stamp, or a reviewer)."""
+        with self.session() as s:
+            row = s.get(Document, document_id)
+            if row is None:
+                raise KeyError(document_id)
+            row.secrecy, row.updated_at = level, utcnow()
+            for page in s.exec(select(Page).where(Page.document_id == document_id)):
+                page.secrecy, page.updated_at = level, utcnow()
+            s.add(event)
+            return row
+
+    def issuing_bodies_of_fonds(self, fonds_code: str, limit: int = 2000) -> list[str]:
+        """Issuing bodies already seen in a fonds, most recent first: the reader's repair list."""
+        with self.session() as s:
+            rows = s.exec(
+                select(Document.fields)
+                .join(Folder, col(Folder.folder_id) == col(Document.folder_id))
+                .where(Folder.fonds_code == fonds_code)
+                .order_by(col(Document.id).desc())
+                .limit(limit)
+            )
+            seen: dict[str, None] = {}
+            for fields in rows:
+                value = (fields or {}).get("issuing_body", {}).get("value")
+                if isinstance(value, str) and value:
+                    seen.setdefault(value, None)
+            return list(seen)
+
+    def events_of_document(self, document_id: int) -> list[Event]:
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(Event).where(Event.document_id == document_id).order_by(col(Event.id))
+                )
+            )
+
+
+def _higher(first: str, second: str) -> str:
+    rank = {level: n for n, level in enumerate(SECRECY_LEVELS, start=1)}
+    return first if rank.get(first, 0) >= rank.get(second, 0) else second
