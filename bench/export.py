@@ -30,10 +30,11 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import make_samples  # noqa: E402
 
-from station import auth, export, review
-from station.room import runner  # noqa: E402
+from station import auth, export  # noqa: E402
 from station.manifest import read_manifest  # noqa: E402
 from station.profiles import load_profile  # noqa: E402
+from station.review import rules  # noqa: E402
+from station.room import runner  # noqa: E402
 from station.settings import load_settings  # noqa: E402
 from station.store import Store  # noqa: E402
 
@@ -80,7 +81,7 @@ def run(root: Path, pages: int) -> dict[str, Any]:
     processing_s = time.perf_counter() - started
     arch = store.get_user("arch")
     assert arch is not None
-    review.approve_all(store, arch, FOLDER)
+    rules.approve_all(store, arch, FOLDER)
     rows = []
     for fmt, zipped in FORMATS:
         name = f"{fmt}{' (zipped bag)' if zipped else ''}"

@@ -21,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
-from station import auth, export, manifest, ocr, review
-from station.room import runner
+from station import auth, export, manifest, ocr
 from station.errors import ConflictError, ExitCode, OutputError
+from station.review import rules
+from station.room import runner
 from station.store import Event, Folder, Page, Store, folder_flag_codes
 
 router = APIRouter(prefix="/api", tags=["review"])
@@ -173,7 +174,7 @@ class DecisionIn(BaseModel):
     reason: str | None = Field(
         default=None,
         max_length=500,
-        description="For reject: " + ", ".join(review.REJECT_REASONS) + " ('other: text')",
+        description="For reject: " + ", ".join(rules.REJECT_REASONS) + " ('other: text')",
     )
 
 
@@ -338,9 +339,9 @@ def queue(
 ) -> tuple[int, list[Folder]]:
     """The queue (also the web page's): how many folders, and those from offset on; folders
     above the user's clearance are not in it, nor counted."""
-    review.require_role(user, "reviewer", "the review queue")
+    rules.require_role(user, "reviewer", "the review queue")
     return store_of(request).review_queue(
-        states=review.QUEUE_STATES if not state else (state,),
+        states=rules.QUEUE_STATES if not state else (state,),
         secrecy_levels=auth.visible_levels(user.clearance),
         profile=profile,
         box_no=box,
@@ -410,8 +411,8 @@ def list_folders(
     "/folders/{id}", response_model=FolderOut, responses={401: ERRORS[401], 404: ERRORS[404]}
 )
 def get_folder(request: Request, user: CurrentUser, id: Id) -> FolderOut:
-    review.require_role(user, "reviewer", "opening folders")
-    return folder_out(review.find_folder(store_of(request), user, id))
+    rules.require_role(user, "reviewer", "opening folders")
+    return folder_out(rules.find_folder(store_of(request), user, id))
 
 
 @router.patch(
@@ -424,7 +425,7 @@ def edit_folder(request: Request, user: CheckedUser, id: Id, edit: FolderEdit) -
     changes = edit.model_dump(exclude_unset=True)
     if "retention" in changes and changes["retention"] is None:
         changes["retention"] = manifest.PERMANENT_LABEL
-    return folder_out(review.edit_metadata(store_of(request), user, id, changes))
+    return folder_out(rules.edit_metadata(store_of(request), user, id, changes))
 
 
 @router.get(
@@ -433,10 +434,10 @@ def edit_folder(request: Request, user: CheckedUser, id: Id, edit: FolderEdit) -
     responses={401: ERRORS[401], 404: ERRORS[404]},
 )
 def folder_pages(request: Request, user: CurrentUser, id: Id) -> list[PageOut]:
-    review.require_role(user, "reviewer", "opening folders")
+    rules.require_role(user, "reviewer", "opening folders")
     store = store_of(request)
-    folder = review.find_folder(store, user, id)
-    pages = review.visible_pages(user, folder, store.folder_pages(folder.folder_id))
+    folder = rules.find_folder(store, user, id)
+    pages = rules.visible_pages(user, folder, store.folder_pages(folder.folder_id))
     return [page_out(p, folder) for p in pages]
 
 
@@ -446,10 +447,10 @@ def folder_pages(request: Request, user: CurrentUser, id: Id) -> list[PageOut]:
     responses={401: ERRORS[401], 404: ERRORS[404]},
 )
 def folder_history(request: Request, user: CurrentUser, id: Id) -> list[EventOut]:
-    review.require_role(user, "reviewer", "folder history")
+    rules.require_role(user, "reviewer", "folder history")
     store = store_of(request)
-    folder = review.find_folder(store, user, id)
-    events = review.visible_events(store, user, folder, store.events_of_folder(folder.folder_id))
+    folder = rules.find_folder(store, user, id)
+    events = rules.visible_events(store, user, folder, store.events_of_folder(folder.folder_id))
     return [event_out(e) for e in events]
 
 
@@ -460,7 +461,7 @@ def folder_history(request: Request, user: CurrentUser, id: Id) -> list[EventOut
     summary="Approve the folder: every page must be approved or confirmed blank (archivist)",
 )
 def approve_folder(request: Request, user: CheckedUser, id: Id) -> FolderOut:
-    return folder_out(review.approve_folder(store_of(request), user, id))
+    return folder_out(rules.approve_folder(store_of(request), user, id))
 
 
 @router.post(
@@ -470,7 +471,7 @@ def approve_folder(request: Request, user: CheckedUser, id: Id) -> FolderOut:
     summary="Take an approval back, to change the folder again (archivist)",
 )
 def reopen_folder(request: Request, user: CheckedUser, id: Id) -> FolderOut:
-    return folder_out(review.reopen_folder(store_of(request), user, id))
+    return folder_out(rules.reopen_folder(store_of(request), user, id))
 
 
 @router.post(
@@ -481,8 +482,8 @@ def reopen_folder(request: Request, user: CheckedUser, id: Id) -> FolderOut:
 )
 def approve_unflagged(request: Request, user: CheckedUser, id: Id) -> list[PageOut]:
     store = store_of(request)
-    pages = review.approve_unflagged(store, user, id)
-    folder = review.find_folder(store, user, id)
+    pages = rules.approve_unflagged(store, user, id)
+    folder = rules.find_folder(store, user, id)
     return [page_out(p, folder) for p in pages]
 
 
@@ -494,15 +495,15 @@ def approve_unflagged(request: Request, user: CheckedUser, id: Id) -> list[PageO
 )
 def order_folder(request: Request, user: CheckedUser, id: Id, order: OrderIn) -> list[PageOut]:
     store = store_of(request)
-    pages = review.reorder(store, user, id, order.page_ids)
-    folder = review.find_folder(store, user, id)
+    pages = rules.reorder(store, user, id, order.page_ids)
+    folder = rules.find_folder(store, user, id)
     return [page_out(p, folder) for p in pages]
 
 
 @router.get("/boxes", response_model=list[BoxProgress], responses={401: ERRORS[401]})
 def boxes(request: Request, user: CurrentUser) -> list[BoxProgress]:
     """Review progress per box of the manifest: folders by review state."""
-    review.require_role(user, "reviewer", "the review queue")
+    rules.require_role(user, "reviewer", "the review queue")
     return [
         BoxProgress(fonds_code=fonds, box_no=box, folders=sum(states.values()), states=states)
         for fonds, box, states in store_of(request).box_progress(
@@ -516,8 +517,8 @@ def boxes(request: Request, user: CurrentUser) -> list[BoxProgress]:
 
 @router.get("/pages/{id}", response_model=PageOut, responses={401: ERRORS[401], 404: ERRORS[404]})
 def get_page(request: Request, user: CurrentUser, id: Id) -> PageOut:
-    review.require_role(user, "reviewer", "opening pages")
-    page, folder = review.find_page(store_of(request), user, id)
+    rules.require_role(user, "reviewer", "opening pages")
+    page, folder = rules.find_page(store_of(request), user, id)
     return page_out(page, folder)
 
 
@@ -526,8 +527,8 @@ def get_page(request: Request, user: CurrentUser, id: Id) -> PageOut:
 )
 def get_page_text(request: Request, user: CurrentUser, id: Id) -> PageText:
     """The OCR text line by line, each word with Tesseract's confidence."""
-    review.require_role(user, "reviewer", "opening pages")
-    page, _ = review.find_page(store_of(request), user, id)
+    rules.require_role(user, "reviewer", "opening pages")
+    page, _ = rules.find_page(store_of(request), user, id)
     return page_text(page)
 
 
@@ -540,9 +541,9 @@ def get_page_text(request: Request, user: CurrentUser, id: Id) -> PageText:
 def decide(request: Request, user: CheckedUser, id: Id, body: DecisionIn) -> PageOut:
     store = store_of(request)
     if body.decision == "undecided":
-        page = review.undo_decision(store, user, id)
+        page = rules.undo_decision(store, user, id)
     else:
-        page = review.decide(store, user, id, body.decision, body.reason)
+        page = rules.decide(store, user, id, body.decision, body.reason)
     return page_answer(store, page)
 
 
@@ -554,7 +555,7 @@ def decide(request: Request, user: CheckedUser, id: Id, body: DecisionIn) -> Pag
 )
 def turn(request: Request, user: CheckedUser, id: Id, body: TurnIn) -> PageOut:
     store = store_of(request)
-    page = review.turn_page(store, user, id, body.degrees)
+    page = rules.turn_page(store, user, id, body.degrees)
     return page_answer(store, page)
 
 
@@ -566,7 +567,7 @@ def turn(request: Request, user: CheckedUser, id: Id, body: TurnIn) -> PageOut:
 )
 def move(request: Request, user: CheckedUser, id: Id, body: MoveIn) -> PageOut:
     store = store_of(request)
-    page = review.move_page(store, user, id, position=body.position, to_folder=body.folder)
+    page = rules.move_page(store, user, id, position=body.position, to_folder=body.folder)
     return page_answer(store, page)
 
 
@@ -578,7 +579,7 @@ def move(request: Request, user: CheckedUser, id: Id, body: MoveIn) -> PageOut:
 )
 def secrecy(request: Request, user: CheckedUser, id: Id, body: SecrecyIn) -> PageOut:
     store = store_of(request)
-    page = review.mark_secrecy(store, user, id, body.secrecy)
+    page = rules.mark_secrecy(store, user, id, body.secrecy)
     return page_answer(store, page)
 
 
@@ -590,7 +591,7 @@ def secrecy(request: Request, user: CheckedUser, id: Id, body: SecrecyIn) -> Pag
 )
 def undo_separator(request: Request, user: CheckedUser, id: Id) -> PageOut:
     store, settings = store_of(request), security.settings_of(request)
-    page = review.undo_separator(
+    page = rules.undo_separator(
         store, user, id, lambda page_id: runner.reprocess_page(store, settings, page_id)
     )
     return page_answer(store, page)
@@ -613,7 +614,7 @@ def activity(
 ) -> list[BatchActivity]:
     """Batches being processed and the latest finished, with live page counts (operators see
     their own)."""
-    review.require_role(user, "operator", "batches")
+    rules.require_role(user, "operator", "batches")
     store = store_of(request)
     own = user.username if user.role == "operator" else None
     batches = store.recent_batches(limit, operator=own)
@@ -659,8 +660,8 @@ def export_folder(request: Request, user: CheckedUser, id: Id, body: ExportIn) -
     """Checked here (role, clearance, approval), then written by `station export` in its own
     process: bagit works by changing the working directory, which this server must not."""
     store, settings = store_of(request), security.settings_of(request)
-    review.require_role(user, "archivist", "exporting")
-    folder = review.find_folder(store, user, id)
+    rules.require_role(user, "archivist", "exporting")
+    folder = rules.find_folder(store, user, id)
     export.gather(store, user, folder.folder_id)
     command = [
         sys.executable, "-m", "station", "export", "--format", body.format,
@@ -683,10 +684,10 @@ def export_folder(request: Request, user: CheckedUser, id: Id, body: ExportIn) -
 @router.get("/rescan", response_model=list[RescanOut], responses={401: ERRORS[401]})
 def rescan(request: Request, user: CurrentUser) -> list[RescanOut]:
     """Rejected pages waiting for a rescan (operators print slips from it)."""
-    return [rescan_out(entry) for entry in review.rescan_list(store_of(request), user)]
+    return [rescan_out(entry) for entry in rules.rescan_list(store_of(request), user)]
 
 
-def rescan_out(entry: review.RescanEntry) -> RescanOut:
+def rescan_out(entry: rules.RescanEntry) -> RescanOut:
     return RescanOut(
         page=page_out(entry.page, entry.folder),
         folder_title=entry.folder.title if entry.folder else "",

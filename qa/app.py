@@ -2,7 +2,7 @@
 
 `create_app(settings)` builds it; `station serve` runs it with uvicorn (and, in the embedded
 default, the hot-folder watcher beside it). The app only reads and writes through
-`station.store` and decides through `station.review`; it is never imported by station.
+`station.store` and decides through `station.review.rules`; it is never imported by station.
 """
 
 from __future__ import annotations

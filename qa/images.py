@@ -15,8 +15,9 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from qa.security import CurrentUser, settings_of, store_of
-from station import imaging, review
+from station import imaging
 from station.errors import NotFoundError
+from station.review import rules
 from station.store import Page, Store
 
 router = APIRouter(prefix="/images", tags=["images"])
@@ -37,9 +38,9 @@ async def page_image(
     id: Annotated[int, PathParam(ge=1, le=2**62)],
     kind: Literal["thumbnail", "preview", "original"],
 ) -> Response:
-    review.require_role(user, "operator", "seeing pages")
+    rules.require_role(user, "operator", "seeing pages")
     store = store_of(request)
-    page, _ = review.find_page(store, user, id)
+    page, _ = rules.find_page(store, user, id)
     if user.role == "operator" and not _operator_may_see(store, user.username, page):
         raise NotFoundError(f"No page {id}")
     data_dir = settings_of(request).data_dir.resolve()

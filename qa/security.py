@@ -76,9 +76,7 @@ def log_in(store: Store, settings: StationSettings, username: str, password: str
     return user
 
 
-def start_session(
-    store: Store, settings: StationSettings, user: User, response: Response
-) -> str:
+def start_session(store: Store, settings: StationSettings, user: User, response: Response) -> str:
     """Open a session for the user, set both cookies, and return the CSRF token."""
     assert user.id is not None
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

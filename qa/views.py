@@ -3,7 +3,7 @@
 Server-rendered, and only reading: each page is one template over rows read in a few
 queries (never one per page), so a 1,000-page folder is one loop. Every change goes through
 the JSON API (qa.api) from qa/static/review.js, so the pages and scripts share one set of
-rules and one error shape. Secrecy and roles are station.review's: anything above the
+rules and one error shape. Secrecy and roles are station.review.rules': anything above the
 user's clearance is a 404 page here as there.
 """
 
@@ -26,8 +26,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from qa import api, security
 from qa.app import templates
 from qa.security import CheckedUser, CurrentUser, settings_of, store_of
-from station import auth, manifest, review, separators
+from station import auth, manifest, separators
 from station.errors import NotAllowedError, NotLoggedInError
+from station.review import rules
 from station.store import Event, Folder, Page, Store, User
 
 router = APIRouter(include_in_schema=False)
@@ -125,7 +126,7 @@ templates.env.globals.update(
     FLAG_LABELS=FLAG_LABELS,
     STATE_LABELS=STATE_LABELS,
     DECISION_LABELS=DECISION_LABELS,
-    REJECT_REASONS=review.REJECT_REASONS,
+    REJECT_REASONS=rules.REJECT_REASONS,
 )
 templates.env.filters.update(when=_when, day=_day, reason=lambda r: _reason(r))
 
@@ -135,7 +136,7 @@ def _may(user: User | None, minimum: str) -> bool:
     if user is None:
         return False
     try:
-        review.require_role(user, minimum, "this")
+        rules.require_role(user, minimum, "this")
     except NotAllowedError:
         return False
     return True
@@ -216,7 +217,7 @@ def queue(
     """Folders waiting for review, 100 to a page, with progress per box of the manifest."""
     if user.role == "operator":
         return RedirectResponse("/rescan", status_code=303)
-    state = state if state in review.REVIEW_STATES else None
+    state = state if state in rules.REVIEW_STATES else None
     chosen = functools.partial(
         api.queue,
         request,
@@ -254,7 +255,7 @@ def queue(
         box_link=lambda b: "/?" + urlencode({"box": b}),
         filters=filters,
         filtered=bool(kept),
-        states=review.REVIEW_STATES,
+        states=rules.REVIEW_STATES,
         profiles=store.review_profiles(),
         flags=QUEUE_FLAGS,
         boxes=boxes,
@@ -268,9 +269,9 @@ def queue(
 @router.get("/folders/{id}", response_class=HTMLResponse)
 def folder(request: Request, user: CurrentUser, id: Id) -> Response:
     """Every page of the folder as a grid, its manifest metadata and its history."""
-    review.require_role(user, "reviewer", "opening folders")
+    rules.require_role(user, "reviewer", "opening folders")
     store = store_of(request)
-    found = review.find_folder(store, user, id)
+    found = rules.find_folder(store, user, id)
     pages, events = _pages_and_events(store, user, found)
     counts = Counter(p.decision or "undecided" for p in pages if p.separator is None)
     positions = {p.id: p.position for p in pages}
@@ -297,9 +298,9 @@ def folder(request: Request, user: CurrentUser, id: Id) -> Response:
 
 @router.get("/folders/{id}/history", response_class=HTMLResponse)
 def folder_history(request: Request, user: CurrentUser, id: Id) -> Response:
-    review.require_role(user, "reviewer", "folder history")
+    rules.require_role(user, "reviewer", "folder history")
     store = store_of(request)
-    found = review.find_folder(store, user, id)
+    found = rules.find_folder(store, user, id)
     pages, events = _pages_and_events(store, user, found)
     positions = {p.id: p.position for p in pages}
     return _page(
@@ -313,14 +314,14 @@ def folder_history(request: Request, user: CurrentUser, id: Id) -> Response:
 
 def _pages_and_events(store: Store, user: User, folder: Folder) -> tuple[list[Page], list[Event]]:
     """The folder's pages the user may see, and its history without the pages they may not."""
-    pages = review.visible_pages(user, folder, store.folder_pages(folder.folder_id))
-    events = review.visible_events(store, user, folder, store.events_of_folder(folder.folder_id))
+    pages = rules.visible_pages(user, folder, store.folder_pages(folder.folder_id))
+    events = rules.visible_events(store, user, folder, store.events_of_folder(folder.folder_id))
     return pages, events
 
 
 def _folder_form(folder: Folder, user: User) -> list[dict[str, Any]]:
     """The folder's manifest fields for the metadata form, values as the manifest writes them."""
-    values = review.folder_fields(folder)
+    values = rules.folder_fields(folder)
     values["retention"] = manifest.retention_label(folder.retention_years)
     values["start_date"], values["end_date"] = _day(folder.start_date), _day(folder.end_date)
     values["sheet_count"] = "" if folder.sheet_count is None else folder.sheet_count
@@ -331,7 +332,7 @@ def _folder_form(folder: Folder, user: User) -> list[dict[str, Any]]:
             "vi": vi,
             "en": en,
             "value": values.get(name) or "",
-            "editable": name in review.EDITABLE_FIELDS,
+            "editable": name in rules.EDITABLE_FIELDS,
             "format": "" if FIELD_FORMATS.get(name) == "text" else FIELD_FORMATS.get(name, ""),
             "choices": levels if name == "secrecy" else None,
             "long": name in ("title", "notes"),
@@ -387,7 +388,7 @@ def _values(values: Any) -> str:
 def _reason(reason: str | None) -> str:
     """A stored reason ("blurred", "other: torn corner") as people read it."""
     code, _, note = (reason or "").partition(":")
-    label = review.REJECT_REASONS.get(code.strip(), code.strip())
+    label = rules.REJECT_REASONS.get(code.strip(), code.strip())
     return f"{label}: {note.strip()}" if note.strip() else label
 
 
@@ -397,11 +398,11 @@ def _reason(reason: str | None) -> str:
 @router.get("/pages/{id}", response_class=HTMLResponse)
 def page_view(request: Request, user: CurrentUser, id: Id) -> Response:
     """One page large, with the original scan a key away, its OCR text and its measurements."""
-    review.require_role(user, "reviewer", "opening pages")
+    rules.require_role(user, "reviewer", "opening pages")
     store = store_of(request)
-    page, folder = review.find_page(store, user, id)
+    page, folder = rules.find_page(store, user, id)
     siblings: list[Page] = (
-        review.visible_pages(user, folder, store.folder_pages(folder.folder_id))
+        rules.visible_pages(user, folder, store.folder_pages(folder.folder_id))
         if folder
         else [page]
     )
@@ -432,7 +433,7 @@ def page_view(request: Request, user: CurrentUser, id: Id) -> Response:
 @router.get("/rescan", response_class=HTMLResponse)
 def rescan(request: Request, user: CurrentUser) -> Response:
     """Rejected pages waiting to go through the scanner again, folder by folder."""
-    entries = review.rescan_list(store_of(request), user)
+    entries = rules.rescan_list(store_of(request), user)
     groups = [
         (entries_of[0].folder, entries_of)
         for _, group in itertools.groupby(entries, key=lambda e: e.page.folder_id)
@@ -455,9 +456,9 @@ def rescan_slips(
     folder: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     """Rescan slips to print and put where the pages go: one A4 sheet per rejected page."""
-    entries = review.rescan_list(store_of(request), user)
+    entries = rules.rescan_list(store_of(request), user)
     if folder is not None:
-        review.find_folder(store_of(request), user, folder)  # 404 for a folder not seen
+        rules.find_folder(store_of(request), user, folder)  # 404 for a folder not seen
         entries = [e for e in entries if e.folder is not None and e.folder.id == folder]
     labels = [
         separators.RescanLabel(
@@ -490,7 +491,7 @@ def rescan_slips(
 def batches(request: Request, user: CurrentUser) -> Response:
     """What went through the scanner: an operator's own batches, everyone's for the others,
     newest first, with their pages by processing state (one grouped count, not every row)."""
-    review.require_role(user, "operator", "the batch list")
+    rules.require_role(user, "operator", "the batch list")
     store = store_of(request)
     own = user.role == "operator"
     rows = store.batches_fed_by(user.username) if own else store.find_batches()[::-1]

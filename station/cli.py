@@ -34,10 +34,10 @@ from rich.table import Table
 from rich.text import Text
 
 from station import __version__, manifest
-from station.room import runner
 from station.errors import BadArgumentError, ExitCode, NotFoundError, StationError
 from station.pipeline import PageResult
 from station.profiles import list_profiles, load_profile
+from station.room import runner
 from station.room.runner import BatchOutcome, BatchProgress, process_batch
 from station.settings import StationSettings, load_settings
 from station.store import Folder, Store
@@ -632,14 +632,14 @@ def review_approve(
     clearance for the folder, when the user fed one of its batches, or while pages are
     rejected or failed.
     """
-    from station import review
+    from station.review import rules
 
     def body(settings: StationSettings) -> None:
         store = _store(settings)
         user = store.get_user(unicodedata.normalize("NFC", as_user.strip()))
         if user is None:
             raise NotFoundError(f"No user named {as_user!r}")
-        folder, pages = review.approve_all(store, user, folder_id)
+        folder, pages = rules.approve_all(store, user, folder_id)
         out.print(
             f"Approved folder {folder.folder_id} as {user.username}: "
             f"{pages} page(s) approved now, "
@@ -657,7 +657,7 @@ app.add_typer(rescan_app, name="rescan")
 @rescan_app.command("list")
 def rescan_list(json_output: JsonOption = False, verbose: Verbose = False) -> None:
     """Rejected pages waiting for a rescan, folder by folder, with why."""
-    from station import review
+    from station.review import rules
 
     def body(settings: StationSettings) -> None:
         entries = _store(settings).rescan_list()
@@ -672,7 +672,7 @@ def rescan_list(json_output: JsonOption = False, verbose: Verbose = False) -> No
                 "rejected_at": page.decided_at.isoformat() if page.decided_at else None,
                 "batch": batch,
                 "source_file": page.source_file,
-                "secrecy": review.page_secrecy(page, folder),
+                "secrecy": rules.page_secrecy(page, folder),
             }
             for page, folder, batch in entries
         ]
@@ -704,17 +704,18 @@ def rescan_slips(
     verbose: Verbose = False,
 ) -> None:
     """Print a rescan slip per rejected page: put it in front of the new scan of the page."""
-    from station import review, separators
+    from station import separators
+    from station.review import rules
 
     def body(settings: StationSettings) -> None:
         entries = [
-            review.RescanEntry(page, found, batch)
+            rules.RescanEntry(page, found, batch)
             for page, found, batch in _store(settings).rescan_list()
             if folder is None or page.folder_id == unicodedata.normalize("NFC", folder)
         ]
         if not entries and folder is not None:
             raise BadArgumentError(f"No rejected pages wait for a rescan in folder {folder!r}")
-        written = separators.write_rescan_slips([review.rescan_label(e) for e in entries], out_path)
+        written = separators.write_rescan_slips([rules.rescan_label(e) for e in entries], out_path)
         out.print(f"Wrote {len(entries)} rescan slip(s) to {written}")
 
     _run(verbose, body)
@@ -822,9 +823,9 @@ def export_verify(
 
 def folder_record(folder: Folder) -> dict[str, Any]:
     """One folder for `station folders`: its manifest fields and what scanning found."""
-    from station import review
+    from station.review import rules
 
-    fields = review.folder_fields(folder)
+    fields = rules.folder_fields(folder)
     return {
         **fields,
         "start_date": folder.start_date.isoformat() if folder.start_date else None,

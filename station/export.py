@@ -38,10 +38,11 @@ from typing import Any
 
 import pikepdf
 
-from station import __version__, auth, catalogue, manifest, mets, pdf, review, tools
-from station.room import assembly
+from station import __version__, auth, catalogue, manifest, mets, pdf, tools
 from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
 from station.profiles import load_profile
+from station.review import rules
+from station.room import assembly
 from station.settings import StationSettings
 from station.store import Event, Folder, Page, Store, User
 
@@ -100,15 +101,15 @@ class FolderExport:
 
 def gather(store: Store, user: User, folder_id: str) -> FolderExport:
     """An approved folder the user may export, with its pages; refused with the reason."""
-    review.require_role(user, "archivist", "exporting")
-    folder = review.find_folder_by_archival_id(store, user, folder_id)
+    rules.require_role(user, "archivist", "exporting")
+    folder = rules.find_folder_by_archival_id(store, user, folder_id)
     if folder.approved_at is None:
         raise ConflictError(
             f"Folder {folder.folder_id} is not approved (review state: {folder.review_state}); "
             "only approved folders export"
         )
     pages = store.folder_pages(folder.folder_id)
-    if review.visible_pages(user, folder, pages) != pages:
+    if rules.visible_pages(user, folder, pages) != pages:
         raise NotFoundError(f"No folder {folder_id!r}")  # pages above the user's clearance
     kept = [p for p in pages if p.separator is None]
     unmade = [p for p in kept if p.decision == "approve" and not _has_pdf(p)]
@@ -131,7 +132,7 @@ def _has_pdf(page: Page) -> bool:
 
 def _input_digest(folder: Folder, parts: list[PagePart]) -> str:
     facts = {
-        "folder": review.folder_fields(folder),
+        "folder": rules.folder_fields(folder),
         "approved": [folder.approved_by, folder.approved_at],
         "pages": [
             [p.page.id, p.page.sha256, p.page.page_index, p.page.turn, p.page.decision,
@@ -340,9 +341,7 @@ class _Payload:
     pages: tuple[mets.PackagePage, ...]
 
 
-def _write_payload(
-    export: FolderExport, pdf_path: Path, root: Path, prefix: str = ""
-) -> _Payload:
+def _write_payload(export: FolderExport, pdf_path: Path, root: Path, prefix: str = "") -> _Payload:
     """PDF/A, masters, OCR text and hOCR under `root`; paths recorded relative to `root`
     with `prefix` (the payload's own view: "" in a bag's data/, "objects/" in a transfer)."""
     pdf_file = _put(pdf_path, root, f"{prefix}{export.file_name}.pdf", "application/pdf")
@@ -414,7 +413,7 @@ def _sha256(path: Path) -> str:
 def metadata_json(export: FolderExport, payload: _Payload) -> bytes:
     """The folder's fields under their Vietnamese record-keeping names, with English keys."""
     folder = export.folder
-    values = review.folder_fields(folder) | {
+    values = rules.folder_fields(folder) | {
         "retention": manifest.retention_label(folder.retention_years),
         "start_date": folder.start_date.isoformat() if folder.start_date else None,
         "end_date": folder.end_date.isoformat() if folder.end_date else None,
@@ -745,9 +744,7 @@ def _atom_export(
             pdf_path = folder_pdf(settings, export, store)
             relative = f"objects/{export.package_name}.pdf"
             _put(pdf_path, staging, relative, "application/pdf")
-            folders.append(
-                _catalogue_folder(export, str((final / relative).resolve()), settings)
-            )
+            folders.append(_catalogue_folder(export, str((final / relative).resolve()), settings))
         catalogue.write_atom_csv(folders, staging / "information_objects.csv")
     return ExportResult(ids, "atom-csv", final, 1, False, pages, _size(final))
 
@@ -880,4 +877,3 @@ def result_record(result: ExportResult) -> dict[str, Any]:
         "pages": result.pages,
         "bytes": result.bytes,
     }
-

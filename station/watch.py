@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from station import hotfolder
-from station.room import runner
 from station.errors import (
     BatchNotReadyError,
     EmptyFileError,
@@ -31,6 +30,7 @@ from station.errors import (
 from station.hotfolder import HotFolderWatcher, ReadyBatch, relative_name
 from station.ingest import natural_key
 from station.profiles import load_profile
+from station.room import runner
 from station.room.runner import BatchOutcome, BatchProgress, BatchSource
 from station.settings import StationSettings
 from station.store import Batch, Store

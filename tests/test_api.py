@@ -447,8 +447,12 @@ def test_after_logout_no_route_answers_the_old_cookie(shared: Shared) -> None:
     with TestClient(shared.app, cookies=cookies) as old:
         for route in NEEDS_LOGIN:
             id = ids_for(shared.room, route, HS1) if route.names else 0
-            response = old.request(route.method, route.url(id), json=route.body,
-                                   headers={CSRF_HEADER: csrf, "accept": "application/json"})
+            response = old.request(
+                route.method,
+                route.url(id),
+                json=route.body,
+                headers={CSRF_HEADER: csrf, "accept": "application/json"},
+            )
             refused(response, 401, "not_logged_in", "session has ended")  # fmt: skip
     assert event_count(shared.store) == before
 
@@ -570,8 +574,12 @@ def test_marking_above_ones_clearance_is_refused(
     login: Callable[[str], Session], room: ReviewRoom
 ) -> None:
     rev2 = login("rev2")
-    refused(rev2.send("POST", f"/api/pages/{room.pages[HS1][0]}/secrecy", {"secrecy": "Mật"}),
-            403, "not_allowed", "'rev2' may not mark pages 'Mật': it is above their clearance")
+    refused(
+        rev2.send("POST", f"/api/pages/{room.pages[HS1][0]}/secrecy", {"secrecy": "Mật"}),
+        403,
+        "not_allowed",
+        "'rev2' may not mark pages 'Mật': it is above their clearance",
+    )
 
 
 # --- 422: ids and bodies --------------------------------------------------------------------
@@ -594,10 +602,12 @@ def test_a_bad_id_is_422(route: Route, shared: Shared) -> None:
         ("/api/pages/{page}/decision", {}, "decision: Field required"),
         ("/api/pages/{page}/decision", {"decision": "approve", "extra": 1}, "extra: Extra"),
         ("/api/pages/{page}/decision", {"decision": "reject"}, "needs a reason, one of blurred"),
-        ("/api/pages/{page}/decision", {"decision": "reject", "reason": "ugly"},
-         "needs a reason"),
-        ("/api/pages/{page}/decision", {"decision": "reject", "reason": "x" * 501},
-         "reason: String should have at most 500"),
+        ("/api/pages/{page}/decision", {"decision": "reject", "reason": "ugly"}, "needs a reason"),
+        (
+            "/api/pages/{page}/decision",
+            {"decision": "reject", "reason": "x" * 501},
+            "reason: String should have at most 500",
+        ),
         ("/api/pages/{page}/decision", ["approve"], "Input should be a valid dictionary"),
         ("/api/pages/{page}/decision", None, "Field required"),
         ("/api/pages/{page}/turn", {"degrees": 45}, "degrees: Input should be 90, 180, 270"),
@@ -674,9 +684,7 @@ ROLE_REFUSALS = [
 
 
 @pytest.mark.parametrize(("route", "username"), ROLE_REFUSALS, ids=lambda v: str(v))
-def test_a_role_too_low_is_403_naming_the_role(
-    route: Route, username: str, shared: Shared
-) -> None:
+def test_a_role_too_low_is_403_naming_the_role(route: Route, username: str, shared: Shared) -> None:
     user, store = shared.sessions[username], shared.store
     id = ids_for(shared.room, route, HS1) if route.names else 0
     before = event_count(store)
@@ -760,8 +768,12 @@ def test_a_failed_page_cannot_be_approved_over_the_api(
     page_id = room.pages[HS1][0]
     store.update_page(page_id, state="failed", error="tesseract crashed")
     rev2 = login("rev2")
-    refused(rev2.send("POST", f"/api/pages/{page_id}/decision", {"decision": "approve"}), 409,
-            "conflict", "failed processing and cannot be approved: reject it for a rescan")
+    refused(
+        rev2.send("POST", f"/api/pages/{page_id}/decision", {"decision": "approve"}),
+        409,
+        "conflict",
+        "failed processing and cannot be approved: reject it for a rescan",
+    )
     page = rev2.get(f"/api/pages/{page_id}").json()
     assert page["state"] == "failed" and "failed" in page["flags"]
     assert page["error"] == "tesseract crashed"

@@ -22,12 +22,13 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from station import auth, catalogue, export, mets, review, separators
-from station.room import runner
+from station import auth, catalogue, export, mets, separators
 from station.cli import app
 from station.errors import ConflictError, ExitCode, NotAllowedError, NotFoundError
 from station.manifest import read_manifest
 from station.profiles import load_profile
+from station.review import rules
+from station.room import runner
 from station.settings import StationSettings, load_settings
 from station.store import Store, User
 
@@ -92,12 +93,12 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     runner.process_batch(batch, root / "out", profile, settings, workers=2, operator="op1")
     rev = _user(store, "rev")
     pages = [p for p in store.folder_pages(OPEN) if p.separator is None]
-    review.decide(store, rev, pages[0].id, "approve")  # type: ignore[arg-type]
-    review.turn_page(store, rev, pages[1].id, 90)  # type: ignore[arg-type]
-    review.decide(store, rev, pages[1].id, "approve")  # type: ignore[arg-type]
-    review.decide(store, rev, pages[2].id, "blank")  # type: ignore[arg-type]
-    review.approve_all(store, _user(store, "arch"), OPEN)
-    review.approve_all(store, _user(store, "chief"), SECRET)
+    rules.decide(store, rev, pages[0].id, "approve")  # type: ignore[arg-type]
+    rules.turn_page(store, rev, pages[1].id, 90)  # type: ignore[arg-type]
+    rules.decide(store, rev, pages[1].id, "approve")  # type: ignore[arg-type]
+    rules.decide(store, rev, pages[2].id, "blank")  # type: ignore[arg-type]
+    rules.approve_all(store, _user(store, "arch"), OPEN)
+    rules.approve_all(store, _user(store, "chief"), SECRET)
     return {"root": root, "settings": settings, "store": store, "env": env, "batch": batch}
 
 
@@ -110,9 +111,7 @@ def _user(store: Store, name: str) -> User:
 def _export(room: dict[str, Any], fmt: str, out: Path, *ids: str, **kw: Any) -> list[Any]:
     store = room["store"]
     user = _user(store, kw.pop("who", "chief"))
-    return export.export_folders(
-        store, room["settings"], user, list(ids) or [OPEN], fmt, out, **kw
-    )
+    return export.export_folders(store, room["settings"], user, list(ids) or [OPEN], fmt, out, **kw)
 
 
 def _tree(path: Path) -> dict[str, str]:
@@ -137,9 +136,7 @@ def test_a_bag_per_folder_valid_complete_and_faithful(room: dict[str, Any], tmp_
     data = bag_dir / "data"
     assert (data / "P9-01-01.pdf").is_file()
     masters = sorted((data / "masters").iterdir())
-    originals = {
-        hashlib.sha256(p.read_bytes()).hexdigest() for p in room["batch"].glob("*.tif")
-    }
+    originals = {hashlib.sha256(p.read_bytes()).hexdigest() for p in room["batch"].glob("*.tif")}
     assert len(masters) == 3 and all(
         hashlib.sha256(m.read_bytes()).hexdigest() in originals for m in masters
     ), "masters byte-identical to what the scanner produced, separator sheet left out"
@@ -193,9 +190,9 @@ def test_a_changed_folder_gets_a_new_version_and_the_old_stays(
     before = _tree(v1.path)
     chief = _user(store, "chief")
     number = store.get_folder(OPEN).id
-    review.reopen_folder(store, chief, number)
-    review.edit_metadata(store, chief, number, {"notes": "Bổ sung ghi chú sau số hóa"})
-    review.approve_folder(store, chief, number)
+    rules.reopen_folder(store, chief, number)
+    rules.edit_metadata(store, chief, number, {"notes": "Bổ sung ghi chú sau số hóa"})
+    rules.approve_folder(store, chief, number)
     (v2,) = _export(room, "bagit", tmp_path)
     assert v2.version == v1.version + 1 and v2.path.name == f"P9-01-01.v{v2.version}"
     assert _tree(v1.path) == before, "never a silent overwrite"

@@ -16,12 +16,13 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from station import auth, review, separators
-from station.room import runner
+from station import auth, separators
 from station.cli import app
 from station.errors import ExitCode, NotAllowedError
 from station.manifest import read_manifest
 from station.profiles import load_profile
+from station.review import rules
+from station.room import runner
 from station.settings import StationSettings, load_settings
 from station.store import Store
 
@@ -85,10 +86,10 @@ def test_a_rejected_page_is_replaced_in_place_by_its_rescan(loop: dict[str, Any]
     assert [p.position for p in pages] == [2, 3, 4], "the separator sheet holds position 1"
     first, rejected, third = pages
     with pytest.raises(NotAllowedError, match="role"):
-        review.decide(store, op1, first.id, "approve")
-    review.decide(store, rev2, first.id, "approve")
-    review.decide(store, rev2, rejected.id, "reject", "cut_off")
-    review.decide(store, rev2, third.id, "approve")
+        rules.decide(store, op1, first.id, "approve")
+    rules.decide(store, rev2, first.id, "approve")
+    rules.decide(store, rev2, rejected.id, "reject", "cut_off")
+    rules.decide(store, rev2, third.id, "approve")
     folder = store.get_folder(FOLDER)
     assert folder is not None and folder.review_state == "rescan"
 
@@ -157,7 +158,7 @@ def test_four_eyes_from_the_command_line(loop: dict[str, Any], tmp_path: Path) -
     page = store.list_pages(batch_name="fed")[0][0]
     assert page.folder_id is None, "a batch without separators is one document, no folder"
     with pytest.raises(NotAllowedError, match="four eyes"):
-        review.check_four_eyes(store, store.get_user("feeder"), [page])  # type: ignore[arg-type]
+        rules.check_four_eyes(store, store.get_user("feeder"), [page])  # type: ignore[arg-type]
 
 
 def test_a_separator_decision_undone_makes_the_sheet_a_page(tmp_path: Path) -> None:
@@ -182,7 +183,7 @@ def test_a_separator_decision_undone_makes_the_sheet_a_page(tmp_path: Path) -> N
     assert sheet_page.separator == FOLDER and sheet_page.position == 1
     rev2 = store.get_user("rev2")
     assert rev2 is not None
-    redone = review.undo_separator(
+    redone = rules.undo_separator(
         store, rev2, sheet_page.id, lambda i: runner.reprocess_page(store, settings, i)
     )
     assert redone.separator is None and redone.state == "ok" and redone.position == 1

@@ -1,4 +1,4 @@
-"""The review rules (station.review) on a real review room: decisions, four eyes, roles,
+"""The review rules (station.review.rules) on a real review room: decisions, four eyes, roles,
 clearance, folder approval, metadata, page order, and the events every change leaves."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from conftest import ReviewRoom
 
-from station import review
 from station.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
+from station.review import rules
 from station.store import Event, Folder, Page, Store, User
 
 HS1, HS2, HS3, HS4 = "05/01/HS-001", "05/01/HS-002", "05/01/HS-003", "05/01/HS-004"
@@ -75,7 +75,7 @@ def assert_event(
 
 def decide_all(room: ReviewRoom, folder_id: str, username: str = "rev2") -> None:
     for page_id in room.pages[folder_id]:
-        review.decide(store_of(room), who(room, username), page_id, "approve")
+        rules.decide(store_of(room), who(room, username), page_id, "approve")
 
 
 # --- page decisions ---------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def decide_all(room: ReviewRoom, folder_id: str, username: str = "rev2") -> None
 
 def test_approve_records_who_when_and_an_event(room: ReviewRoom) -> None:
     first = room.pages[HS1][0]
-    decided = review.decide(store_of(room), who(room, "rev2"), first, "approve")
+    decided = rules.decide(store_of(room), who(room, "rev2"), first, "approve")
     assert decided.decision == "approve" and decided.reason is None
     stored = page(room, first)
     assert stored.decision == "approve" and stored.decided_by == "rev2"
@@ -108,7 +108,7 @@ def test_reject_takes_a_known_reason(room: ReviewRoom) -> None:
         ("other", "other"),
     ]
     for page_id, (reason, stored) in zip(room.pages[HS1], given, strict=False):
-        rejected = review.decide(store_of(room), who(room, "rev2"), page_id, "reject", reason)
+        rejected = rules.decide(store_of(room), who(room, "rev2"), page_id, "reject", reason)
         assert (rejected.decision, rejected.reason) == ("reject", stored)
         assert_event(
             last_event(room, HS1),
@@ -122,7 +122,7 @@ def test_reject_takes_a_known_reason(room: ReviewRoom) -> None:
 
 def test_reject_keeps_vietnamese_text_in_one_normal_form(room: ReviewRoom) -> None:
     decomposed = unicodedata.normalize("NFD", "other: mờ")
-    rejected = review.decide(store_of(room), who(room, "rev2"), room.pages[HS1][0], "reject",
+    rejected = rules.decide(store_of(room), who(room, "rev2"), room.pages[HS1][0], "reject",
                              decomposed)  # fmt: skip
     assert rejected.reason == unicodedata.normalize("NFC", "other: mờ")
 
@@ -131,35 +131,35 @@ def test_reject_without_a_known_reason_is_refused(room: ReviewRoom) -> None:
     page_id = room.pages[HS1][0]
     for reason in (None, "", "   ", "ugly", "blurry", "other text", ": blurred", "x" * 40):
         with pytest.raises(InvalidInputError, match="needs a reason, one of blurred, cut_off"):
-            review.decide(store_of(room), who(room, "rev2"), page_id, "reject", reason)
+            rules.decide(store_of(room), who(room, "rev2"), page_id, "reject", reason)
     assert page(room, page_id).decision is None
     assert review_events(room, HS1) == []
 
 
 def test_a_reason_is_at_most_500_characters(room: ReviewRoom) -> None:
     with pytest.raises(InvalidInputError, match="at most 500"):
-        review.decide(
+        rules.decide(
             store_of(room), who(room, "rev2"), room.pages[HS1][0], "reject", "other: " + "x" * 500
         )
 
 
 def test_a_reason_given_with_approve_or_blank_is_dropped(room: ReviewRoom) -> None:
     store, rev2 = store_of(room), who(room, "rev2")
-    assert review.decide(store, rev2, room.pages[HS1][0], "approve", "blurred").reason is None
-    blank = review.decide(store, rev2, room.pages[HS1][4], "blank", "blurred")
+    assert rules.decide(store, rev2, room.pages[HS1][0], "approve", "blurred").reason is None
+    blank = rules.decide(store, rev2, room.pages[HS1][4], "blank", "blurred")
     assert (blank.decision, blank.reason) == ("blank", None)
 
 
 def test_unknown_decision_is_refused(room: ReviewRoom) -> None:
     with pytest.raises(InvalidInputError, match="Unknown decision 'maybe': use one of approve"):
-        review.decide(store_of(room), who(room, "rev2"), room.pages[HS1][0], "maybe")
+        rules.decide(store_of(room), who(room, "rev2"), room.pages[HS1][0], "maybe")
 
 
 def test_undo_takes_a_decision_back(room: ReviewRoom) -> None:
     store, rev2 = store_of(room), who(room, "rev2")
     page_id = room.pages[HS1][2]
-    review.decide(store, rev2, page_id, "reject", "blurred")
-    undone = review.undo_decision(store, rev2, page_id)
+    rules.decide(store, rev2, page_id, "reject", "blurred")
+    undone = rules.undo_decision(store, rev2, page_id)
     assert (undone.decision, undone.reason, undone.decided_by, undone.decided_at) == (
         None, None, None, None,
     )  # fmt: skip
@@ -182,9 +182,9 @@ def test_a_failed_page_cannot_be_approved_only_rejected(room: ReviewRoom) -> Non
     store.refresh_review(HS1)
     assert folder(room, HS1).page_flags == {"blurred": 1, "possible_blank": 1, "failed": 1}
     with pytest.raises(ConflictError, match=f"Page {page_id} .* failed processing"):
-        review.decide(store, rev2, page_id, "approve")
+        rules.decide(store, rev2, page_id, "approve")
     assert page(room, page_id).decision is None
-    assert review.decide(store, rev2, page_id, "reject", "other: unreadable").decision == "reject"
+    assert rules.decide(store, rev2, page_id, "reject", "other: unreadable").decision == "reject"
 
 
 def test_a_separator_sheet_cannot_be_decided(room: ReviewRoom) -> None:
@@ -192,13 +192,13 @@ def test_a_separator_sheet_cannot_be_decided(room: ReviewRoom) -> None:
     sheet = room.pages[HS1][0]
     store.update_page(sheet, separator=HS1)
     store.refresh_review(HS1)
-    for decision in review.DECISIONS:
+    for decision in rules.DECISIONS:
         with pytest.raises(ConflictError, match="separator sheet"):
-            review.decide(store, rev2, sheet, decision, "blurred")
+            rules.decide(store, rev2, sheet, decision, "blurred")
     with pytest.raises(ConflictError, match="separator sheet"):
-        review.undo_decision(store, rev2, sheet)
+        rules.undo_decision(store, rev2, sheet)
     with pytest.raises(ConflictError, match="separator sheet"):
-        review.turn_page(store, rev2, sheet, 90)
+        rules.turn_page(store, rev2, sheet, 90)
     counts = folder(room, HS1).review_counts
     assert counts is not None and counts["separator"] == 1 and counts["undecided"] == 5
 
@@ -211,17 +211,17 @@ def test_pages_still_processing_replaced_or_in_no_folder_cannot_be_decided(
     store.update_page(queued, state="queued")
     store.update_page(replaced, replaced_by=loose)
     with pytest.raises(ConflictError, match="still being processed"):
-        review.decide(store, rev2, queued, "approve")
+        rules.decide(store, rev2, queued, "approve")
     with pytest.raises(ConflictError, match=f"replaced by page {loose}"):
-        review.decide(store, rev2, replaced, "approve")
+        rules.decide(store, rev2, replaced, "approve")
     store.update_page(loose, folder_id=None)
     with pytest.raises(ConflictError, match="belongs to no folder"):
-        review.decide(store, rev2, loose, "approve")
+        rules.decide(store, rev2, loose, "approve")
 
 
 def test_unknown_page_is_not_found(room: ReviewRoom) -> None:
     with pytest.raises(NotFoundError, match=r"^No page 999$"):
-        review.decide(store_of(room), who(room, "rev2"), 999, "approve")
+        rules.decide(store_of(room), who(room, "rev2"), 999, "approve")
 
 
 # --- four eyes and roles ----------------------------------------------------------------------
@@ -232,21 +232,21 @@ def test_four_eyes_a_reviewer_never_decides_a_batch_they_fed(room: ReviewRoom) -
     own = room.pages[HS2][0]
     batch = room.batches["rev1"]
     refusals: list[Any] = [
-        lambda: review.decide(store, rev1, own, "approve"),
-        lambda: review.decide(store, rev1, own, "reject", "blurred"),
-        lambda: review.undo_decision(store, rev1, own),
-        lambda: review.turn_page(store, rev1, own, 90),
-        lambda: review.move_page(store, rev1, own, position=2),
-        lambda: review.approve_unflagged(store, rev1, room.folders[HS2]),
-        lambda: review.reorder(store, rev1, room.folders[HS2], list(reversed(room.pages[HS2]))),
+        lambda: rules.decide(store, rev1, own, "approve"),
+        lambda: rules.decide(store, rev1, own, "reject", "blurred"),
+        lambda: rules.undo_decision(store, rev1, own),
+        lambda: rules.turn_page(store, rev1, own, 90),
+        lambda: rules.move_page(store, rev1, own, position=2),
+        lambda: rules.approve_unflagged(store, rev1, room.folders[HS2]),
+        lambda: rules.reorder(store, rev1, room.folders[HS2], list(reversed(room.pages[HS2]))),
     ]
     for refused in refusals:
         with pytest.raises(NotAllowedError, match=rf"'rev1' fed batch {batch}.*\(four eyes\)"):
             refused()
     assert review_events(room, HS2) == []
-    assert review.decide(store, rev2, own, "approve").decided_by == "rev2"
+    assert rules.decide(store, rev2, own, "approve").decided_by == "rev2"
     # rev1 reviews what someone else fed
-    assert review.decide(store, rev1, room.pages[HS1][0], "approve").decided_by == "rev1"
+    assert rules.decide(store, rev1, room.pages[HS1][0], "approve").decided_by == "rev1"
 
 
 def test_four_eyes_hold_for_an_archivist_who_fed_the_batch(room: ReviewRoom) -> None:
@@ -261,7 +261,7 @@ def test_four_eyes_hold_for_an_archivist_who_fed_the_batch(room: ReviewRoom) -> 
     store.refresh_review(HS2)
     assert folder(room, HS2).operators == ["arch"]
     with pytest.raises(NotAllowedError, match="four eyes"):
-        review.approve_all(store, who(room, "arch"), HS2)
+        rules.approve_all(store, who(room, "arch"), HS2)
     assert [page(room, i).decision for i in room.pages[HS2]] == [None, None, None]
 
 
@@ -269,13 +269,13 @@ def test_an_operator_decides_nothing(room: ReviewRoom) -> None:
     store, op1 = store_of(room), who(room, "op1")
     page_id = room.pages[HS1][0]
     refusals: list[Any] = [
-        lambda: review.decide(store, op1, page_id, "approve"),
-        lambda: review.undo_decision(store, op1, page_id),
-        lambda: review.turn_page(store, op1, page_id, 90),
-        lambda: review.move_page(store, op1, page_id, position=2),
-        lambda: review.mark_secrecy(store, op1, page_id, ""),
-        lambda: review.approve_unflagged(store, op1, room.folders[HS1]),
-        lambda: review.reorder(store, op1, room.folders[HS1], room.pages[HS1]),
+        lambda: rules.decide(store, op1, page_id, "approve"),
+        lambda: rules.undo_decision(store, op1, page_id),
+        lambda: rules.turn_page(store, op1, page_id, 90),
+        lambda: rules.move_page(store, op1, page_id, position=2),
+        lambda: rules.mark_secrecy(store, op1, page_id, ""),
+        lambda: rules.approve_unflagged(store, op1, room.folders[HS1]),
+        lambda: rules.reorder(store, op1, room.folders[HS1], room.pages[HS1]),
     ]
     for refused in refusals:
         with pytest.raises(NotAllowedError, match="needs the reviewer role; 'op1' is operator"):
@@ -290,23 +290,23 @@ def test_only_an_archivist_or_admin_approves_reopens_and_edits_folders(room: Rev
     for username in ("op1", "rev2", "secret"):
         user = who(room, username)
         with pytest.raises(NotAllowedError, match="Approving folders needs the archivist role"):
-            review.approve_folder(store, user, number)
+            rules.approve_folder(store, user, number)
         with pytest.raises(NotAllowedError, match="Approving folders needs the archivist role"):
-            review.approve_all(store, user, HS1)
+            rules.approve_all(store, user, HS1)
         with pytest.raises(NotAllowedError, match="Reopening folders needs the archivist role"):
-            review.reopen_folder(store, user, number)
+            rules.reopen_folder(store, user, number)
         with pytest.raises(NotAllowedError, match="Editing metadata needs the archivist role"):
-            review.edit_metadata(store, user, number, {"title": "Khác"})
-    assert review.approve_folder(store, who(room, "arch"), number).approved_by == "arch"
-    assert review.reopen_folder(store, who(room, "boss"), number).approved_by is None
-    assert review.approve_folder(store, who(room, "boss"), number).approved_by == "boss"
+            rules.edit_metadata(store, user, number, {"title": "Khác"})
+    assert rules.approve_folder(store, who(room, "arch"), number).approved_by == "arch"
+    assert rules.reopen_folder(store, who(room, "boss"), number).approved_by is None
+    assert rules.approve_folder(store, who(room, "boss"), number).approved_by == "boss"
 
 
 def test_a_disabled_account_does_nothing(room: ReviewRoom) -> None:
     store = store_of(room)
     store.set_user_disabled("rev2", True)
     with pytest.raises(NotAllowedError, match="'rev2' is disabled"):
-        review.decide(store, who(room, "rev2"), room.pages[HS1][0], "approve")
+        rules.decide(store, who(room, "rev2"), room.pages[HS1][0], "approve")
 
 
 # --- clearance --------------------------------------------------------------------------------
@@ -316,27 +316,27 @@ def test_a_secret_folder_does_not_exist_for_those_not_cleared(room: ReviewRoom) 
     store, rev2, arch = store_of(room), who(room, "rev2"), who(room, "arch")
     number, secret_page = room.folders[HS3], room.pages[HS3][0]
     with pytest.raises(NotFoundError) as hidden:
-        review.find_folder(store, rev2, number)
+        rules.find_folder(store, rev2, number)
     with pytest.raises(NotFoundError) as unknown:
-        review.find_folder(store, rev2, 999)
+        rules.find_folder(store, rev2, 999)
     assert (str(hidden.value), str(unknown.value)) == (f"No folder {number}", "No folder 999")
     with pytest.raises(NotFoundError, match=f"^No folder '{HS3}'$"):
-        review.find_folder_by_archival_id(store, rev2, HS3)
+        rules.find_folder_by_archival_id(store, rev2, HS3)
     with pytest.raises(NotFoundError, match=f"^No page {secret_page}$"):
-        review.find_page(store, rev2, secret_page)
+        rules.find_page(store, rev2, secret_page)
     hidden_actions: list[Any] = [
-        lambda: review.decide(store, rev2, secret_page, "approve"),
-        lambda: review.undo_decision(store, rev2, secret_page),
-        lambda: review.turn_page(store, rev2, secret_page, 90),
-        lambda: review.move_page(store, rev2, secret_page, position=1),
-        lambda: review.mark_secrecy(store, rev2, secret_page, ""),
-        lambda: review.approve_unflagged(store, rev2, number),
-        lambda: review.reorder(store, rev2, number, room.pages[HS3]),
-        lambda: review.move_page(store, rev2, room.pages[HS1][0], to_folder=number),
-        lambda: review.approve_folder(store, arch, number),
-        lambda: review.approve_all(store, arch, HS3),
-        lambda: review.reopen_folder(store, arch, number),
-        lambda: review.edit_metadata(store, arch, number, {"title": "x"}),
+        lambda: rules.decide(store, rev2, secret_page, "approve"),
+        lambda: rules.undo_decision(store, rev2, secret_page),
+        lambda: rules.turn_page(store, rev2, secret_page, 90),
+        lambda: rules.move_page(store, rev2, secret_page, position=1),
+        lambda: rules.mark_secrecy(store, rev2, secret_page, ""),
+        lambda: rules.approve_unflagged(store, rev2, number),
+        lambda: rules.reorder(store, rev2, number, room.pages[HS3]),
+        lambda: rules.move_page(store, rev2, room.pages[HS1][0], to_folder=number),
+        lambda: rules.approve_folder(store, arch, number),
+        lambda: rules.approve_all(store, arch, HS3),
+        lambda: rules.reopen_folder(store, arch, number),
+        lambda: rules.edit_metadata(store, arch, number, {"title": "x"}),
     ]
     for action in hidden_actions:
         with pytest.raises(NotFoundError, match=r"^No (page|folder) "):
@@ -346,11 +346,11 @@ def test_a_secret_folder_does_not_exist_for_those_not_cleared(room: ReviewRoom) 
 
 def test_a_user_cleared_for_it_sees_and_reviews_the_secret_folder(room: ReviewRoom) -> None:
     store, secret = store_of(room), who(room, "secret")
-    assert review.find_folder(store, secret, room.folders[HS3]).secrecy == "Mật"
+    assert rules.find_folder(store, secret, room.folders[HS3]).secrecy == "Mật"
     pages = store.folder_pages(HS3)
-    assert review.visible_pages(secret, folder(room, HS3), pages) == pages
-    assert review.visible_pages(who(room, "rev2"), folder(room, HS3), pages) == []
-    assert review.decide(store, secret, room.pages[HS3][0], "approve").decision == "approve"
+    assert rules.visible_pages(secret, folder(room, HS3), pages) == pages
+    assert rules.visible_pages(who(room, "rev2"), folder(room, HS3), pages) == []
+    assert rules.decide(store, secret, room.pages[HS3][0], "approve").decision == "approve"
 
 
 def test_marking_a_page_above_ones_clearance_is_refused(room: ReviewRoom) -> None:
@@ -358,11 +358,11 @@ def test_marking_a_page_above_ones_clearance_is_refused(room: ReviewRoom) -> Non
     page_id = room.pages[HS1][1]
     for level in ("Mật", "Tối mật", "Tuyệt mật"):
         with pytest.raises(NotAllowedError, match=f"'rev2' may not mark pages '{level}'"):
-            review.mark_secrecy(store, rev2, page_id, level)
+            rules.mark_secrecy(store, rev2, page_id, level)
     with pytest.raises(NotAllowedError, match="'secret' may not mark pages 'Tuyệt mật'"):
-        review.mark_secrecy(store, secret, page_id, "Tuyệt mật")
+        rules.mark_secrecy(store, secret, page_id, "Tuyệt mật")
     with pytest.raises(InvalidInputError, match="Unknown clearance 'Secret'"):
-        review.mark_secrecy(store, secret, page_id, "Secret")
+        rules.mark_secrecy(store, secret, page_id, "Secret")
     assert page(room, page_id).secrecy == ""
     assert review_events(room, HS1) == []
 
@@ -372,7 +372,7 @@ def test_a_page_marked_secret_disappears_for_those_not_cleared(room: ReviewRoom)
         store_of(room), who(room, "rev2"), who(room, "secret"), who(room, "arch"),
     )  # fmt: skip
     page_id = room.pages[HS1][1]
-    marked = review.mark_secrecy(store, secret, page_id, "tối mật")  # any case, any form
+    marked = rules.mark_secrecy(store, secret, page_id, "tối mật")  # any case, any form
     assert marked.secrecy == "Tối mật"
     assert_event(
         last_event(room, HS1),
@@ -382,31 +382,31 @@ def test_a_page_marked_secret_disappears_for_those_not_cleared(room: ReviewRoom)
         after={"secrecy": "Tối mật"},
     )
     with pytest.raises(NotFoundError, match=f"^No page {page_id}$"):
-        review.find_page(store, rev2, page_id)
+        rules.find_page(store, rev2, page_id)
     with pytest.raises(NotFoundError):
-        review.decide(store, rev2, page_id, "approve")
-    visible = review.visible_pages(rev2, folder(room, HS1), store.folder_pages(HS1))
+        rules.decide(store, rev2, page_id, "approve")
+    visible = rules.visible_pages(rev2, folder(room, HS1), store.folder_pages(HS1))
     assert page_id not in [p.id for p in visible] and len(visible) == 5
     # the folder itself stays visible; approving it needs someone who sees all its pages
-    assert review.find_folder(store, rev2, room.folders[HS1]).folder_id == HS1
+    assert rules.find_folder(store, rev2, room.folders[HS1]).folder_id == HS1
     decide_all(room, HS1, "secret")
     with pytest.raises(NotAllowedError, match="holds pages marked above 'arch'"):
-        review.approve_folder(store, arch, room.folders[HS1])
+        rules.approve_folder(store, arch, room.folders[HS1])
     # a reviewer cleared for it takes the mark off again; then the page is back for everyone
-    review.mark_secrecy(store, secret, page_id, "")
-    assert review.find_page(store, rev2, page_id)[0].id == page_id
+    rules.mark_secrecy(store, secret, page_id, "")
+    assert rules.find_page(store, rev2, page_id)[0].id == page_id
 
 
 def test_a_page_takes_the_higher_of_its_own_and_its_folders_marking(room: ReviewRoom) -> None:
     store, secret = store_of(room), who(room, "secret")
     hs3 = folder(room, HS3)
     plain = page(room, room.pages[HS3][0])
-    assert review.page_secrecy(plain, hs3) == "Mật"
-    marked = review.mark_secrecy(store, secret, room.pages[HS3][0], "Tối mật")
-    assert review.page_secrecy(marked, hs3) == "Tối mật"
+    assert rules.page_secrecy(plain, hs3) == "Mật"
+    marked = rules.mark_secrecy(store, secret, room.pages[HS3][0], "Tối mật")
+    assert rules.page_secrecy(marked, hs3) == "Tối mật"
     # clearing a page's own mark does not take the folder's away
-    cleared = review.mark_secrecy(store, secret, room.pages[HS3][0], "")
-    assert review.page_secrecy(cleared, hs3) == "Mật"
+    cleared = rules.mark_secrecy(store, secret, room.pages[HS3][0], "")
+    assert rules.page_secrecy(cleared, hs3) == "Mật"
 
 
 # --- approving folders ------------------------------------------------------------------------
@@ -416,19 +416,19 @@ def test_a_folder_is_approved_only_when_every_page_is_decided(room: ReviewRoom) 
     store, rev2, arch = store_of(room), who(room, "rev2"), who(room, "arch")
     number = room.folders[HS1]
     with pytest.raises(ConflictError, match="has 6 undecided page\\(s\\), the first at position 1"):
-        review.approve_folder(store, arch, number)
+        rules.approve_folder(store, arch, number)
     for page_id in room.pages[HS1][:4]:
-        review.decide(store, rev2, page_id, "approve")
+        rules.decide(store, rev2, page_id, "approve")
     with pytest.raises(ConflictError, match="has 2 undecided page\\(s\\), the first at position 5"):
-        review.approve_folder(store, arch, number)
-    review.decide(store, rev2, room.pages[HS1][4], "blank")
-    review.decide(store, rev2, room.pages[HS1][5], "reject", "skewed")
+        rules.approve_folder(store, arch, number)
+    rules.decide(store, rev2, room.pages[HS1][4], "blank")
+    rules.decide(store, rev2, room.pages[HS1][5], "reject", "skewed")
     assert folder(room, HS1).review_state == "rescan"
     with pytest.raises(ConflictError, match="has 1 rejected page\\(s\\) waiting for a rescan"):
-        review.approve_folder(store, arch, number)
-    review.decide(store, rev2, room.pages[HS1][5], "approve")
+        rules.approve_folder(store, arch, number)
+    rules.decide(store, rev2, room.pages[HS1][5], "approve")
     assert folder(room, HS1).review_state == "ready"
-    approved = review.approve_folder(store, arch, number)
+    approved = rules.approve_folder(store, arch, number)
     assert approved.approved_by == "arch" and approved.approved_at is not None
     assert folder(room, HS1).review_state == "approved"
     assert_event(
@@ -439,38 +439,38 @@ def test_a_folder_is_approved_only_when_every_page_is_decided(room: ReviewRoom) 
         after={"review_state": "approved"},
     )
     with pytest.raises(ConflictError, match="is approved; an archivist must reopen it first"):
-        review.approve_folder(store, arch, number)
+        rules.approve_folder(store, arch, number)
 
 
 def test_an_empty_folder_cannot_be_approved(room: ReviewRoom) -> None:
     assert folder(room, HS4).review_state == "empty"
     with pytest.raises(ConflictError, match="has no scanned pages to approve"):
-        review.approve_folder(store_of(room), who(room, "arch"), room.folders[HS4])
+        rules.approve_folder(store_of(room), who(room, "arch"), room.folders[HS4])
     with pytest.raises(ConflictError, match="has no scanned pages to approve"):
-        review.approve_all(store_of(room), who(room, "arch"), HS4)
+        rules.approve_all(store_of(room), who(room, "arch"), HS4)
 
 
 def test_nothing_in_an_approved_folder_changes_until_it_is_reopened(room: ReviewRoom) -> None:
     store, rev2, arch = store_of(room), who(room, "rev2"), who(room, "arch")
     decide_all(room, HS1)
     number, page_id = room.folders[HS1], room.pages[HS1][0]
-    review.approve_folder(store, arch, number)
+    rules.approve_folder(store, arch, number)
     closed = "is approved; an archivist must reopen it first"
     refusals: list[Any] = [
-        lambda: review.decide(store, rev2, page_id, "reject", "blurred"),
-        lambda: review.undo_decision(store, rev2, page_id),
-        lambda: review.turn_page(store, rev2, page_id, 90),
-        lambda: review.move_page(store, rev2, page_id, position=3),
-        lambda: review.move_page(store, rev2, room.pages[HS2][0], to_folder=number),
-        lambda: review.reorder(store, rev2, number, list(reversed(room.pages[HS1]))),
-        lambda: review.approve_unflagged(store, rev2, number),
-        lambda: review.approve_all(store, arch, HS1),
-        lambda: review.edit_metadata(store, arch, number, {"title": "Đổi tên sau khi duyệt"}),
+        lambda: rules.decide(store, rev2, page_id, "reject", "blurred"),
+        lambda: rules.undo_decision(store, rev2, page_id),
+        lambda: rules.turn_page(store, rev2, page_id, 90),
+        lambda: rules.move_page(store, rev2, page_id, position=3),
+        lambda: rules.move_page(store, rev2, room.pages[HS2][0], to_folder=number),
+        lambda: rules.reorder(store, rev2, number, list(reversed(room.pages[HS1]))),
+        lambda: rules.approve_unflagged(store, rev2, number),
+        lambda: rules.approve_all(store, arch, HS1),
+        lambda: rules.edit_metadata(store, arch, number, {"title": "Đổi tên sau khi duyệt"}),
     ]
     for refused in refusals:
         with pytest.raises(ConflictError, match=closed):
             refused()
-    reopened = review.reopen_folder(store, arch, number)
+    reopened = rules.reopen_folder(store, arch, number)
     assert reopened.approved_at is None and reopened.approved_by is None
     assert folder(room, HS1).review_state == "ready"
     assert_event(
@@ -480,19 +480,19 @@ def test_nothing_in_an_approved_folder_changes_until_it_is_reopened(room: Review
         before={"approved_by": "arch"},
         after={"approved_by": None},
     )
-    assert review.decide(store, rev2, page_id, "reject", "blurred").decision == "reject"
+    assert rules.decide(store, rev2, page_id, "reject", "blurred").decision == "reject"
     assert folder(room, HS1).review_state == "rescan"
 
 
 def test_reopening_a_folder_that_is_not_approved_is_a_conflict(room: ReviewRoom) -> None:
     with pytest.raises(ConflictError, match=f"Folder {HS1} is not approved"):
-        review.reopen_folder(store_of(room), who(room, "arch"), room.folders[HS1])
+        rules.reopen_folder(store_of(room), who(room, "arch"), room.folders[HS1])
 
 
 def test_approve_all_decides_every_undecided_page_then_the_folder(room: ReviewRoom) -> None:
     store, arch = store_of(room), who(room, "arch")
-    review.decide(store, who(room, "rev2"), room.pages[HS1][4], "blank")
-    approved, count = review.approve_all(store, arch, HS1)
+    rules.decide(store, who(room, "rev2"), room.pages[HS1][4], "blank")
+    approved, count = rules.approve_all(store, arch, HS1)
     assert count == 5 and approved.approved_by == "arch"
     decisions = [page(room, i).decision for i in room.pages[HS1]]
     assert decisions == ["approve"] * 4 + ["blank", "approve"]
@@ -504,8 +504,8 @@ def test_approve_all_decides_every_undecided_page_then_the_folder(room: ReviewRo
 
 def test_approve_all_names_the_folder_by_its_archival_id(room: ReviewRoom) -> None:
     with pytest.raises(NotFoundError, match=r"^No folder '05/01/HS-999'$"):
-        review.approve_all(store_of(room), who(room, "arch"), "05/01/HS-999")
-    assert review.approve_all(store_of(room), who(room, "arch"), f" {HS2}"[1:])[1] == 3
+        rules.approve_all(store_of(room), who(room, "arch"), "05/01/HS-999")
+    assert rules.approve_all(store_of(room), who(room, "arch"), f" {HS2}"[1:])[1] == 3
 
 
 @pytest.mark.parametrize("obstacle", ["rejected", "failed"])
@@ -513,7 +513,7 @@ def test_approve_all_changes_nothing_when_refused(room: ReviewRoom, obstacle: st
     store, arch = store_of(room), who(room, "arch")
     page_id = room.pages[HS1][2]
     if obstacle == "rejected":
-        review.decide(store, who(room, "rev2"), page_id, "reject", "blurred")
+        rules.decide(store, who(room, "rev2"), page_id, "reject", "blurred")
         expected = "1 rejected page\\(s\\) waiting for a rescan"
     else:
         store.update_page(page_id, state="failed")
@@ -521,7 +521,7 @@ def test_approve_all_changes_nothing_when_refused(room: ReviewRoom, obstacle: st
     before = [(page(room, i).decision, page(room, i).decided_by) for i in room.pages[HS1]]
     events = len(store.events_of_folder(HS1))
     with pytest.raises(ConflictError, match=expected):
-        review.approve_all(store, arch, HS1)
+        rules.approve_all(store, arch, HS1)
     assert [(page(room, i).decision, page(room, i).decided_by) for i in room.pages[HS1]] == before
     assert len(store.events_of_folder(HS1)) == events
     assert folder(room, HS1).approved_at is None
@@ -529,7 +529,7 @@ def test_approve_all_changes_nothing_when_refused(room: ReviewRoom, obstacle: st
 
 def test_approve_unflagged_leaves_flagged_pages_to_the_reviewer(room: ReviewRoom) -> None:
     store, rev2 = store_of(room), who(room, "rev2")
-    approved = review.approve_unflagged(store, rev2, room.folders[HS1])
+    approved = rules.approve_unflagged(store, rev2, room.folders[HS1])
     blurred, possible_blank = room.pages[HS1][2], room.pages[HS1][4]
     assert sorted(p.id for p in approved if p.id) == sorted(
         set(room.pages[HS1]) - {blurred, possible_blank}
@@ -538,7 +538,7 @@ def test_approve_unflagged_leaves_flagged_pages_to_the_reviewer(room: ReviewRoom
     counts = folder(room, HS1).review_counts
     assert counts is not None and (counts["approve"], counts["undecided"]) == (4, 2)
     assert {e.detail["action"] for e in review_events(room, HS1)} == {"approve_unflagged"}
-    assert review.approve_unflagged(store, rev2, room.folders[HS1]) == []  # nothing left
+    assert rules.approve_unflagged(store, rev2, room.folders[HS1]) == []  # nothing left
 
 
 # --- folder metadata --------------------------------------------------------------------------
@@ -547,7 +547,7 @@ def test_approve_unflagged_leaves_flagged_pages_to_the_reviewer(room: ReviewRoom
 def test_edit_metadata_records_the_values_before_and_after(room: ReviewRoom) -> None:
     store, arch = store_of(room), who(room, "arch")
     old_title = folder(room, HS1).title
-    edited = review.edit_metadata(
+    edited = rules.edit_metadata(
         store,
         arch,
         room.folders[HS1],
@@ -573,7 +573,7 @@ def test_edit_metadata_records_the_values_before_and_after(room: ReviewRoom) -> 
 def test_edit_metadata_without_a_change_records_nothing(room: ReviewRoom) -> None:
     store = store_of(room)
     title = folder(room, HS1).title
-    review.edit_metadata(store, who(room, "arch"), room.folders[HS1], {"title": title})
+    rules.edit_metadata(store, who(room, "arch"), room.folders[HS1], {"title": title})
     assert review_events(room, HS1) == []
 
 
@@ -592,7 +592,7 @@ def test_edit_metadata_refuses_bad_values_naming_the_field(room: ReviewRoom) -> 
     ]
     for changes, message in refused:
         with pytest.raises(InvalidInputError, match=message):
-            review.edit_metadata(store_of(room), who(room, "arch"), room.folders[HS1], changes)
+            rules.edit_metadata(store_of(room), who(room, "arch"), room.folders[HS1], changes)
     after = folder(room, HS1)
     assert (after.title, after.start_date, after.end_date, after.retention_years) == (
         before.title, before.start_date, before.end_date, before.retention_years,
@@ -603,14 +603,14 @@ def test_edit_metadata_refuses_bad_values_naming_the_field(room: ReviewRoom) -> 
 def test_edit_metadata_refuses_fields_that_are_not_editable(room: ReviewRoom) -> None:
     for field in ("folder_id", "box_no", "approved_by", "review_state"):
         with pytest.raises(InvalidInputError, match=f"Cannot edit {field}: editable fields are"):
-            review.edit_metadata(store_of(room), who(room, "arch"), room.folders[HS1],
+            rules.edit_metadata(store_of(room), who(room, "arch"), room.folders[HS1],
                                  {field: "9", "title": "x"})  # fmt: skip
     assert folder(room, HS1).box_no == "1" and review_events(room, HS1) == []
 
 
 def test_edit_metadata_never_marks_a_folder_above_ones_clearance(room: ReviewRoom) -> None:
     with pytest.raises(NotAllowedError, match="'arch' may not mark a folder 'Mật'"):
-        review.edit_metadata(store_of(room), who(room, "arch"), room.folders[HS1],
+        rules.edit_metadata(store_of(room), who(room, "arch"), room.folders[HS1],
                              {"secrecy": "Mật"})  # fmt: skip
     assert folder(room, HS1).secrecy == ""
 
@@ -621,7 +621,7 @@ def test_edit_metadata_never_marks_a_folder_above_ones_clearance(room: ReviewRoo
 def test_reorder_puts_the_pages_in_the_new_order(room: ReviewRoom) -> None:
     store = store_of(room)
     new = list(reversed(room.pages[HS1]))
-    pages = review.reorder(store, who(room, "rev2"), room.folders[HS1], new)
+    pages = rules.reorder(store, who(room, "rev2"), room.folders[HS1], new)
     assert [p.id for p in pages] == new
     assert order(room, HS1) == new and positions(room, HS1) == [1, 2, 3, 4, 5, 6]
     assert_event(
@@ -638,14 +638,14 @@ def test_reorder_must_name_each_page_once(room: ReviewRoom) -> None:
     missing, twice, foreign = ids[1:], [*ids[1:], ids[1]], [*ids[1:], room.pages[HS2][0]]
     for new in (missing, twice, foreign, [*ids, ids[0]], []):
         with pytest.raises(InvalidInputError, match="list each of the folder's 6 pages exactly"):
-            review.reorder(store_of(room), who(room, "rev2"), room.folders[HS1], new)
+            rules.reorder(store_of(room), who(room, "rev2"), room.folders[HS1], new)
     assert order(room, HS1) == ids and review_events(room, HS1) == []
 
 
 def test_move_within_the_folder_renumbers_its_pages(room: ReviewRoom) -> None:
     store = store_of(room)
     ids = room.pages[HS1]
-    moved = review.move_page(store, who(room, "rev2"), ids[5], position=1)
+    moved = rules.move_page(store, who(room, "rev2"), ids[5], position=1)
     assert moved.folder_id == HS1 and moved.position == 1
     assert order(room, HS1) == [ids[5], *ids[:5]]
     assert positions(room, HS1) == [1, 2, 3, 4, 5, 6]
@@ -656,15 +656,15 @@ def test_move_within_the_folder_renumbers_its_pages(room: ReviewRoom) -> None:
         before={"folder_id": HS1, "position": 6},
         after={"folder_id": HS1, "position": 1},
     )
-    review.move_page(store, who(room, "rev2"), ids[5], position=6)  # and back to the end
+    rules.move_page(store, who(room, "rev2"), ids[5], position=6)  # and back to the end
     assert order(room, HS1) == ids and positions(room, HS1) == [1, 2, 3, 4, 5, 6]
 
 
 def test_move_to_another_folder_renumbers_both(room: ReviewRoom) -> None:
     store, rev2 = store_of(room), who(room, "rev2")
     ids = room.pages[HS1]
-    review.decide(store, rev2, ids[1], "approve")
-    moved = review.move_page(store, rev2, ids[1], to_folder=room.folders[HS4])
+    rules.decide(store, rev2, ids[1], "approve")
+    moved = rules.move_page(store, rev2, ids[1], to_folder=room.folders[HS4])
     assert moved.folder_id == HS4 and moved.position == 1
     assert order(room, HS4) == [ids[1]] and positions(room, HS4) == [1]
     assert order(room, HS1) == [ids[0], *ids[2:]] and positions(room, HS1) == [1, 2, 3, 4, 5]
@@ -683,7 +683,7 @@ def test_move_to_another_folder_renumbers_both(room: ReviewRoom) -> None:
         after={"folder_id": HS4, "position": 1},
     )
     # into a place in a folder that has pages
-    review.move_page(store, rev2, ids[0], to_folder=room.folders[HS4], position=1)
+    rules.move_page(store, rev2, ids[0], to_folder=room.folders[HS4], position=1)
     assert order(room, HS4) == [ids[0], ids[1]] and positions(room, HS4) == [1, 2]
     assert positions(room, HS1) == [1, 2, 3, 4]
 
@@ -691,9 +691,9 @@ def test_move_to_another_folder_renumbers_both(room: ReviewRoom) -> None:
 def test_move_the_only_page_out_empties_the_folder(room: ReviewRoom) -> None:
     store, rev2 = store_of(room), who(room, "rev2")
     page_id = room.pages[HS1][0]
-    review.move_page(store, rev2, page_id, to_folder=room.folders[HS4])
+    rules.move_page(store, rev2, page_id, to_folder=room.folders[HS4])
     assert folder(room, HS4).review_state == "to_review"
-    review.move_page(store, rev2, page_id, to_folder=room.folders[HS1], position=1)
+    rules.move_page(store, rev2, page_id, to_folder=room.folders[HS1], position=1)
     assert folder(room, HS4).review_state == "empty"
     assert folder(room, HS4).review_counts == {
         "pages": 0, "undecided": 0, "approve": 0, "reject": 0, "blank": 0, "separator": 0,
@@ -705,8 +705,8 @@ def test_move_naming_its_own_folder_moves_within_it(room: ReviewRoom) -> None:
     """Even a page marked above its folder's marking may move within that folder."""
     store, secret = store_of(room), who(room, "secret")
     first, second = room.pages[HS3]
-    review.mark_secrecy(store, secret, first, "Tối mật")
-    moved = review.move_page(store, secret, first, to_folder=room.folders[HS3], position=2)
+    rules.mark_secrecy(store, secret, first, "Tối mật")
+    moved = rules.move_page(store, secret, first, to_folder=room.folders[HS3], position=2)
     assert moved.folder_id == HS3 and moved.position == 2
     assert order(room, HS3) == [second, first] and positions(room, HS3) == [1, 2]
 
@@ -715,46 +715,46 @@ def test_move_to_a_position_outside_the_folder_is_refused(room: ReviewRoom) -> N
     store, rev2 = store_of(room), who(room, "rev2")
     for position in (0, -1, 7, 8):
         with pytest.raises(InvalidInputError, match=f"must be from 1 to 6, not {position}"):
-            review.move_page(store, rev2, room.pages[HS1][0], position=position)
+            rules.move_page(store, rev2, room.pages[HS1][0], position=position)
     with pytest.raises(InvalidInputError, match="Position must be from 1 to 1, not 2"):
-        review.move_page(store, rev2, room.pages[HS1][0], to_folder=room.folders[HS4], position=2)
+        rules.move_page(store, rev2, room.pages[HS1][0], to_folder=room.folders[HS4], position=2)
     assert order(room, HS1) == room.pages[HS1] and review_events(room, HS1) == []
 
 
 def test_a_secret_page_never_moves_into_a_folder_without_the_marking(room: ReviewRoom) -> None:
     store, secret = store_of(room), who(room, "secret")
     with pytest.raises(ConflictError, match=r"Page [0-9]+ is Mật .* would lose that marking"):
-        review.move_page(store, secret, room.pages[HS3][0], to_folder=room.folders[HS1])
+        rules.move_page(store, secret, room.pages[HS3][0], to_folder=room.folders[HS1])
     # the other way is fine: the page takes the folder's marking
-    review.move_page(store, secret, room.pages[HS1][0], to_folder=room.folders[HS3])
+    rules.move_page(store, secret, room.pages[HS1][0], to_folder=room.folders[HS3])
     with pytest.raises(NotFoundError):
-        review.find_page(store, who(room, "rev2"), room.pages[HS1][0])
+        rules.find_page(store, who(room, "rev2"), room.pages[HS1][0])
 
 
 def test_moving_into_an_approved_folder_is_refused(room: ReviewRoom) -> None:
     store = store_of(room)
-    review.approve_all(store, who(room, "arch"), HS2)
+    rules.approve_all(store, who(room, "arch"), HS2)
     with pytest.raises(ConflictError, match=f"Folder {HS2} is approved"):
-        review.move_page(store, who(room, "rev2"), room.pages[HS1][0], to_folder=room.folders[HS2])
+        rules.move_page(store, who(room, "rev2"), room.pages[HS1][0], to_folder=room.folders[HS2])
 
 
 def test_turn_adds_quarter_turns(room: ReviewRoom) -> None:
     store, rev2 = store_of(room), who(room, "rev2")
     page_id = room.pages[HS1][0]
-    assert review.turn_page(store, rev2, page_id, 90).turn == 90
+    assert rules.turn_page(store, rev2, page_id, 90).turn == 90
     assert_event(
         last_event(room, HS1), agent="rev2", action="turn", before={"turn": 0}, after={"turn": 90}
     )
-    assert review.turn_page(store, rev2, page_id, 180).turn == 270
-    assert review.turn_page(store, rev2, page_id, 90).turn == 0
-    assert review.turn_page(store, rev2, page_id, -90).turn == 270
+    assert rules.turn_page(store, rev2, page_id, 180).turn == 270
+    assert rules.turn_page(store, rev2, page_id, 90).turn == 0
+    assert rules.turn_page(store, rev2, page_id, -90).turn == 270
     assert page(room, page_id).turn == 270
 
 
 def test_turn_is_in_quarter_turns_only(room: ReviewRoom) -> None:
     for degrees in (1, 45, 100, -30):
         with pytest.raises(InvalidInputError, match=rf"turns \(90, 180, 270\), not {degrees}"):
-            review.turn_page(store_of(room), who(room, "rev2"), room.pages[HS1][0], degrees)
+            rules.turn_page(store_of(room), who(room, "rev2"), room.pages[HS1][0], degrees)
     assert page(room, room.pages[HS1][0]).turn == 0 and review_events(room, HS1) == []
 
 
@@ -776,23 +776,23 @@ def test_folder_counts_state_and_flags_follow_every_change(room: ReviewRoom) -> 
     flags = {"blurred": 1, "possible_blank": 1}
     assert state() == ("to_review", counts(6), flags)
     assert folder(room, HS1).operators == ["op1"]
-    review.decide(store, rev2, ids[2], "reject", "blurred")
+    rules.decide(store, rev2, ids[2], "reject", "blurred")
     assert state() == ("to_review", counts(5, reject=1), flags)
-    review.decide(store, rev2, ids[4], "blank")
+    rules.decide(store, rev2, ids[4], "blank")
     assert state() == ("to_review", counts(4, reject=1, blank=1), flags)
     for page_id in (ids[0], ids[1], ids[3], ids[5]):
-        review.decide(store, rev2, page_id, "approve")
+        rules.decide(store, rev2, page_id, "approve")
     assert state() == ("rescan", counts(0, approve=4, reject=1, blank=1), flags)
-    review.undo_decision(store, rev2, ids[2])
+    rules.undo_decision(store, rev2, ids[2])
     assert state() == ("to_review", counts(1, approve=4, blank=1), flags)
-    review.decide(store, rev2, ids[2], "approve")
+    rules.decide(store, rev2, ids[2], "approve")
     assert state() == ("ready", counts(0, approve=5, blank=1), flags)
-    review.approve_folder(store, arch, room.folders[HS1])
+    rules.approve_folder(store, arch, room.folders[HS1])
     assert state() == ("approved", counts(0, approve=5, blank=1), flags)
-    review.reopen_folder(store, arch, room.folders[HS1])
+    rules.reopen_folder(store, arch, room.folders[HS1])
     assert state() == ("ready", counts(0, approve=5, blank=1), flags)
-    review.turn_page(store, rev2, ids[0], 90)
-    review.reorder(store, rev2, room.folders[HS1], list(reversed(ids)))
+    rules.turn_page(store, rev2, ids[0], 90)
+    rules.reorder(store, rev2, room.folders[HS1], list(reversed(ids)))
     assert state() == ("ready", counts(0, approve=5, blank=1), flags)
 
 
@@ -800,17 +800,17 @@ def test_every_change_leaves_an_event_with_who_and_what(room: ReviewRoom) -> Non
     store = store_of(room)
     rev2, secret, arch = who(room, "rev2"), who(room, "secret"), who(room, "arch")
     ids, number = room.pages[HS1], room.folders[HS1]
-    review.decide(store, rev2, ids[0], "approve")
-    review.undo_decision(store, rev2, ids[0])
-    review.turn_page(store, rev2, ids[0], 90)
-    review.mark_secrecy(store, secret, ids[1], "Mật")
-    review.mark_secrecy(store, secret, ids[1], "")
-    review.move_page(store, rev2, ids[2], position=1)
-    review.reorder(store, rev2, number, ids)
-    review.approve_unflagged(store, rev2, number)
-    review.edit_metadata(store, arch, number, {"notes": "Giấy ố vàng"})
-    review.approve_all(store, arch, HS1)
-    review.reopen_folder(store, arch, number)
+    rules.decide(store, rev2, ids[0], "approve")
+    rules.undo_decision(store, rev2, ids[0])
+    rules.turn_page(store, rev2, ids[0], 90)
+    rules.mark_secrecy(store, secret, ids[1], "Mật")
+    rules.mark_secrecy(store, secret, ids[1], "")
+    rules.move_page(store, rev2, ids[2], position=1)
+    rules.reorder(store, rev2, number, ids)
+    rules.approve_unflagged(store, rev2, number)
+    rules.edit_metadata(store, arch, number, {"notes": "Giấy ố vàng"})
+    rules.approve_all(store, arch, HS1)
+    rules.reopen_folder(store, arch, number)
     events = review_events(room, HS1)
     assert [(e.detail["action"], e.agent) for e in events] == [
         ("decision", "rev2"),
@@ -841,13 +841,13 @@ def test_every_change_leaves_an_event_with_who_and_what(room: ReviewRoom) -> Non
 
 def test_rescan_list_shows_rejected_pages_the_user_may_see(room: ReviewRoom) -> None:
     store = store_of(room)
-    review.decide(store, who(room, "rev2"), room.pages[HS1][2], "reject", "other: gấp mép")
-    review.decide(store, who(room, "secret"), room.pages[HS3][0], "reject", "cut_off")
-    for_op1 = review.rescan_list(store, who(room, "op1"))
+    rules.decide(store, who(room, "rev2"), room.pages[HS1][2], "reject", "other: gấp mép")
+    rules.decide(store, who(room, "secret"), room.pages[HS3][0], "reject", "cut_off")
+    for_op1 = rules.rescan_list(store, who(room, "op1"))
     assert [(e.page.id, e.reason_label, e.batch_name) for e in for_op1] == [
         (room.pages[HS1][2], "Other (Lý do khác): gấp mép", "batch-op1")
     ]
-    for_secret = review.rescan_list(store, who(room, "secret"))
+    for_secret = rules.rescan_list(store, who(room, "secret"))
     assert [e.page.id for e in for_secret] == [room.pages[HS1][2], room.pages[HS3][0]]
     assert for_secret[1].reason_label == "Cut off (Mất góc, mất chữ)"
 
@@ -857,9 +857,9 @@ def test_reorder_needs_a_user_who_sees_every_page(room: ReviewRoom) -> None:
     new order confirm it, and show it."""
     store, rev2 = store_of(room), who(room, "rev2")
     hidden = room.pages[HS1][1]
-    review.mark_secrecy(store, who(room, "secret"), hidden, "Mật")
+    rules.mark_secrecy(store, who(room, "secret"), hidden, "Mật")
     with pytest.raises(NotAllowedError, match="holds pages marked above 'rev2'"):
-        review.reorder(store, rev2, room.folders[HS1], list(reversed(room.pages[HS1])))
+        rules.reorder(store, rev2, room.folders[HS1], list(reversed(room.pages[HS1])))
     assert order(room, HS1) == room.pages[HS1]
     new = list(reversed(room.pages[HS1]))
-    assert [p.id for p in review.reorder(store, who(room, "secret"), room.folders[HS1], new)] == new
+    assert [p.id for p in rules.reorder(store, who(room, "secret"), room.folders[HS1], new)] == new

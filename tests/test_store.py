@@ -16,7 +16,16 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None
     with store.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
         version = connection.execute(sa.text("select version_num from alembic_version")).scalar()
-    assert {"batch", "page", "event", "folder", "intake", "user", "login_session", "document"} <= tables
+    assert {
+        "batch",
+        "page",
+        "event",
+        "folder",
+        "intake",
+        "user",
+        "login_session",
+        "document",
+    } <= tables
     assert version == HEAD_REVISION == "0007"
 
 

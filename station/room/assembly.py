@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from station import __version__, manifest, pdf
-from station.room import folders
 from station.errors import OutputError
 from station.profiles import ScanProfile
+from station.room import folders
 from station.store import Batch, Event, Folder, Page, Store
 
 
@@ -279,7 +279,7 @@ def _producer(ocr_engine: str) -> str:
 
 
 def archival_reference(folder: Folder) -> str:
-    """"Phông …, Mục lục …, Hộp …, Hồ sơ …": where the paper folder sits."""
+    """ "Phông …, Mục lục …, Hộp …, Hồ sơ …": where the paper folder sits."""
     return ", ".join(
         part
         for part in (

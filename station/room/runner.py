@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from station import __version__, imaging, ingest, pipeline, tools
-from station.room import assembly
-from station.room.assembly import FolderPdf
 from station.errors import PageError
 from station.pipeline import PageJob, PageResult, run_page
 from station.profiles import ScanProfile, load_profile
+from station.room import assembly
+from station.room.assembly import FolderPdf
 from station.settings import StationSettings
 from station.store import Batch, Event, Page, Store, to_json_safe
 

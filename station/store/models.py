@@ -70,10 +70,10 @@ class Page(SQLModel, table=True):
     folder_id: str | None = Field(default=None, index=True)  # manifest folder, or "unassigned"
     separator: str | None = None  # the folder id a separator sheet carries
     phash: str | None = None  # perceptual hash, to find double feeds
-    # review (station.review): place in the folder, the reviewer's decision and corrections
+    # review (station.review.rules): place in the folder, the reviewer's decision and corrections
     position: int | None = None  # order within the folder, 1-based
     decision: str | None = None  # None (undecided), approve, reject, blank
-    reason: str | None = None  # why a page was rejected (station.review.REJECT_REASONS)
+    reason: str | None = None  # why a page was rejected (station.rules.REJECT_REASONS)
     decided_by: str | None = None
     decided_at: datetime | None = None
     turn: int = 0  # degrees clockwise a reviewer turned the page, on top of `rotation`

@@ -15,9 +15,9 @@ from station.store.models import Batch, Event, Folder, Page, utcnow
 
 
 class ReviewQueries(StoreBase):
-    """Recording review (station.review decides; these record)."""
+    """Recording review (station.review.rules decides; these record)."""
 
-    # --- review (station.review decides; these record) ---
+    # --- review (station.review.rules decides; these record) ---
 
     def refresh_review(self, folder_id: str) -> None:
         with self.session() as s:

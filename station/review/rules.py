@@ -135,9 +135,7 @@ def decide(
     require_role(user, "reviewer", "deciding pages")
     page, folder = find_page(store, user, page_id)
     if decision not in DECISIONS:
-        raise InvalidInputError(
-            f"Unknown decision {decision!r}: use one of {', '.join(DECISIONS)}"
-        )
+        raise InvalidInputError(f"Unknown decision {decision!r}: use one of {', '.join(DECISIONS)}")
     reason = _checked_reason(decision, reason)
     _check_decidable(page, folder)
     if decision == "approve" and page.state != "ok":
@@ -173,9 +171,7 @@ def undo_separator(
     _check_open(folder)
     check_four_eyes(store, user, [page])
     assert page.id is not None
-    event = _event(
-        user, page, "undo_separator", {"separator": page.separator}, {"separator": None}
-    )
+    event = _event(user, page, "undo_separator", {"separator": page.separator}, {"separator": None})
     store.change_page(page.id, event, decision=None, reason=None)
     redone = reprocess(page.id)
     flags = [*redone.flags, "separator_undone"]
@@ -205,7 +201,7 @@ def _checked_reason(decision: str, reason: str | None) -> str | None:
     if code.strip() not in REJECT_REASONS:
         raise InvalidInputError(
             f"A rejected page needs a reason, one of {', '.join(REJECT_REASONS)} "
-            f"(\"other: ...\" for your own words), not {reason!r}"
+            f'("other: ..." for your own words), not {reason!r}'
         )
     if len(text) > 500:
         raise InvalidInputError("A reason is at most 500 characters")
@@ -418,8 +414,7 @@ def _check_all_decided(folder: Folder, pages: list[Page], *, allow_none: bool = 
         )
     if rejected:
         raise ConflictError(
-            f"Folder {folder.folder_id} has {len(rejected)} rejected page(s) waiting for a "
-            "rescan"
+            f"Folder {folder.folder_id} has {len(rejected)} rejected page(s) waiting for a rescan"
         )
 
 
