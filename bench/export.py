@@ -30,7 +30,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import make_samples  # noqa: E402
 
-from station import auth, export  # noqa: E402
+from station import auth  # noqa: E402
+from station.export import packages  # noqa: E402
 from station.manifest import read_manifest  # noqa: E402
 from station.profiles import load_profile  # noqa: E402
 from station.review import rules  # noqa: E402
@@ -89,11 +90,11 @@ def run(root: Path, pages: int) -> dict[str, Any]:
         for attempt in ("first", "again"):
             out = root / "exports" / f"{fmt}-{zipped}-{attempt}"
             started = time.perf_counter()
-            (result,) = export.export_folders(store, settings, arch, [FOLDER], fmt, out,
+            (result,) = packages.export_folders(store, settings, arch, [FOLDER], fmt, out,
                                               zipped=zipped)  # fmt: skip
             timings.append(time.perf_counter() - started)
         started = time.perf_counter()
-        problems = export.verify(result.path)
+        problems = packages.verify(result.path)
         verify_s = time.perf_counter() - started
         assert not problems, problems
         rows.append(

@@ -21,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
-from station import auth, export, manifest, ocr
+from station import auth, manifest, ocr
 from station.errors import ConflictError, ExitCode, OutputError
+from station.export import packages
 from station.review import rules
 from station.room import runner
 from station.store import Event, Folder, Page, Store, folder_flag_codes
@@ -662,7 +663,7 @@ def export_folder(request: Request, user: CheckedUser, id: Id, body: ExportIn) -
     store, settings = store_of(request), security.settings_of(request)
     rules.require_role(user, "archivist", "exporting")
     folder = rules.find_folder(store, user, id)
-    export.gather(store, user, folder.folder_id)
+    packages.gather(store, user, folder.folder_id)
     command = [
         sys.executable, "-m", "station", "export", "--format", body.format,
         "--folder", folder.folder_id, "--out", str(settings.export_dir.resolve()),

@@ -759,7 +759,7 @@ def export(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from station import export as exporting
+    from station.export import packages as exporting
 
     def body(settings: StationSettings) -> None:
         if fmt is None or out_dir is None or as_user is None:
@@ -807,7 +807,7 @@ def export_verify(
 ) -> None:
     """Check an exported package: fixity and completeness of bags, METS against its schemas,
     transfer checksums and metadata.csv paths, the AtoM CSV's header and hierarchy."""
-    from station import export as exporting
+    from station.export import packages as exporting
 
     def body(settings: StationSettings) -> list[str]:
         return exporting.verify(path)

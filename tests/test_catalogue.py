@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from station.catalogue import (
+from station.errors import InvalidInputError, OutputError
+from station.export.catalogue import (
     ARCHIVEMATICA_COLUMNS,
     ATOM_COLUMNS,
     CatalogueDocument,
@@ -22,7 +23,6 @@ from station.catalogue import (
     write_archivematica_csv,
     write_atom_csv,
 )
-from station.errors import InvalidInputError, OutputError
 from station.manifest import ManifestFolder
 
 STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "docs" / "standards.md"

@@ -22,9 +22,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from station import auth, catalogue, export, mets, separators
+from station import auth, separators
 from station.cli import app
 from station.errors import ConflictError, ExitCode, NotAllowedError, NotFoundError
+from station.export import catalogue, mets, packages
 from station.manifest import read_manifest
 from station.profiles import load_profile
 from station.review import rules
@@ -111,7 +112,8 @@ def _user(store: Store, name: str) -> User:
 def _export(room: dict[str, Any], fmt: str, out: Path, *ids: str, **kw: Any) -> list[Any]:
     store = room["store"]
     user = _user(store, kw.pop("who", "chief"))
-    return export.export_folders(store, room["settings"], user, list(ids) or [OPEN], fmt, out, **kw)
+    ids_or_open = list(ids) or [OPEN]
+    return packages.export_folders(store, room["settings"], user, ids_or_open, fmt, out, **kw)
 
 
 def _tree(path: Path) -> dict[str, str]:
@@ -175,7 +177,7 @@ def test_a_damaged_payload_byte_is_named(room: dict[str, Any], tmp_path: Path) -
     data = bytearray(text.read_bytes())
     data[0] ^= 0x01
     text.write_bytes(bytes(data))
-    problems = export.verify(result.path)
+    problems = packages.verify(result.path)
     assert problems and all(f"data/text/{text.name}" in p for p in problems), problems
     verified = CliRunner(env=room["env"]).invoke(app, ["export", "verify", str(result.path)])
     assert verified.exit_code == ExitCode.OUTPUT_ERROR
@@ -222,9 +224,9 @@ def test_archivematica_transfer_folder_and_zipped_bag(room: dict[str, Any], tmp_
         rows = list(csv.reader(handle))
     assert rows[0][0] == "filename" and any(c.startswith("dc.") for c in rows[0])
     assert all((transfer.path / row[0]).exists() for row in rows[1:])
-    assert export.verify(transfer.path) == []
+    assert packages.verify(transfer.path) == []
     (zipped,) = _export(room, "archivematica", tmp_path, zipped=True)
-    assert zipped.path.suffix == ".zip" and export.verify(zipped.path) == []
+    assert zipped.path.suffix == ".zip" and packages.verify(zipped.path) == []
     with pytest.raises(ConflictError, match="already holds the archivematica package"):
         _export(room, "bagit", tmp_path)  # the same name: never mistaken for a bag
 
@@ -243,7 +245,7 @@ def test_atom_csv_header_hierarchy_and_objects(room: dict[str, Any], tmp_path: P
     assert len(files) == 2 and all(Path(r["digitalObjectPath"]).is_file() for r in files)
     secret = next(r for r in files if SECRET in r["identifier"] or r["title"].startswith("Kế"))
     assert "Mật" in secret["accessConditions"]
-    assert export.verify(result.path) == []
+    assert packages.verify(result.path) == []
 
 
 def test_an_interrupted_export_leaves_no_package(room: dict[str, Any], tmp_path: Path) -> None:

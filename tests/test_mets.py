@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from station.mets import (
+from station.export.mets import (
     SCHEMAS_DIR,
     PackageAgent,
     PackageEvent,

@@ -38,8 +38,9 @@ from typing import Any
 
 import pikepdf
 
-from station import __version__, auth, catalogue, manifest, mets, pdf, tools
+from station import __version__, auth, manifest, pdf, tools
 from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
+from station.export import catalogue, mets
 from station.profiles import load_profile
 from station.review import rules
 from station.room import assembly
@@ -556,7 +557,7 @@ def _page_id(page: Page) -> int:
 
 
 # station's stages as PREMIS event types (id.loc.gov labels; "transcription" is
-# Archivematica's, for OCR): see station.mets.
+# Archivematica's, for OCR): see station.export.mets.
 _STAGE_TYPES = {
     "capture": ("capture", "Original scan taken into master storage, checksum verified"),
     "orient": ("modification", "Page orientation found and corrected"),

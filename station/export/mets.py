@@ -100,7 +100,7 @@ SCHEMA_LOCATION = " ".join(
     )
 )
 
-SCHEMAS_DIR = Path(__file__).parent / "schemas"
+SCHEMAS_DIR = Path(__file__).parent.parent / "schemas"
 # Loads METS, PREMIS 3 and DC into one schema set: METS's xmlData is processContents="lax",
 # so embedded PREMIS and DC are only checked when their schemas sit in the same set.
 DRIVER_SCHEMA = SCHEMAS_DIR / "mets-premis-dc.xsd"

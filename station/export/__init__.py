@@ -1,0 +1,1 @@
+"""Export: archival packages (`packages`: BagIt, Archivematica, AtoM), METS/PREMIS, catalogues."""
