@@ -170,6 +170,34 @@ class PdfSettings(_Section):
     language: Annotated[str, Field(description="dc:language of the documents (BCP 47)")] = "vi"
 
 
+class DocumentSettings(_Section):
+    enabled: Annotated[
+        bool,
+        Field(
+            description="Find the documents (văn bản) in each folder, read their fields and "
+            "secrecy stamps, and write a PDF/A per document"
+        ),
+    ] = True
+    confidence_threshold: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=1.0,
+            description="A document field read with less confidence than this must be "
+            "confirmed by a reviewer before its folder can be approved",
+        ),
+    ] = 0.85
+    boundary_threshold: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=1.0,
+            description="A document start (or continuation) decided with less confidence "
+            "than this is flagged document_boundary_uncertain",
+        ),
+    ] = 0.8
+
+
 class ScanProfile(_Section):
     """One validated profile; every section has safe defaults."""
 
@@ -183,6 +211,7 @@ class ScanProfile(_Section):
     assess: AssessSettings = AssessSettings()
     ocr: OcrSettings = OcrSettings()
     pdf: PdfSettings = PdfSettings()
+    documents: DocumentSettings = DocumentSettings()
 
 
 def list_profiles(profiles_dir: Path) -> list[str]:
