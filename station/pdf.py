@@ -47,6 +47,8 @@ class DocumentMetadata:
     coverage: str = ""  # the documents' date range, ISO 8601 "start/end"
     source: str = ""  # the archival reference: fonds, catalogue, box, folder
     rights: str = ""  # access regime (chế độ sử dụng) and secrecy marking
+    doc_type: str = ""  # dc:type: a document's type name (tên loại văn bản)
+    issued: str = ""  # dc:date when known (a document's date, ISO); else the creation date
 
 
 # --- one page ------------------------------------------------------------------------------
@@ -239,7 +241,7 @@ def _write_metadata(pdf: pikepdf.Pdf, metadata: DocumentMetadata) -> None:
     with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
         if metadata.title:
             meta["dc:title"] = metadata.title
-        meta["dc:date"] = [stamp]
+        meta["dc:date"] = [metadata.issued or stamp]
         meta["xmp:CreateDate"] = stamp
         if metadata.language:
             meta["dc:language"] = {metadata.language}
@@ -255,6 +257,8 @@ def _write_metadata(pdf: pikepdf.Pdf, metadata: DocumentMetadata) -> None:
             meta["dc:source"] = metadata.source
         if metadata.rights:
             meta["dc:rights"] = metadata.rights
+        if metadata.doc_type:
+            meta["dc:type"] = [metadata.doc_type]
         meta["xmp:CreatorTool"] = metadata.producer
         meta["pdf:Producer"] = metadata.producer
 
