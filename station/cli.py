@@ -874,6 +874,39 @@ def show_folders(
     _run(verbose, body)
 
 
+@app.command("documents")
+def show_documents(
+    json_output: JsonOption = False,
+    folder: Annotated[str | None, typer.Option(help="Only this folder id.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Each document (văn bản) found in the folders: archival code, fields, confidence, flags."""
+
+    def body(settings: StationSettings) -> None:
+        from station.room import folder_documents
+
+        store = _store(settings)
+        folder_ids = [folder] if folder else [f.folder_id for f in store.list_folders()]
+        records = folder_documents.documents_json(store, folder_ids)
+        if json_output:
+            _print_json(records)
+            return
+        table = Table("mã", "tên loại", "số, ký hiệu", "ngày", "trích yếu", "trang", "flags")
+        for r in records:
+            table.add_row(
+                r["archival_code"],
+                r["document_type"] or "",
+                r["number_symbol"] or "",
+                r["issued_date"] or "",
+                (r["summary"] or "")[:48],
+                str(r["page_count"] or len(r["pages"])),
+                ", ".join([*r["flags"], *([r["secrecy"]] if r["secrecy"] else [])]),
+            )
+        out.print(table)
+
+    _run(verbose, body)
+
+
 @app.callback(invoke_without_command=True)
 def _version(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from station import imaging, ocr, pdf, separators, tools
+from station.documents.model import Stamp
 from station.errors import PageError
 from station.profiles import ScanProfile
 
@@ -71,6 +72,8 @@ class PageWork:
     ocr_confidence: float | None = None
     ocr_word_count: int = 0
     text: str = ""
+    words: tuple[ocr.Word, ...] = ()  # Tesseract's words, boxes in this page's pixels
+    reading: dict[str, Any] | None = None  # what the page says of its document (PageReading)
     text_layer_pdf: bytes | None = None
     separator: str | None = None  # folder id carried by a separator sheet
     rescan_of: int | None = None  # page id a rescan slip names
@@ -304,6 +307,8 @@ def read_text(work: PageWork) -> PageWork:
         ocr_input.unlink(missing_ok=True)
     words = ocr.parse_hocr(result.hocr)
     confidence = ocr.mean_confidence(words)
+    height, width = work.gray.shape[:2]
+    scale_x, scale_y = width / ocr_image.shape[1], height / ocr_image.shape[0]
     hocr_path = work.job.work_dir / "page.hocr"
     hocr_path.write_text(result.hocr, encoding="utf-8")
     low = confidence is not None and confidence < settings.low_confidence
@@ -312,6 +317,7 @@ def read_text(work: PageWork) -> PageWork:
         ocr_confidence=confidence,
         ocr_word_count=len(words),
         text=ocr.hocr_text(result.hocr),
+        words=tuple(_scaled(word, scale_x, scale_y) for word in words),
         text_layer_pdf=result.text_pdf,
         flags=work.flagged("low_ocr_confidence") if low else work.flags,
         outputs={**work.outputs, "hocr": hocr_path},
@@ -325,6 +331,67 @@ def read_text(work: PageWork) -> PageWork:
             confidence=confidence,
         ),
     )
+
+
+def _scaled(word: ocr.Word, scale_x: float, scale_y: float) -> ocr.Word:
+    left, top, right, bottom = word.box
+    box = (
+        round(left * scale_x),
+        round(top * scale_y),
+        round(right * scale_x),
+        round(bottom * scale_y),
+    )
+    return ocr.Word(word.text, box, word.confidence)
+
+
+def read_document(work: PageWork) -> PageWork:
+    """What the page says of its document (văn bản): header, page number, stamps, odd words.
+
+    Read from the words Tesseract already found, never a second OCR of the page; stamps
+    are looked for in the image too (a red or faint MẬT is easily missed by OCR), with a
+    targeted re-read of small candidate regions only. Splitting the folder into documents
+    happens once its pages are all done (station.room.folder_documents).
+    """
+    import importlib.util  # TEMP until the modules land
+
+    if not importlib.util.find_spec("station.documents.stamps") or not importlib.util.find_spec(
+        "station.documents.reading"
+    ):
+        return work
+    if not work.job.profile.documents.enabled or work.blank:
+        return work
+    from station.documents import reading, stamps
+
+    assert work.image is not None
+    height, width = work.image.shape[:2]
+    page = reading.read_page(work.words, width, height, work.dpi)
+    found = stamps.find_stamps(work.image, work.dpi, work.words)
+    page = replace(page, stamps=_strongest(page.stamps + found))
+    secret = [s.level for s in page.stamps if s.kind == "secrecy"]
+    return replace(
+        work,
+        reading=page.to_json(),
+        flags=work.flagged("secrecy_stamp") if secret else work.flags,
+        notes=work.noted(
+            "read_document",
+            starts_document=round(page.starts_document, 3),
+            layout=page.layout,
+            page_number=page.page_number,
+            stamps=[f"{s.kind}:{s.level}:{s.confidence:.2f}:{s.method}" for s in page.stamps],
+            fields={k: v.value for k, v in page.header.items() if v.value is not None},
+            suspect_words=len(page.suspect_words),
+        ),
+    )
+
+
+def _strongest(found: tuple[Stamp, ...]) -> tuple[Stamp, ...]:
+    """One stamp per kind and level, the most confident of those found."""
+    best: dict[tuple[str, str], Stamp] = {}
+    for stamp in found:
+        key = (stamp.kind, stamp.level)
+        if key not in best or stamp.confidence > best[key].confidence:
+            best[key] = stamp
+    return tuple(best.values())
 
 
 def render(work: PageWork) -> PageWork:
@@ -346,6 +413,7 @@ def render(work: PageWork) -> PageWork:
         work,
         image=None,  # pixels are no longer needed; keep results small across processes
         text_layer_pdf=None,
+        words=(),
         outputs={
             **work.outputs,
             "image": image_path,
@@ -368,6 +436,7 @@ PAGE_STAGES: tuple[Stage, ...] = (
     clean,
     assess,
     read_text,
+    read_document,
     render,
 )
 

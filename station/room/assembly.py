@@ -269,12 +269,12 @@ def _metadata(
             language=profile.pdf.language,
             description=f"{pages} pages scanned with profile {profile.name}",
             identifier=name,
-            producer=_producer(versions["ocr_engine"]),
+            producer=producer(versions["ocr_engine"]),
         )
     return folder_metadata(folder, pages, profile, datetime.now(UTC), versions["ocr_engine"])
 
 
-def _producer(ocr_engine: str) -> str:
+def producer(ocr_engine: str) -> str:
     return f"station {__version__} (Tesseract {ocr_engine})"
 
 
@@ -309,7 +309,7 @@ def folder_metadata(
         language=folder.language or profile.pdf.language,
         description=f"{reference}. {pages} pages scanned with profile {profile.name}",
         identifier=folder.folder_id,
-        producer=_producer(ocr_engine),
+        producer=producer(ocr_engine),
         coverage=coverage,
         source=reference,
         rights=rights,

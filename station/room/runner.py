@@ -31,7 +31,7 @@ from station import __version__, imaging, ingest, pipeline, tools
 from station.errors import PageError
 from station.pipeline import PageJob, PageResult, run_page
 from station.profiles import ScanProfile, load_profile
-from station.room import assembly
+from station.room import assembly, folder_documents
 from station.room.assembly import FolderPdf
 from station.settings import StationSettings
 from station.store import Batch, Event, Page, Store, to_json_safe
@@ -509,6 +509,7 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
         "separator": work.separator,
         "rescan_of": work.rescan_of,
         "phash": work.phash,
+        "reading": work.reading,
     }
     if work.width_px:
         values |= {
@@ -582,6 +583,8 @@ def finish_batch(
             for d in folder_pdfs
         },
     )
+    documents = _find_documents(store, batch, folder_pdfs, out_dir, profile, versions)
+    write_json_atomically(out_dir / "documents.json", documents)
     pages = store.pages_of_batch(batch_id)
     records = [page_record(page, batch.name, pdf_page_of.get(_id(page))) for page in pages]
     report_path = write_json_atomically(out_dir / "report.json", records)
@@ -601,6 +604,30 @@ def finish_batch(
         time.perf_counter() - started,
         skipped,
     )
+
+
+def _find_documents(
+    store: Store,
+    batch: Batch,
+    folder_pdfs: list[FolderPdf],
+    out_dir: Path,
+    profile: ScanProfile,
+    versions: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The documents (văn bản) of every manifest folder the batch touched, found and recorded."""
+    import importlib.util  # TEMP until station.documents.describe lands
+
+    if not profile.documents.enabled or not importlib.util.find_spec("station.documents.describe"):
+        return []
+    producer = assembly.producer(versions["ocr_engine"])
+    folder_ids = []
+    for made in folder_pdfs:
+        folder = store.get_folder(made.folder_id) if made.folder_id else None
+        if folder is None or not folder.in_manifest:
+            continue
+        folder_documents.find_documents(store, batch, folder, profile, out_dir, producer)
+        folder_ids.append(folder.folder_id)
+    return folder_documents.documents_json(store, folder_ids)
 
 
 def _id(page: Page) -> int:

@@ -146,6 +146,18 @@ class DocumentQueries(StoreBase):
                     seen.setdefault(value, None)
             return list(seen)
 
+    def replaced_pages(self, folder_id: str) -> dict[int, int]:
+        """Rescanned pages of a folder and the document of the page each one replaced."""
+        with self.session() as s:
+            rows = s.exec(
+                select(Page.replaced_by, Page.document_id).where(
+                    Page.folder_id == folder_id,
+                    col(Page.replaced_by).is_not(None),
+                    col(Page.document_id).is_not(None),
+                )
+            )
+            return {new: doc for new, doc in rows if new is not None and doc is not None}
+
     def events_of_document(self, document_id: int) -> list[Event]:
         with self.session() as s:
             return list(
