@@ -9,24 +9,31 @@ state carry `X-CSRF-Token` equal to the `csrftoken` cookie. Errors are
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import subprocess
 import sys
+import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi import Path as PathParam
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
 from station import auth, manifest, ocr
-from station.errors import ConflictError, ExitCode, OutputError
+from station.documents import records
+from station.documents.model import FIELDS, Box, PageReading
+from station.errors import ConflictError, ExitCode, NotFoundError, OutputError
 from station.export import packages
+from station.review import documents as review_documents
 from station.review import rules
 from station.room import runner
-from station.store import Event, Folder, Page, Store, folder_flag_codes
+from station.store import Document, Event, Folder, Page, Store, folder_flag_codes
 
 router = APIRouter(prefix="/api", tags=["review"])
 
@@ -127,19 +134,87 @@ class EventOut(BaseModel):
     stage: str
     outcome: str
     page_id: int | None
+    document_id: int | None = None
     detail: dict[str, Any]
+
+
+class FieldOut(BaseModel):
+    """One field of a document as read (or as a reviewer set it)."""
+
+    label: str = Field(description="The Vietnamese record-keeping name (NĐ 30 Phụ lục VI)")
+    value: Any = Field(description="Text, a number, a list (recipients) or null")
+    confidence: float = Field(description="0-1; a reviewer's value is 1")
+    page_id: int | None = Field(description="The page it was read from")
+    box: list[int] | None = Field(description="left, top, right, bottom in cleaned-page pixels")
+    source: str = Field(description="ocr, stamp, derived or reviewer")
+    needs_confirmation: bool = Field(description="Below the threshold and nobody checked it")
+    crop_url: str | None = Field(description="The region it was read from, as JPEG")
+
+
+class DocumentPageOut(BaseModel):
+    source_file: str
+    page_index: int
+    page_id: int | None
+
+
+class DocumentOut(BaseModel):
+    """A document (văn bản) of a folder: its record (as documents.json has it), each field
+    with where it was read and how sure, and what a reviewer must still check."""
+
+    id: int
+    folder: int = Field(description="The `id` of the document's folder")
+    folder_id: str
+    sequence: int = Field(description="Số thứ tự văn bản trong hồ sơ, from 1")
+    archival_code: str
+    pages: list[DocumentPageOut]
+    document_type: Any
+    number: Any
+    symbol: Any
+    number_symbol: Any
+    issued_date: Any
+    place: Any
+    issuing_body: Any
+    summary: Any
+    signer_title: Any
+    signer_name: Any
+    recipients: Any
+    secrecy: Any
+    urgency: Any
+    language: Any
+    page_count: Any
+    confidence: dict[str, float]
+    flags: list[str]
+    state: str = Field(description="unconfirmed or confirmed")
+    pdf: str | None
+    level: str = Field(description="The secrecy level in force (độ mật), '' when none")
+    boundary_confidence: float
+    confirmed_by: str | None
+    confirmed_at: datetime.datetime | None
+    edited: bool
+    threshold: float = Field(description="Fields read below this need a reviewer")
+    needs_confirmation: list[str]
+    fields: dict[str, FieldOut]
 
 
 class WordOut(BaseModel):
     text: str
     confidence: float
     low: bool
+    suspect: bool = Field(default=False, description="Cannot be Vietnamese: OCR damage?")
+
+
+class SuspectWordOut(BaseModel):
+    text: str
+    box: list[int] = Field(description="left, top, right, bottom in cleaned-page pixels")
 
 
 class PageText(BaseModel):
     page_id: int
     low_confidence_below: float
     lines: list[list[WordOut]]
+    suspect_words: list[SuspectWordOut] = Field(
+        default_factory=list, description="Words that cannot be Vietnamese, marked for review"
+    )
 
 
 class RescanOut(BaseModel):
@@ -198,6 +273,51 @@ class SecrecyIn(BaseModel):
 class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     page_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(max_length=100_000)
+
+
+class DocumentEdit(BaseModel):
+    """Fields to correct (a value of null or "" clears one); page_count is read-only."""
+
+    model_config = ConfigDict(extra="forbid")
+    document_type: str | None = Field(default=None, max_length=2000)
+    number: str | int | None = Field(default=None, description="Digits only")
+    symbol: str | None = Field(default=None, max_length=2000)
+    number_symbol: str | None = Field(default=None, max_length=2000)
+    issued_date: str | None = Field(
+        default=None, max_length=40, description="dd/mm/yyyy or yyyy-mm-dd"
+    )
+    place: str | None = Field(default=None, max_length=2000)
+    issuing_body: str | None = Field(default=None, max_length=2000)
+    summary: str | None = Field(default=None, max_length=4000)
+    signer_title: str | None = Field(default=None, max_length=2000)
+    signer_name: str | None = Field(default=None, max_length=2000)
+    recipients: list[Annotated[str, Field(max_length=1000)]] | str | None = Field(
+        default=None, description="A list, or text with ; between recipients"
+    )
+    secrecy: str | None = Field(
+        default=None, max_length=40, description="Only the level in force; see /secrecy"
+    )
+    urgency: str | None = Field(
+        default=None, max_length=40, description="Khẩn, Thượng khẩn, Hỏa tốc"
+    )
+    language: str | None = Field(default=None, max_length=40)
+    page_count: int | str | None = Field(default=None, description="Read-only: refused")
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    page_id: int = Field(ge=1, le=2**62, description="The page that starts the new document")
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    document_id: int = Field(ge=1, le=2**62, description="Joins the document before it")
+
+
+class DocumentSecrecyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: Literal["", "Mật", "Tối mật", "Tuyệt mật"]
+    reason: str = Field(min_length=1, max_length=500, description="Why (lý do), recorded")
 
 
 class FolderEdit(BaseModel):
@@ -302,8 +422,65 @@ def event_out(event: Event) -> EventOut:
         stage=event.stage,
         outcome=event.outcome,
         page_id=event.page_id,
+        document_id=event.document_id,
         detail=event.detail,
     )
+
+
+def document_out(
+    document: Document, folder: Folder, pages: list[Page], threshold: float
+) -> DocumentOut:
+    """The record (station.documents.records) and, field by field, where it was read."""
+    assert document.id is not None and folder.id is not None
+    unsure = records.needs_confirmation(document, threshold)
+    fields = {}
+    for name, label in FIELDS.items():
+        reading = document.fields.get(name)
+        reading = reading if isinstance(reading, dict) else {}
+        found = review_documents.region(reading.get("box"))
+        box = list(found) if found else None
+        page_id = reading.get("page_id") if isinstance(reading.get("page_id"), int) else None
+        crop = None
+        if box is not None and page_id is not None:
+            version = f"{page_id}-{'-'.join(str(v) for v in box)}"
+            crop = f"/api/documents/{document.id}/fields/{name}/crop?v={version}"
+        fields[name] = FieldOut(
+            label=label,
+            value=reading.get("value"),
+            confidence=round(float(reading.get("confidence") or 0.0), 3),
+            page_id=page_id,
+            box=box,
+            source=str(reading.get("source") or "ocr"),
+            needs_confirmation=name in unsure,
+            crop_url=crop,
+        )
+    return DocumentOut(
+        **records.document_record(document, pages),
+        folder=folder.id,
+        level=document.secrecy,
+        boundary_confidence=document.boundary_confidence,
+        confirmed_by=document.confirmed_by,
+        confirmed_at=document.confirmed_at,
+        edited=document.edited,
+        threshold=threshold,
+        needs_confirmation=unsure,
+        fields=fields,
+    )
+
+
+def documents_out(store: Store, user: Any, folder: Folder, threshold: float) -> list[DocumentOut]:
+    """A folder's documents as the user may see them (one query for all their pages)."""
+    return [document_out(d, folder, pages, threshold) for d, pages in
+            rules.visible_documents(store, user, folder)]  # fmt: skip
+
+
+def document_answer(request: Request, user: Any, document: Document) -> DocumentOut:
+    """A document after a change, with its pages as they are now."""
+    assert document.id is not None
+    store = store_of(request)
+    found, folder, pages = rules.find_document(store, user, document.id)
+    limit = review_documents.threshold(folder, security.settings_of(request).profiles_dir)
+    return document_out(found, folder, pages, limit)
 
 
 # Words Tesseract is less sure of than this are marked for the reviewer.
@@ -316,15 +493,24 @@ def page_text(page: Page) -> PageText:
     lines = []
     if hocr_path and Path(hocr_path).is_file():
         lines = ocr.hocr_lines(Path(hocr_path).read_text(encoding="utf-8"))
+    suspects = PageReading.from_json(page.reading).suspect_words
+    odd = {word_key(w.text) for w in suspects}
     return PageText(
         page_id=page.id,
         low_confidence_below=LOW_CONFIDENCE,
         lines=[
-            [WordOut(text=w.text, confidence=w.confidence, low=w.confidence < LOW_CONFIDENCE)
+            [WordOut(text=w.text, confidence=w.confidence, low=w.confidence < LOW_CONFIDENCE,
+                     suspect=word_key(w.text) in odd)
              for w in line]
             for line in lines
         ],
+        suspect_words=[SuspectWordOut(text=w.text, box=list(w.box)) for w in suspects],
     )  # fmt: skip
+
+
+def word_key(text: str) -> str:
+    """A word as the reader compares it: NFC, without the punctuation around it."""
+    return unicodedata.normalize("NFC", text).strip(".,;:!?()[]{}\"'“”‘’«»…-–—").casefold()
 
 
 def queue(
@@ -413,7 +599,34 @@ def list_folders(
 )
 def get_folder(request: Request, user: CurrentUser, id: Id) -> FolderOut:
     rules.require_role(user, "reviewer", "opening folders")
-    return folder_out(rules.find_folder(store_of(request), user, id))
+    store = store_of(request)
+    folder = rules.find_folder(store, user, id)
+    out = folder_out(folder)
+    pages = store.folder_pages(folder.folder_id)
+    seen = rules.visible_pages(user, folder, pages)
+    if len(seen) != len(pages):  # pages above the user's clearance are not counted either
+        out.counts, out.page_flags = visible_counts(seen)
+        out.flags = sorted(
+            {f["code"] if isinstance(f, dict) else str(f) for f in folder.flags}
+            | set(out.page_flags)
+            | (set() if folder.in_manifest else {"unassigned"})
+        )
+    return out
+
+
+def visible_counts(pages: list[Page]) -> tuple[dict[str, int], dict[str, int]]:
+    """A folder's review counts and page flags over the pages given (as the store counts)."""
+    counts = Counter({"pages": 0, "undecided": 0, "approve": 0, "reject": 0, "blank": 0,
+                      "separator": 0})  # fmt: skip
+    flags: Counter[str] = Counter()
+    for page in pages:
+        counts["pages"] += 1
+        if page.separator is not None:
+            counts["separator"] += 1
+            continue
+        counts[page.decision or "undecided"] += 1
+        flags.update([*page.flags, *(["failed"] if page.state == "failed" else [])])
+    return dict(counts), dict(flags)
 
 
 @router.patch(
@@ -459,10 +672,12 @@ def folder_history(request: Request, user: CurrentUser, id: Id) -> list[EventOut
     "/folders/{id}/approve",
     response_model=FolderOut,
     responses={k: ERRORS[k] for k in (401, 403, 404, 409)},
-    summary="Approve the folder: every page must be approved or confirmed blank (archivist)",
+    summary="Approve the folder: every page approved or confirmed blank, every unsure "
+    "document field confirmed (archivist)",
 )
 def approve_folder(request: Request, user: CheckedUser, id: Id) -> FolderOut:
-    return folder_out(rules.approve_folder(store_of(request), user, id))
+    profiles = security.settings_of(request).profiles_dir
+    return folder_out(rules.approve_folder(store_of(request), user, id, profiles_dir=profiles))
 
 
 @router.post(
@@ -511,6 +726,178 @@ def boxes(request: Request, user: CurrentUser) -> list[BoxProgress]:
             auth.visible_levels(user.clearance)
         )
     ]
+
+
+# --- documents (văn bản) -------------------------------------------------------------------
+
+DocumentId = Annotated[int, PathParam(ge=1, le=2**62, description="The `id` of the document")]
+FieldName = Annotated[
+    str, PathParam(max_length=40, pattern=r"^[a-z_]+$", description=", ".join(FIELDS))
+]
+CROP_LONG_SIDE = 900  # pixels: a field's region, readable on a phone and in the side panel
+CROP_MARGIN = 0.25  # of the box's height, around it, so that the context shows
+
+
+def _threshold(request: Request, folder: Folder) -> float:
+    return review_documents.threshold(folder, security.settings_of(request).profiles_dir)
+
+
+@router.get(
+    "/folders/{id}/documents",
+    response_model=list[DocumentOut],
+    responses={k: ERRORS[k] for k in (401, 403, 404)},
+    summary="The folder's documents (văn bản) in order, with their fields and pages",
+)
+def folder_documents(request: Request, user: CurrentUser, id: Id) -> list[DocumentOut]:
+    store = store_of(request)
+    folder, found = review_documents.folder_documents(store, user, id)
+    limit = _threshold(request, folder)
+    return [document_out(d, folder, pages, limit) for d, pages in found]
+
+
+@router.post(
+    "/folders/{id}/documents/confirm-confident",
+    response_model=list[DocumentOut],
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409)},
+    summary="Confirm every document whose fields were all read at or above the threshold",
+)
+def confirm_confident(request: Request, user: CheckedUser, id: Id) -> list[DocumentOut]:
+    store, profiles = store_of(request), security.settings_of(request).profiles_dir
+    done = review_documents.confirm_confident(store, user, id, profiles_dir=profiles)
+    return [document_answer(request, user, d) for d in done]
+
+
+@router.post(
+    "/folders/{id}/documents/split",
+    response_model=list[DocumentOut],
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Start a new document at this page (it and the pages after it in its document)",
+)
+def split_document(request: Request, user: CheckedUser, id: Id, body: SplitIn) -> list[DocumentOut]:
+    store = store_of(request)
+    review_documents.split(store, user, id, body.page_id)
+    return folder_documents(request, user, id)
+
+
+@router.post(
+    "/folders/{id}/documents/merge",
+    response_model=list[DocumentOut],
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Merge the document into the one before it",
+)
+def merge_document(request: Request, user: CheckedUser, id: Id, body: MergeIn) -> list[DocumentOut]:
+    store = store_of(request)
+    review_documents.merge(store, user, id, body.document_id)
+    return folder_documents(request, user, id)
+
+
+@router.patch(
+    "/documents/{id}",
+    response_model=DocumentOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Correct fields of a document: each becomes the reviewer's, checked",
+)
+def edit_document(
+    request: Request, user: CheckedUser, id: DocumentId, edit: DocumentEdit
+) -> DocumentOut:
+    changes = edit.model_dump(exclude_unset=True)
+    document = review_documents.edit_fields(store_of(request), user, id, changes)
+    return document_answer(request, user, document)
+
+
+@router.post(
+    "/documents/{id}/confirm",
+    response_model=DocumentOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409)},
+    summary="Confirm the document: every field counts as checked",
+)
+def confirm_document(request: Request, user: CheckedUser, id: DocumentId) -> DocumentOut:
+    profiles = security.settings_of(request).profiles_dir
+    document = review_documents.confirm(store_of(request), user, id, profiles_dir=profiles)
+    return document_answer(request, user, document)
+
+
+@router.post(
+    "/documents/{id}/secrecy",
+    response_model=DocumentOut,
+    responses={k: ERRORS[k] for k in (401, 403, 404, 409, 422)},
+    summary="Lower a false alarm or raise the document's secrecy level, with a reason",
+)
+def document_secrecy(
+    request: Request, user: CheckedUser, id: DocumentId, body: DocumentSecrecyIn
+) -> DocumentOut:
+    store = store_of(request)
+    document = review_documents.change_secrecy(store, user, id, body.level, body.reason)
+    return document_answer(request, user, document)
+
+
+@router.get(
+    "/documents/{id}/history",
+    response_model=list[EventOut],
+    responses={k: ERRORS[k] for k in (401, 403, 404)},
+)
+def document_history(request: Request, user: CurrentUser, id: DocumentId) -> list[EventOut]:
+    """Found, edited, split, merged, confirmed, declassified: who, when, before and after."""
+    return [event_out(e) for e in review_documents.history(store_of(request), user, id)]
+
+
+@router.get(
+    "/documents/{id}/fields/{name}/crop",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, **{k: ERRORS[k] for k in (401, 403, 404)}},
+    summary="The region of its page a field was read from, as JPEG",
+)
+def field_crop(request: Request, user: CurrentUser, id: DocumentId, name: FieldName) -> Response:
+    """Cut from the cleaned page image (or its preview, scaled, when the image is gone); by
+    document and field only, never by path, and only for who may see the page."""
+    page, box = review_documents.field_region(store_of(request), user, id, name)
+    data_dir = security.settings_of(request).data_dir.resolve()
+    jpeg = crop_jpeg(page, box, data_dir)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": IMAGE_CACHE})
+
+
+IMAGE_CACHE = "private, max-age=3600"  # the URL changes (?v=page-box) when the region does
+
+
+def crop_jpeg(page: Page, box: Box, data_dir: Path) -> bytes:
+    """A field's region with some margin, turned as the reviewer turned the page."""
+    source, scaled = None, False
+    image, preview = page.derivatives.get("image"), page.derivatives.get("preview")
+    if image and _inside(Path(image), data_dir):
+        source = Path(image).resolve()
+    elif preview and _inside(Path(preview), data_dir):
+        source, scaled = Path(preview).resolve(), True
+    if source is None:
+        raise NotFoundError(f"Page {page.id} has no image to cut the field from")
+    with Image.open(source) as opened:
+        # the preview is the cleaned page made smaller (its width is near the page's)
+        scale = opened.width / max(1, page.width_px or opened.width) if scaled else 1.0
+        left, top, right, bottom = (round(v * scale) for v in box)
+        margin = round(max(4, (bottom - top) * CROP_MARGIN))
+        region = (
+            max(0, min(left, right) - margin),
+            max(0, min(top, bottom) - margin),
+            min(opened.width, max(left, right) + margin),
+            min(opened.height, max(top, bottom) + margin),
+        )
+        if region[2] <= region[0] or region[3] <= region[1]:
+            raise NotFoundError(f"The region of this field lies outside page {page.id}")
+        picture = opened.crop(region)
+        picture = picture.convert("L" if opened.mode in ("1", "L", "I;16", "I") else "RGB")
+    if max(picture.size) > CROP_LONG_SIDE:
+        picture.thumbnail((CROP_LONG_SIDE, CROP_LONG_SIDE), Image.Resampling.LANCZOS)
+    turns = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
+             270: Image.Transpose.ROTATE_90}  # fmt: skip
+    if page.turn % 360 in turns:
+        picture = picture.transpose(turns[page.turn % 360])
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _inside(path: Path, data_dir: Path) -> bool:
+    resolved = path.resolve()
+    return resolved.is_relative_to(data_dir) and resolved.is_file()
 
 
 # --- pages ------------------------------------------------------------------------------------

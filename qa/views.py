@@ -22,12 +22,15 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from PIL import Image
 
 from qa import api, security
 from qa.app import templates
 from qa.security import CheckedUser, CurrentUser, settings_of, store_of
 from station import auth, manifest, separators
-from station.errors import NotAllowedError, NotLoggedInError
+from station.documents import records
+from station.documents.model import FIELDS
+from station.errors import NotAllowedError, NotFoundError, NotLoggedInError
 from station.review import rules
 from station.store import Event, Folder, Page, Store, User
 
@@ -110,7 +113,23 @@ ACTION_LABELS = {
     "edit_metadata": "Metadata edited",
     "added": "Manifest: folder added",
     "changed": "Manifest: folder changed",
+    "edit_document": "Document fields edited",
+    "confirm_document": "Document confirmed",
+    "confirm_confident": "Document confirmed (confident, all at once)",
+    "split_document": "Document split",
+    "split_from": "Document split off",
+    "merge_document": "Documents merged",
+    "document_secrecy": "Document secrecy changed",
+    "pages_added": "Pages added to a reviewed document",
 }
+# The fields of a document as reviewers meet them: English glosses of the Vietnamese names.
+DOCUMENT_GLOSSES = {
+    "document_type": "Type", "number": "Number", "symbol": "Symbol",
+    "number_symbol": "Number and symbol", "issued_date": "Date", "place": "Place",
+    "issuing_body": "Issued by", "summary": "Summary", "signer_title": "Signer's title",
+    "signer_name": "Signer", "recipients": "Recipients", "secrecy": "Secrecy",
+    "urgency": "Urgency", "language": "Language", "page_count": "Pages",
+}  # fmt: skip
 
 
 def _when(moment: datetime | None) -> str:
@@ -276,12 +295,25 @@ def folder(request: Request, user: CurrentUser, id: Id) -> Response:
     counts = Counter(p.decision or "undecided" for p in pages if p.separator is None)
     positions = {p.id: p.position for p in pages}
     may_edit = _may(user, "archivist")
+    threshold = rules.document_threshold(found, settings_of(request).profiles_dir)
+    documents = [
+        api.document_out(d, found, members, threshold)
+        for d, members in rules.visible_documents(store, user, found)
+    ]
     return _page(
         request,
         "folder.html",
         user,
         folder=found,
         pages=pages,
+        documents=[d.model_dump(mode="json") for d in documents],
+        document_of={p.page_id: d for d in documents for p in d.pages},
+        starts={d.pages[0].page_id: d for d in documents if d.pages},
+        to_check=sum(1 for d in documents if d.needs_confirmation),
+        threshold=threshold,
+        glosses=DOCUMENT_GLOSSES,
+        field_order=list(FIELDS),
+        levels=[c for c in auth.CLEARANCES if auth.may_see(user.clearance, c)],
         counts={k: counts.get(k, 0) for k in ("undecided", "approve", "reject", "blank")},
         separators=sum(1 for p in pages if p.separator is not None),
         history=[_event_row(e, positions) for e in reversed(events[-FOLDER_HISTORY_SHOWN:])],
@@ -358,10 +390,15 @@ def _event_row(event: Event, positions: dict[int | None, int | None]) -> dict[st
     page = None
     if event.page_id is not None:
         page = positions.get(event.page_id)
+    label = ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
+    if event.document_id is not None and isinstance(detail.get("sequence"), int):
+        label = f"{label} (văn bản {detail['sequence']})"
+    if isinstance(detail.get("reason"), str) and event.stage == "document":
+        after = {**after, "reason": detail["reason"]} if isinstance(after, dict) else after
     return {
         "at": event.at,
         "who": event.agent,
-        "action": ACTION_LABELS.get(action, action.replace("_", " ").capitalize()),
+        "action": label,
         "outcome": event.outcome,
         "page_id": event.page_id,
         "position": page,
@@ -411,6 +448,7 @@ def page_view(request: Request, user: CurrentUser, id: Id) -> Response:
     previous = ids[index - 1] if index else None
     following = ids[index + 1] if index is not None and index + 1 < len(ids) else None
     batch = store.get_batch(page.batch_id)
+    text = api.page_text(page)
     return _page(
         request,
         "page.html",
@@ -423,8 +461,57 @@ def page_view(request: Request, user: CurrentUser, id: Id) -> Response:
         previous=previous,
         following=following,
         batch=batch,
-        text=api.page_text(page),
+        text=text,
+        document=_document_of(store, user, page),
+        marks=_suspect_marks(page, text, settings_of(request).data_dir.resolve()),
     )
+
+
+def _document_of(store: Store, user: User, page: Page) -> dict[str, Any] | None:
+    """The document the page belongs to, if the user may see it: its number and title."""
+    if page.document_id is None:
+        return None
+    try:
+        document, _, members = rules.find_document(store, user, page.document_id)
+    except NotFoundError:
+        return None
+    ids = [p.id for p in members]
+    return {
+        "sequence": document.sequence,
+        "type": records.value(document, "document_type") or "",
+        "number_symbol": records.value(document, "number_symbol") or "",
+        "summary": records.value(document, "summary") or "",
+        "page": ids.index(page.id) + 1 if page.id in ids else None,
+        "pages": len(ids),
+        "state": document.state,
+        "first": ids[0] if ids else page.id,
+    }
+
+
+def _suspect_marks(page: Page, text: api.PageText, data_dir: Path) -> list[dict[str, Any]]:
+    """Boxes of the suspect words over the page image, in % of the cleaned page (the preview
+    is that page made smaller, so the same % fit it)."""
+    if not text.suspect_words:
+        return []
+    width, height = page.width_px or 0, page.height_px or 0
+    image = page.derivatives.get("image")
+    if image:
+        path = Path(image).resolve()
+        if path.is_relative_to(data_dir) and path.is_file():
+            with Image.open(path) as opened:  # reads the header only
+                width, height = opened.size
+    if not width or not height:
+        return []
+    return [
+        {
+            "text": w.text,
+            "left": 100 * w.box[0] / width,
+            "top": 100 * w.box[1] / height,
+            "width": 100 * max(1, w.box[2] - w.box[0]) / width,
+            "height": 100 * max(1, w.box[3] - w.box[1]) / height,
+        }
+        for w in text.suspect_words
+    ]
 
 
 # --- the rescan list --------------------------------------------------------------------------

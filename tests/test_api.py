@@ -20,8 +20,9 @@ from sqlmodel import select
 
 from qa.app import create_app
 from qa.security import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
+from station.documents.model import FIELDS
 from station.settings import load_settings
-from station.store import LoginSession, Store, User, utcnow
+from station.store import LoginSession, NewDocument, Store, User, utcnow
 
 HS1, HS2, HS3, HS4 = "05/01/HS-001", "05/01/HS-002", "05/01/HS-003", "05/01/HS-004"
 UNKNOWN = 999_999
@@ -43,7 +44,11 @@ class Route:
         return self.method != "GET" and self.path != "/api/login"
 
     def url(self, id: int | str = 0) -> str:
-        return self.path.replace("{id}", str(id)).replace("{kind}", "thumbnail")
+        return (
+            self.path.replace("{id}", str(id))
+            .replace("{kind}", "thumbnail")
+            .replace("{name}", "summary")
+        )
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -73,6 +78,15 @@ ROUTES = (
     Route("GET", "/api/activity", minimum="operator"),
     Route("GET", "/api/rescan", minimum="operator"),
     Route("GET", "/images/pages/{id}/{kind}", "page", minimum="operator"),
+    Route("GET", "/api/folders/{id}/documents", "folder"),
+    Route("POST", "/api/folders/{id}/documents/confirm-confident", "folder"),
+    Route("POST", "/api/folders/{id}/documents/split", "folder", {"page_id": 1}),
+    Route("POST", "/api/folders/{id}/documents/merge", "folder", {"document_id": 1}),
+    Route("PATCH", "/api/documents/{id}", "document", {"summary": "Về việc tổ chức hội nghị"}),
+    Route("POST", "/api/documents/{id}/confirm", "document"),
+    Route("POST", "/api/documents/{id}/secrecy", "document", {"level": "", "reason": "Nhầm"}),
+    Route("GET", "/api/documents/{id}/history", "document"),
+    Route("GET", "/api/documents/{id}/fields/{name}/crop", "document"),
 )
 WITH_ID = [r for r in ROUTES if r.names]
 CHANGING = [r for r in ROUTES if r.changes]
@@ -194,6 +208,8 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
 
 
 def ids_for(room: ReviewRoom, route: Route, folder_id: str) -> int:
+    if route.names == "document":
+        return document_ids(room, folder_id)[0]
     return room.folders[folder_id] if route.names == "folder" else room.pages[folder_id][0]
 
 
@@ -1039,3 +1055,66 @@ def test_dots_in_an_image_url_reach_no_file(url: str, shared: Shared) -> None:
     response = shared.sessions["rev2"].get(url, headers={"accept": "application/json"})
     assert response.status_code in (404, 422), response.text
     assert b"root:" not in response.content
+
+
+# --- documents (văn bản) ----------------------------------------------------------------------
+
+
+def document_ids(room: ReviewRoom, folder_id: str) -> list[int]:
+    """The folder's documents (a document per two pages, read with confidence, the summary
+    with a box on the first page), made the first time a test asks for them."""
+    assert isinstance(room.store, Store)
+    found = [d.id for d in room.store.documents_of_folder(folder_id) if d.id is not None]
+    if found:
+        return found
+    pages = room.pages[folder_id]
+    sure = {"confidence": 1.0, "box": None, "page_id": None, "source": "ocr"}
+    summary = {"value": "Về việc tổ chức hội nghị", "confidence": 0.97, "box": [100, 100, 500, 140]}
+    made = room.store.replace_documents(
+        folder_id,
+        [
+            NewDocument(
+                sequence=n + 1,
+                page_ids=pages[2 * n : 2 * n + 2],
+                fields={name: {"value": None, **sure} for name in FIELDS}
+                | {"summary": sure | summary | {"page_id": pages[2 * n]}},
+            )
+            for n in range((len(pages) + 1) // 2)
+        ],
+        [],
+    )
+    return [d.id for d in made if d.id is not None]
+
+
+def test_documents_over_the_api(login: Callable[[str], Session], room: ReviewRoom) -> None:
+    """The folder's documents, a correction, a confirmation and the document's history; the
+    generic refusals (401, 403, 404, 422, CSRF) are the parametrized tests above."""
+    first, second, third = document_ids(room, HS1)
+    rev2 = login("rev2")
+    listed = rev2.get(f"/api/folders/{room.folders[HS1]}/documents").json()
+    assert [d["sequence"] for d in listed] == [1, 2, 3]
+    assert [p["page_id"] for p in listed[0]["pages"]] == room.pages[HS1][:2]
+    assert listed[0]["archival_code"] == f"{HS1}.1"
+    assert listed[0]["fields"]["summary"]["label"] == "Trích yếu nội dung"
+    assert listed[0]["fields"]["summary"]["crop_url"].startswith(
+        f"/api/documents/{first}/fields/summary/crop?v="
+    )
+    assert listed[0]["needs_confirmation"] == []
+    edited = rev2.send("PATCH", f"/api/documents/{first}", {"issued_date": "05/03/2019"})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["issued_date"] == "2019-03-05"
+    assert edited.json()["fields"]["issued_date"]["source"] == "reviewer"
+    refused(rev2.send("PATCH", f"/api/documents/{first}", {"issued_date": "31/02/2019"}),
+            422, "invalid_input", "^issued_date: not a real date")  # fmt: skip
+    confirmed = rev2.send("POST", f"/api/documents/{second}/confirm")
+    assert confirmed.json()["state"] == "confirmed" and confirmed.json()["confirmed_by"] == "rev2"
+    crop = rev2.get(listed[0]["fields"]["summary"]["crop_url"])
+    assert crop.status_code == 200 and crop.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(crop.content)).size[0] > 100
+    history = rev2.get(f"/api/documents/{first}/history").json()
+    assert [e["detail"]["action"] for e in history] == ["edit_document"]
+    assert history[0]["document_id"] == first and history[0]["who"] == "rev2"
+    folder_history = rev2.get(f"/api/folders/{room.folders[HS1]}/history").json()
+    assert {e["document_id"] for e in folder_history} >= {first, second}
+    assert third in [d["id"] for d in rev2.get(
+        f"/api/folders/{room.folders[HS1]}/documents").json()]  # fmt: skip

@@ -579,3 +579,172 @@ def test_thousand_pages_in_the_browser(review_room: ReviewRoom, server: str) -> 
             tab.screenshot(path=str(ARTIFACTS / "16-thousand-pages.png"))
         finally:
             browser.close()
+
+
+def test_documents_in_the_browser(review_room: ReviewRoom, server: str) -> None:
+    """A folder of three documents (văn bản), one stamped Mật: where each begins, the fields
+    of the selected page's document, corrected and confirmed with the keyboard, split and
+    merged with keys; on a desktop and on a 390 px phone."""
+    from playwright.sync_api import Page as Tab
+    from playwright.sync_api import expect, sync_playwright
+    from test_document_review import add_documents
+
+    docs = add_documents(review_room)
+    hs1 = review_room.folders[HS1]
+    p1, p2, p3, p4 = (f"#p{docs.pages[n]}" for n in (1, 2, 3, 4))
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def shot(tab: Tab, name: str) -> None:
+        tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def log_in(tab: Tab, username: str) -> None:
+        tab.goto(f"{server}/login")
+        tab.get_by_label("Username").fill(username)
+        tab.get_by_label("Password").fill(PASSWORD)
+        tab.get_by_role("button", name="Log in").click()
+        tab.wait_for_load_state()
+
+    def focused() -> str:
+        return str(tab.evaluate("() => document.activeElement.id"))
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            tab = context.new_page()
+            errors: list[str] = []
+            tab.on("pageerror", lambda exc: errors.append(str(exc)))
+            log_in(tab, "rev2")
+            tab.goto(f"{server}/folders/{hs1}")
+            starts = tab.locator("#grid .doc-start")
+            expect(starts).to_have_count(2)  # the Mật one is not there for rev2
+            expect(tab.locator(f"{p1} .doc-start")).to_have_text("VB 1 · QUYẾT ĐỊNH 707/QĐ-TTg")
+            expect(tab.locator(f"{p3} .doc-start")).to_have_text("VB 2 · CÔNG VĂN 3722/VPCP-CN")
+            expect(tab.locator("#grid .tile")).to_have_count(4)
+            expect(tab.locator(p1)).to_have_attribute("aria-selected", "true")
+            panel = tab.locator("#doc-panel")
+            expect(panel.locator(".doc-head")).to_contain_text("Văn bản 1 of 2 · pages 1–2")
+            expect(panel.locator(".dfield.low")).to_have_count(3)  # number, số/ký hiệu, date
+            expect(panel.locator('.dfield[data-name="issued_date"] .conf')).to_have_text("⚠ 52%")
+            expect(panel.locator('.dfield[data-name="summary"] img.crop')).to_be_visible()
+            shot(tab, "20-documents")
+
+            # Tab into the fields and through them; a bad date is refused, naming the field.
+            tab.keyboard.press("Tab")
+            assert focused() == "d-document_type"
+            tab.keyboard.press("Tab")
+            assert focused() == "d-number"
+            tab.keyboard.press("Tab")
+            tab.keyboard.press("Tab")
+            assert focused() == "d-number_symbol"
+            tab.keyboard.press("Control+a")
+            tab.keyboard.type("707/QĐ-TTg")
+            tab.keyboard.press("Tab")
+            assert focused() == "d-issued_date"
+            tab.keyboard.press("Control+a")
+            tab.keyboard.type("31/04/2026")
+            tab.keyboard.press("Enter")
+            message = tab.locator("#message")
+            expect(message).to_contain_text("Invalid (422)")
+            expect(message).to_contain_text("issued_date: not a real date")
+            expect(tab.locator("#d-issued_date")).to_have_class(re.compile(r"\binvalid\b"))
+            assert focused() == "d-issued_date"
+            shot(tab, "21-document-refused")
+            tab.keyboard.press("Control+a")
+            tab.keyboard.type("22/04/2026")
+            tab.keyboard.press("Enter")
+            expect(tab.locator("#doc-state")).to_have_text("Confirmed by rev2")
+            expect(message).to_contain_text("Văn bản 1 confirmed · 1 field corrected")
+            expect(tab.locator("#d-issued_date")).to_have_value("2026-04-22")
+            expect(tab.locator(p1)).to_be_focused()
+            shot(tab, "22-document-confirmed")
+            stored = docs.document(1)
+            assert stored.state == "confirmed" and stored.confirmed_by == "rev2"
+            assert stored.fields["issued_date"]["value"] == "2026-04-22"
+            assert stored.fields["issued_date"]["source"] == "reviewer"
+            assert stored.fields["number_symbol"]["source"] == "ocr"  # typed as it was: checked
+
+            # Split at page 4 with s, merge it back with m.
+            for _ in range(3):
+                tab.keyboard.press("ArrowRight")
+            expect(tab.locator(p4)).to_have_attribute("aria-selected", "true")
+            tab.keyboard.press("s")
+            expect(starts).to_have_count(3)
+            expect(tab.locator(f"{p4} .doc-start")).to_have_text("VB 3")
+            expect(panel.locator(".doc-head")).to_contain_text("Văn bản 3 of 3 · page 4")
+            expect(message).to_contain_text("Văn bản 3 now begins at page 4")
+            shot(tab, "23-document-split")
+            assert [d.sequence for d in docs.store.documents_of_folder(HS1)] == [1, 2, 3, 4]
+            tab.keyboard.press("m")
+            expect(starts).to_have_count(2)
+            expect(tab.locator(f"{p4} .doc-start")).to_have_count(0)
+            expect(panel.locator(".doc-head")).to_contain_text("Văn bản 2 of 2 · pages 3–4")
+            assert [d.sequence for d in docs.store.documents_of_folder(HS1)] == [1, 2, 3]
+            # pages moved: the document begins where its first page now is
+            tab.keyboard.press("Home")
+            tab.keyboard.press("ArrowRight")
+            tab.keyboard.press("Shift+ArrowLeft")
+            expect(tab.locator(f"{p2} .doc-start")).to_have_text(re.compile(r"^VB 1 · "))
+            expect(tab.locator(f"{p1} .doc-start")).to_have_count(0)
+            tab.keyboard.press("Shift+ArrowRight")
+            expect(tab.locator(f"{p1} .doc-start")).to_have_text(re.compile(r"^VB 1 · "))
+            expect(tab.locator(f"{p2} .doc-start")).to_have_count(0)
+            tab.keyboard.press("?")
+            help_dialog = tab.locator("#help-dialog")
+            expect(help_dialog).to_contain_text("split: a new document starts at this page")
+            expect(help_dialog).to_contain_text("merge the page's document into the one before")
+            shot(tab, "24-document-keys")
+            tab.keyboard.press("Escape")
+
+            # The page view marks the words that cannot be Vietnamese.
+            tab.goto(f"{server}/pages/{docs.pages[1]}")
+            expect(tab.locator(".ocr-text mark.suspect")).to_have_text("sô")
+            expect(tab.locator("#marks .suspect-box")).to_be_visible()
+            expect(tab.locator("#page-document")).to_contain_text("QUYẾT ĐỊNH 707/QĐ-TTg")
+            shot(tab, "25-page-suspect-words")
+
+            # The cleared reviewer sees the Mật document, and lowers a false alarm.
+            context.clear_cookies()
+            log_in(tab, "secret")
+            tab.goto(f"{server}/folders/{hs1}#p{docs.pages[5]}")
+            expect(starts).to_have_count(3)
+            expect(panel.locator(".doc-head")).to_contain_text("Văn bản 3 of 3")
+            expect(panel.locator(".doc-head .secrecy")).to_have_text("Mật")
+            panel.get_by_role("button", name="Change…").click()
+            dialog = tab.locator("#secrecy-dialog")
+            expect(dialog).to_be_visible()
+            dialog.locator("#secrecy-level").select_option("")
+            dialog.locator("#secrecy-reason").fill("Dấu MẬT là dấu lưu trữ, không phải độ mật")
+            shot(tab, "26-document-secrecy")
+            dialog.get_by_role("button", name="Change the level").click()
+            expect(dialog).to_be_hidden()
+            expect(panel.locator(".doc-head .secrecy")).to_have_count(0)
+            assert docs.document(3).secrecy == ""
+
+            # A phone, 390 px wide: the grid, then the document, nothing wider than the screen.
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                has_touch=True,
+            )  # fmt: skip
+            ptab = phone.new_page()
+            ptab.on("pageerror", lambda exc: errors.append(str(exc)))
+            log_in(ptab, "rev2")
+            ptab.goto(f"{server}/folders/{hs1}")
+            expect(ptab.locator("#grid .doc-start")).to_have_count(3)
+            ptab.locator(p3).tap()
+            expect(ptab.locator("#doc-panel .doc-head")).to_contain_text("Văn bản 2 of 3")
+            width = ptab.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= 390, width
+            box = ptab.locator("#d-summary").bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+            shot(ptab, "27-documents-phone")
+            ptab.goto(f"{server}/pages/{docs.pages[1]}")
+            assert ptab.evaluate("() => document.documentElement.scrollWidth") <= 390
+            shot(ptab, "28-page-phone")
+            phone.close()
+            assert not errors, errors
+        finally:
+            browser.close()

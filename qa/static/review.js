@@ -158,6 +158,7 @@
     const folder = grid.dataset.folder;
     const tiles = () => [...grid.children];
     let current = null;
+    let panel = null; // the document panel, once it is built below
 
     function select(tile, scroll = true) {
       if (!tile) return;
@@ -171,6 +172,7 @@
       tile.focus({ preventScroll: true });
       if (scroll) tile.scrollIntoView({ block: "nearest" });
       history.replaceState(null, "", `#p${tile.dataset.id}`);
+      if (panel) panel.show(tile);
     }
 
     function columns() {
@@ -332,6 +334,7 @@
         other.querySelector(".pos").textContent = other.dataset.pos;
         if (current === tile) select(tile);
         say(`Page moved to position ${tile.dataset.pos}`);
+        if (panel) await panel.reload(); // a document's pages follow the new order
       });
     }
 
@@ -420,6 +423,13 @@
     const reopen = document.getElementById("reopen-folder");
     if (reopen) reopen.addEventListener("click", () => reopenFolder(reopen));
 
+    panel = documentPanel(grid, folder, {
+      current: () => current,
+      back: () => {
+        if (current) select(current, false);
+      },
+    });
+
     document.addEventListener("keydown", (event) => {
       if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
       const all = tiles();
@@ -443,7 +453,13 @@
       else if (key === "Enter") {
         if (event.target.closest("a, button, summary") && !event.target.closest(".tile")) return;
         open(current);
+      } else if (key === "Tab" && !event.shiftKey && event.target.closest(".tile")) {
+        if (!panel || !panel.enter()) handled = false;
       } else if (event.shiftKey && letter === "a") approveUnflagged();
+      else if (event.shiftKey && letter === "c") panel && panel.confirmConfident();
+      else if (letter === "c") panel && panel.confirm(current);
+      else if (letter === "s") panel && panel.split(current);
+      else if (letter === "m") panel && panel.merge(current);
       else if (letter === "a") decide(current, "approve");
       else if (letter === "b") decide(current, "blank");
       else if (letter === "u" && current && !decidable(current)) notSeparator(current);
@@ -458,6 +474,408 @@
     const wanted = location.hash.startsWith("#p") ? document.getElementById(location.hash.slice(1)) : null;
     const first = wanted || tiles().find(undecided) || grid.firstElementChild;
     if (first) select(first, Boolean(wanted));
+  }
+
+  // --- the document panel: the fields of the selected page's document (văn bản) -------------
+  //
+  // The folder's documents come with the page (JSON); every change goes through the API and
+  // its answer replaces the document here. Tab goes from the grid into the fields, Enter in a
+  // field saves what changed and confirms the document, Esc goes back to the grid.
+
+  function documentPanel(grid, folder, hooks) {
+    const source = document.getElementById("documents-data");
+    const root = document.getElementById("doc-panel");
+    const body = document.getElementById("doc-body");
+    if (!source || !root || !body) return null;
+    const data = JSON.parse(source.textContent);
+    const glosses = data.glosses || {};
+    const order = data.order || Object.keys(glosses); // as NĐ 30 lists them (JSON sorts keys)
+    const open = root.dataset.open === "1";
+    let docs = data.documents || [];
+    let shown = null; // the id of the document on show, null for none
+    let shownFor = null; // the tile it is shown for
+
+    const byId = (id) => docs.find((d) => d.id === Number(id)) || null;
+    const docOf = (tile) => (tile && tile.dataset.doc ? byId(tile.dataset.doc) : null);
+    const pct = (x) => `${Math.round(x * 100)}%`;
+    const name = (d) => [d.document_type, d.number_symbol].filter(Boolean).join(" ");
+    const el = (tag, className, text) => {
+      const node = document.createElement(tag);
+      if (className) node.className = className;
+      if (text !== undefined) node.textContent = text;
+      return node;
+    };
+    const shownValue = (value) => (Array.isArray(value) ? value.join("; ") : value === null || value === undefined ? "" : String(value));
+
+    // Where each document begins, and which document each page is in.
+    function markers() {
+      const of = new Map();
+      const first = new Map();
+      for (const d of docs) {
+        d.pages.forEach((p, i) => {
+          of.set(p.page_id, d);
+          if (i === 0) first.set(p.page_id, d);
+        });
+      }
+      for (const tile of grid.children) {
+        const id = Number(tile.dataset.id);
+        const d = of.get(id);
+        if (d) tile.dataset.doc = String(d.id);
+        else delete tile.dataset.doc;
+        const old = tile.querySelector(".doc-start");
+        if (old) old.remove();
+        const starts = first.get(id);
+        tile.classList.toggle("doc-first", Boolean(starts));
+        if (starts) {
+          const label = name(starts);
+          const ribbon = el("span", "doc-start", `VB ${starts.sequence}${label ? ` · ${label}` : ""}`);
+          ribbon.title = `Văn bản ${starts.sequence} begins here${label ? `: ${label}` : ""}${starts.summary ? `: ${starts.summary}` : ""}`;
+          tile.prepend(ribbon);
+        }
+      }
+      const count = document.getElementById("doc-count");
+      if (count) count.textContent = docs.length;
+      const todo = document.getElementById("doc-todo");
+      if (todo) todo.textContent = docs.filter((d) => d.needs_confirmation.length).length;
+    }
+
+    function replace(doc) {
+      docs = docs.map((d) => (d.id === doc.id ? doc : d));
+    }
+
+    function positions(d) {
+      const found = d.pages.map((p) => {
+        const tile = document.getElementById(`p${p.page_id}`);
+        return tile ? tile.dataset.pos : null;
+      }).filter(Boolean);
+      if (!found.length) return "no page you may see";
+      return found.length === 1 ? `page ${found[0]}` : `pages ${found[0]}–${found[found.length - 1]}`;
+    }
+
+    function render(d, tile) {
+      shown = d ? d.id : null;
+      shownFor = tile;
+      body.innerHTML = "";
+      if (!d) {
+        body.append(el("p", "muted", tile ? `Page ${tile.dataset.pos || ""} belongs to no document (a blank page or a separator sheet).` : "Choose a page to see its document."));
+        return;
+      }
+      const form = el("form", "doc-form");
+      form.id = "doc-form";
+      form.noValidate = true;
+      form.dataset.doc = d.id;
+      const head = el("p", "doc-head");
+      head.append(el("b", "", `Văn bản ${d.sequence}`), ` of ${docs.length} · ${positions(d)} · `);
+      const state = el("span", `state ${d.state === "confirmed" ? "s-approved" : "s-to_review"}`, d.state === "confirmed" ? `Confirmed by ${d.confirmed_by}` : "Not confirmed");
+      state.id = "doc-state";
+      head.append(state);
+      if (d.level) head.append(" ", el("span", "secrecy", d.level));
+      for (const flag of d.flags) {
+        const badge = el("span", "flag", flag.replaceAll("_", " "));
+        badge.dataset.flag = flag;
+        head.append(" ", badge);
+      }
+      form.append(head);
+      const code = el("p", "doc-code muted", `${d.archival_code}${d.boundary_confidence < 1 ? ` · starts here with ${pct(d.boundary_confidence)} certainty` : ""}`);
+      form.append(code);
+      const todo = d.needs_confirmation;
+      const note = el("p", todo.length ? "doc-todo-note warn" : "doc-todo-note", todo.length
+        ? `${todo.length} field${todo.length === 1 ? "" : "s"} to check (read below ${pct(d.threshold)}, or not found), then Enter confirms`
+        : d.state === "confirmed" ? "Confirmed: every field counts as checked" : `Every field read at ${pct(d.threshold)} or better`);
+      note.id = "doc-note";
+      form.append(note);
+      for (const field of order.filter((name) => d.fields[name])) {
+        const f = d.fields[field];
+        const row = el("div", "dfield");
+        row.dataset.name = field;
+        if (f.needs_confirmation) row.classList.add("low");
+        if (f.source === "reviewer") row.classList.add("mine");
+        const id = `d-${field}`;
+        const label = el("label", "", f.label);
+        label.htmlFor = id;
+        label.append(" ", el("span", "gloss", glosses[field] || field));
+        const conf = el("span", "conf");
+        if (f.source === "reviewer") {
+          conf.textContent = "✓ yours";
+          conf.title = "Set or checked by a reviewer";
+        } else if (f.value === null && !f.confidence) {
+          conf.textContent = "not found";
+          if (f.needs_confirmation) conf.classList.add("low");
+        } else {
+          conf.textContent = `${f.needs_confirmation ? "⚠ " : ""}${pct(f.confidence)}`;
+          conf.title = `Read (${f.source}) with ${pct(f.confidence)} confidence`;
+          if (f.needs_confirmation) conf.classList.add("low");
+        }
+        row.append(label, conf);
+        if (field === "page_count" || field === "secrecy") {
+          const value = el("output", "value", shownValue(f.value) || "—");
+          value.id = id;
+          row.append(value);
+          if (field === "secrecy" && open) {
+            const change = el("button", "small", "Change…");
+            change.type = "button";
+            change.addEventListener("click", () => askSecrecy(d));
+            row.append(change);
+          }
+        } else {
+          const input = el("input");
+          input.id = id;
+          input.name = field;
+          input.value = shownValue(f.value);
+          input.dataset.initial = input.value;
+          input.autocomplete = "off";
+          input.spellcheck = false;
+          if (field === "issued_date") input.placeholder = "dd/mm/yyyy";
+          if (field === "number") input.inputMode = "numeric";
+          if (field === "recipients") input.placeholder = "one; another";
+          if (!open) input.readOnly = true;
+          input.addEventListener("input", () => input.classList.toggle("changed", input.value !== input.dataset.initial));
+          row.append(input);
+        }
+        if (f.crop_url) {
+          const crop = el("img", "crop");
+          crop.src = f.crop_url;
+          crop.loading = "lazy";
+          crop.alt = `Where ${glosses[field] || field} was read`;
+          row.append(crop);
+        }
+        form.append(row);
+      }
+      const problem = el("p", "doc-message");
+      problem.setAttribute("role", "alert");
+      problem.hidden = true;
+      form.append(problem);
+      if (open) {
+        const actions = el("div", "doc-actions");
+        const confirmButton = el("button", "primary");
+        confirmButton.type = "submit";
+        confirmButton.append("Save and confirm ", el("kbd", "", "Enter"));
+        const splitButton = el("button");
+        splitButton.type = "button";
+        splitButton.append("Split at this page ", el("kbd", "", "s"));
+        splitButton.addEventListener("click", () => split(shownFor));
+        const mergeButton = el("button");
+        mergeButton.type = "button";
+        mergeButton.append("Merge with previous ", el("kbd", "", "m"));
+        mergeButton.disabled = d.sequence === 1;
+        mergeButton.addEventListener("click", () => merge(shownFor));
+        actions.append(confirmButton, splitButton, mergeButton);
+        form.append(actions);
+      } else {
+        form.append(el("p", "muted", "The folder is approved: an archivist reopens it to change its documents."));
+      }
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        saveAndConfirm(form, d);
+      });
+      form.addEventListener("keydown", (event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          event.stopPropagation();
+          hooks.back();
+        } else if (event.key === "Tab" && event.shiftKey && event.target === firstField()) {
+          event.preventDefault();
+          hooks.back();
+        }
+      });
+      body.append(form);
+    }
+
+    const firstField = () => body.querySelector("input, button, output + button");
+
+    function show(tile) {
+      const d = docOf(tile);
+      if (d && d.id === shown && tile === shownFor) return;
+      if (d && d.id === shown) {
+        shownFor = tile; // the same document: keep what is typed in it
+        return;
+      }
+      render(d, tile);
+    }
+
+    function enter() {
+      const field = firstField();
+      if (!field) return false;
+      field.focus();
+      if (field.select) field.select();
+      return true;
+    }
+
+    function refused(form, err, prefix) {
+      fail(err, prefix);
+      const problem = form.querySelector(".doc-message");
+      if (problem) {
+        problem.hidden = false;
+        problem.textContent = err.detail || String(err);
+      }
+      const named = /^(\w+):/.exec(err.detail || "");
+      const input = named ? form.querySelector(`[name="${named[1]}"]`) : null;
+      if (input) {
+        input.classList.add("invalid");
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+      }
+    }
+
+    function saveAndConfirm(form, d) {
+      if (!open) return;
+      const changes = {};
+      for (const input of form.querySelectorAll("input[data-initial]")) {
+        input.classList.remove("invalid");
+        input.removeAttribute("aria-invalid");
+        if (input.value !== input.dataset.initial) changes[input.name] = input.value;
+      }
+      const edited = Object.keys(changes).length;
+      queue(async () => {
+        let doc = d;
+        try {
+          if (edited) doc = await api("PATCH", `/api/documents/${d.id}`, changes);
+          replace(doc);
+          doc = await api("POST", `/api/documents/${d.id}/confirm`);
+        } catch (err) {
+          if (doc !== d) {
+            replace(doc);
+            markers();
+            render(doc, shownFor);
+          }
+          refused(document.getElementById("doc-form") || form, err, `Văn bản ${d.sequence}: `);
+          return;
+        }
+        replace(doc);
+        markers();
+        render(doc, shownFor);
+        say(`Văn bản ${doc.sequence} confirmed${edited ? ` · ${edited} field${edited === 1 ? "" : "s"} corrected` : ""}`);
+        hooks.back();
+      });
+    }
+
+    function confirm(tile) {
+      const d = docOf(tile);
+      if (!d) {
+        say("This page belongs to no document", "error");
+        return;
+      }
+      const form = document.getElementById("doc-form");
+      if (form && shown === d.id) saveAndConfirm(form, d);
+    }
+
+    function confirmConfident() {
+      queue(async () => {
+        try {
+          const done = await api("POST", `/api/folders/${folder}/documents/confirm-confident`);
+          done.forEach(replace);
+          markers();
+          const tile = hooks.current();
+          render(docOf(tile), tile);
+          say(done.length
+            ? `${done.length} document${done.length === 1 ? "" : "s"} read with confidence confirmed`
+            : "No unconfirmed document was read with confidence: check them one by one", done.length ? "ok" : "info");
+        } catch (err) {
+          fail(err);
+        }
+      });
+    }
+
+    function afterRestructure(result, tile, message) {
+      docs = result;
+      markers();
+      shown = null;
+      render(docOf(tile), tile);
+      say(message);
+    }
+
+    function split(tile) {
+      if (!tile) return;
+      const d = docOf(tile);
+      if (!d) {
+        say("This page belongs to no document: there is nothing to split", "error");
+        return;
+      }
+      queue(async () => {
+        try {
+          const result = await api("POST", `/api/folders/${folder}/documents/split`, { page_id: Number(tile.dataset.id) });
+          const now = result.find((x) => x.pages.some((p) => p.page_id === Number(tile.dataset.id)));
+          afterRestructure(result, tile, `Văn bản ${now ? now.sequence : ""} now begins at page ${tile.dataset.pos} (m merges it back)`);
+        } catch (err) {
+          fail(err, `Page ${tile.dataset.pos}: `);
+        }
+      });
+    }
+
+    function merge(tile) {
+      if (!tile) return;
+      const d = docOf(tile);
+      if (!d) {
+        say("This page belongs to no document: there is nothing to merge", "error");
+        return;
+      }
+      queue(async () => {
+        try {
+          const result = await api("POST", `/api/folders/${folder}/documents/merge`, { document_id: d.id });
+          afterRestructure(result, tile, `Văn bản ${d.sequence} merged into văn bản ${d.sequence - 1} (s splits it again)`);
+        } catch (err) {
+          fail(err, `Văn bản ${d.sequence}: `);
+        }
+      });
+    }
+
+    // Secrecy: a level and a reason, in a dialog; the answer may hide the document.
+    const dialog = document.getElementById("secrecy-dialog");
+    function askSecrecy(d) {
+      if (!dialog) return;
+      const form = dialog.querySelector("form");
+      const level = dialog.querySelector("#secrecy-level");
+      const reason = dialog.querySelector("#secrecy-reason");
+      const problem = dialog.querySelector(".doc-message");
+      dialog.querySelector("#secrecy-which").textContent = d.sequence;
+      level.value = d.level;
+      reason.value = "";
+      problem.hidden = true;
+      const close = () => {
+        form.removeEventListener("submit", submit);
+        if (dialog.open) dialog.close();
+      };
+      const submit = (event) => {
+        event.preventDefault();
+        queue(async () => {
+          try {
+            const doc = await api("POST", `/api/documents/${d.id}/secrecy`, { level: level.value, reason: reason.value });
+            close();
+            replace(doc);
+            markers();
+            render(doc, shownFor);
+            say(`Văn bản ${doc.sequence} is now ${doc.level || "not secret"}`);
+          } catch (err) {
+            problem.hidden = false;
+            problem.textContent = err.detail || String(err);
+          }
+        });
+      };
+      form.addEventListener("submit", submit);
+      dialog.querySelector("#secrecy-cancel").onclick = close;
+      dialog.addEventListener("close", () => form.removeEventListener("submit", submit), { once: true });
+      dialog.showModal();
+      reason.focus();
+    }
+
+    // After pages moved: the documents as the station now has them.
+    async function reload() {
+      try {
+        docs = await api("GET", `/api/folders/${folder}/documents`);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      markers();
+      const tile = hooks.current();
+      shown = null;
+      render(docOf(tile), tile);
+    }
+
+    const bulk = document.getElementById("confirm-confident");
+    if (bulk) bulk.addEventListener("click", confirmConfident);
+    markers();
+    return { show, enter, confirm, confirmConfident, split, merge, reload };
   }
 
   // --- the page view -------------------------------------------------------------------------
@@ -475,8 +893,18 @@
     let x = 0;
     let y = 0;
 
+    // Boxes of the words that cannot be Vietnamese, over the processed page (not the
+    // original, whose geometry differs, nor a page turned since it was read).
+    const marks = document.getElementById("marks");
+    const showMarks = () => {
+      if (!marks) return;
+      marks.hidden = original || Number(marks.dataset.turn) % 360 !== 0 || !img.naturalWidth;
+      marks.style.width = `${img.naturalWidth}px`;
+      marks.style.height = `${img.naturalHeight}px`;
+    };
     const apply = () => {
       img.style.transform = `translate(${x}px, ${y}px) scale(${scale})`;
+      if (marks) marks.style.transform = img.style.transform;
     };
     function fitImage() {
       if (!img.naturalWidth) return;
@@ -499,13 +927,17 @@
 
     img.addEventListener("load", () => {
       img.hidden = false;
+      showMarks();
       fitImage();
       showing.textContent = original ? "Original scan" : "Processed page";
     });
     img.addEventListener("error", () => {
       showing.textContent = original ? "The original could not be shown" : "No processed image";
     });
-    if (img.complete && img.naturalWidth) fitImage();
+    if (img.complete && img.naturalWidth) {
+      showMarks();
+      fitImage();
+    }
     window.addEventListener("resize", fitImage);
     viewer.addEventListener("wheel", (event) => {
       event.preventDefault();
@@ -537,6 +969,7 @@
       showing.textContent = original ? "Loading the original scan…" : "Processed page";
       showing.classList.toggle("original", original);
       toggle.setAttribute("aria-pressed", String(original));
+      if (marks) marks.hidden = true; // until the processed page is back
       img.src = original ? root.dataset.original : root.dataset.preview;
     }
 
@@ -550,6 +983,10 @@
       const decided = document.getElementById("decided");
       if (decided) decided.textContent = page.decided_by ? `${page.decided_by}, just now` : "—";
       root.dataset.preview = page.preview_url;
+      if (marks) {
+        marks.dataset.turn = page.turn;
+        showMarks();
+      }
       if (!original && !img.getAttribute("src")?.endsWith(page.preview_url)) img.src = page.preview_url;
     }
 

@@ -15,13 +15,23 @@ Every change is an Event with who, what, and the values before and after.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from station import auth, manifest, separators
-from station.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from station.store import Event, Folder, Page, Store, User, to_json_safe, utcnow
+from station.documents import records
+from station.errors import (
+    BadArgumentError,
+    ConfigError,
+    ConflictError,
+    InvalidInputError,
+    NotAllowedError,
+    NotFoundError,
+)
+from station.profiles import DocumentSettings, load_profile
+from station.store import Document, Event, Folder, Page, Store, User, to_json_safe, utcnow
 
 Decision = Literal["approve", "reject", "blank"]
 DECISIONS: tuple[Decision, ...] = ("approve", "reject", "blank")
@@ -97,11 +107,12 @@ def visible_pages(user: User, folder: Folder, pages: list[Page]) -> list[Page]:
 
 
 def visible_events(store: Store, user: User, folder: Folder, events: list[Event]) -> list[Event]:
-    """A folder's events, less those of pages above the user's clearance (a page marked
-    Tối mật must not show through its history either)."""
+    """A folder's events, less those of pages and documents above the user's clearance (a
+    page marked Tối mật, or a document stamped MẬT, must not show through its history)."""
     if auth.may_see(user.clearance, auth.CLEARANCES[-1]):
         return events
-    pages = {p.id: p for p in store.folder_pages(folder.folder_id)}
+    folder_pages = store.folder_pages(folder.folder_id)
+    pages = {p.id: p for p in folder_pages}
     hidden = {
         i for i, p in pages.items() if not auth.may_see(user.clearance, page_secrecy(p, folder))
     }
@@ -110,7 +121,113 @@ def visible_events(store: Store, user: User, folder: Folder, events: list[Event]
             find_page(store, user, page_id)
         except NotFoundError:
             hidden.add(page_id)
-    return [e for e in events if e.page_id not in hidden]
+    hidden_documents = _hidden_documents(store, user, folder, folder_pages, events)
+    return [e for e in events if e.page_id not in hidden and e.document_id not in hidden_documents]
+
+
+def _hidden_documents(
+    store: Store, user: User, folder: Folder, pages: list[Page], events: list[Event]
+) -> set[int]:
+    """Documents of the events above the user's clearance. A document since merged away (or
+    split again by the machine) counts at the level its events recorded, hidden if none."""
+    named = {e.document_id for e in events if e.document_id is not None}
+    if not named:
+        return set()
+    grouped = pages_by_document(pages)
+    levels: dict[int, str] = {
+        d.id: document_secrecy(d, folder, grouped.get(d.id, []))
+        for d in store.documents_of_folder(folder.folder_id)
+        if d.id is not None
+    }
+    for event in events:
+        if event.document_id is not None and event.document_id not in levels:
+            recorded = (event.detail or {}).get("secrecy")
+            if isinstance(recorded, str) and recorded in auth.CLEARANCES:
+                levels[event.document_id] = recorded
+    return {i for i in named if not auth.may_see(user.clearance, levels.get(i, "Tuyệt mật"))}
+
+
+# --- documents (văn bản): who sees which -----------------------------------------------------
+
+
+def pages_by_document(pages: Iterable[Page]) -> dict[int, list[Page]]:
+    """A folder's pages (in review order) grouped by the document they belong to."""
+    grouped: dict[int, list[Page]] = {}
+    for page in pages:
+        if page.document_id is not None:
+            grouped.setdefault(page.document_id, []).append(page)
+    return grouped
+
+
+def document_secrecy(document: Document, folder: Folder | None, pages: Iterable[Page]) -> str:
+    """The level a document is seen at: its own, its folder's, or its most secret page's.
+
+    A page a reviewer marked Tối mật hides the whole document, or its fields would show
+    what the page says."""
+    levels = [document.secrecy, folder.secrecy if folder else "", *(p.secrecy for p in pages)]
+    return max((level for level in levels if level in auth.CLEARANCES), key=auth.CLEARANCES.index)
+
+
+def find_document(
+    store: Store, user: User, document_id: int
+) -> tuple[Document, Folder, list[Page]]:
+    """A document, its folder and its pages (in review order), if the user may see them all
+    (404 otherwise, the same as a document that does not exist)."""
+    document = store.get_document(document_id)
+    folder = store.get_folder(document.folder_id) if document else None
+    if document is None or folder is None or not auth.may_see(user.clearance, folder.secrecy):
+        raise NotFoundError(f"No document {document_id}")
+    pages = [p for p in store.pages_of_document(document_id) if p.folder_id == folder.folder_id]
+    if not auth.may_see(user.clearance, document_secrecy(document, folder, pages)):
+        raise NotFoundError(f"No document {document_id}")
+    return document, folder, pages
+
+
+def visible_documents(
+    store: Store, user: User, folder: Folder
+) -> list[tuple[Document, list[Page]]]:
+    """A folder's documents in order with their pages, those the user may see."""
+    grouped = pages_by_document(store.folder_pages(folder.folder_id))
+    found = []
+    for document in store.documents_of_folder(folder.folder_id):
+        pages = grouped.get(document.id, []) if document.id is not None else []
+        if auth.may_see(user.clearance, document_secrecy(document, folder, pages)):
+            found.append((document, pages))
+    return found
+
+
+def document_threshold(folder: Folder, profiles_dir: Path | None = None) -> float:
+    """The confidence below which a document field needs a reviewer: the setting of the
+    profile that brought the folder's pages (the default when it cannot be read)."""
+    if not folder.profile:
+        return DocumentSettings().confidence_threshold
+    if profiles_dir is None:
+        from station.settings import load_settings
+
+        profiles_dir = load_settings().profiles_dir
+    try:
+        return load_profile(folder.profile, profiles_dir).documents.confidence_threshold
+    except (ConfigError, BadArgumentError):  # a profile since removed or broken
+        return DocumentSettings().confidence_threshold
+
+
+def check_documents_confirmed(store: Store, folder: Folder, profiles_dir: Path | None) -> None:
+    """A folder is approved only when no document still has a field read below the
+    profile's threshold that no reviewer confirmed (station.documents.records)."""
+    threshold = document_threshold(folder, profiles_dir)
+    waiting = [
+        (d.sequence, fields)
+        for d in store.documents_of_folder(folder.folder_id)
+        if (fields := records.needs_confirmation(d, threshold))
+    ]
+    if waiting:
+        named = "; ".join(f"văn bản {n} ({', '.join(fields)})" for n, fields in waiting[:10])
+        more = f"; and {len(waiting) - 10} more" if len(waiting) > 10 else ""
+        raise ConflictError(
+            f"Folder {folder.folder_id} has {len(waiting)} document(s) with fields read below "
+            f"{threshold:.0%} confidence that nobody confirmed: {named}{more}. Check and "
+            "confirm them first"
+        )
 
 
 def check_four_eyes(store: Store, user: User, pages: list[Page]) -> None:
@@ -376,8 +493,12 @@ def move_page(
 # --- folders ----------------------------------------------------------------------------------
 
 
-def approve_folder(store: Store, user: User, number: int) -> Folder:
-    """Approve a folder whose pages are all decided: what export will require."""
+def approve_folder(
+    store: Store, user: User, number: int, *, profiles_dir: Path | None = None
+) -> Folder:
+    """Approve a folder whose pages are all decided and whose documents' unsure fields are
+    confirmed: what export will require. `profiles_dir` holds the folder's profile (for its
+    confidence threshold); without it, the station settings say where."""
     require_role(user, "archivist", "approving folders")
     folder = find_folder(store, user, number)
     _check_open(folder)
@@ -388,6 +509,7 @@ def approve_folder(store: Store, user: User, number: int) -> Folder:
         )
     _check_all_decided(folder, pages)
     check_four_eyes(store, user, pages)
+    check_documents_confirmed(store, folder, profiles_dir)
     event = _event(
         user,
         None,
@@ -418,7 +540,9 @@ def _check_all_decided(folder: Folder, pages: list[Page], *, allow_none: bool = 
         )
 
 
-def approve_all(store: Store, user: User, folder_id: str) -> tuple[Folder, int]:
+def approve_all(
+    store: Store, user: User, folder_id: str, *, profiles_dir: Path | None = None
+) -> tuple[Folder, int]:
     """`station review approve`: every undecided page, then the folder, or nothing at all."""
     require_role(user, "archivist", "approving folders")
     folder = find_folder_by_archival_id(store, user, folder_id)
@@ -442,9 +566,10 @@ def approve_all(store: Store, user: User, folder_id: str) -> tuple[Folder, int]:
     waiting = {p.id for p in undecided}
     decided = [p for p in pages if p.id not in waiting]
     _check_all_decided(folder, decided, allow_none=bool(undecided))
+    check_documents_confirmed(store, folder, profiles_dir)
     for page in undecided:
         _record_decision(store, user, page, "approve", None, bulk=True)
-    return approve_folder(store, user, folder.id), len(undecided)
+    return approve_folder(store, user, folder.id, profiles_dir=profiles_dir), len(undecided)
 
 
 def reopen_folder(store: Store, user: User, number: int) -> Folder:

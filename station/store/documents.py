@@ -117,17 +117,119 @@ class DocumentQueries(StoreBase):
                 s.add(event)
             return row
 
-    def set_document_secrecy(self, document_id: int, level: str, event: Event) -> Document:
-        """The level in force for a document and all its pages (a stamp, or a reviewer)."""
+    def set_document_secrecy(
+        self, document_id: int, level: str, event: Event, **values: Any
+    ) -> Document:
+        """The level in force for a document and all its pages (a stamp, or a reviewer);
+        other columns in `values` (its fields' record of the change) in the same transaction."""
         with self.session() as s:
             row = s.get(Document, document_id)
             if row is None:
                 raise KeyError(document_id)
+            for key, value in values.items():
+                setattr(row, key, value)
             row.secrecy, row.updated_at = level, utcnow()
             for page in s.exec(select(Page).where(Page.document_id == document_id)):
                 page.secrecy, page.updated_at = level, utcnow()
             s.add(event)
             return row
+
+    # --- review: a reviewer's corrections (station.review.documents) ---
+
+    def change_documents(
+        self, changes: Sequence[tuple[int, dict[str, Any]]], events: Sequence[Event]
+    ) -> list[Document]:
+        """Set columns of several documents and record why, in one transaction."""
+        with self.session() as s:
+            rows = []
+            for document_id, values in changes:
+                row = s.get(Document, document_id)
+                if row is None:
+                    raise KeyError(document_id)
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.updated_at = utcnow()
+                rows.append(row)
+            s.add_all(events)
+            return rows
+
+    def split_document(
+        self,
+        document_id: int,
+        page_ids: Sequence[int],
+        new: NewDocument,
+        kept: dict[str, Any],
+        events: Sequence[Event],
+    ) -> Document:
+        """Cut a document in two: `page_ids` (its last pages) become the document `new`,
+        right after it; the documents after it move one place on. `kept` are the first
+        part's new column values. Events without a document get the new one's id."""
+        with self.session() as s:
+            row = s.get(Document, document_id)
+            if row is None:
+                raise KeyError(document_id)
+            later = s.exec(
+                select(Document).where(
+                    Document.folder_id == row.folder_id, Document.sequence > row.sequence
+                )
+            )
+            for after in later:
+                after.sequence, after.updated_at = after.sequence + 1, utcnow()
+            made = Document(
+                folder_id=row.folder_id,
+                sequence=row.sequence + 1,
+                fields=new.fields,
+                flags=new.flags,
+                boundary_confidence=new.boundary_confidence,
+                secrecy=new.secrecy,
+                pdf_path=new.pdf_path,
+                edited=True,
+            )
+            s.add(made)
+            s.flush()
+            for page_id in page_ids:
+                page = s.get(Page, page_id)
+                if page is not None:
+                    page.document_id = made.id
+                    page.secrecy = _higher(page.secrecy, new.secrecy)
+                    page.updated_at = utcnow()
+            for key, value in kept.items():
+                setattr(row, key, value)
+            row.updated_at = utcnow()
+            for event in events:
+                event.document_id = event.document_id or made.id
+                s.add(event)
+            return made
+
+    def merge_documents(
+        self, earlier_id: int, later_id: int, values: dict[str, Any], events: Sequence[Event]
+    ) -> Document:
+        """The later document's pages join the earlier one, which takes `values`; the later
+        row goes and the documents after it move one place back. Pages take at least the
+        merged document's secrecy level."""
+        with self.session() as s:
+            earlier, later = s.get(Document, earlier_id), s.get(Document, later_id)
+            if earlier is None or later is None:
+                raise KeyError(later_id if earlier is not None else earlier_id)
+            for key, value in values.items():
+                setattr(earlier, key, value)
+            earlier.updated_at = utcnow()
+            for page in s.exec(
+                select(Page).where(col(Page.document_id).in_([earlier_id, later_id]))
+            ):
+                page.document_id = earlier_id
+                page.secrecy = _higher(page.secrecy, earlier.secrecy)
+                page.updated_at = utcnow()
+            gone = later.sequence
+            s.delete(later)
+            for after in s.exec(
+                select(Document).where(
+                    Document.folder_id == earlier.folder_id, Document.sequence > gone
+                )
+            ):
+                after.sequence, after.updated_at = after.sequence - 1, utcnow()
+            s.add_all(events)
+            return earlier
 
     def issuing_bodies_of_fonds(self, fonds_code: str, limit: int = 2000) -> list[str]:
         """Issuing bodies already seen in a fonds, most recent first: the reader's repair list."""
