@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from station import imaging, ocr, pdf, separators, tools
+from station.documents import reading
 from station.documents.model import Stamp
 from station.errors import PageError
 from station.profiles import ScanProfile
@@ -352,20 +353,18 @@ def read_document(work: PageWork) -> PageWork:
     targeted re-read of small candidate regions only. Splitting the folder into documents
     happens once its pages are all done (station.room.folder_documents).
     """
-    import importlib.util  # TEMP until the modules land
-
-    if not importlib.util.find_spec("station.documents.stamps") or not importlib.util.find_spec(
-        "station.documents.reading"
-    ):
-        return work
     if not work.job.profile.documents.enabled or work.blank:
         return work
-    from station.documents import reading, stamps
 
     assert work.image is not None
     height, width = work.image.shape[:2]
     page = reading.read_page(work.words, width, height, work.dpi)
-    found = stamps.find_stamps(work.image, work.dpi, work.words)
+    try:  # TEMP until station.documents.stamps lands
+        from station.documents import stamps
+
+        found = stamps.find_stamps(work.image, work.dpi, work.words)
+    except ImportError:
+        found = ()
     page = replace(page, stamps=_strongest(page.stamps + found))
     secret = [s.level for s in page.stamps if s.kind == "secrecy"]
     return replace(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from station import __version__
-from station.documents import records, split
+from station.documents import describe, records, split
 from station.documents.model import FieldReading, PageReading
 from station.profiles import ScanProfile
 from station.room.assembly import in_folder_pdf, write_folder_pdf
@@ -39,8 +39,6 @@ def find_documents(
     producer: str,
 ) -> list[Document]:
     """Split, describe, write and record the documents of one folder; returns them."""
-    from station.documents import describe  # TEMP until the module lands
-
     started = time.perf_counter()
     pages = document_pages(store.folder_pages(folder.folder_id))
     existing = store.documents_of_folder(folder.folder_id)

@@ -615,9 +615,7 @@ def _find_documents(
     versions: dict[str, str],
 ) -> list[dict[str, Any]]:
     """The documents (văn bản) of every manifest folder the batch touched, found and recorded."""
-    import importlib.util  # TEMP until station.documents.describe lands
-
-    if not profile.documents.enabled or not importlib.util.find_spec("station.documents.describe"):
+    if not profile.documents.enabled:
         return []
     producer = assembly.producer(versions["ocr_engine"])
     folder_ids = []
