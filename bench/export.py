@@ -34,6 +34,7 @@ from station import auth  # noqa: E402
 from station.export import packages  # noqa: E402
 from station.manifest import read_manifest  # noqa: E402
 from station.profiles import load_profile  # noqa: E402
+from station.review import documents as document_review  # noqa: E402
 from station.review import rules  # noqa: E402
 from station.room import runner  # noqa: E402
 from station.settings import load_settings  # noqa: E402
@@ -82,7 +83,8 @@ def run(root: Path, pages: int) -> dict[str, Any]:
     processing_s = time.perf_counter() - started
     arch = store.get_user("arch")
     assert arch is not None
-    rules.approve_all(store, arch, FOLDER)
+    document_review.confirm_all(store, arch, FOLDER, profiles_dir=settings.profiles_dir)
+    rules.approve_all(store, arch, FOLDER, profiles_dir=settings.profiles_dir)
     rows = []
     for fmt, zipped in FORMATS:
         name = f"{fmt}{' (zipped bag)' if zipped else ''}"

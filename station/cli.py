@@ -620,6 +620,28 @@ review_app = typer.Typer(help="Review from the command line, for archivists work
 app.add_typer(review_app, name="review")
 
 
+@review_app.command("confirm-documents")
+def review_confirm_documents(
+    folder_id: Annotated[str, typer.Argument(help="The archival folder id (mã hồ sơ).")],
+    as_user: Annotated[str, typer.Option("--as", help="The reviewer confirming (user name).")],
+    verbose: Verbose = False,
+) -> None:
+    """Confirm every document (văn bản) of a folder as read, for work in bulk; recorded."""
+    from station.review import documents as document_review
+
+    def body(settings: StationSettings) -> None:
+        store = _store(settings)
+        user = store.get_user(unicodedata.normalize("NFC", as_user.strip()))
+        if user is None:
+            raise NotFoundError(f"No user named {as_user!r}")
+        done = document_review.confirm_all(
+            store, user, folder_id, profiles_dir=settings.profiles_dir
+        )
+        out.print(f"Confirmed {len(done)} document(s) of {folder_id} as {user.username}")
+
+    _run(verbose, body)
+
+
 @review_app.command("approve")
 def review_approve(
     folder_id: Annotated[str, typer.Argument(help="The archival folder id (mã hồ sơ).")],
@@ -639,7 +661,9 @@ def review_approve(
         user = store.get_user(unicodedata.normalize("NFC", as_user.strip()))
         if user is None:
             raise NotFoundError(f"No user named {as_user!r}")
-        folder, pages = rules.approve_all(store, user, folder_id)
+        folder, pages = rules.approve_all(
+            store, user, folder_id, profiles_dir=settings.profiles_dir
+        )
         out.print(
             f"Approved folder {folder.folder_id} as {user.username}: "
             f"{pages} page(s) approved now, "

@@ -28,6 +28,7 @@ from station.errors import ConflictError, ExitCode, NotAllowedError, NotFoundErr
 from station.export import catalogue, mets, packages
 from station.manifest import read_manifest
 from station.profiles import load_profile
+from station.review import documents as document_review
 from station.review import rules
 from station.room import runner
 from station.settings import StationSettings, load_settings
@@ -98,8 +99,13 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     rules.turn_page(store, rev, pages[1].id, 90)  # type: ignore[arg-type]
     rules.decide(store, rev, pages[1].id, "approve")  # type: ignore[arg-type]
     rules.decide(store, rev, pages[2].id, "blank")  # type: ignore[arg-type]
-    rules.approve_all(store, _user(store, "arch"), OPEN)
-    rules.approve_all(store, _user(store, "chief"), SECRET)
+    # the documents (văn bản) found in the folders are checked before approval
+    document_review.confirm_all(store, rev, OPEN, profiles_dir=settings.profiles_dir)
+    document_review.confirm_all(
+        store, _user(store, "chief"), SECRET, profiles_dir=settings.profiles_dir
+    )
+    rules.approve_all(store, _user(store, "arch"), OPEN, profiles_dir=settings.profiles_dir)
+    rules.approve_all(store, _user(store, "chief"), SECRET, profiles_dir=settings.profiles_dir)
     return {"root": root, "settings": settings, "store": store, "env": env, "batch": batch}
 
 

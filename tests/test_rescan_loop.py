@@ -135,6 +135,10 @@ def test_review_approve_from_the_command_line(loop: dict[str, Any]) -> None:
     assert refused.exit_code == ExitCode.REFUSED and "archivist" in refused.stderr
     unknown = run("review", "approve", "P7-99", "--as", "arch")
     assert unknown.exit_code == ExitCode.REFUSED and "P7-99" in unknown.stderr
+    unsure = run("review", "approve", FOLDER, "--as", "arch")
+    assert unsure.exit_code == ExitCode.REFUSED and "văn bản 1" in unsure.stderr
+    confirmed = run("review", "confirm-documents", FOLDER, "--as", "arch")
+    assert confirmed.exit_code == 0 and "Confirmed" in confirmed.stdout
     done = run("review", "approve", FOLDER, "--as", "arch")
     assert done.exit_code == 0, done.output
     folder = store.get_folder(FOLDER)

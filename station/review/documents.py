@@ -20,7 +20,6 @@ the values before and after.
 from __future__ import annotations
 
 import copy
-import importlib
 import logging
 import re
 import unicodedata
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from station import auth
-from station.documents import records
+from station.documents import describe, records
 from station.documents.model import FIELDS, SECRECY_LEVELS, URGENCY_LEVELS, Box, PageReading
 from station.documents.split import UNCERTAIN
 from station.errors import (
@@ -287,6 +286,22 @@ def confirm_confident(
         for d, pages in chosen
     ]  # fmt: skip
     return store.change_documents([(d.id, done) for d, _ in chosen if d.id is not None], events)
+
+
+def confirm_all(
+    store: Store, user: User, folder_id: str, *, profiles_dir: Path | None = None
+) -> list[Document]:
+    """`station review confirm-documents`: the user vouches for every document of a folder.
+
+    For work in bulk (and for folders checked on paper); each confirmation is recorded
+    with the fields that were still below the threshold, as in the web app.
+    """
+    folder = rules.find_folder_by_archival_id(store, user, folder_id)
+    return [
+        confirm(store, user, d.id, profiles_dir=profiles_dir)
+        for d, _ in rules.visible_documents(store, user, folder)
+        if d.id is not None
+    ]
 
 
 def split(store: Store, user: User, number: int, page_id: int) -> list[Document]:
@@ -560,12 +575,7 @@ def _described(
 
 
 def _describer() -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module("station.documents.describe")
-    except ImportError:
-        return None
-    found = getattr(module, "describe_document", None)
-    return found if callable(found) else None
+    return describe.describe_document
 
 
 def _new_part_event(
