@@ -428,8 +428,8 @@ def _read_issuer(
     parts = [p.text.strip(" *-_—") for p in picked]
     if len(parts) >= 2:
         upper, lower = " ".join(parts[:-1]), parts[-1]
-        if any(upper.upper().startswith(g) for g in vocab.GENERIC_ORGANS) and any(
-            lower.upper().startswith(u) for u in vocab.UNIT_WORDS
+        if any(vocab.fold(upper).startswith(vocab.fold(g)) for g in vocab.GENERIC_ORGANS) and any(
+            vocab.fold(lower).startswith(vocab.fold(u)) for u in vocab.UNIT_WORDS
         ):
             name = f"{upper} {lower}"
         else:
