@@ -684,6 +684,44 @@ def render_document_page(
     return r.image, r.text
 
 
+def render_continuation_page(seed: int, number: int) -> Image.Image:
+    """A second page as NĐ 30 prints it: the page number alone at the top centre, then text."""
+    rng = np.random.default_rng(seed)
+    page = Image.new("L", (2480, 3508), 255)
+    draw = ImageDraw.Draw(page)
+    font = _font(FONT_NAMES[0], "regular", 54)
+    draw.text((1240, 170), str(number), font=font, fill=0, anchor="mm")
+    filler = _Filler(rng, 2015, "Sở Nội vụ")
+    y = 360
+    for _ in range(14):
+        words = filler.sentence().split()
+        line: list[str] = []
+        for word in words:
+            if draw.textlength(" ".join([*line, word]), font=font) > 1900:
+                draw.text((290, y), " ".join(line), font=font, fill=0)
+                y += 90
+                line = []
+            line.append(word)
+        draw.text((290, y), " ".join(line), font=font, fill=0)
+        y += 130
+        if y > 3000:
+            break
+    return page
+
+
+def add_secrecy_stamp(page: Image.Image, text: str) -> Image.Image:
+    """A red framed secrecy stamp under the number block, as NĐ 30 places it."""
+    rgb = page.convert("RGB")
+    draw = ImageDraw.Draw(rgb)
+    font = _font(FONT_NAMES[0], "bold", 70)
+    width = int(draw.textlength(text, font=font))
+    x, y = 330, 720
+    draw.rectangle((x - 30, y - 25, x + width + 30, y + 95), outline=(200, 20, 30), width=8)
+    draw.text((x, y), text, font=font, fill=(200, 20, 30))
+    return rgb
+
+
+
 # --------------------------------------------------------------------------------------------
 # Pixel helpers
 

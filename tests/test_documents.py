@@ -11,7 +11,7 @@ import make_samples as ms
 import numpy as np
 import pikepdf
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from typer.testing import CliRunner
 
 from station import separators
@@ -27,43 +27,6 @@ VN01;7;5;VN01/H07/HS05;Văn bản về công tác lưu trữ;2010;2024;Vĩnh vi�
 def _first_page(seed: int) -> tuple[Image.Image, str]:
     page, text = ms.render_document_page(np.random.default_rng(seed), dpi=300)
     return page, text
-
-
-def _continuation(seed: int, number: int) -> Image.Image:
-    """A second page as NĐ 30 prints it: the page number alone at the top centre, then text."""
-    rng = np.random.default_rng(seed)
-    page = Image.new("L", (2480, 3508), 255)
-    draw = ImageDraw.Draw(page)
-    font = ms._font(ms.FONT_NAMES[0], "regular", 54)
-    draw.text((1240, 170), str(number), font=font, fill=0, anchor="mm")
-    filler = ms._Filler(rng, 2015, "Sở Nội vụ")
-    y = 360
-    for _ in range(14):
-        words = filler.sentence().split()
-        line: list[str] = []
-        for word in words:
-            if draw.textlength(" ".join([*line, word]), font=font) > 1900:
-                draw.text((290, y), " ".join(line), font=font, fill=0)
-                y += 90
-                line = []
-            line.append(word)
-        draw.text((290, y), " ".join(line), font=font, fill=0)
-        y += 130
-        if y > 3000:
-            break
-    return page
-
-
-def _stamp(page: Image.Image, text: str) -> Image.Image:
-    """A red framed secrecy stamp under the number block, as NĐ 30 places it."""
-    rgb = page.convert("RGB")
-    draw = ImageDraw.Draw(rgb)
-    font = ms._font(ms.FONT_NAMES[0], "bold", 70)
-    width = int(draw.textlength(text, font=font))
-    x, y = 330, 720
-    draw.rectangle((x - 30, y - 25, x + width + 30, y + 95), outline=(200, 20, 30), width=8)
-    draw.text((x, y), text, font=font, fill=(200, 20, 30))
-    return rgb
 
 
 def _number_symbol(text: str) -> str:
@@ -95,12 +58,12 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     scans = [
         Image.fromarray(sheet),
         first_a,
-        _continuation(1, 2),
-        _stamp(first_b, "MẬT"),
+        ms.render_continuation_page(1, 2),
+        ms.add_secrecy_stamp(first_b, "MẬT"),
         ms.render_blank_page(np.random.default_rng(3), dpi=300),
         first_c,
-        _continuation(2, 2),
-        _continuation(3, 3),
+        ms.render_continuation_page(2, 2),
+        ms.render_continuation_page(3, 3),
     ]
     batch = root / "hop-07"
     batch.mkdir()
