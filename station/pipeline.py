@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from station import imaging, ocr, pdf, separators, tools
-from station.documents import reading
+from station.documents import reading, stamps
 from station.documents.model import Stamp
 from station.errors import PageError
 from station.profiles import ScanProfile
@@ -359,12 +359,7 @@ def read_document(work: PageWork) -> PageWork:
     assert work.image is not None
     height, width = work.image.shape[:2]
     page = reading.read_page(work.words, width, height, work.dpi)
-    try:  # TEMP until station.documents.stamps lands
-        from station.documents import stamps
-
-        found = stamps.find_stamps(work.image, work.dpi, work.words)
-    except ImportError:
-        found = ()
+    found = stamps.find_stamps(work.image, work.dpi, work.words)
     page = replace(page, stamps=_strongest(page.stamps + found))
     secret = [s.level for s in page.stamps if s.kind == "secrecy"]
     return replace(
