@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from station.documents import vocab
+from station.documents import syllables, vocab
 from station.documents.model import Box, FieldReading, PageReading, Stamp, SuspectWord
 from station.ocr import Word
 
@@ -560,8 +560,4 @@ def _marks_in_words(lines: list[Line], height: int) -> tuple[Stamp, ...]:
 
 
 def _suspects(words: Sequence[Word]) -> tuple[SuspectWord, ...]:
-    try:
-        from station.documents import syllables
-    except ImportError:  # pragma: no cover - the checker ships with station
-        return ()
     return tuple(SuspectWord(w.text, w.box) for w in syllables.suspect_words(words))

@@ -102,8 +102,9 @@ def _without_frame(ink: np.ndarray) -> np.ndarray:
     """The letters alone: a frame's long strokes make Tesseract see no text line at all."""
     dark = (ink < 128).astype(np.uint8) * 255
     h, w = dark.shape
-    lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, max(3, w // 3)), np.uint8))
-    lines |= cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((max(3, h // 2), 1), np.uint8))
+    across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, max(3, w // 3)), np.uint8))
+    down = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((max(3, h // 2), 1), np.uint8))
+    lines = cv2.bitwise_or(across, down)
     letters = cv2.subtract(dark, cv2.dilate(lines, np.ones((3, 3), np.uint8)))
     out: np.ndarray = 255 - letters
     return out
