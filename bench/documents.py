@@ -110,7 +110,11 @@ def truth_of(text: str) -> dict[str, Any]:
         "document_type": lines[type_at],
         "issuing_body": body,
         "place": place,
-        "summary": lines[type_at + 1],
+        "summary": " ".join(
+            line
+            for line in lines[type_at + 1 : type_at + 4]
+            if line.startswith("Về việc") or not line[:1].isupper()
+        ).split(" Kính gửi")[0],
     }
 
 
@@ -138,7 +142,7 @@ def make_folders(root: Path, folders: int, seed: int) -> tuple[Path, list[dict[s
     doc_seed = seed * 1000
     for f in range(1, folders + 1):
         folder_id = f"B{seed}/H01/HS{f:03d}"
-        rows.append(f"BM;1;{f};{folder_id};Hồ sơ đo {f};2010;2024;Vĩnh viễn;")
+        before = n
         save(
             Image.fromarray(
                 separators.render_separator_sheet(
@@ -165,6 +169,7 @@ def make_folders(root: Path, folders: int, seed: int) -> tuple[Path, list[dict[s
             )
             if rng.random() < 0.15:
                 save(ms.render_blank_page(rng, dpi=300))
+        rows.append(f"BM;1;{f};{folder_id};Hồ sơ đo {f};2010;2024;Vĩnh viễn;{n - before - 1}")
     (root / "manifest.csv").write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8-sig")
     return batch, truth
 
@@ -206,6 +211,7 @@ def score(
     by_start = {(d["folder_id"], d["pages"][0]["source_file"]): d for d in found}
     right: dict[str, int] = {}
     confident = confident_right = 0
+    misses: list[str] = []
     secret_tp = secret_fp = secret_fn = 0
     for t in truth:
         d = by_start.get((t["folder_id"], t["pages"][0]))
@@ -219,6 +225,8 @@ def score(
             if d is not None and d["confidence"].get(name, 0) >= threshold:
                 confident += 1
                 confident_right += ok
+                if not ok:
+                    misses.append(f"{name}: {t[name]!r} read {d[name]!r} ({d['confidence'][name]})")
         found_secret = d is not None and d["secrecy"] is not None
         secret_tp += found_secret and t["secrecy"] is not None
         secret_fp += found_secret and t["secrecy"] is None
@@ -231,6 +239,7 @@ def score(
         "confident_fields": confident,
         "secrecy_recall": round(secret_tp / max(1, secret_tp + secret_fn), 3),
         "secrecy_precision": round(secret_tp / max(1, secret_tp + secret_fp), 3),
+        "confidently_wrong": misses,
     }
 
 
@@ -240,7 +249,7 @@ def real_pages(root: Path, threshold: float) -> dict[str, Any]:
     rows = []
     for i, stem in enumerate(REAL_TRUTH, start=1):
         folder_id = f"REAL/{i:02d}"
-        rows.append(f"R;1;{i};{folder_id};{stem};2025;2026;Vĩnh viễn;")
+        rows.append(f"R;1;{i};{folder_id};{stem};2025;2026;Vĩnh viễn;1")
         sub = batch / folder_id.replace("/", "-")
         sub.mkdir()
         shutil.copy(REAL / f"{stem}.png", sub / f"{stem}.png")
@@ -251,7 +260,7 @@ def real_pages(root: Path, threshold: float) -> dict[str, Any]:
     counts = {"right": 0, "uncertain": 0, "confidently_wrong": 0, "starts_found": 0}
     wrong = []
     for d in found:
-        stem = d["pages"][0]["source_file"].removesuffix(".png")
+        stem = d["pages"][0]["source_file"].split("/")[-1].removesuffix(".png")
         counts["starts_found"] += 1
         for name, value in REAL_TRUTH[stem].items():
             if d[name] == value:

@@ -138,8 +138,10 @@ def _repair_body(fields: dict[str, FieldReading], known: Collection[str]) -> Non
     if reading.value in known:
         fields["issuing_body"] = replace(reading, confidence=max(reading.confidence, 0.9))
         return
-    name, score = vocab.nearest(reading.value, known)
-    if name and score >= 0.9:
-        fields["issuing_body"] = replace(
-            reading, value=name, confidence=round(min(0.88, reading.confidence + 0.05), 3)
-        )
+    # Only the diacritics may differ: "TỈNH NGHỆ AN" is never repaired into "TỈNH ĐỒNG NAI",
+    # however alike the rest of two long names is.
+    folded = vocab.fold(reading.value)
+    for name in known:
+        if vocab.fold(name) == folded:
+            fields["issuing_body"] = replace(reading, value=name, confidence=0.9)
+            return

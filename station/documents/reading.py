@@ -425,7 +425,7 @@ def _read_issuer(
     picked = picked[:3]
     if not picked:
         return
-    parts = [p.text.strip(" *-_—") for p in picked]
+    parts = [re.sub(r"[,.;:’'`|]", "", p.text).strip(" *-_—") for p in picked]
     if len(parts) >= 2:
         upper, lower = " ".join(parts[:-1]), parts[-1]
         if any(vocab.fold(upper).startswith(vocab.fold(g)) for g in vocab.GENERIC_ORGANS) and any(
@@ -438,6 +438,10 @@ def _read_issuer(
         name = parts[0]
     name, repaired = _repair_words(name.upper())
     confidence = min(p.mean_confidence for p in picked) * (0.9 if repaired else 0.95)
+    if not all(w in vocab.KNOWN_HEADER_WORDS or w in "-–" for w in name.split()):
+        # a word outside the lexicon of organ and place names: OCR damage is likely, and
+        # only the fonds' own list of bodies (describe) can vouch for it
+        confidence = min(confidence, 0.8)
     out["issuing_body"] = FieldReading(
         unicodedata.normalize("NFC", name.upper()),
         round(confidence, 3),

@@ -125,3 +125,7 @@ for _key in _CLASHES:
     del HEADER_WORDS[_key]
 for _word in " ".join(PROVINCES).split():  # organ words first: TINH is TỈNH, not TĨNH
     HEADER_WORDS.setdefault(fold(_word), _word)
+
+KNOWN_HEADER_WORDS = frozenset(
+    (*_ORGAN_WORDS.split(), *" ".join(PROVINCES).split(), *" ".join(GENERIC_ORGANS).split())
+)
