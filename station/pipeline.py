@@ -78,6 +78,7 @@ class PageWork:
     text_layer_pdf: bytes | None = None
     separator: str | None = None  # folder id carried by a separator sheet
     rescan_of: int | None = None  # page id a rescan slip names
+    folder_label: str | None = None  # a code on a nearly blank page: another system's label
     phash: str | None = None  # perceptual hash, to find double feeds
     finished: bool = False  # set by a stage when the page needs no further stages
     flags: tuple[str, ...] = ()
@@ -132,9 +133,22 @@ def find_separator(work: PageWork) -> PageWork:
     if not work.job.profile.scan.detect_separators:
         return work
     assert work.image is not None
-    found = separators.find_separator(work.image, work.dpi)
+    found, label = separators.read_page_codes(work.image, work.dpi)
     if found is None:
-        return work
+        if label is None:
+            return work
+        # Maybe another system's folder label: the room decides against the manifest,
+        # and meanwhile the page goes on as any page would.
+        return replace(
+            work,
+            folder_label=label.payload,
+            notes=work.noted(
+                "folder_label",
+                payload=label.payload,
+                symbology=label.symbology,
+                ink_outside=label.ink_outside,
+            ),
+        )
     thumbnail, _ = imaging.save_downscaled(
         work.image, work.job.profile.image.thumbnail_px, work.job.work_dir / "thumbnail.jpg"
     )

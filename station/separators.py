@@ -758,6 +758,70 @@ def _separator_in(barcodes: list[zxingcpp.Barcode]) -> Separator | None:
     return None
 
 
+@dataclass(frozen=True)
+class FolderLabel:
+    """Another system's folder label: a code carrying nothing but an id, on a nearly blank page."""
+
+    payload: str  # NFC, trimmed: compared with the manifest's folder ids
+    symbology: str
+    ink_outside: float  # share of dark pixels on the page outside the code
+
+
+# A label sheet may print the id in words under the code; a page of text is 5-15 % ink.
+LABEL_MAX_INK = 0.02
+
+
+def read_page_codes(image: np.ndarray, dpi: float) -> tuple[Separator | None, FolderLabel | None]:
+    """One decode of the page for both questions: a station separator or slip, or else a
+    folder label from another system (decided against the manifest later, by the room)."""
+    if dpi <= 0:
+        raise BadArgumentError(f"the page resolution must be positive, not {dpi}")
+    gray = to_gray(image)
+    label = None
+    for barcodes in _passes(gray, dpi, thorough=False):
+        separator = _separator_in(barcodes)
+        if separator is not None:
+            return separator, None
+        label = label or _label_in(barcodes, _scaled(gray, dpi, _WORK_DPI))
+    return None, label
+
+
+def _label_in(barcodes: list[zxingcpp.Barcode], small: np.ndarray) -> FolderLabel | None:
+    """A code that is not ours on a page with next to no other ink."""
+    for barcode in barcodes:
+        text = unicodedata.normalize("NFC", (barcode.text or "").strip())
+        if not barcode.valid or not text or text.startswith((PAYLOAD_PREFIX, RESCAN_PREFIX)):
+            continue
+        if len(text) > 64 or "\n" in text:
+            continue  # a URL, a vCard, a paragraph: not an id
+        position = barcode.position
+        xs = [
+            position.top_left.x,
+            position.top_right.x,
+            position.bottom_left.x,
+            position.bottom_right.x,
+        ]
+        ys = [
+            position.top_left.y,
+            position.top_right.y,
+            position.bottom_left.y,
+            position.bottom_right.y,
+        ]
+        margin = max(max(xs) - min(xs), max(ys) - min(ys)) // 5 + 4
+        dark = small < min(128, int(small.mean()) - 40)
+        h, w = dark.shape
+        dark[
+            max(0, min(ys) - margin) : min(h, max(ys) + margin),
+            max(0, min(xs) - margin) : min(w, max(xs) + margin),
+        ] = False
+        border = max(4, min(h, w) // 40)  # scanner edges are not content
+        inner = dark[border:-border, border:-border]
+        ink = float(inner.mean()) if inner.size else 1.0
+        if ink <= LABEL_MAX_INK:
+            return FolderLabel(text, _symbology(barcode), round(ink, 4))
+    return None
+
+
 def find_separator(image: np.ndarray, dpi: float) -> Separator | None:
     """The separator sheet or rescan slip on this page, or None when it is an ordinary page.
 

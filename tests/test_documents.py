@@ -11,6 +11,7 @@ import make_samples as ms
 import numpy as np
 import pikepdf
 import pytest
+import zxingcpp
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -21,7 +22,18 @@ MANIFEST = """\
 Mã phông;Hộp số;Hồ sơ số;Mã hồ sơ;Tiêu đề hồ sơ;Ngày bắt đầu;Ngày kết thúc;\
 Thời hạn bảo quản;Số lượng tờ
 VN01;7;5;VN01/H07/HS05;Văn bản về công tác lưu trữ;2010;2024;Vĩnh viễn;5
+VN01;7;6;HS-2019-06;Hồ sơ có nhãn của hệ thống khác;2010;2024;Vĩnh viễn;1
 """
+
+
+def _foreign_label(folder_id: str) -> Image.Image:
+    """A cover label printed by another system: a QR code with the bare folder id."""
+    page = np.full((3508, 2480), 255, np.uint8)
+    code = np.asarray(
+        zxingcpp.write_barcode(zxingcpp.BarcodeFormat.QRCode, folder_id, width=600, height=600)
+    )
+    page[900 : 900 + code.shape[0], 900 : 900 + code.shape[1]] = code
+    return Image.fromarray(page)
 
 
 def _first_page(seed: int) -> tuple[Image.Image, str]:
@@ -64,19 +76,24 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         first_c,
         ms.render_continuation_page(2, 2),
         ms.render_continuation_page(3, 3),
+        _foreign_label("HS-2019-06"),
+        _first_page(14)[0],
     ]
     batch = root / "hop-07"
     batch.mkdir()
     for number, image in enumerate(scans, start=1):
         image.save(batch / f"scan_{number:04d}.png", dpi=(300, 300))
     result = run("process", str(batch), "--out", str(root / "out"), "--jobs", "2")
-    documents = json.loads((root / "out" / "documents.json").read_text(encoding="utf-8"))
+    found = json.loads((root / "out" / "documents.json").read_text(encoding="utf-8"))
+    documents = [d for d in found if d["folder_id"] == "VN01/H07/HS05"]
+    labelled = [d for d in found if d["folder_id"] == "HS-2019-06"]
     return {
         "root": root,
         "run": run,
         "env": env,
         "result": result,
         "documents": documents,
+        "labelled": labelled,
         "truth": [_number_symbol(t) for t in (text_a, text_b, text_c)],
     }
 
@@ -154,3 +171,12 @@ def test_station_documents_lists_them_from_the_database(folder: dict[str, Any]) 
         d["archival_code"] for d in folder["documents"]
     ]
     assert records[0]["number_symbol"] == folder["truth"][0]
+
+
+def test_another_systems_folder_label_starts_its_folder(folder: dict[str, Any]) -> None:
+    assert [[p["source_file"] for p in d["pages"]] for d in folder["labelled"]] == [
+        ["scan_0010.png"]
+    ]
+    pages = json.loads(folder["run"]("pages", "--json", "--folder", "HS-2019-06").output)
+    label = next(p for p in pages if p["source_file"] == "scan_0009.png")
+    assert label["separator"] == "HS-2019-06" and "folder_label" in label["flags"]

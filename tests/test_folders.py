@@ -122,3 +122,14 @@ def test_text_similarity_ignores_line_breaks() -> None:
 def test_a_subfolder_named_like_the_folders_files_finds_a_folder_id_with_slashes() -> None:
     pages = [PageFacts(page_id=1, source_file="05-01-HS-12/a.tif", ok=True)]
     assert folders.assign_folders(pages, {"05/01/HS-12"})[1] == Placement("05/01/HS-12")
+
+
+def test_a_folder_label_naming_a_manifest_folder_acts_as_a_separator() -> None:
+    from station.room.folders import label_separators
+
+    pages = [
+        PageFacts(1, "a.tif", True, folder_label="HS-1"),
+        PageFacts(2, "b.tif", True),
+        PageFacts(3, "c.tif", True, folder_label="not-in-manifest"),
+    ]
+    assert label_separators(pages, {"HS-1", "HS-2"}) == {1: "HS-1"}

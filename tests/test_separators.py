@@ -725,3 +725,49 @@ def test_stage_keeps_folder_separators_as_before(
     work = pipeline.find_separator(pipeline.PageWork(job=job, image=sheets[IDS[0]], dpi=300.0))
     assert (work.separator, work.rescan_of, work.finished) == (IDS[0], None, True)
     assert set(work.notes) == {"separator"}
+
+
+# --- other systems' folder labels -----------------------------------------------------------
+
+
+def _label_page(payload: str, fmt: zxingcpp.BarcodeFormat, *, with_text: bool) -> np.ndarray:
+    """An A4 page at 200 dpi with one code; a paragraph of text under it if asked."""
+    import make_samples as ms
+
+    page = (
+        np.asarray(ms.render_document_page(np.random.default_rng(5), dpi=200)[0]).copy()
+        if with_text
+        else np.full((2339, 1654), 255, np.uint8)
+    )
+    code = zxingcpp.write_barcode(
+        fmt, payload, width=400, height=400 if fmt == zxingcpp.BarcodeFormat.QRCode else 120
+    )
+    pixels = np.asarray(code)
+    if with_text:
+        page[60 : 60 + pixels.shape[0], 1000 : 1000 + pixels.shape[1]] = pixels
+    else:
+        page[800 : 800 + pixels.shape[0], 600 : 600 + pixels.shape[1]] = pixels
+    return page
+
+
+@pytest.mark.parametrize("fmt", [zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.Code128])
+def test_a_foreign_folder_label_on_a_blank_page_is_read(fmt: zxingcpp.BarcodeFormat) -> None:
+    separator, label = separators.read_page_codes(
+        _label_page("HS-2019-05", fmt, with_text=False), 200
+    )
+    assert separator is None and label is not None
+    assert label.payload == "HS-2019-05" and label.ink_outside <= separators.LABEL_MAX_INK
+
+
+def test_a_qr_code_on_a_document_page_is_no_folder_label() -> None:
+    page = _label_page("HS-2019-05", zxingcpp.BarcodeFormat.QRCode, with_text=True)
+    separator, label = separators.read_page_codes(page, 200)
+    assert separator is None and label is None
+
+
+def test_station_payloads_are_never_taken_for_labels() -> None:
+    page = _label_page(
+        separators.separator_payload("HS-2019-05"), zxingcpp.BarcodeFormat.QRCode, with_text=False
+    )
+    separator, label = separators.read_page_codes(page, 200)
+    assert separator is not None and separator.folder_id == "HS-2019-05" and label is None

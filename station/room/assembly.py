@@ -40,9 +40,10 @@ def assemble(
     one complete PDF/A again.
     """
     assert batch.id is not None
-    pages = store.pages_of_batch(batch.id)
+    known = store.manifest_folder_ids()
+    pages = _take_folder_labels(store, batch, store.pages_of_batch(batch.id), known)
     facts = [_facts(page) for page in pages]
-    placements = folders.assign_folders(facts, store.manifest_folder_ids())
+    placements = folders.assign_folders(facts, known)
     rescanned = _replace_rescanned(store, batch, facts, placements)
     by_folder: dict[str | None, list[Page]] = {}
     for page in pages:
@@ -73,6 +74,30 @@ def assemble(
             )
         )
     return made, pdf_page_of
+
+
+def _take_folder_labels(
+    store: Store, batch: Batch, pages: list[Page], known: set[str]
+) -> list[Page]:
+    """Folder labels of other systems that name a manifest folder become separators."""
+    labels = folders.label_separators([_facts(p) for p in pages], known)
+    for page_id, folder_id in labels.items():
+        page = next(p for p in pages if p.id == page_id)
+        store.update_page(page_id, separator=folder_id, flags=[*page.flags, "folder_label"])
+        store.add_events(
+            [
+                Event(
+                    batch_id=batch.id,
+                    page_id=page_id,
+                    folder_id=folder_id,
+                    stage="separator",
+                    outcome="ok",
+                    detail={"folder_id": folder_id, "kind": "folder_label"},
+                )
+            ]
+        )
+    assert batch.id is not None
+    return store.pages_of_batch(batch.id) if labels else pages
 
 
 def _replace_rescanned(
@@ -156,6 +181,7 @@ def _facts(page: Page) -> folders.PageFacts:
         phash=page.phash,
         text=text,
         rescan_of=page.rescan_of,
+        folder_label=page.folder_label,
     )
 
 

@@ -50,6 +50,7 @@ class PageFacts:
     phash: str | None = None
     text: str = ""
     rescan_of: int | None = None  # a rescan slip: the page id it names
+    folder_label: str | None = None  # another system's folder label read on the page
 
     @property
     def subfolder(self) -> str | None:
@@ -73,6 +74,18 @@ def pair_rescans(pages: Sequence[PageFacts]) -> dict[int, int | None]:
         usable = following is not None and following.rescan_of is None and not following.separator
         pairs[slip.page_id] = following.page_id if usable and following else None
     return pairs
+
+
+def label_separators(pages: Sequence[PageFacts], known_ids: set[str]) -> dict[int, str]:
+    """Pages that are other systems' folder labels: a code whose payload is exactly a
+    manifest folder's id, on a nearly blank page (the pipeline found it so). They start
+    their folder as a separator sheet does; an id the manifest does not know leaves the
+    page an ordinary page, since any QR code could be printed on a document."""
+    return {
+        p.page_id: p.folder_label
+        for p in pages
+        if p.folder_label and p.separator is None and p.folder_label in known_ids
+    }
 
 
 def assign_folders(pages: Sequence[PageFacts], known_ids: set[str]) -> dict[int, Placement]:

@@ -510,6 +510,7 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
         "rescan_of": work.rescan_of,
         "phash": work.phash,
         "reading": work.reading,
+        "folder_label": work.folder_label,
     }
     if work.width_px:
         values |= {
