@@ -327,3 +327,17 @@ def test_damaging_a_package_never_reaches_master_storage(
     for master in (result.path / "data" / "masters").iterdir():
         master.write_bytes(b"overwritten")
     assert {path: Path(path).read_bytes() for path in kept} == kept
+
+
+def test_export_refuses_folders_with_unconfirmed_documents(
+    room: dict[str, Any], tmp_path: Path
+) -> None:
+    store = room["store"]
+    document = store.documents_of_folder(OPEN)[0]
+    assert document.id is not None
+    store.change_document(document.id, None, state="unconfirmed")
+    try:
+        with pytest.raises(ConflictError, match=r"P9/01/01\.1 \("):
+            _export(room, "bagit", tmp_path)
+    finally:
+        store.change_document(document.id, None, state="confirmed")

@@ -39,6 +39,7 @@ from typing import Any
 import pikepdf
 
 from station import __version__, auth, manifest, pdf, tools
+from station.documents import records
 from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
 from station.export import catalogue, mets
 from station.profiles import load_profile
@@ -98,6 +99,25 @@ class FolderExport:
     @property
     def package_name(self) -> str:
         return self.file_name if self.version <= 1 else f"{self.file_name}.v{self.version}"
+
+
+def _check_documents(store: Store, folder: Folder, settings: StationSettings) -> None:
+    """A folder leaves only when every document's unsure fields were checked by someone."""
+    limit = rules.document_threshold(folder, settings.profiles_dir)
+    waiting = [
+        (d, records.needs_confirmation(d, limit))
+        for d in store.documents_of_folder(folder.folder_id)
+    ]
+    named = [
+        f"{records.archival_code(d.folder_id, d.sequence)} ({', '.join(fields)})"
+        for d, fields in waiting
+        if fields
+    ]
+    if named:
+        raise ConflictError(
+            f"Folder {folder.folder_id} has documents with unconfirmed fields: "
+            f"{'; '.join(named[:10])}. Confirm them before export"
+        )
 
 
 def gather(store: Store, user: User, folder_id: str) -> FolderExport:
@@ -217,6 +237,8 @@ def export_folders(
     if not folder_ids:
         raise InvalidInputError("No folders to export: name them, or ask for every approved one")
     exports = [gather(store, user, folder_id) for folder_id in folder_ids]
+    for export in exports:
+        _check_documents(store, export.folder, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     _clear_partials(out_dir)
     for export in exports:
