@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from station.documents import syllables, vocab
-from station.documents.model import Box, FieldReading, PageReading, Stamp, SuspectWord
+from station.documents.model import Box, FieldReading, PageReading, SuspectWord
 from station.ocr import Word
 
 
@@ -130,13 +130,15 @@ def _is_upper_line(line: Line) -> bool:
 
 
 def read_page(words: Sequence[Word], width: int, height: int, dpi: float) -> PageReading:
-    """What this page says about the document it belongs to (see PageReading)."""
+    """What this page says about the document it belongs to (see PageReading).
+
+    Stamps are not read here: `stamps.find_stamps` reads them from these words and the image.
+    """
     lines = group_lines(words)
     if not lines:
         return PageReading()
     header = _read_header(lines, width, height)
     closing = _read_closing(lines, width, height)
-    marks = _marks_in_words(lines, height)
     score = _start_score(header)
     layout = ""
     if "_motto" in header:
@@ -148,7 +150,6 @@ def read_page(words: Sequence[Word], width: int, height: int, dpi: float) -> Pag
         layout=layout,
         header=fields if score >= 0.5 else {},
         closing=closing,
-        stamps=marks,
         suspect_words=_suspects(words),
     )
 
@@ -537,30 +538,6 @@ def _page_number(lines: list[Line], height: int) -> int | None:
             if 1 < number < 500:
                 return number
     return None
-
-
-def _marks_in_words(lines: list[Line], height: int) -> tuple[Stamp, ...]:
-    """A secrecy or urgency mark read by OCR as a short line of its own."""
-    found = []
-    for line in lines:
-        if len(line.words) > 3 or line.top > height * 0.6:
-            continue
-        text = line.text.upper().strip(" .:!")
-        for marks, kind in ((vocab.SECRECY_MARKS, "secrecy"), (vocab.URGENCY_MARKS, "urgency")):
-            name, score = vocab.nearest(text, marks)
-            if name and score >= 0.85 and len(vocab.fold(text)) <= len(vocab.fold(name)) + 2:
-                found.append(
-                    Stamp(
-                        kind,
-                        marks[name],
-                        round(score * line.mean_confidence, 3),
-                        line.box,
-                        "",
-                        "ocr-words",
-                    )
-                )
-                break
-    return tuple(found)
 
 
 def _suspects(words: Sequence[Word]) -> tuple[SuspectWord, ...]:
