@@ -54,6 +54,12 @@ def may_see(clearance: str, secrecy: str) -> bool:
     )
 
 
+def higher_level(first: str, second: str) -> str:
+    """The more secret of two markings: a document is at least as secret as its folder."""
+    rank = {level: n for n, level in enumerate(CLEARANCES)}
+    return first if rank.get(first, 0) >= rank.get(second, 0) else second
+
+
 def visible_levels(clearance: str) -> tuple[str, ...]:
     """The secrecy markings a user with `clearance` may see, for filtering in queries."""
     return CLEARANCES[: CLEARANCES.index(check_clearance(clearance)) + 1]

@@ -17,6 +17,7 @@ from station.export.catalogue import (
     ATOM_COLUMNS,
     CatalogueDocument,
     CatalogueFolder,
+    archivematica_document_rows,
     archivematica_rows,
     atom_rows,
     catalogue_folder,
@@ -532,3 +533,46 @@ def test_successful_writes_leave_no_temporary_files(tmp_path: Path) -> None:
     write_archivematica_csv(archivematica_rows([("objects/a.pdf", folder())]), tmp_path / "m.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["atom.csv", "m.csv"]
     assert read_dicts(tmp_path / "atom.csv")[-1]["title"] == "Lần hai"
+
+
+def test_a_document_item_is_described_by_what_it_prints() -> None:
+    document = CatalogueDocument(
+        2,
+        "Về việc bảo vệ bí mật nhà nước",
+        datetime.date(2019, 6, 4),
+        "/srv/atom/import/05-01-HS-12.2.pdf",
+        number_symbol="15-NQ/TU",
+        document_type="NGHỊ QUYẾT",
+        creator="TỈNH ỦY HÀ TÂY",
+        secrecy="Mật",
+        pages=3,
+    )
+    rows = atom_rows([folder(documents=(document,))])
+    item = next(row for row in rows if row["levelOfDescription"] == "Item")
+    assert item["identifier"] == "15-NQ/TU"
+    assert item["alternativeIdentifiers"] == "05/01/HS-12.2"
+    assert item["alternativeIdentifierLabels"] == "Mã lưu trữ tài liệu"
+    assert item["eventActors"] == "TỈNH ỦY HÀ TÂY" and item["eventTypes"] == "Creation"
+    assert item["extentAndMedium"] == "3 trang"
+    assert item["scopeAndContent"] == "Nghị quyết số 15-NQ/TU ngày 04/06/2019 của TỈNH ỦY HÀ TÂY"
+    # the document is more secret than its folder: its own level governs its row
+    assert "Độ mật: Mật" in item["accessConditions"] and item["publicationStatus"] == "Draft"
+    file_row = next(row for row in rows if row["levelOfDescription"] == "File")
+    assert "Độ mật" not in file_row["accessConditions"]
+    with pytest.raises(InvalidInputError, match="document 2 secrecy 'Bí mật'"):
+        atom_rows([folder(documents=(replace(document, secrecy="Bí mật"),))])
+
+
+def test_archivematica_rows_for_document_pdfs() -> None:
+    document = CatalogueDocument(
+        1, "Về việc A", datetime.date(2019, 3, 5), "", number_symbol="12/QĐ-UBND",
+        creator="ỦY BAN NHÂN DÂN TỈNH HÀ TÂY", pages=2,
+    )  # fmt: skip
+    (row,) = archivematica_document_rows([("objects/05-01-HS-12.1.pdf", folder(), document)])
+    assert row["filename"] == "objects/05-01-HS-12.1.pdf"
+    assert row["dc.identifier"] == "05/01/HS-12.1; 12/QĐ-UBND"
+    assert row["dc.date"] == "2019-03-05" and row["pages"] == "2"
+    assert row["dc.creator"] == "ỦY BAN NHÂN DÂN TỈNH HÀ TÂY"
+    assert row["dcterms.isPartOf"].startswith("05/01/HS-12: ")
+    with pytest.raises(InvalidInputError, match="under objects/"):
+        archivematica_document_rows([("05-01-HS-12.1.pdf", folder(), document)])

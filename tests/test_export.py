@@ -36,6 +36,7 @@ from station.store import Store, User
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
+CORRECTED = "Về việc thử nghiệm xuất hồ sơ theo từng văn bản"
 OPEN, SECRET, WAITING = "P9/01/01", "P9/01/02", "P9/01/03"
 MANIFEST = f"""\
 Mã phông;Mục lục số;Hộp số;Hồ sơ số;Mã hồ sơ;Tiêu đề hồ sơ;Ngày bắt đầu;Ngày kết thúc;\
@@ -99,7 +100,11 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     rules.turn_page(store, rev, pages[1].id, 90)  # type: ignore[arg-type]
     rules.decide(store, rev, pages[1].id, "approve")  # type: ignore[arg-type]
     rules.decide(store, rev, pages[2].id, "blank")  # type: ignore[arg-type]
-    # the documents (văn bản) found in the folders are checked before approval
+    # the documents (văn bản) found in the folders are checked before approval; one
+    # trích yếu corrected, so the correction travels into the package's history
+    first = store.documents_of_folder(OPEN)[0]
+    assert first.id is not None
+    document_review.edit_fields(store, rev, first.id, {"summary": CORRECTED})
     document_review.confirm_all(store, rev, OPEN, profiles_dir=settings.profiles_dir)
     document_review.confirm_all(
         store, _user(store, "chief"), SECRET, profiles_dir=settings.profiles_dir
@@ -247,10 +252,34 @@ def test_atom_csv_header_hierarchy_and_objects(room: dict[str, Any], tmp_path: P
     legacy = {row["legacyId"] for row in rows}
     assert all(row["parentId"] in legacy for row in rows if row["parentId"])
     assert {row["culture"] for row in rows} == {"vi"}
-    files = [row for row in rows if row["digitalObjectPath"]]
+    files = [row for row in rows if row["levelOfDescription"] == "File"]
     assert len(files) == 2 and all(Path(r["digitalObjectPath"]).is_file() for r in files)
     secret = next(r for r in files if SECRET in r["identifier"] or r["title"].startswith("Kế"))
     assert "Mật" in secret["accessConditions"]
+    # one Item per document (văn bản), under its file, with its own PDF/A
+    items = [row for row in rows if row["levelOfDescription"] == "Item"]
+    store = room["store"]
+    documents = [*store.documents_of_folder(OPEN), *store.documents_of_folder(SECRET)]
+    assert len(items) == len(documents) == 3
+    by_file = {row["legacyId"]: row for row in files}
+    for item in items:
+        parent = by_file[item["parentId"]]
+        assert item["digitalObjectPath"].endswith(".pdf")
+        assert Path(item["digitalObjectPath"]).is_file()
+        assert Path(item["digitalObjectPath"]).name.startswith(
+            Path(parent["digitalObjectPath"]).stem + "."
+        )
+        assert item["title"] and item["scopeAndContent"]
+        code = item["alternativeIdentifiers"] or item["identifier"]
+        assert code.startswith(parent["identifier"] + ".")
+    first = next(row for row in items if row["legacyId"] == f"item:{OPEN}#1")
+    assert first["title"] == CORRECTED
+    stored = documents[0].fields["number_symbol"]["value"]
+    assert first["identifier"] == (stored or f"{OPEN}.1"), "số/ký hiệu as the identifier"
+    assert first["alternativeIdentifierLabels"] == ("Mã lưu trữ tài liệu" if stored else "")
+    secret_item = next(row for row in items if row["parentId"] == f"file:{SECRET}")
+    assert "Độ mật: Mật" in secret_item["accessConditions"]
+    assert secret_item["publicationStatus"] == "Draft", "a secret item is never published"
     assert packages.verify(result.path) == []
 
 
@@ -341,3 +370,102 @@ def test_export_refuses_folders_with_unconfirmed_documents(
             _export(room, "bagit", tmp_path)
     finally:
         store.change_document(document.id, None, state="confirmed")
+
+
+def test_documents_travel_at_item_level(room: dict[str, Any], tmp_path: Path) -> None:
+    """Each văn bản leaves as its own PDF/A named by archival code beside the folder's,
+    described in metadata.json and METS (DC, logical map, PREMIS extraction and correction)."""
+    import pikepdf
+    from lxml import etree
+
+    from station import pdf
+
+    (result,) = _export(room, "bagit", tmp_path)
+    data = result.path / "data"
+    store = room["store"]
+    documents = store.documents_of_folder(OPEN)
+    assert [d.sequence for d in documents] == [1, 2]
+    for document in documents:
+        made = data / f"P9-01-01.{document.sequence}.pdf"
+        assert made.is_file(), f"{made.name} beside the folder's PDF"
+        assert pdf.validate_pdfa(made, "2b") == []
+        with pikepdf.open(made) as opened:
+            assert len(opened.pages) == 1
+            with opened.open_metadata() as xmp:
+                identifier = str(xmp.get("dc:identifier"))
+                assert f"{OPEN}.{document.sequence}" in identifier
+                if document.sequence == 1:
+                    assert xmp.get("dc:title") == CORRECTED
+            if document.sequence == 2:
+                assert int(opened.pages[0].get("/Rotate", 0)) % 360 == 90, (
+                    "as the reviewer turned it"
+                )
+    record = json.loads((data / "metadata.json").read_text(encoding="utf-8"))
+    first, second = record["documents"]
+    assert first["archival_code"] == {"vi": "Mã lưu trữ tài liệu", "value": f"{OPEN}.1"}
+    assert first["summary"]["vi"] == "Trích yếu nội dung"
+    assert first["summary"]["value"] == CORRECTED and first["summary"]["source"] == "reviewer"
+    assert first["document_type"]["vi"] == "Tên loại văn bản"
+    assert first["page_count"] == {**first["page_count"], "vi": "Số lượng trang", "value": 1}
+    for key, name in (("access", "Chế độ sử dụng"), ("reliability", "Mức độ tin cậy"),
+                      ("autograph", "Bút tích"), ("notes", "Ghi chú")):  # fmt: skip
+        assert first[key]["vi"] == name
+    assert first["files"]["pdf"] == "P9-01-01.1.pdf" and second["files"]["pages"] == [2]
+    assert first["review"]["state"] == "confirmed"
+    # METS: valid, a DC dmdSec per document, a logical map folder -> documents -> pages
+    assert mets.validate_mets(data / "METS.xml") == []
+    root = etree.parse(str(data / "METS.xml")).getroot()
+    ns = {"mets": mets.METS_NS, "dc": mets.DC_NS, "premis": mets.PREMIS_NS}
+    logical = root.find("mets:structMap[@TYPE='logical']", ns)
+    assert logical is not None
+    divs = logical.findall("mets:div/mets:div[@TYPE='document']", ns)
+    assert [d.get("ORDER") for d in divs] == ["1", "2"]
+    for div in divs:
+        dmd = root.find(f"mets:dmdSec[@ID='{div.get('DMDID')}']", ns)
+        assert dmd is not None and dmd.findtext(".//dc:title", namespaces=ns)
+        pdf_id = div.find("mets:fptr", ns).get("FILEID")
+        href = root.find(f".//mets:file[@ID='{pdf_id}']/mets:FLocat", ns)
+        assert href is not None
+        assert href.get(f"{{{mets.XLINK_NS}}}href") == f"P9-01-01.{div.get('ORDER')}.pdf"
+        assert len(div.findall("mets:div[@TYPE='page']", ns)) == 1
+    title = root.find("mets:dmdSec[@ID='dmd-d0001']", ns).findtext(".//dc:title", namespaces=ns)
+    assert title == CORRECTED
+    history = etree.tostring(root.find("mets:amdSec[@ID='amd-d0001']", ns), encoding="unicode")
+    assert "metadata extraction" in history, "the reading of the fields, with its tool"
+    assert "metadata modification" in history and CORRECTED in history, "the correction"
+    assert "station-user:rev" in etree.tostring(root, encoding="unicode")
+
+
+def test_transfer_describes_each_document_pdf(room: dict[str, Any], tmp_path: Path) -> None:
+    (transfer,) = _export(room, "archivematica", tmp_path)
+    with (transfer.path / "metadata" / "metadata.csv").open(encoding="utf-8") as handle:
+        rows = {row["filename"]: row for row in csv.DictReader(handle)}
+    row = rows["objects/P9-01-01.1.pdf"]
+    assert row["dc.title"] == CORRECTED
+    assert row["dc.identifier"].startswith(f"{OPEN}.1")
+    assert OPEN in row["dcterms.isPartOf"] and row["pages"] == "1"
+    assert "objects/P9-01-01.2.pdf" in rows
+    sums = (transfer.path / "metadata" / "checksum.sha256").read_text(encoding="utf-8")
+    assert "objects/P9-01-01.1.pdf" in sums and "objects/P9-01-01.2.pdf" in sums
+    assert packages.verify(transfer.path) == []
+
+
+def test_a_document_change_changes_the_package(room: dict[str, Any]) -> None:
+    """The input digest covers the documents: a corrected field gives a new version."""
+    store = room["store"]
+    export = packages.gather(store, _user(store, "chief"), OPEN)
+    documents = [
+        packages.DocumentPart(
+            part.document.model_copy(
+                update={"fields": part.document.fields | {"summary": {"value": "khác"}}}
+            ),
+            part.positions,
+            part.pdf_pages,
+        )
+        if part.sequence == 1
+        else part
+        for part in export.documents
+    ]
+    changed = packages._input_digest(export.folder, export.parts, documents)
+    assert changed != export.digest
+    assert packages._input_digest(export.folder, export.parts, export.documents) == export.digest

@@ -16,6 +16,7 @@ from lxml import etree
 from station.export.mets import (
     SCHEMAS_DIR,
     PackageAgent,
+    PackageDocument,
     PackageEvent,
     PackageFacts,
     PackagePage,
@@ -658,3 +659,46 @@ def test_vendored_schemas_are_the_official_files() -> None:
     assert (SCHEMAS_DIR / "mets-premis-dc.xsd").is_file() and (
         SCHEMAS_DIR / "catalog.xml"
     ).is_file()
+
+
+def test_inconsistent_documents_are_refused(facts: PackageFacts) -> None:
+    replace = dataclasses.replace
+    stray = PackageDocument(1, "X.1", None, {"title": ["a"]}, (999,))
+    twice = PackageDocument(1, "X.1", None, {"titel": ["a"]}, ())
+    lost = PackageEvent("e-lost", "metadata extraction", at(1, 9), "", "success", document=7)
+    with pytest.raises(ValueError) as raised:
+        build_mets(replace(facts, documents=(stray, twice), events=(*facts.events, lost)))
+    message = str(raised.value)
+    assert "document 1: there is no page at position 999" in message
+    assert "document 1: sequence must be unique" in message
+    assert "'titel' is neither a DC element" in message
+    assert "there is no document 7" in message
+
+
+def test_documents_get_a_logical_map_and_their_own_history(facts: PackageFacts) -> None:
+    replace = dataclasses.replace
+    positions = tuple(sorted(p.position for p in facts.pages))
+    documents = (
+        PackageDocument(1, "X.1: Về việc A", payload("X.1.pdf", "application/pdf"),
+                        {"title": ["Về việc A"], "identifier": ["X.1", "12/QĐ-UBND"]},
+                        positions[:1]),
+        PackageDocument(2, "X.2", None, {"title": ["Báo cáo"]}, positions[1:]),
+    )  # fmt: skip
+    events = (
+        PackageEvent("e-read", "metadata extraction", at(1, 9), "read", "success", document=1),
+        PackageEvent("e-fix", "metadata modification", at(1, 10), "fix", "success", document=2),
+    )
+    built = build_mets(replace(facts, documents=documents, events=(*facts.events, *events)))
+    assert validate_mets(built) == []
+    root = etree.fromstring(built)
+    ns = NS
+    logical = root.find("mets:structMap[@TYPE='logical']", ns)
+    divs = logical.findall(".//mets:div[@TYPE='document']", ns)
+    assert [d.get("DMDID") for d in divs] == ["dmd-d0001", "dmd-d0002"]
+    assert [len(d.findall("mets:div", ns)) for d in divs] == [1, len(positions) - 1]
+    assert divs[0].find("mets:fptr", ns).get("FILEID") == "file-d0001-pdf"
+    assert divs[1].find("mets:fptr", ns) is None, "a document without a PDF points to none"
+    amd = root.find("mets:amdSec[@ID='amd-d0001']", ns)
+    assert b"metadata extraction" in etree.tostring(amd)
+    assert b"X.1.pdf" in etree.tostring(amd), "the event links the document's PDF"
+    assert b"metadata modification" in etree.tostring(root.find("mets:amdSec[@ID='amd-d0002']", ns))

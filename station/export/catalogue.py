@@ -25,10 +25,11 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Protocol, TextIO
 
+from station import auth
 from station.errors import InvalidInputError, OutputError
 from station.manifest import SECRECY_LEVELS, retention_label
 from station.pdf import temporary_beside
@@ -157,6 +158,12 @@ class CatalogueDocument:
     title: str  # trích yếu nội dung
     date: datetime.date | None
     pdf_path: str = ""  # its own PDF, if it has one; "" leaves the Item without an object
+    number_symbol: str = ""  # số, ký hiệu as printed, e.g. "12/QĐ-UBND"
+    document_type: str = ""  # tên loại văn bản, e.g. "QUYẾT ĐỊNH"
+    creator: str = ""  # tên cơ quan, tổ chức ban hành văn bản
+    secrecy: str = ""  # its own độ mật, "" when unmarked (the folder's still applies)
+    language: str = ""  # "" for the folder's
+    pages: int = 0  # số lượng trang; 0 when unknown
 
 
 @dataclass(frozen=True)
@@ -396,26 +403,52 @@ def _item_row(
 ) -> dict[str, str]:
     dated = document.date is not None
     day = document.date.isoformat() if document.date else ""
-    # A document's own secrecy is not known here; it is at most the folder's, so the
-    # folder's conditions are repeated rather than left open.
+    # Mã lưu trữ tài liệu = mã hồ sơ . số thứ tự văn bản (standards.md 5.3). The item's
+    # identifier is what the document prints (số, ký hiệu), as catalogues cite it; the
+    # archival code, always present, stays as an alternative identifier.
+    code = f"{_text(folder.folder_id)}.{document.number}"
+    number_symbol = _text(document.number_symbol)
+    # A document is at least as secret as its folder, and may be more.
+    secrecy = auth.higher_level(_text(folder.secrecy), _text(document.secrecy))
+    conditions = replace(folder, secrecy=secrecy)
+    codes, unknown = _languages(document.language or folder.language)
     return _row(
         legacyId=item_legacy_id(folder.folder_id, document.number),
         parentId=file_legacy_id(folder.folder_id),
-        # Mã lưu trữ tài liệu = mã hồ sơ . số thứ tự văn bản (standards.md 5.3)
-        identifier=f"{_text(folder.folder_id)}.{document.number}",
+        identifier=number_symbol or code,
         title=document.title,
         levelOfDescription=LEVEL_ITEM,
+        extentAndMedium=f"{document.pages} trang" if document.pages else "",
         repository=repository,
-        accessConditions=_access_conditions(folder),
-        reproductionConditions=_reproduction_conditions(folder),
+        scopeAndContent=_document_sentence(document),
+        accessConditions=_access_conditions(conditions),
+        reproductionConditions=_reproduction_conditions(conditions),
+        language=MULTI_VALUE_SEPARATOR.join(codes),
+        languageNote=f"Ngôn ngữ: {', '.join(unknown)}." if unknown else "",
         digitalObjectPath="" if _is_url(document.pdf_path) else document.pdf_path,
         digitalObjectURI=document.pdf_path if _is_url(document.pdf_path) else "",
-        publicationStatus=_publication_status(folder),
+        publicationStatus=_publication_status(conditions),
+        alternativeIdentifiers=_single(code) if number_symbol else "",
+        alternativeIdentifierLabels="Mã lưu trữ tài liệu" if number_symbol else "",
         eventDates=_display_range(document.date, document.date) if document.date else "",
-        eventTypes=EVENT_CREATION if dated else "",
+        eventTypes=EVENT_CREATION if dated or _text(document.creator) else "",
         eventStartDates=day,
         eventEndDates=day,
+        eventActors=_single(document.creator),
     )
+
+
+def _document_sentence(document: CatalogueDocument) -> str:
+    """ "Quyết định số 12/QĐ-UBND ngày 05/03/2019 của Ủy ban nhân dân tỉnh …": how a
+    catalogue card names a văn bản, from what was read."""
+    parts = [_text(document.document_type).capitalize()]
+    if _text(document.number_symbol):
+        parts.append(f"số {_text(document.number_symbol)}")
+    if document.date is not None:
+        parts.append(f"ngày {document.date.strftime('%d/%m/%Y')}")
+    if _text(document.creator):
+        parts.append(f"của {_text(document.creator)}")
+    return " ".join(p for p in parts if p)
 
 
 def _row(**values: str) -> dict[str, str]:
@@ -472,6 +505,11 @@ def _check_folders(folders: Sequence[CatalogueFolder]) -> None:
             numbers.add(document.number)
             if not _text(document.title):
                 problems.append(f"{name}: document {document.number} is missing title")
+            if _text(document.secrecy) and _text(document.secrecy) not in SECRECY_LEVELS:
+                problems.append(
+                    f"{name}: document {document.number} secrecy {document.secrecy!r} is not "
+                    f"one of {', '.join(SECRECY_LEVELS)}"
+                )
     if problems:
         raise InvalidInputError(
             "Cannot write the AtoM import:\n" + "\n".join(f"  - {p}" for p in problems)
@@ -630,6 +668,44 @@ def archivematica_rows(files: Sequence[tuple[str, CatalogueFolder]]) -> list[dic
             "secrecy": folder.secrecy,
             "sheet_count": "" if folder.sheet_count is None else str(folder.sheet_count),
             "pages": str(folder.pages),
+            "physical_condition": folder.physical_condition,
+        }
+        rows.append({column: _text(row[column]) for column in ARCHIVEMATICA_COLUMNS})
+    _check_unique_filenames(rows)
+    return rows
+
+
+def archivematica_document_rows(
+    files: Sequence[tuple[str, CatalogueFolder, CatalogueDocument]],
+) -> list[dict[str, str]]:
+    """metadata.csv rows for documents' own PDFs: (path relative to the transfer root, the
+    folder, the document). Each is described as the văn bản it is, and as part of its hồ sơ."""
+    rows = []
+    for path, folder, document in files:
+        code = f"{_text(folder.folder_id)}.{document.number}"
+        secrecy = auth.higher_level(_text(folder.secrecy), _text(document.secrecy))
+        codes, unknown = _languages(document.language or folder.language)
+        row = {
+            "filename": _transfer_path(path),
+            "dc.title": document.title,
+            "dc.identifier": "; ".join(x for x in (code, _text(document.number_symbol)) if x),
+            "dc.date": _iso_range(document.date, document.date),
+            "dc.creator": document.creator,
+            "dc.language": "; ".join(codes + unknown),
+            "dc.rights": _access_conditions(replace(folder, secrecy=secrecy)),
+            "dc.source": ", ".join(_reference_parts(folder)),
+            "dc.type": "Text",
+            "dc.format": "application/pdf",
+            "dc.description": _document_sentence(document),
+            "dcterms.isPartOf": f"{_text(folder.folder_id)}: {_text(folder.title)}",
+            "fonds_code": folder.fonds_code,
+            "catalogue_no": folder.catalogue_no,
+            "box_no": folder.box_no,
+            "folder_no": folder.folder_no,
+            "retention": retention_label(folder.retention_years),
+            "secrecy": secrecy,
+            "sheet_count": "",
+            "pages": str(document.pages) if document.pages else "",
             "physical_condition": folder.physical_condition,
         }
         rows.append({column: _text(row[column]) for column in ARCHIVEMATICA_COLUMNS})

@@ -64,6 +64,7 @@ __all__ = [
     "EVENT_OUTCOMES",
     "EVENT_TYPES",
     "PackageAgent",
+    "PackageDocument",
     "PackageEvent",
     "PackageFacts",
     "PackagePage",
@@ -294,6 +295,22 @@ class PackageEvent:
     outcome_detail: str = ""
     agents: tuple[str, ...] = ()  # agent identifiers
     page_position: int | None = None  # the page it concerns, None for the whole folder/PDF
+    document: int | None = None  # the document (its sequence) it concerns, if any
+
+
+@dataclass(frozen=True)
+class PackageDocument:
+    """A document (văn bản) of the folder: its own PDF/A, its description and its pages.
+
+    Described in a dmdSec of its own and placed in the logical structMap (folder, documents,
+    pages), so a catalogue can take the folder apart item by item.
+    """
+
+    sequence: int  # số thứ tự văn bản trong hồ sơ, from 1
+    label: str  # archival code and trích yếu, e.g. "VN-X-HS05.3: Về việc ..."
+    pdf: PayloadFile | None  # its own PDF/A; None when none of its pages is in a PDF
+    dublin_core: dict[str, list[str]]
+    page_positions: tuple[int, ...]  # its pages, in order
 
 
 @dataclass(frozen=True)
@@ -308,6 +325,7 @@ class PackageFacts:
     agents: tuple[PackageAgent, ...]
     created: datetime  # METS header CREATEDATE (given by the caller, for determinism)
     creator: str = "station"  # METS agent (software) name with version
+    documents: tuple[PackageDocument, ...] = ()  # the folder's văn bản, when they are known
 
 
 # --- building -------------------------------------------------------------------------------
@@ -326,12 +344,14 @@ def build_mets(facts: PackageFacts) -> bytes:
     agent_ids = {agent.identifier: f"agent-{n:04d}" for n, agent in enumerate(facts.agents, 1)}
     event_ids = [f"event-{n:04d}" for n in range(1, len(events) + 1)]
     page_by_position = {page.position: page for page in pages}
+    documents = sorted(facts.documents, key=lambda document: document.sequence)
+    document_by_sequence = {document.sequence: document for document in documents}
 
     # Which files each event concerns (with a PREMIS role for OCR), and the reverse for ADMID.
     event_links: list[list[tuple[str, PayloadFile, str]]] = []
     file_events: dict[str, list[str]] = {}
     for event, event_id in zip(events, event_ids, strict=True):
-        links = _event_links(event, page_by_position, facts.pdf)
+        links = _event_links(event, page_by_position, document_by_sequence, facts.pdf)
         event_links.append(links)
         for file_id, _, _ in links:
             file_events.setdefault(file_id, []).append(event_id)
@@ -354,10 +374,13 @@ def build_mets(facts: PackageFacts) -> bytes:
 
     dmd = _sub(root, "mets:dmdSec", ID="dmd-folder")
     _add_dublin_core(_wrap(dmd, "DC", None), facts.dublin_core)
+    for document in documents:
+        dmd = _sub(root, "mets:dmdSec", ID=f"dmd-{_document_key(document.sequence)}")
+        _add_dublin_core(_wrap(dmd, "DC", None), document.dublin_core)
 
-    def add_events(amd: Any, owner: int | None) -> None:
+    def add_events(amd: Any, page: int | None, document: int | None = None) -> None:
         for event, event_id, links in zip(events, event_ids, event_links, strict=True):
-            if event.page_position == owner:
+            if (event.page_position, event.document) == (page, document):
                 admid = " ".join(agent_ids[a] for a in dict.fromkeys(event.agents))
                 md = _sub(amd, "mets:digiprovMD", ID=event_id, ADMID=admid or None)
                 _add_event(_wrap(md, "PREMIS:EVENT", "3.0"), event, links)
@@ -374,6 +397,12 @@ def build_mets(facts: PackageFacts) -> bytes:
         if page.hocr is not None:
             _add_object(page_amd, f"tech-{key}-hocr", page.hocr, None)
         add_events(page_amd, page.position)
+    for document in documents:
+        key = _document_key(document.sequence)
+        document_amd = _sub(root, "mets:amdSec", ID=f"amd-{key}")
+        if document.pdf is not None:
+            _add_object(document_amd, f"tech-{key}-pdf", document.pdf, None)
+        add_events(document_amd, None, document.sequence)
     agents_amd = _sub(root, "mets:amdSec", ID="amd-agents")
     for package_agent in facts.agents:
         md = _sub(agents_amd, "mets:digiprovMD", ID=agent_ids[package_agent.identifier])
@@ -382,7 +411,10 @@ def build_mets(facts: PackageFacts) -> bytes:
     file_sec = _sub(root, "mets:fileSec")
     groups: dict[str, list[tuple[str, PayloadFile]]] = {
         "original": [(f"{_page_key(p.position)}-master", p.master) for p in pages],
-        "preservation": [("pdf", facts.pdf)],
+        "preservation": [
+            ("pdf", facts.pdf),
+            *((f"{_document_key(d.sequence)}-pdf", d.pdf) for d in documents if d.pdf is not None),
+        ],
         "ocr-text": [
             (f"{_page_key(p.position)}-text", p.text) for p in pages if p.text is not None
         ],
@@ -447,20 +479,75 @@ def build_mets(facts: PackageFacts) -> bytes:
         if page.pdf_page is not None:
             fragment = f"{quote(facts.pdf.path)}#page={page.pdf_page}"  # RFC 8118
             _sub(page_div, "mets:fptr", FILEID="file-pdf", CONTENTIDS=fragment)
+    if documents:
+        _add_logical_map(root, facts, documents, page_by_position)
 
     tree = etree.ElementTree(root)
     data: bytes = etree.tostring(tree, encoding="UTF-8", xml_declaration=True, pretty_print=True)
     return data
 
 
+def _add_logical_map(
+    root: Any,
+    facts: PackageFacts,
+    documents: list[PackageDocument],
+    pages: Mapping[int, PackagePage],
+) -> None:
+    """The logical structMap: the folder, its documents (each with its dmdSec and its own
+    PDF), and each document's pages (their masters), so the folder reads item by item."""
+    struct_map = _sub(root, "mets:structMap", ID="structmap-logical", TYPE="logical")
+    folder_div = _sub(
+        struct_map,
+        "mets:div",
+        ID="div-logical-folder",
+        TYPE="folder",
+        LABEL=_title(facts),
+        DMDID="dmd-folder",
+    )
+    for document in documents:
+        key = _document_key(document.sequence)
+        document_div = _sub(
+            folder_div,
+            "mets:div",
+            ID=f"div-{key}",
+            TYPE="document",
+            ORDER=str(document.sequence),
+            LABEL=document.label,
+            DMDID=f"dmd-{key}",
+            ADMID=f"amd-{key}",
+        )
+        if document.pdf is not None:
+            _sub(document_div, "mets:fptr", FILEID=f"file-{key}-pdf")
+        for order, position in enumerate(document.page_positions, start=1):
+            page = pages[position]
+            page_key = _page_key(position)
+            page_div = _sub(
+                document_div,
+                "mets:div",
+                ID=f"div-{key}-{page_key}",
+                TYPE="page",
+                ORDER=str(order),
+                LABEL=page.label,
+            )
+            _sub(page_div, "mets:fptr", FILEID=f"file-{page_key}-master")
+
+
 def _event_links(
-    event: PackageEvent, pages: Mapping[int, PackagePage], pdf: PayloadFile
+    event: PackageEvent,
+    pages: Mapping[int, PackagePage],
+    documents: Mapping[int, PackageDocument],
+    pdf: PayloadFile,
 ) -> list[tuple[str, PayloadFile, str]]:
     """(file id, file, PREMIS linkingObjectRole) of the objects an event concerns.
 
     A page event concerns the page's master; OCR also made the page's text and hOCR, which
-    it names as outcomes. A folder event concerns the folder PDF.
+    it names as outcomes. A document's event concerns its PDF; a folder event the folder PDF.
     """
+    if event.document is not None:
+        document = documents[event.document]
+        if document.pdf is None:
+            return []
+        return [(f"file-{_document_key(document.sequence)}-pdf", document.pdf, "")]
     if event.page_position is None:
         return [("file-pdf", pdf, "")]
     page = pages[event.page_position]
@@ -602,6 +689,10 @@ def _page_key(position: int) -> str:
     return f"p{position:04d}"
 
 
+def _document_key(sequence: int) -> str:
+    return f"d{sequence:04d}"
+
+
 def _title(facts: PackageFacts) -> str:
     titles = [value.strip() for value in facts.dublin_core.get("title", []) if value.strip()]
     return titles[0] if titles else facts.object_id
@@ -672,6 +763,26 @@ def _check_facts(facts: PackageFacts) -> None:
         check_text(f"{where} label", page.label)
         check_text(f"{where} original_name", page.original_name)
 
+    sequences: set[int] = set()
+    for document in facts.documents:
+        where = f"document {document.sequence}"
+        if document.sequence < 1 or document.sequence in sequences:
+            problems.append(f"{where}: sequence must be unique and at least 1")
+        sequences.add(document.sequence)
+        if document.pdf is not None:
+            check_file(f"{where} pdf", document.pdf)
+        check_text(f"{where} label", document.label)
+        for key, values in document.dublin_core.items():
+            if key not in DC_ELEMENTS and not (
+                key.startswith("dcterms.") and key.removeprefix("dcterms.") in DCTERMS_ELEMENTS
+            ):
+                problems.append(f"{where}: {key!r} is neither a DC element nor 'dcterms.<term>'")
+            for value in values:
+                check_text(f"{where} dublin_core[{key!r}]", value)
+        for position in document.page_positions:
+            if position not in positions:
+                problems.append(f"{where}: there is no page at position {position}")
+
     agents: set[str] = set()
     for agent in facts.agents:
         where = f"agent {agent.identifier!r}"
@@ -699,6 +810,10 @@ def _check_facts(facts: PackageFacts) -> None:
                 problems.append(f"{where}: agent {agent_id!r} is not among the agents")
         if event.page_position is not None and event.page_position not in positions:
             problems.append(f"{where}: there is no page at position {event.page_position}")
+        if event.document is not None and event.document not in sequences:
+            problems.append(f"{where}: there is no document {event.document}")
+        if event.document is not None and event.page_position is not None:
+            problems.append(f"{where}: concerns a page or a document, not both")
         for value in (event.identifier, event.detail, event.outcome_detail):
             check_text(where, value)
     if problems:

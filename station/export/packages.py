@@ -2,13 +2,17 @@
 
 Formats:
 - `bagit`: one BagIt 1.0 bag per folder (SHA-256 and SHA-512), its payload the folder's
-  PDF/A, the masters byte for byte, the OCR text and hOCR per page, `metadata.json` and a
-  `METS.xml` with Dublin Core, the files, the pages in order and the PREMIS history;
+  PDF/A, one PDF/A per document (văn bản) beside it named by archival code
+  (`<folder>.<sequence>.pdf`), the masters byte for byte, the OCR text and hOCR per page,
+  `metadata.json` (the folder's and every document's fields) and a `METS.xml` with Dublin
+  Core for the folder and each document, the files, the pages in order, a logical map
+  folder → documents → pages, and the PREMIS history (document extraction and every
+  correction included);
 - `archivematica`: a standard transfer per folder (`objects/`, `metadata/metadata.csv`,
   `metadata/checksum.sha256`, `metadata/submissionDocumentation/`), or that transfer as a
   zipped bag;
-- `atom-csv`: one AtoM information-object CSV (fonds, series, file) for all the folders,
-  with their PDFs beside it.
+- `atom-csv`: one AtoM information-object CSV (fonds, series, file, and an item per
+  document) for all the folders, with their PDFs and the documents' PDFs beside it.
 
 Two promises:
 - atomic: a package is built in a hidden `.partial-*` folder beside its place and renamed
@@ -32,7 +36,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -40,13 +44,14 @@ import pikepdf
 
 from station import __version__, auth, manifest, pdf, tools
 from station.documents import records
+from station.documents.model import FIELDS
 from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
 from station.export import catalogue, mets
 from station.profiles import load_profile
 from station.review import rules
 from station.room import assembly
 from station.settings import StationSettings
-from station.store import Event, Folder, Page, Store, User
+from station.store import Document, Event, Folder, Page, Store, User
 
 FORMATS = ("bagit", "archivematica", "atom-csv")
 PARTIAL_PREFIX = ".partial-"
@@ -82,6 +87,27 @@ class PagePart:
     in_pdf: bool  # False for a page confirmed blank
 
 
+@dataclass(frozen=True)
+class DocumentPart:
+    """One document (văn bản) of the folder as exported: its record and its pages."""
+
+    document: Document
+    positions: tuple[int, ...]  # its pages' positions in the folder, in order
+    pdf_pages: tuple[Page, ...]  # those of its pages that go into PDFs, in order
+
+    @property
+    def sequence(self) -> int:
+        return self.document.sequence
+
+    @property
+    def code(self) -> str:
+        return records.archival_code(self.document.folder_id, self.document.sequence)
+
+    @property
+    def file_name(self) -> str:
+        return records.pdf_file_name(self.document.folder_id, self.document.sequence)
+
+
 @dataclass
 class FolderExport:
     """Everything an approved folder's package is made from, gathered once."""
@@ -89,6 +115,7 @@ class FolderExport:
     folder: Folder
     parts: list[PagePart]
     digest: str  # of everything below: the same digest gives the same package
+    documents: list[DocumentPart] = field(default_factory=list)
     version: int = 0
     version_date: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -143,7 +170,24 @@ def gather(store: Store, user: User, folder_id: str) -> FolderExport:
         PagePart(page, position, in_pdf=page.decision == "approve")
         for position, page in enumerate(kept, start=1)
     ]
-    return FolderExport(folder, parts, _input_digest(folder, parts))
+    documents = _documents(store.documents_of_folder(folder.folder_id), parts)
+    return FolderExport(folder, parts, _input_digest(folder, parts, documents), documents)
+
+
+def _documents(documents: Sequence[Document], parts: Sequence[PagePart]) -> list[DocumentPart]:
+    """The folder's documents with their exported pages (a page points to its document)."""
+    members: dict[int, list[PagePart]] = {}
+    for part in parts:
+        if part.page.document_id is not None:
+            members.setdefault(part.page.document_id, []).append(part)
+    return [
+        DocumentPart(
+            document,
+            tuple(p.position for p in members.get(document.id or 0, [])),
+            tuple(p.page for p in members.get(document.id or 0, []) if p.in_pdf),
+        )
+        for document in sorted(documents, key=lambda d: d.sequence)
+    ]
 
 
 def _has_pdf(page: Page) -> bool:
@@ -151,8 +195,10 @@ def _has_pdf(page: Page) -> bool:
     return bool(made) and Path(made or "").is_file()
 
 
-def _input_digest(folder: Folder, parts: list[PagePart]) -> str:
-    facts = {
+def _input_digest(
+    folder: Folder, parts: list[PagePart], documents: Sequence[DocumentPart] = ()
+) -> str:
+    facts: dict[str, Any] = {
         "folder": rules.folder_fields(folder),
         "approved": [folder.approved_by, folder.approved_at],
         "pages": [
@@ -161,6 +207,12 @@ def _input_digest(folder: Folder, parts: list[PagePart]) -> str:
             for p in parts
         ],
     }  # fmt: skip
+    if documents:  # a folder without documents keeps the digest it had before they existed
+        facts["documents"] = [
+            [d.document.id, d.sequence, d.document.fields, d.document.secrecy, d.document.state,
+             d.document.confirmed_by, d.positions]
+            for d in documents
+        ]  # fmt: skip
     return hashlib.sha256(json.dumps(facts, default=str, sort_keys=True).encode()).hexdigest()
 
 
@@ -192,6 +244,52 @@ def folder_pdf(settings: StationSettings, export: FolderExport, store: Store) ->
     finally:
         shutil.rmtree(turned_dir, ignore_errors=True)
     return cached
+
+
+def document_pdfs(settings: StationSettings, export: FolderExport, store: Store) -> dict[int, Path]:
+    """Each document's PDF/A (sequence -> path), built from its approved pages as reviewed,
+    with its own XMP (trích yếu, archival code and số/ký hiệu, date, issuer); kept beside
+    the folder's PDF in the data directory, so a repeated export reuses the bytes. The PDFs
+    written while processing are not used: review may have changed fields or pages since."""
+    made: dict[int, Path] = {}
+    folder_dir = settings.data_dir / "exports" / export.file_name
+    for part in export.documents:
+        if not part.pdf_pages:
+            continue  # every page left out as blank: the document has no PDF of its own
+        cached = folder_dir / f"{export.digest[:20]}.{part.sequence}.pdf"
+        if not cached.is_file():
+            _build_pdf(settings, store, list(part.pdf_pages), cached, export, part.document)
+        made[part.sequence] = cached
+    return made
+
+
+def _build_pdf(
+    settings: StationSettings,
+    store: Store,
+    pages: list[Page],
+    target: Path,
+    export: FolderExport,
+    document: Document,
+) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _clear_partials(target.parent)
+    turned_dir = target.parent / f"{PARTIAL_PREFIX}{secrets.token_hex(4)}"
+    turned_dir.mkdir()
+    try:
+        sources = [_turned(page, turned_dir) for page in pages]
+        batch = store.get_batch(pages[0].batch_id)
+        assert batch is not None
+        profile = load_profile(batch.profile, settings.profiles_dir)
+        metadata = records.pdf_metadata(
+            document,
+            export.folder,
+            len(pages),
+            assembly.producer(tools.ocr_engine_version()),
+            export.version_date,
+        )
+        pdf.assemble_pdfa(sources, target, metadata, pdfa=profile.pdf.pdfa)
+    finally:
+        shutil.rmtree(turned_dir, ignore_errors=True)
 
 
 def _turned(page: Page, scratch: Path) -> Path:
@@ -325,18 +423,18 @@ def _folder_package(
         return ExportResult(
             (export.folder.folder_id,), fmt, final, export.version, True, pages, _size(final)
         )
-    pdf_path = folder_pdf(settings, export, store)
+    pdfs = _Pdfs(folder_pdf(settings, export, store), document_pdfs(settings, export, store))
     with _staging(out_dir, final) as staging:
         if fmt == "bagit":
-            _write_bag(store, settings, user, export, pdf_path, staging)
+            _write_bag(store, settings, user, export, pdfs, staging)
         elif zipped:
             bag = staging / export.package_name
             bag.mkdir()
-            _write_transfer(store, settings, user, export, pdf_path, bag, in_bag=True)
+            _write_transfer(store, settings, user, export, pdfs, bag, in_bag=True)
             _bag(bag, export, settings)
             _zip_directory(bag, staging / final.name)
         else:
-            _write_transfer(store, settings, user, export, pdf_path, staging, in_bag=False)
+            _write_transfer(store, settings, user, export, pdfs, staging, in_bag=False)
     return ExportResult(
         (export.folder.folder_id,), fmt, final, export.version, False, pages, _size(final)
     )
@@ -359,15 +457,32 @@ def _size(path: Path) -> int:
 
 
 @dataclass(frozen=True)
+class _Pdfs:
+    """The PDF/As a package carries: the folder's, and each document's by sequence."""
+
+    folder: Path
+    documents: dict[int, Path]
+
+
+@dataclass(frozen=True)
 class _Payload:
     pdf: mets.PayloadFile
     pages: tuple[mets.PackagePage, ...]
+    documents: dict[int, mets.PayloadFile]  # sequence -> the document's own PDF/A
 
 
-def _write_payload(export: FolderExport, pdf_path: Path, root: Path, prefix: str = "") -> _Payload:
-    """PDF/A, masters, OCR text and hOCR under `root`; paths recorded relative to `root`
-    with `prefix` (the payload's own view: "" in a bag's data/, "objects/" in a transfer)."""
-    pdf_file = _put(pdf_path, root, f"{prefix}{export.file_name}.pdf", "application/pdf")
+def _write_payload(export: FolderExport, pdfs: _Pdfs, root: Path, prefix: str = "") -> _Payload:
+    """PDF/As, masters, OCR text and hOCR under `root`; paths recorded relative to `root`
+    with `prefix` (the payload's own view: "" in a bag's data/, "objects/" in a transfer).
+    Each document's PDF/A sits beside the folder's, named by its archival code."""
+    pdf_file = _put(pdfs.folder, root, f"{prefix}{export.file_name}.pdf", "application/pdf")
+    documents = {
+        part.sequence: _put(
+            pdfs.documents[part.sequence], root, f"{prefix}{part.file_name}", "application/pdf"
+        )
+        for part in export.documents
+        if part.sequence in pdfs.documents
+    }
     masters: dict[str, mets.PayloadFile] = {}
     pages = []
     pdf_numbers = iter(range(1, len(export.parts) + 1))
@@ -394,7 +509,7 @@ def _write_payload(export: FolderExport, pdf_path: Path, root: Path, prefix: str
                 original_name=page.source_file,
             )
         )
-    return _Payload(pdf_file, tuple(pages))
+    return _Payload(pdf_file, tuple(pages), documents)
 
 
 _MIME = {".tif": "image/tiff", ".tiff": "image/tiff", ".png": "image/png", ".jpg": "image/jpeg",
@@ -455,6 +570,7 @@ def metadata_json(export: FolderExport, payload: _Payload) -> bytes:
             "approved_at": {"vi": "Thời gian duyệt", "value": _iso(folder.approved_at)},
             "package_version": {"vi": "Phiên bản gói", "value": export.version},
         },
+        "documents": [_document_json(export, part, payload) for part in export.documents],
         "files": {
             "pdf": payload.pdf.path,
             "pages": [
@@ -466,6 +582,61 @@ def metadata_json(export: FolderExport, payload: _Payload) -> bytes:
         },
     }  # fmt: skip
     return (json.dumps(record, ensure_ascii=False, indent=2, default=str) + "\n").encode()
+
+
+# What TT 02/2019 (now TT 05/2025) asks of a document's record beyond the fields read,
+# under English keys with their Vietnamese names (standards.md 5.3).
+_RECORD_NAMES = {
+    "archival_code": "Mã lưu trữ tài liệu",
+    "sequence": "Số thứ tự văn bản trong hồ sơ",
+    "access": "Chế độ sử dụng",
+    "reliability": "Mức độ tin cậy",
+    "autograph": "Bút tích",
+    "notes": "Ghi chú",
+}
+
+
+def _document_json(export: FolderExport, part: DocumentPart, payload: _Payload) -> dict[str, Any]:
+    """One document's record: every field with its Vietnamese name, its value, how sure the
+    reading was and who gave it (station or a reviewer), then where its pages and PDF are."""
+    document = part.document
+    fields: dict[str, Any] = {
+        "archival_code": part.code,
+        "sequence": part.sequence,
+    }
+    for name in FIELDS:
+        reading = document.fields.get(name) or {}
+        fields[name] = {
+            "vi": FIELDS[name],
+            "value": records.value(document, name),
+            "confidence": round(records.confidence(document, name), 3),
+            "source": reading.get("source") or "station",
+        }
+    fields["secrecy"]["value"] = document.secrecy or None  # the level in force
+    fields["page_count"]["value"] = len(part.positions)
+    secrecy = auth.higher_level(export.folder.secrecy, document.secrecy)
+    access = "; ".join(x for x in (export.folder.access, secrecy) if x)
+    extra = {
+        "access": access or None,
+        "reliability": "Số hóa",  # a digitized copy of the paper original
+        "autograph": None,  # leaders' handwritten annotations are not read (yet)
+        "notes": None,
+    }
+    record: dict[str, Any] = {
+        key: {"vi": _RECORD_NAMES[key], "value": value}
+        for key, value in {**{k: fields.pop(k) for k in ("archival_code", "sequence")}}.items()
+    }
+    record |= fields
+    record |= {key: {"vi": _RECORD_NAMES[key], "value": value} for key, value in extra.items()}
+    made = payload.documents.get(part.sequence)
+    record["review"] = {
+        "state": document.state,
+        "confirmed_by": document.confirmed_by,
+        "confirmed_at": _iso(document.confirmed_at),
+        "flags": list(document.flags),
+    }
+    record["files"] = {"pdf": made.path if made else None, "pages": list(part.positions)}
+    return record
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -495,13 +666,46 @@ def dublin_core(folder: Folder) -> dict[str, list[str]]:
     return {key: values for key, values in core.items() if any(values)}
 
 
-def access_conditions(folder: Folder) -> str:
+def document_dublin_core(folder: Folder, part: DocumentPart) -> dict[str, list[str]]:
+    """A document's Dublin Core: trích yếu, archival code and số/ký hiệu, date, issuer, type."""
+    document = part.document
+    number_symbol = records.value(document, "number_symbol") or ""
+    secrecy = auth.higher_level(folder.secrecy, document.secrecy)
+    core = {
+        "title": [_document_title(part)],
+        "identifier": [part.code, number_symbol],
+        "date": [records.value(document, "issued_date") or ""],
+        "creator": [records.value(document, "issuing_body") or ""],
+        "type": [records.value(document, "document_type") or "", "Text"],
+        "language": [records.value(document, "language") or folder.language or "vi"],
+        "rights": [access_conditions(folder, secrecy)],
+        "format": ["application/pdf"],
+        "coverage": [records.value(document, "place") or ""],
+        "dcterms.isPartOf": [f"{folder.folder_id}: {folder.title}"],
+        "dcterms.extent": [f"{len(part.positions)} trang"],
+    }
+    return {key: [v for v in values if v] for key, values in core.items() if any(values)}
+
+
+def _document_title(part: DocumentPart) -> str:
+    document = part.document
+    summary = records.value(document, "summary") or ""
+    kind = records.value(document, "document_type") or ""
+    number_symbol = records.value(document, "number_symbol") or ""
+    return summary or " ".join(x for x in (kind, number_symbol) if x) or part.code
+
+
+def _document_label(part: DocumentPart) -> str:
+    return f"{part.code}: {_document_title(part)}"
+
+
+def access_conditions(folder: Folder, secrecy: str | None = None) -> str:
     """Access regime and secrecy, in the words archivists use."""
+    level = folder.secrecy if secrecy is None else secrecy
     parts = [f"Chế độ sử dụng: {folder.access}" if folder.access else ""]
-    if folder.secrecy:
+    if level:
         parts.append(
-            f"Độ mật: {folder.secrecy}. Chỉ người được cấp quyền tiếp cận "
-            f"tài liệu {folder.secrecy} được khai thác"
+            f"Độ mật: {level}. Chỉ người được cấp quyền tiếp cận tài liệu {level} được khai thác"
         )
     return ". ".join(p for p in parts if p) or "Chế độ sử dụng: chưa xác định"
 
@@ -519,6 +723,7 @@ def premis_history(
 
     station = agent(f"software:station-{__version__}", f"station {__version__}", "software")
     position = {p.page.id: p.position for p in export.parts}
+    documents = {d.document.id: d.sequence for d in export.documents}
     seen: set[int] = set()
     page_events = [e for p in export.parts for e in store.events_of_page(_page_id(p.page))]
     for event in sorted(
@@ -532,6 +737,9 @@ def premis_history(
         if mapped is None:
             continue
         kind, detail = mapped
+        # A document's extraction and review belong to the document while it exists; those
+        # of documents merged away or split again stay in the folder's history.
+        document = documents.get(event.document_id) if event.document_id is not None else None
         who = (
             agent(f"station-user:{event.agent}", event.agent, "person")
             if event.agent not in ("station", "")
@@ -552,7 +760,10 @@ def premis_history(
                 outcome=_OUTCOMES.get(event.outcome, ""),
                 outcome_detail=_outcome_detail(event),
                 agents=(who,),
-                page_position=position.get(event.page_id) if event.page_id else None,
+                page_position=(
+                    position.get(event.page_id) if event.page_id and document is None else None
+                ),
+                document=document,
             )
         )
     exporter = agent(f"station-user:{user.username}", user.username, "person", user.role)
@@ -592,6 +803,15 @@ _STAGE_TYPES = {
 
 
 def _premis_type(event: Event) -> tuple[str, str] | None:
+    if event.stage == "extract_documents":
+        return "metadata extraction", (
+            "Document (văn bản) found and its fields read from the OCR text by "
+            f"{event.tool or 'station'} {event.tool_version}".rstrip()
+        )
+    if event.stage == "document":
+        action = str(event.detail.get("action", ""))
+        kind = "validation" if action.startswith("confirm") else "metadata modification"
+        return kind, f"Document review: {action}"
     if event.stage == "review":
         action = str(event.detail.get("action", ""))
         decided = "approve" in action or action in ("decision", "reopen_folder")
@@ -611,7 +831,8 @@ def _premis_type(event: Event) -> tuple[str, str] | None:
 def _outcome_detail(event: Event) -> str:
     keep = {k: v for k, v in event.detail.items() if k in (
         "before", "after", "angle", "rotation", "confidence", "words", "languages",
-        "replaced_by", "replaces", "action", "sha256")}  # fmt: skip
+        "replaced_by", "replaces", "action", "sha256", "sequence", "flags",
+        "boundary_confidence", "fields", "reason")}  # fmt: skip
     return json.dumps(keep, ensure_ascii=False, sort_keys=True, default=str) if keep else ""
 
 
@@ -623,10 +844,10 @@ def _write_bag(
     settings: StationSettings,
     user: User,
     export: FolderExport,
-    pdf_path: Path,
+    pdfs: _Pdfs,
     staging: Path,
 ) -> None:
-    payload = _write_payload(export, pdf_path, staging)
+    payload = _write_payload(export, pdfs, staging)
     (staging / "metadata.json").write_bytes(metadata_json(export, payload))
     _write_mets(store, user, export, payload, staging / "METS.xml")
     _bag(staging, export, settings)
@@ -646,6 +867,16 @@ def _write_mets(
             agents=agents,
             created=export.version_date,
             creator=f"station {__version__}",
+            documents=tuple(
+                mets.PackageDocument(
+                    sequence=part.sequence,
+                    label=_document_label(part),
+                    pdf=payload.documents.get(part.sequence),
+                    dublin_core=document_dublin_core(export.folder, part),
+                    page_positions=part.positions,
+                )
+                for part in export.documents
+            ),
         )
     )
     problems = mets.validate_mets(xml)
@@ -683,14 +914,14 @@ def _write_transfer(
     settings: StationSettings,
     user: User,
     export: FolderExport,
-    pdf_path: Path,
+    pdfs: _Pdfs,
     root: Path,
     *,
     in_bag: bool,
 ) -> None:
     """A standard transfer: objects/, metadata/metadata.csv (filename first), checksums and
     the station's METS and metadata.json as submission documentation."""
-    payload = _write_payload(export, pdf_path, root, prefix="objects/")
+    payload = _write_payload(export, pdfs, root, prefix="objects/")
     metadata = root / "metadata"
     docs = metadata / "submissionDocumentation"
     docs.mkdir(parents=True, exist_ok=True)
@@ -701,8 +932,16 @@ def _write_transfer(
     rows = catalogue.archivematica_rows(
         [(f"{prefix}{payload.pdf.path}", folder), (f"{prefix}objects/masters", folder)]
     )
+    rows += catalogue.archivematica_document_rows(
+        [
+            (f"{prefix}{made.path}", folder, _catalogue_document(part, made.path))
+            for part in export.documents
+            if (made := payload.documents.get(part.sequence)) is not None
+        ]
+    )
     catalogue.write_archivematica_csv(rows, metadata / "metadata.csv")
-    files = [payload.pdf, *{p.master.path: p.master for p in payload.pages}.values()]
+    files = [payload.pdf, *payload.documents.values()]
+    files += {p.master.path: p.master for p in payload.pages}.values()
     files += [f for p in payload.pages for f in (p.text, p.hocr) if f is not None]
     lines = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(files, key=lambda f: f.path))
     (metadata / "checksum.sha256").write_text(lines, encoding="utf-8")
@@ -732,13 +971,39 @@ def _zip_directory(directory: Path, target: Path) -> None:
 
 
 def _catalogue_folder(
-    export: FolderExport, pdf_path: str, settings: StationSettings
+    export: FolderExport,
+    pdf_path: str,
+    settings: StationSettings,
+    documents: Sequence[catalogue.CatalogueDocument] = (),
 ) -> catalogue.CatalogueFolder:
     return catalogue.catalogue_folder(
         export.folder,
         pages=sum(1 for p in export.parts if p.in_pdf),
         pdf_path=pdf_path,
         repository=settings.organization,
+        documents=documents,
+    )
+
+
+def _catalogue_document(part: DocumentPart, pdf_path: str) -> catalogue.CatalogueDocument:
+    """A document as an AtoM item / Archivematica row: what it prints and where its PDF is."""
+    document = part.document
+    issued = records.value(document, "issued_date")
+    try:
+        day = date.fromisoformat(issued) if issued else None
+    except ValueError:
+        day = None  # a partial date a reviewer kept ("1975-04"): no event date
+    return catalogue.CatalogueDocument(
+        number=part.sequence,
+        title=_document_title(part),
+        date=day,
+        pdf_path=pdf_path,
+        number_symbol=records.value(document, "number_symbol") or "",
+        document_type=records.value(document, "document_type") or "",
+        creator=records.value(document, "issuing_body") or "",
+        secrecy=document.secrecy,
+        language=records.value(document, "language") or "",
+        pages=len(part.positions),
     )
 
 
@@ -767,7 +1032,19 @@ def _atom_export(
             pdf_path = folder_pdf(settings, export, store)
             relative = f"objects/{export.package_name}.pdf"
             _put(pdf_path, staging, relative, "application/pdf")
-            folders.append(_catalogue_folder(export, str((final / relative).resolve()), settings))
+            documents = []
+            made = document_pdfs(settings, export, store)
+            for part in export.documents:
+                where = ""
+                if part.sequence in made:
+                    name = part.file_name.removeprefix(export.file_name)
+                    document_relative = f"objects/{export.package_name}{name}"
+                    _put(made[part.sequence], staging, document_relative, "application/pdf")
+                    where = str((final / document_relative).resolve())
+                documents.append(_catalogue_document(part, where))
+            folders.append(
+                _catalogue_folder(export, str((final / relative).resolve()), settings, documents)
+            )
         catalogue.write_atom_csv(folders, staging / "information_objects.csv")
     return ExportResult(ids, "atom-csv", final, 1, False, pages, _size(final))
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from station.documents.model import SECRECY_LEVELS
+from station import auth
 from station.store.base import StoreBase
 from station.store.models import Document, Event, Folder, Page, utcnow
 
@@ -97,7 +97,7 @@ class DocumentQueries(StoreBase):
                     if member is None:
                         continue
                     member.document_id = row.id
-                    member.secrecy = _higher(member.secrecy, new.secrecy)
+                    member.secrecy = auth.higher_level(member.secrecy, new.secrecy)
                     member.updated_at = utcnow()
                 made.append(row)
             for event in events:
@@ -191,7 +191,7 @@ class DocumentQueries(StoreBase):
                 page = s.get(Page, page_id)
                 if page is not None:
                     page.document_id = made.id
-                    page.secrecy = _higher(page.secrecy, new.secrecy)
+                    page.secrecy = auth.higher_level(page.secrecy, new.secrecy)
                     page.updated_at = utcnow()
             for key, value in kept.items():
                 setattr(row, key, value)
@@ -218,7 +218,7 @@ class DocumentQueries(StoreBase):
                 select(Page).where(col(Page.document_id).in_([earlier_id, later_id]))
             ):
                 page.document_id = earlier_id
-                page.secrecy = _higher(page.secrecy, earlier.secrecy)
+                page.secrecy = auth.higher_level(page.secrecy, earlier.secrecy)
                 page.updated_at = utcnow()
             gone = later.sequence
             s.delete(later)
@@ -267,8 +267,3 @@ class DocumentQueries(StoreBase):
                     select(Event).where(Event.document_id == document_id).order_by(col(Event.id))
                 )
             )
-
-
-def _higher(first: str, second: str) -> str:
-    rank = {level: n for n, level in enumerate(SECRECY_LEVELS, start=1)}
-    return first if rank.get(first, 0) >= rank.get(second, 0) else second
