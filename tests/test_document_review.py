@@ -846,3 +846,27 @@ def test_no_server_error_on_real_documents(
 
         with contextlib.suppress(Unsatisfiable):  # nothing to vary but the id
             call()
+
+
+def test_a_page_moved_to_another_folder_leaves_its_document(docs: Docs) -> None:
+    """It joins the document of its new neighbour; both documents are looked at again, and
+    a document left without pages goes."""
+    store = docs.store
+    hs2 = docs.room.pages[HS2]
+    (other,) = store.replace_documents(HS2, [NewDocument(1, hs2, {})], [])
+    assert other.id is not None
+    store.change_document(docs.ids[1], None, state="confirmed", confirmed_by="rev1")
+    rev = docs.user("rev2")
+    rules.move_page(store, rev, docs.pages[2], to_folder=docs.room.folders[HS2])
+    moved = docs.page(2)
+    assert moved.folder_id == HS2 and moved.document_id == other.id
+    first = docs.document(1)
+    assert first.state == "unconfirmed" and first.confirmed_by is None
+    assert "pages_moved" in first.flags and first.fields["page_count"]["value"] == 1
+    joined = store.get_document(other.id)
+    assert joined is not None and joined.fields["page_count"]["value"] == len(hs2) + 1
+    rules.move_page(store, rev, docs.pages[1], to_folder=docs.room.folders[HS2], position=1)
+    assert store.get_document(docs.ids[1]) is None, "no pages left: the document goes"
+    assert [d.id for d in store.documents_of_folder(HS1)] == [docs.ids[2], docs.ids[3]]
+    assert [d.sequence for d in store.documents_of_folder(HS1)] == [1, 2]
+    assert docs.page(1).document_id == other.id, "first in its new folder: the next page's"

@@ -485,9 +485,25 @@ def move_page(
     if target.folder_id != folder.folder_id:
         remaining = [p.id for p in store.folder_pages(folder.folder_id) if p.id is not None]
         store.order_pages(folder.folder_id, remaining)
+        _join_neighbours_document(store, page, target)
     moved = store.get_page(page.id)  # with its new position (change_page's copy has the old)
     assert moved is not None
     return moved
+
+
+def _join_neighbours_document(store: Store, page: Page, target: Folder) -> None:
+    """A page moved into another folder belongs to the document (văn bản) of the page
+    before it there (of the one after it, when it comes first), never to its old folder's."""
+    if page.document_id is None and (page.blank or page.separator is not None):
+        return
+    pages = store.folder_pages(target.folder_id)
+    at = next(i for i, p in enumerate(pages) if p.id == page.id)
+    neighbours = [*reversed(pages[:at]), *pages[at + 1 :]]
+    document_id = None
+    if not (page.blank or page.separator is not None):
+        document_id = next((p.document_id for p in neighbours if p.document_id), None)
+    assert page.id is not None
+    store.move_page_to_document(page.id, document_id, "pages_moved")
 
 
 # --- folders ----------------------------------------------------------------------------------

@@ -231,6 +231,42 @@ class DocumentQueries(StoreBase):
             s.add_all(events)
             return earlier
 
+    def move_page_to_document(self, page_id: int, document_id: int | None, flag: str) -> None:
+        """A page that left its folder leaves its document for `document_id` (None: none).
+
+        Both documents are flagged and go back to unconfirmed, with their page counts
+        updated, so a reviewer looks again; a document left without pages goes, and those
+        after it move one place back."""
+        with self.session() as s:
+            page = s.get(Page, page_id)
+            if page is None:
+                raise KeyError(page_id)
+            old_id, page.document_id, page.updated_at = page.document_id, document_id, utcnow()
+            s.flush()
+            for changed_id in dict.fromkeys((old_id, document_id)):
+                row = s.get(Document, changed_id) if changed_id is not None else None
+                if row is None:
+                    continue
+                count = len(s.exec(select(Page.id).where(Page.document_id == row.id)).all())
+                if count == 0:
+                    gone, folder_id = row.sequence, row.folder_id
+                    s.delete(row)
+                    s.flush()
+                    for after in s.exec(
+                        select(Document).where(
+                            Document.folder_id == folder_id, Document.sequence > gone
+                        )
+                    ):
+                        after.sequence, after.updated_at = after.sequence - 1, utcnow()
+                    continue
+                fields = dict(row.fields)
+                fields["page_count"] = dict(fields.get("page_count") or {}) | {"value": count}
+                row.fields, row.flags = fields, sorted({*row.flags, flag})
+                row.state, row.confirmed_by, row.confirmed_at = "unconfirmed", None, None
+                row.updated_at = utcnow()
+                if changed_id == document_id:
+                    page.secrecy = auth.higher_level(page.secrecy, row.secrecy)
+
     def issuing_bodies_of_fonds(self, fonds_code: str, limit: int = 2000) -> list[str]:
         """Issuing bodies already seen in a fonds, most recent first: the reader's repair list."""
         with self.session() as s:
