@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -47,7 +48,7 @@ from station.documents import records
 from station.documents.model import FIELDS
 from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
 from station.export import catalogue, mets
-from station.profiles import load_profile
+from station.profiles import ScanProfile, load_profile
 from station.review import rules
 from station.room import assembly
 from station.settings import StationSettings
@@ -228,21 +229,15 @@ def folder_pdf(settings: StationSettings, export: FolderExport, store: Store) ->
     pages = [p.page for p in export.parts if p.in_pdf]
     if not pages:
         raise ConflictError(f"Folder {export.folder.folder_id} has no approved page to export")
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    _clear_partials(cached.parent)
-    turned_dir = cached.parent / f"{PARTIAL_PREFIX}{secrets.token_hex(4)}"
-    turned_dir.mkdir()
-    try:
-        sources = [_turned(page, turned_dir) for page in pages]
-        batch = store.get_batch(pages[0].batch_id)
-        assert batch is not None
-        profile = load_profile(batch.profile, settings.profiles_dir)
-        metadata = assembly.folder_metadata(
+    _build_pdf(
+        settings,
+        store,
+        pages,
+        cached,
+        lambda profile: assembly.folder_metadata(
             export.folder, len(pages), profile, export.version_date, tools.ocr_engine_version()
-        )
-        pdf.assemble_pdfa(sources, cached, metadata, pdfa=profile.pdf.pdfa)
-    finally:
-        shutil.rmtree(turned_dir, ignore_errors=True)
+        ),
+    )
     return cached
 
 
@@ -258,9 +253,18 @@ def document_pdfs(settings: StationSettings, export: FolderExport, store: Store)
             continue  # every page left out as blank: the document has no PDF of its own
         cached = folder_dir / f"{export.digest[:20]}.{part.sequence}.pdf"
         if not cached.is_file():
-            _build_pdf(settings, store, list(part.pdf_pages), cached, export, part.document)
+            metadata = partial(_document_metadata, export, part)
+            _build_pdf(settings, store, list(part.pdf_pages), cached, metadata)
         made[part.sequence] = cached
     return made
+
+
+def _document_metadata(
+    export: FolderExport, part: DocumentPart, _profile: ScanProfile
+) -> pdf.DocumentMetadata:
+    producer = assembly.producer(tools.ocr_engine_version())
+    pages = len(part.pdf_pages)
+    return records.pdf_metadata(part.document, export.folder, pages, producer, export.version_date)
 
 
 def _build_pdf(
@@ -268,9 +272,10 @@ def _build_pdf(
     store: Store,
     pages: list[Page],
     target: Path,
-    export: FolderExport,
-    document: Document,
+    metadata: Callable[[ScanProfile], pdf.DocumentMetadata],
 ) -> None:
+    """A PDF/A at `target` from these pages' PDFs, each turned as the reviewer turned it,
+    in the flavour of the profile they were scanned with."""
     target.parent.mkdir(parents=True, exist_ok=True)
     _clear_partials(target.parent)
     turned_dir = target.parent / f"{PARTIAL_PREFIX}{secrets.token_hex(4)}"
@@ -280,14 +285,7 @@ def _build_pdf(
         batch = store.get_batch(pages[0].batch_id)
         assert batch is not None
         profile = load_profile(batch.profile, settings.profiles_dir)
-        metadata = records.pdf_metadata(
-            document,
-            export.folder,
-            len(pages),
-            assembly.producer(tools.ocr_engine_version()),
-            export.version_date,
-        )
-        pdf.assemble_pdfa(sources, target, metadata, pdfa=profile.pdf.pdfa)
+        pdf.assemble_pdfa(sources, target, metadata(profile), pdfa=profile.pdf.pdfa)
     finally:
         shutil.rmtree(turned_dir, ignore_errors=True)
 
