@@ -464,6 +464,35 @@ def watch(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="Worker processes (default: STATION_WORKERS)."),
+    ] = None,
+    queues: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated queues to take jobs from: pages, batches, upkeep."),
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Run page jobs from the shared PostgreSQL queue on this machine, until stopped.
+
+    Needs STATION_DATABASE_URL=postgresql+psycopg://… and the data directory shared with the
+    other machines. Ctrl-C or SIGTERM let running pages finish, then exit.
+    """
+    from station.distributed.workers import run_workers
+
+    def body(settings: StationSettings) -> None:
+        count = concurrency or settings.workers
+        names = tuple(q.strip() for q in (queues or "").split(",") if q.strip())
+        out.print(f"Running {count} worker process(es) on {', '.join(names) or 'every queue'}.")
+        run_workers(settings, concurrency=count, queues=names)
+        out.print("Stopped.")
+
+    _run(verbose, body)
+
+
+@app.command()
 def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
     """Per profile and batch: pages waiting, processing, done, failed and flagged."""
     from station import hotfolder

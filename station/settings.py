@@ -69,6 +69,23 @@ class StationSettings(BaseSettings):
         default=180.0, description="Full rescan of the hot folders as a safety net, in seconds"
     )
 
+    # Distributed mode (a PostgreSQL database_url): `station worker` and its jobs.
+    page_time_limit_s: Annotated[float, Field(gt=0.0, le=86400.0)] = Field(
+        default=600.0,
+        description="A page job running longer is stopped (its worker process restarts) and "
+        "retried elsewhere",
+    )
+    job_attempts: Annotated[int, Field(ge=1, le=20)] = Field(
+        default=3, description="Attempts at a page before it is recorded as failed"
+    )
+    heartbeat_s: Annotated[float, Field(gt=0.0, le=600.0)] = Field(
+        default=10.0, description="How often a worker tells the database it is alive"
+    )
+    stalled_after_s: Annotated[float, Field(gt=0.0, le=86400.0)] = Field(
+        default=60.0,
+        description="A worker silent this long is taken for dead and its jobs run again",
+    )
+
     organization: str = Field(
         default="",
         description="The archive's name, written as Source-Organization into exported bags",

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from station import __version__, imaging, ingest, pipeline, tools
+from station.distributed import is_distributed
 from station.errors import PageError
 from station.pipeline import PageJob, PageResult, run_page
 from station.profiles import ScanProfile, load_profile
@@ -347,6 +348,19 @@ def _job(
     )
 
 
+def page_job(page: Page, settings: StationSettings, profile: ScanProfile) -> PageJob:
+    """The job of a page already recorded."""
+    return _job(
+        _id(page),
+        page.source_file,
+        Path(page.master_path),
+        page.sha256,
+        page.page_index,
+        settings,
+        profile,
+    )
+
+
 def run_batch(
     source: BatchSource,
     out_dir: Path,
@@ -366,11 +380,24 @@ def run_batch(
     once every original is safe in master storage (the watcher moves the folder away then).
     """
     started = time.perf_counter()
-    versions = tools.check_required_tools(profile.ocr.languages)
-    store = Store.open(settings.database_url)
     progress = progress or BatchProgress()
     if source.files is None:  # listed now: a bad folder fails before anything is recorded
         source = replace(source, files=tuple(ingest.discover_batch(source.batch_dir)))
+    if is_distributed(settings.database_url):
+        from station.distributed import batches
+
+        return batches.run_batch(
+            source,
+            out_dir,
+            profile,
+            settings,
+            progress=progress,
+            should_stop=should_stop,
+            continue_batch=continue_batch,
+            after_intake=after_intake,
+        )
+    versions = tools.check_required_tools(profile.ocr.languages)
+    store = Store.open(settings.database_url)
     skipped: list[str] = []
     with PagePool(workers or settings.workers) as pool:
         batch_id = continue_batch or start_batch(source, out_dir, profile, store)
@@ -381,6 +408,7 @@ def run_batch(
         for job in take_in(batch_id, source, profile, settings, store, progress, skipped):
             pool.submit(job)
             jobs += 1
+        store.end_intake(batch_id)
         if after_intake is not None:
             after_intake()
         progress.prepared(jobs)
@@ -419,7 +447,7 @@ def pending_jobs(
 ) -> list[PageJob]:
     """Jobs for the pages of a batch recorded but not yet done (after a stop or a crash)."""
     return [
-        _job(_id(p), p.source_file, Path(p.master_path), p.sha256, p.page_index, settings, profile)
+        page_job(p, settings, profile)
         for p in store.pages_of_batch(batch_id)
         if p.state in ("queued", "processing")
     ]
@@ -462,19 +490,11 @@ def reprocess_page(store: Store, settings: StationSettings, page_id: int) -> Pag
     batch = store.get_batch(page.batch_id)
     assert batch is not None
     profile = load_profile(batch.profile, settings.profiles_dir)
-    job = _job(
-        page_id,
-        page.source_file,
-        Path(page.master_path),
-        page.sha256,
-        page.page_index,
-        settings,
-        profile,
-    )
+    job = page_job(page, settings, profile)
     stages = tuple(s for s in pipeline.PAGE_STAGES if s is not pipeline.find_separator)
     with _REPROCESS_LOCK:  # one OCR engine per process, and it is not thread-safe
         result = pipeline.run_page(job, stages)
-    record_result(store, page.batch_id, result)
+    record_result(store, page.batch_id, result, again=True)
     if page.folder_id:
         store.refresh_review(page.folder_id)
     done = store.get_page(page_id)
@@ -496,7 +516,16 @@ def _run_pages(
     return not any(p.state == "queued" for p in store.pages_of_batch(batch_id))
 
 
-def record_result(store: Store, batch_id: int, result: PageResult) -> None:
+def record_result(store: Store, batch_id: int, result: PageResult, *, again: bool = False) -> None:
+    """Record a page's result once; `again` replaces the result a page already has."""
+    values, events = result_record(batch_id, result)
+    store.record_page_result(
+        result.job.page_id, values, events, sha256=result.job.sha256, again=again
+    )
+
+
+def result_record(batch_id: int, result: PageResult) -> tuple[dict[str, Any], list[Event]]:
+    """A page's result as the columns of its row and the events of its stages."""
     work = result.work
     values: dict[str, Any] = {
         "state": "ok" if result.ok else "failed",
@@ -529,7 +558,6 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
             "ocr_confidence": work.ocr_confidence,
             "ocr_word_count": work.ocr_word_count,
         }
-    store.update_page(result.job.page_id, **values)
     events = []
     for stage, details in work.notes.items():
         tool, version = (
@@ -558,7 +586,7 @@ def record_result(store: Store, batch_id: int, result: PageResult) -> None:
                 tool_version=__version__,
             )
         )
-    store.add_events(events)
+    return values, events
 
 
 # --- finishing: documents (station.room.assembly) and the report --------------------------------
@@ -580,7 +608,11 @@ def finish_batch(
     store.set_batch_folders(
         batch_id,
         {
-            d.folder_id or "": {"pdf": str(d.pdf_path) if d.pdf_path else None, "pages": d.pages}
+            d.folder_id or "": {
+                "pdf": str(d.pdf_path) if d.pdf_path else None,
+                "pages": d.pages,
+                "flags": d.flags,
+            }
             for d in folder_pdfs
         },
     )

@@ -33,6 +33,7 @@ from station.store.review import (
     review_state_of,
 )
 from station.store.users import UserQueries
+from station.store.work import WorkQueries
 
 __all__ = [
     "HEAD_REVISION",
@@ -60,7 +61,15 @@ __all__ = [
 ]
 
 
-class Store(PageQueries, FolderQueries, ReviewQueries, DocumentQueries, UserQueries, ExportQueries):
+class Store(
+    PageQueries,
+    WorkQueries,
+    FolderQueries,
+    ReviewQueries,
+    DocumentQueries,
+    UserQueries,
+    ExportQueries,
+):
     """The station's database: every query the rest of the code needs, grouped by concern."""
 
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,12 +11,17 @@ from sqlmodel import Session
 
 from station.store.models import Folder, Page, utcnow
 
+# Called inside the transaction that records a new page (the session, the page with its id):
+# distributed mode puts the page's job on the queue there, so the two cannot disagree.
+PageHook = Callable[[Session, Page], None]
+
 
 class StoreBase:
     """The engine and a session per unit of work; each query group builds on this."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.on_page_added: PageHook | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:

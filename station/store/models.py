@@ -30,6 +30,7 @@ class Batch(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     origin: str = "cli"  # cli (station process) or hotfolder (station watch)
+    taken_in_at: datetime | None = None  # every original stored and its pages recorded
     operator: str | None = None  # from batch.done
     station_name: str | None = None
     # what the batch produced per folder: {folder_id: {"pdf": path, "pages": n}}

@@ -64,6 +64,8 @@ class PageQueries(StoreBase):
             s.add(page)
             s.flush()
             assert page.id is not None
+            if self.on_page_added is not None:
+                self.on_page_added(s, page)
             return page.id
 
     def update_page(self, page_id: int, **values: Any) -> None:

@@ -1,0 +1,94 @@
+"""`station worker`: N worker processes on this machine, each running one job at a time.
+
+OCR is CPU-bound, so concurrency is processes, not threads: each process runs a
+Procrastinate worker of concurrency 1 and keeps its Tesseract engine loaded between pages.
+This process only supervises: a worker that dies (a page over its time limit, a crash) is
+replaced, and SIGTERM or Ctrl-C stops them all gracefully (a running page finishes).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+from collections.abc import Sequence
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+from station.distributed import is_distributed, queue
+from station.errors import ConfigError
+from station.settings import StationSettings
+from station.store import Store
+
+log = logging.getLogger("station.worker")
+
+
+def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence[str] = ()) -> None:
+    """Run `concurrency` worker processes until told to stop."""
+    if not is_distributed(settings.database_url):
+        raise ConfigError(
+            "station worker needs the shared PostgreSQL database: set STATION_DATABASE_URL "
+            "to postgresql+psycopg://… (the embedded SQLite default runs pages in "
+            "`station process` itself)"
+        )
+    unknown = [q for q in queues if q not in queue.QUEUES]
+    if unknown:
+        raise ConfigError(f"Unknown queue {unknown[0]!r}: use some of {', '.join(queue.QUEUES)}")
+    queue.ensure_schema(Store.open(settings.database_url).engine)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["station.pipeline", "station.distributed.jobs"])
+    host = socket.gethostname()
+    stopping = False
+
+    def start(slot: int) -> BaseProcess:
+        process = context.Process(
+            target=work,
+            args=(settings, tuple(queues), f"{host}-{slot}"),
+            name=f"station-worker-{slot}",
+        )
+        process.start()
+        return process
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in processes.values():
+            if process.is_alive() and process.pid is not None:
+                process.terminate()  # SIGTERM: Procrastinate finishes the running job
+
+    processes = {slot: start(slot) for slot in range(1, concurrency + 1)}
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while processes:
+            time.sleep(0.5)
+            for slot, process in list(processes.items()):
+                if process.is_alive():
+                    continue
+                process.join()
+                if stopping:
+                    del processes[slot]
+                else:
+                    log.warning("worker %s ended (exit code %s): starting another",
+                                process.name, process.exitcode)  # fmt: skip
+                    processes[slot] = start(slot)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def work(settings: StationSettings, queues: tuple[str, ...], name: str) -> None:
+    """One worker process: jobs one at a time until SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(message)s")
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    app = queue.make_app(settings.database_url)
+    app.run_worker(
+        queues=list(queues) or None,
+        concurrency=1,
+        name=name,
+        update_heartbeat_interval=settings.heartbeat_s,
+        stalled_worker_timeout=settings.stalled_after_s,
+        install_signal_handlers=True,
+        wait=True,
+    )

@@ -1,0 +1,101 @@
+"""Recording a page's result exactly once, and knowing when a batch's last page is in.
+
+The local pool and the distributed workers record through the same query: a result is
+written only while its page still waits for one (a retried job whose result is already
+recorded changes nothing), in one transaction with its events. The batch row is locked
+for that transaction, so of two workers finishing a batch's last two pages exactly one
+sees nothing left to do and hands the batch on (`on_batch_done`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from station.store.base import StoreBase, _assign
+from station.store.models import Batch, Event, Page, utcnow
+
+WAITING = ("queued", "processing")  # page states that still wait for a result
+BatchDone = Callable[[Session, Batch], None]
+
+
+class WorkQueries(StoreBase):
+    """Page results and batch completion, safe under concurrent workers."""
+
+    def record_page_result(
+        self,
+        page_id: int,
+        values: dict[str, Any],
+        events: Sequence[Event],
+        *,
+        sha256: str | None = None,
+        again: bool = False,
+        on_batch_done: BatchDone | None = None,
+    ) -> bool:
+        """Write a page's result and its events; False (nothing written) when the page
+        already has one (unless `again`), is gone, or now holds other content than `sha256`."""
+        with self.session() as s:
+            page = s.get(Page, page_id)
+            if page is None:
+                return False
+            batch = s.exec(select(Batch).where(Batch.id == page.batch_id).with_for_update()).one()
+            s.refresh(page)  # as committed by whoever held the lock before us
+            done = page.state not in WAITING and not again
+            if done or (sha256 is not None and page.sha256 != sha256):
+                return False
+            _assign(page, values)
+            s.add_all(events)
+            s.flush()
+            if on_batch_done is not None:
+                _hand_on_if_complete(s, batch, on_batch_done)
+            return True
+
+    def end_intake(self, batch_id: int, on_batch_done: BatchDone | None = None) -> None:
+        """Every original of the batch is stored and its pages recorded; if their results
+        are all in already, the batch is handed on here."""
+        with self.session() as s:
+            batch = s.exec(select(Batch).where(Batch.id == batch_id).with_for_update()).one()
+            batch.taken_in_at = batch.taken_in_at or utcnow()
+            s.flush()
+            if on_batch_done is not None:
+                _hand_on_if_complete(s, batch, on_batch_done)
+
+    def waiting_pages(self, batch_id: int) -> int:
+        """How many pages of a batch still wait for their result."""
+        with self.session() as s:
+            return int(
+                s.exec(
+                    select(func.count())
+                    .select_from(Page)
+                    .where(Page.batch_id == batch_id, col(Page.state).in_(WAITING))
+                ).one()
+            )
+
+    def start_batch_finish(self, batch_id: int) -> bool:
+        """Mark a batch as being finished; False when it is done already. A finisher that
+        died leaves it `finishing`, and the retried job takes it again."""
+        return self._move_batch(batch_id, ("processing", "finishing"), "finishing")
+
+    def _move_batch(self, batch_id: int, states: tuple[str, ...], to: str) -> bool:
+        with self.session() as s:
+            batch = s.exec(select(Batch).where(Batch.id == batch_id).with_for_update()).first()
+            if batch is None or batch.state not in states:
+                return False
+            batch.state = to
+            return True
+
+
+def _hand_on_if_complete(s: Session, batch: Batch, on_batch_done: BatchDone) -> None:
+    """Hand the batch on when its intake has ended and no page waits (batch row locked)."""
+    if batch.state != "processing" or batch.taken_in_at is None:
+        return
+    left = s.exec(
+        select(func.count())
+        .select_from(Page)
+        .where(Page.batch_id == batch.id, col(Page.state).in_(WAITING))
+    ).one()
+    if left == 0:
+        on_batch_done(s, batch)
