@@ -47,7 +47,8 @@ def _context() -> tuple[StationSettings, Store]:
 def process_page(context: JobContext, page_id: int, sha256: str) -> None:
     settings, store = _context()
     attempts = context.job.attempts if context.job is not None else 0
-    run_page_job(store, settings, page_id, sha256, attempts)
+    worker = context.worker_name or "worker"
+    run_page_job(store, settings, page_id, sha256, attempts, worker)
 
 
 @blueprint.task(name="finish_batch", queue=queue.BATCHES)
@@ -76,7 +77,12 @@ async def retry_stalled(context: JobContext, timestamp: int) -> None:
 
 
 def run_page_job(
-    store: Store, settings: StationSettings, page_id: int, sha256: str, attempts: int
+    store: Store,
+    settings: StationSettings,
+    page_id: int,
+    sha256: str,
+    attempts: int,
+    worker: str = "worker",
 ) -> bool:
     """Run and record one page; False when there was nothing to do."""
     page = store.get_page(page_id)
@@ -101,7 +107,7 @@ def run_page_job(
     else:
         with _time_limit(settings.page_time_limit_s, job.label):
             result = pipeline.run_page(job)
-    values, events = runner.result_record(batch.id, result)
+    values, events = runner.result_record(batch.id, result, worker)
     return store.record_page_result(page_id, values, events, sha256=sha256, on_batch_done=_hand_on)
 
 

@@ -112,3 +112,29 @@ def batch_priority(pages: int, origin: str) -> int:
     if origin == "rescan":
         return PRIORITY_RESCAN
     return PRIORITY_SMALL if pages <= SMALL_BATCH else PRIORITY_BACKLOG
+
+
+def queue_status(engine: Engine, stalled_after_s: float) -> dict[str, Any]:
+    """Jobs waiting and running by queue, and workers alive (beating within the limit)."""
+    with engine.connect() as connection:
+        if not connection.execute(
+            text("select to_regclass('procrastinate_jobs') is not null")
+        ).scalar():
+            return {"queues": {}, "live_workers": 0}
+        rows = connection.execute(
+            text(
+                "select queue_name, status::text, count(*) from procrastinate_jobs "
+                "where status in ('todo', 'doing') group by queue_name, status"
+            )
+        ).all()
+        live = connection.execute(
+            text(
+                "select count(*) from procrastinate_workers "
+                "where last_heartbeat > now() - make_interval(secs => :limit)"
+            ),
+            {"limit": stalled_after_s},
+        ).scalar()
+    queues: dict[str, dict[str, int]] = {}
+    for name, status, count in rows:
+        queues.setdefault(str(name), {"todo": 0, "doing": 0})[str(status)] = int(count)
+    return {"queues": queues, "live_workers": int(live or 0)}

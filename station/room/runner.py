@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import select
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -518,13 +519,15 @@ def _run_pages(
 
 def record_result(store: Store, batch_id: int, result: PageResult, *, again: bool = False) -> None:
     """Record a page's result once; `again` replaces the result a page already has."""
-    values, events = result_record(batch_id, result)
+    values, events = result_record(batch_id, result, socket.gethostname())
     store.record_page_result(
         result.job.page_id, values, events, sha256=result.job.sha256, again=again
     )
 
 
-def result_record(batch_id: int, result: PageResult) -> tuple[dict[str, Any], list[Event]]:
+def result_record(
+    batch_id: int, result: PageResult, worker: str
+) -> tuple[dict[str, Any], list[Event]]:
     """A page's result as the columns of its row and the events of its stages."""
     work = result.work
     values: dict[str, Any] = {
@@ -540,6 +543,7 @@ def result_record(batch_id: int, result: PageResult) -> tuple[dict[str, Any], li
         "phash": work.phash,
         "reading": work.reading,
         "folder_label": work.folder_label,
+        "processed_by": worker,
     }
     if work.width_px:
         values |= {

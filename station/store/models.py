@@ -48,6 +48,7 @@ class Page(SQLModel, table=True):
     sha256: str = Field(index=True)
     master_path: str
     state: str = Field(default="queued", index=True)  # queued, ok, failed
+    processed_by: str | None = None  # the machine, or the worker, that ran its pipeline
     error: str | None = None
     error_code: str | None = None
     failed_stage: str | None = None

@@ -10,6 +10,7 @@ sees nothing left to do and hands the batch on (`on_batch_done`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -73,6 +74,17 @@ class WorkQueries(StoreBase):
                     .where(Page.batch_id == batch_id, col(Page.state).in_(WAITING))
                 ).one()
             )
+
+    def pages_per_worker(self, since: datetime) -> dict[str, int]:
+        """Pages each worker (or machine) recorded since then: how fast each one goes."""
+        with self.session() as s:
+            rows = s.exec(
+                select(Page.processed_by, func.count())
+                .where(col(Page.updated_at) >= since, col(Page.processed_by).is_not(None))
+                .where(col(Page.state).not_in(WAITING))
+                .group_by(col(Page.processed_by))
+            ).all()
+            return {str(worker): int(count) for worker, count in rows}
 
     def start_batch_finish(self, batch_id: int) -> bool:
         """Mark a batch as being finished; False when it is done already. A finisher that

@@ -1,4 +1,5 @@
-"""When a batch's intake ended: only then may its last page's result finish the batch.
+"""When a batch's intake ended (only then may its last page's result finish the batch),
+and which worker processed each page (for the pages per minute of each worker).
 
 Revision ID: 0008
 Revises: 0007
@@ -23,8 +24,12 @@ def upgrade() -> None:
     with op.batch_alter_table("batch") as batch:
         batch.add_column(sa.Column("taken_in_at", sa.DateTime(), nullable=True))
     op.execute("update batch set taken_in_at = started_at")
+    with op.batch_alter_table("page") as page:
+        page.add_column(sa.Column("processed_by", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("page") as page:
+        page.drop_column("processed_by")
     with op.batch_alter_table("batch") as batch:
         batch.drop_column("taken_in_at")
