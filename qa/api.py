@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
 from station import auth, manifest, ocr
+from station.distributed.status import work_status
 from station.documents import records
 from station.documents.model import FIELDS, Box, PageReading
 from station.errors import ConflictError, ExitCode, NotFoundError, OutputError
@@ -1021,6 +1022,35 @@ def activity(
         for b in batches
         if b.id is not None
     ]
+
+
+class QueueDepth(BaseModel):
+    todo: int = Field(description="jobs waiting")
+    doing: int = Field(description="jobs running")
+
+
+class QueueStatus(BaseModel):
+    queues: dict[str, QueueDepth] = Field(description="by queue: pages, batches, upkeep")
+    live_workers: int = Field(description="worker processes that beat recently")
+
+
+class WorkStatus(BaseModel):
+    window_minutes: int
+    pages_per_minute: dict[str, float] = Field(
+        description="pages each worker (or machine) recorded per minute over the window"
+    )
+    queue: QueueStatus | None = Field(
+        default=None, description="distributed mode only (a PostgreSQL database)"
+    )
+
+
+@router.get("/work", response_model=WorkStatus, responses={401: ERRORS[401]})
+def work(request: Request, user: CurrentUser) -> WorkStatus:
+    """Who processes pages and how fast: pages per minute per worker, and in distributed
+    mode the queue's depth and the live workers."""
+    rules.require_role(user, "operator", "the work status")
+    status = work_status(store_of(request), security.settings_of(request))
+    return WorkStatus.model_validate(status)
 
 
 class ExportIn(BaseModel):

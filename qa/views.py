@@ -28,6 +28,8 @@ from qa import api, security
 from qa.app import templates
 from qa.security import CheckedUser, CurrentUser, settings_of, store_of
 from station import auth, manifest, separators
+from station.distributed.status import describe as describe_work
+from station.distributed.status import work_status
 from station.documents import records
 from station.documents.model import FIELDS
 from station.errors import NotAllowedError, NotFoundError, NotLoggedInError
@@ -584,6 +586,14 @@ def batches(request: Request, user: CurrentUser) -> Response:
     rows = store.batches_fed_by(user.username) if own else store.find_batches()[::-1]
     shown = rows[:BATCHES_SHOWN]
     counts = store.batch_page_counts([b.id for b in shown if b.id is not None])
+    work = describe_work(work_status(store, settings_of(request)))
     return _page(
-        request, "batches.html", user, batches=shown, total=len(rows), counts=counts, own=own
+        request,
+        "batches.html",
+        user,
+        batches=shown,
+        total=len(rows),
+        counts=counts,
+        own=own,
+        work=work,
     )

@@ -12,7 +12,6 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -35,14 +34,15 @@ from rich.table import Table
 from rich.text import Text
 
 from station import __version__, manifest
-from station.distributed import is_distributed
+from station.distributed.status import describe as describe_work
+from station.distributed.status import work_status as status_of_work
 from station.errors import BadArgumentError, ExitCode, NotFoundError, StationError
 from station.pipeline import PageResult
 from station.profiles import list_profiles, load_profile
 from station.room import runner
 from station.room.runner import BatchOutcome, BatchProgress, process_batch
 from station.settings import StationSettings, load_settings
-from station.store import Folder, Store, utcnow
+from station.store import Folder, Store
 
 app = typer.Typer(
     help="station: scanning-station digitization pipeline (scans in, searchable PDF/A out).",
@@ -527,7 +527,7 @@ def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
             for name, path in hotfolder.iter_candidate_batches(settings.hotfolders, profiles)
         ]
         loose = [str(p) for p in hotfolder.check_loose_files(settings.hotfolders, profiles)]
-        work = _work_status(settings)
+        work = status_of_work(_store(settings), settings)
         if json_output:
             _print_json(
                 {"batches": list(rows.values()), "hot_folders": in_hot_folders, "loose": loose}
@@ -545,7 +545,8 @@ def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
                 f"[yellow]{r['flagged']}[/]" if r["flagged"] else "0",
             )  # fmt: skip
         out.print(table)
-        _print_work_status(work)
+        for line in describe_work(work):
+            out.print(line)
         if in_hot_folders:
             waiting = Table(
                 "profile", "batch", "files", title="In the hot folders, not yet taken in"
@@ -557,40 +558,6 @@ def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
             out.print(f"[yellow]Loose file outside a batch folder:[/] {path}", highlight=False)
 
     _run(verbose, body)
-
-
-WORKER_WINDOW_MINUTES = 5
-
-
-def _work_status(settings: StationSettings) -> dict[str, Any]:
-    """Who processes pages and how fast: pages per minute of each worker (or machine) over
-    the last minutes, and in distributed mode the queue's depth and the live workers."""
-    store = _store(settings)
-    since = utcnow() - timedelta(minutes=WORKER_WINDOW_MINUTES)
-    rates = {
-        worker: round(count / WORKER_WINDOW_MINUTES, 1)
-        for worker, count in sorted(store.pages_per_worker(since).items())
-    }
-    status: dict[str, Any] = {"pages_per_minute": rates}
-    if is_distributed(settings.database_url):
-        from station.distributed import queue
-
-        status["queue"] = queue.queue_status(store.engine, settings.stalled_after_s)
-    return status
-
-
-def _print_work_status(work: dict[str, Any]) -> None:
-    if "queue" in work:
-        depth = ", ".join(
-            f"{name} {counts['todo']} waiting, {counts['doing']} running"
-            for name, counts in sorted(work["queue"]["queues"].items())
-        )
-        out.print(f"Queue: {depth or 'empty'}; live workers: {work['queue']['live_workers']}")
-    if work["pages_per_minute"]:
-        out.print(
-            f"Pages per minute (last {WORKER_WINDOW_MINUTES} min): "
-            + ", ".join(f"{w} {rate}" for w, rate in work["pages_per_minute"].items())
-        )
 
 
 def _count_files(folder: Path) -> int:

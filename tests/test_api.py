@@ -76,6 +76,7 @@ ROUTES = (
     Route("POST", "/api/pages/{id}/secrecy", "page", {"secrecy": ""}),
     Route("POST", "/api/pages/{id}/undo-separator", "page"),
     Route("GET", "/api/activity", minimum="operator"),
+    Route("GET", "/api/work", minimum="operator"),
     Route("GET", "/api/rescan", minimum="operator"),
     Route("GET", "/images/pages/{id}/{kind}", "page", minimum="operator"),
     Route("GET", "/api/folders/{id}/documents", "folder"),
@@ -725,6 +726,9 @@ def test_an_operator_sees_their_batches_and_the_rescan_list(
     assert activity[0]["pages"] == {"ok": 8} and activity[0]["operator"] == "op1"
     assert {b["name"] for b in rev2.get("/api/activity").json()} == {"batch-op1", "batch-rev1"}
     assert len(rev2.get("/api/activity?limit=1").json()) == 1
+    work = op1.get("/api/work").json()  # the embedded default: no queue, pages per machine
+    assert "queue" not in work or work["queue"] is None
+    assert work["window_minutes"] == 5 and isinstance(work["pages_per_minute"], dict)
     refused(rev2.get("/api/activity?limit=0"), 422, "invalid_input", "limit")
     # images: their own pages and the pages waiting for a rescan, nothing else
     assert op1.get(f"/images/pages/{room.pages[HS1][0]}/thumbnail").status_code == 200

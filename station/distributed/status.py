@@ -1,0 +1,45 @@
+"""Who processes pages and how fast: what `station status` and the web app show.
+
+Pages per minute of each worker (or machine) over the last minutes, from the pages they
+recorded; in distributed mode also the queue's depth and the workers alive.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from station.distributed import is_distributed, queue
+from station.settings import StationSettings
+from station.store import Store, utcnow
+
+WINDOW_MINUTES = 5
+
+
+def work_status(store: Store, settings: StationSettings) -> dict[str, Any]:
+    since = utcnow() - timedelta(minutes=WINDOW_MINUTES)
+    rates = {
+        worker: round(count / WINDOW_MINUTES, 1)
+        for worker, count in sorted(store.pages_per_worker(since).items())
+    }
+    status: dict[str, Any] = {"window_minutes": WINDOW_MINUTES, "pages_per_minute": rates}
+    if is_distributed(settings.database_url):
+        status["queue"] = queue.queue_status(store.engine, settings.stalled_after_s)
+    return status
+
+
+def describe(status: dict[str, Any]) -> list[str]:
+    """The status in a sentence or two, for a terminal or a page."""
+    lines = []
+    if "queue" in status:
+        depth = ", ".join(
+            f"{name} {counts['todo']} waiting, {counts['doing']} running"
+            for name, counts in sorted(status["queue"]["queues"].items())
+        )
+        lines.append(f"Queue: {depth or 'empty'}; live workers: {status['queue']['live_workers']}")
+    if status["pages_per_minute"]:
+        lines.append(
+            f"Pages per minute (last {status['window_minutes']} min): "
+            + ", ".join(f"{w} {rate}" for w, rate in status["pages_per_minute"].items())
+        )
+    return lines
