@@ -9,13 +9,16 @@ worker that recorded the last page has finished the batch (folders, documents, r
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from station.distributed import queue
+from station.errors import StationError
 from station.pipeline import PageResult, PageWork
 from station.profiles import ScanProfile
 from station.room import runner
@@ -25,6 +28,8 @@ from station.store import Batch, Page, Store
 from station.store.work import WAITING
 
 POLL_S = 0.5
+DATABASE_PATIENCE_S = 600.0
+log = logging.getLogger("station.process")
 FINISHED = ("done", "done_with_failures")
 
 
@@ -62,10 +67,16 @@ def run_batch(
         after_intake()
     progress.prepared(len(store.pages_of_batch(batch_id)))
     reported: set[int] = set()
+    down_since: float | None = None
     while True:
-        batch = store.get_batch(batch_id)
+        try:
+            batch = store.get_batch(batch_id)
+            pages = store.pages_of_batch(batch_id)
+        except OperationalError as exc:
+            down_since = _wait_for_database(exc, down_since, should_stop)
+            continue
+        down_since = None
         assert batch is not None
-        pages = store.pages_of_batch(batch_id)
         for page in pages:
             if page.state not in WAITING and _id(page) not in reported:
                 reported.add(_id(page))
@@ -75,6 +86,26 @@ def run_batch(
         if should_stop():
             return None
         time.sleep(POLL_S)
+
+
+def _wait_for_database(
+    exc: OperationalError, down_since: float | None, should_stop: runner.StopRequested
+) -> float:
+    """The database went away (a restart, the network): the workers wait for it too, so
+    this process waits, saying so, instead of giving up on a batch that is still running.
+    Returns since when it has been away."""
+    now = time.monotonic()
+    if down_since is None:
+        down_since = now
+        log.warning("the database is unreachable (%s); waiting for it", str(exc).splitlines()[0])
+    if now - down_since > DATABASE_PATIENCE_S:
+        raise StationError(
+            f"The database has been unreachable for {DATABASE_PATIENCE_S / 60:.0f} minutes; "
+            "the batch goes on when it is back (see `station status`)"
+        ) from exc
+    if not should_stop():
+        time.sleep(2.0)
+    return down_since
 
 
 def _as_result(page: Page, settings: StationSettings, profile: ScanProfile) -> PageResult:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from procrastinate import Blueprint, JobContext
+from procrastinate import Blueprint, JobContext, RetryStrategy
 from sqlmodel import Session
 
 from station import pipeline, tools
@@ -26,7 +26,6 @@ from station.profiles import load_profile
 from station.room import runner
 from station.settings import StationSettings, load_settings
 from station.store import Batch, Store
-from station.store.work import WAITING
 
 log = logging.getLogger("station.worker")
 blueprint = Blueprint()
@@ -43,15 +42,18 @@ def _context() -> tuple[StationSettings, Store]:
     return settings, Store.open(settings.database_url)
 
 
-@blueprint.task(name="process_page", queue=queue.PAGES, pass_context=True)
+# A job raises only when the database or the file system failed it (a page's own problems
+# become a failed page, not an exception): it waits and runs again, for about five minutes.
+OUTAGE = RetryStrategy(max_attempts=12, linear_wait=5)
+
+
+@blueprint.task(name="process_page", queue=queue.PAGES, pass_context=True, retry=OUTAGE)
 def process_page(context: JobContext, page_id: int, sha256: str) -> None:
     settings, store = _context()
-    attempts = context.job.attempts if context.job is not None else 0
-    worker = context.worker_name or "worker"
-    run_page_job(store, settings, page_id, sha256, attempts, worker)
+    run_page_job(store, settings, page_id, sha256, context.worker_name or "worker")
 
 
-@blueprint.task(name="finish_batch", queue=queue.BATCHES)
+@blueprint.task(name="finish_batch", queue=queue.BATCHES, retry=OUTAGE)
 def finish_batch(batch_id: int) -> None:
     settings, store = _context()
     finish_batch_job(store, settings, batch_id)
@@ -81,24 +83,25 @@ def run_page_job(
     settings: StationSettings,
     page_id: int,
     sha256: str,
-    attempts: int,
     worker: str = "worker",
 ) -> bool:
     """Run and record one page; False when there was nothing to do."""
-    page = store.get_page(page_id)
-    if page is None or page.sha256 != sha256 or page.state not in WAITING:
+    attempts = store.start_page(page_id, sha256, worker)
+    if attempts is None:
         return False
+    page = store.get_page(page_id)
+    assert page is not None
     batch = store.get_batch(page.batch_id)
     assert batch is not None and batch.id is not None
     profile = load_profile(batch.profile, settings.profiles_dir)
     job = runner.page_job(page, settings, profile)
-    if attempts >= settings.job_attempts:
+    if attempts > settings.job_attempts:
         result = PageResult(
             job,
             PageWork(job=job),
             {},
             error=(
-                f"{job.label}: given up after {attempts} attempts: each time its worker "
+                f"{job.label}: given up after {attempts - 1} attempts: each time its worker "
                 f"stopped (killed, or over the {settings.page_time_limit_s:.0f} s limit)"
             ),
             error_code="gave_up",

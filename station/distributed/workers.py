@@ -13,7 +13,7 @@ import multiprocessing
 import signal
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
@@ -23,6 +23,13 @@ from station.settings import StationSettings
 from station.store import Store
 
 log = logging.getLogger("station.worker")
+RESTART_CALM_S = 30.0  # a worker that lived this long died of something new
+
+
+def _sleep_unless(seconds: float, stop: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop():
+        time.sleep(0.2)
 
 
 def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence[str] = ()) -> None:
@@ -59,6 +66,8 @@ def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence
                 process.terminate()  # SIGTERM: Procrastinate finishes the running job
 
     processes = {slot: start(slot) for slot in range(1, concurrency + 1)}
+    started = {slot: time.monotonic() for slot in processes}
+    quick_deaths = dict.fromkeys(processes, 0)
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         while processes:
@@ -69,10 +78,21 @@ def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence
                 process.join()
                 if stopping:
                     del processes[slot]
-                else:
-                    log.warning("worker %s ended (exit code %s): starting another",
-                                process.name, process.exitcode)  # fmt: skip
-                    processes[slot] = start(slot)
+                    continue
+                # A worker that dies at once again and again (the database is down) is
+                # started again ever more slowly, up to once a minute.
+                lived = time.monotonic() - started[slot]
+                quick_deaths[slot] = quick_deaths[slot] + 1 if lived < RESTART_CALM_S else 0
+                pause = min(60.0, 2.0 ** quick_deaths[slot]) if quick_deaths[slot] else 0.0
+                log.warning("worker %s ended (exit code %s): starting another%s",
+                            process.name, process.exitcode,
+                            f" in {pause:.0f} s" if pause else "")  # fmt: skip
+                _sleep_unless(pause, lambda: stopping)
+                if stopping:
+                    del processes[slot]
+                    continue
+                processes[slot] = start(slot)
+                started[slot] = time.monotonic()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -49,6 +49,7 @@ class Page(SQLModel, table=True):
     master_path: str
     state: str = Field(default="queued", index=True)  # queued, ok, failed
     processed_by: str | None = None  # the machine, or the worker, that ran its pipeline
+    attempts: int = 0  # how many times a distributed worker started on it
     error: str | None = None
     error_code: str | None = None
     failed_stage: str | None = None

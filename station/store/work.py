@@ -64,6 +64,17 @@ class WorkQueries(StoreBase):
             if on_batch_done is not None:
                 _hand_on_if_complete(s, batch, on_batch_done)
 
+    def start_page(self, page_id: int, sha256: str, worker: str) -> int | None:
+        """A worker starts on a page: its attempts so far, this one included; None when the
+        page needs no work (recorded already, gone, or holding other content)."""
+        with self.session() as s:
+            page = s.exec(select(Page).where(Page.id == page_id).with_for_update()).first()
+            if page is None or page.sha256 != sha256 or page.state not in WAITING:
+                return None
+            _assign(page, {"state": "processing", "attempts": page.attempts + 1,
+                           "processed_by": worker})  # fmt: skip
+            return page.attempts
+
     def waiting_pages(self, batch_id: int) -> int:
         """How many pages of a batch still wait for their result."""
         with self.session() as s:

@@ -1,5 +1,6 @@
 """When a batch's intake ended (only then may its last page's result finish the batch),
-and which worker processed each page (for the pages per minute of each worker).
+which worker processed each page (for the pages per minute of each worker), and how many
+times a worker started on it (a page that kills its worker every time is given up).
 
 Revision ID: 0008
 Revises: 0007
@@ -26,10 +27,12 @@ def upgrade() -> None:
     op.execute("update batch set taken_in_at = started_at")
     with op.batch_alter_table("page") as page:
         page.add_column(sa.Column("processed_by", sa.String(), nullable=True))
+        page.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("page") as page:
+        page.drop_column("attempts")
         page.drop_column("processed_by")
     with op.batch_alter_table("batch") as batch:
         batch.drop_column("taken_in_at")

@@ -1,0 +1,403 @@
+"""Distributed mode on a real PostgreSQL with real workers: the same outputs as a local run,
+every page recorded once and every folder assembled once whatever is killed, a page over
+its time limit given up in the end, and the jobs themselves idempotent.
+
+The database server is the development service (`scripts/services up`, idempotent); each
+test module works in a database of its own, so tests never see each other's queues.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import make_samples as ms
+import numpy as np
+import psycopg
+import pytest
+from PIL import Image
+from sqlalchemy.engine import make_url
+
+from station import separators
+from station.distributed import jobs, queue
+from station.errors import ExitCode
+from station.settings import load_settings
+from station.store import HEAD_REVISION, Store
+
+REPO = Path(__file__).resolve().parent.parent
+STATION = str(REPO / ".venv" / "bin" / "station")
+MANIFEST = """\
+Mã phông;Hộp số;Hồ sơ số;Mã hồ sơ;Tiêu đề hồ sơ;Ngày bắt đầu;Ngày kết thúc;\
+Thời hạn bảo quản;Số lượng tờ
+DX;1;1;DX/H01/HS01;Hồ sơ thứ nhất;2010;2024;Vĩnh viễn;3
+DX;1;2;DX/H01/HS02;Hồ sơ thứ hai;2010;2024;Vĩnh viễn;3
+"""
+FAST = {  # workers that notice a dead colleague in seconds, not a minute
+    "STATION_HEARTBEAT_S": "0.5",
+    "STATION_STALLED_AFTER_S": "3",
+}
+
+
+def services(*args: str, **env: str) -> str:
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "services"), *args],
+        capture_output=True,
+        text=True,
+        env=os.environ | env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def server_url(**env: str) -> str:
+    line = services("up", **env).strip()
+    assert line.startswith("export STATION_DATABASE_URL="), line
+    return line.split("=", 1)[1]
+
+
+def fresh_database(server: str) -> str:
+    """An empty station database, copied from a migrated template (made once per schema)."""
+    template = f"station_dist_template_{HEAD_REVISION}"
+    with psycopg.connect(queue.conninfo(server), autocommit=True) as connection:
+        connection.execute("select pg_advisory_lock(7251502)")
+        try:
+            found = connection.execute(
+                "select 1 from pg_database where datname = %s", (template,)
+            ).fetchone()
+            if not found:
+                connection.execute(f'create database "{template}"')  # type: ignore[arg-type]
+                made = Store.open(_named(server, template))
+                queue.ensure_schema(made.engine)
+                made.engine.dispose()  # a template must have no connections to be copied
+            name = f"station_dist_{secrets.token_hex(4)}"
+            connection.execute(
+                f'create database "{name}" template "{template}"'  # type: ignore[arg-type]
+            )
+        finally:
+            connection.execute("select pg_advisory_unlock(7251502)")
+    return _named(server, name)
+
+
+def _named(server: str, database: str) -> str:
+    return make_url(server).set(database=database).render_as_string(hide_password=False)
+
+
+@dataclass
+class Room:
+    """A data directory and a database shared by `station process` and the workers."""
+
+    root: Path
+    url: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return os.environ | {
+            "STATION_DATABASE_URL": self.url,
+            "STATION_DATA_DIR": str(self.root / "data"),
+            "STATION_PROFILES_DIR": str(REPO / "profiles"),
+            "STATION_CONFIG": str(self.root / "station.toml"),
+            **FAST,
+            **extra,
+        }
+
+    def station(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [STATION, *args], env=self.env(**extra), capture_output=True, text=True, timeout=600
+        )
+
+    def start(self, *args: str, **extra: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [STATION, *args],
+            env=self.env(**extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def store(self) -> Store:
+        return Store.open(self.url)
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        with psycopg.connect(queue.conninfo(self.url)) as connection:
+            return connection.execute(query).fetchall()  # type: ignore[arg-type]
+
+
+def workers(room: Room, concurrency: int = 2, **extra: str) -> subprocess.Popen[str]:
+    process = room.start("worker", "--concurrency", str(concurrency), **extra)
+    deadline = time.monotonic() + 60
+    while len(worker_pids(process)) < concurrency:
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "workers did not start"
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """SIGTERM, as systemd stops a worker; the log it wrote."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.communicate()[1]
+
+
+def worker_pids(supervisor: subprocess.Popen[str]) -> list[int]:
+    """The worker processes: children of the forkserver the supervisor started."""
+    found = []
+    for server in _children(supervisor.pid):
+        found += _children(server)
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def make_batch(root: Path, seed: int, documents: int = 4) -> Path:
+    """Two manifest folders, each a separator sheet and documents, a blank page between."""
+    batch = root / f"batch-{seed}"
+    batch.mkdir()
+    scans: list[Image.Image] = []
+    for folder, title in (("DX/H01/HS01", "Hồ sơ thứ nhất"), ("DX/H01/HS02", "Hồ sơ thứ hai")):
+        label = separators.SeparatorLabel(folder, "1", folder[-1], title)
+        scans.append(Image.fromarray(separators.render_separator_sheet(label)))
+        for n in range(documents // 2):
+            page, _ = ms.render_document_page(np.random.default_rng(seed * 100 + len(scans)))
+            scans.append(page)
+            if n == 0:
+                scans.append(ms.render_continuation_page(seed + len(scans), 2))
+        scans.append(ms.render_blank_page(np.random.default_rng(seed), dpi=300))
+    for number, image in enumerate(scans, start=1):
+        image.save(batch / f"scan_{number:03d}.png", dpi=(300, 300))
+    return batch
+
+
+def import_manifest(room: Room) -> None:
+    (room.root / "manifest.csv").write_text(MANIFEST, encoding="utf-8")
+    done = room.station("manifest", "import", str(room.root / "manifest.csv"))
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def server() -> str:
+    return server_url()
+
+
+@pytest.fixture
+def room(server: str, tmp_path: Path) -> Room:
+    made = Room(tmp_path, fresh_database(server))
+    import_manifest(made)
+    return made
+
+
+def recorded_once(room: Room, batch_id: int) -> None:
+    """Every page has one result (one OCR event, one capture), each PDF/A one assembly."""
+    pages = room.sql(f"select id, state from page where batch_id = {batch_id}")
+    assert pages and all(state in ("ok", "failed") for _, state in pages)
+    for stage in ("capture", "ocr"):
+        counts = room.sql(
+            f"select page_id, count(*) from event where batch_id = {batch_id} "
+            f"and stage = '{stage}' group by page_id"
+        )
+        expected = len(pages) if stage == "capture" else len([p for p in pages if p[1] == "ok"])
+        assert len(counts) >= expected - 2 and all(c == 1 for _, c in counts), (stage, counts)
+    assembled = room.sql(  # each PDF/A (a folder's, each document's) written once
+        f"select detail->>'pdf', count(*) from event where batch_id = {batch_id} "
+        "and stage = 'assemble' group by 1"
+    )
+    assert len(assembled) >= 2 and all(count == 1 for _, count in assembled), assembled
+
+
+def report(out: Path) -> dict[str, dict[str, Any]]:
+    records = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return {r["source_file"]: r for r in records}
+
+
+# --- the same outputs as the single box -------------------------------------------------------
+
+
+def test_two_workers_give_what_one_box_gives(room: Room, tmp_path: Path) -> None:
+    batch = make_batch(tmp_path, 3)
+    (tmp_path / "local").mkdir()
+    local = Room(tmp_path / "local", "sqlite:///" + str(tmp_path / "local" / "station.db"))
+    import_manifest(local)
+    alone = local.station("process", str(batch), "--out", str(local.root / "out"))
+    assert alone.returncode == 0, alone.stderr
+
+    running = workers(room)
+    try:
+        done = room.station("process", str(batch), "--out", str(tmp_path / "out"))
+        assert done.returncode == 0, done.stderr + done.stdout
+        assert "Processing" in done.stdout or "Pages" in done.stdout
+        status = room.station("status", "--json")
+        work = json.loads(status.stdout)
+        assert work["queue"]["live_workers"] == 2
+        assert sum(work["pages_per_minute"].values()) > 0
+    finally:
+        stop(running)
+    here, there = report(tmp_path / "out"), report(local.root / "out")
+    assert here.keys() == there.keys()
+    for name, record in there.items():
+        mine = here[name]
+        for key in ("status", "blank", "separator", "folder_id", "rotation"):
+            assert mine[key] == record[key], (name, key, mine[key], record[key])
+        assert sorted(mine["flags"]) == sorted(record["flags"]), name
+    for folder in ("DX-H01-HS01", "DX-H01-HS02"):
+        assert (tmp_path / "out" / f"{folder}.pdf").is_file()
+    documents = json.loads((tmp_path / "out" / "documents.json").read_text(encoding="utf-8"))
+    alone_documents = json.loads((local.root / "out" / "documents.json").read_text("utf-8"))
+    assert [(d["folder_id"], d["sequence"], d["number_symbol"]) for d in documents] == [
+        (d["folder_id"], d["sequence"], d["number_symbol"]) for d in alone_documents
+    ]
+    (batch_id,) = room.sql("select id from batch")[0]
+    recorded_once(room, batch_id)
+    workers_seen = room.sql("select distinct processed_by from page where processed_by is not null")
+    assert len(workers_seen) == 2, "both workers took pages"
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+
+def test_workers_killed_ten_times_lose_and_double_nothing(room: Room, tmp_path: Path) -> None:
+    batch = make_batch(tmp_path, 5, documents=8)
+    running = workers(room)
+    process = room.start("process", str(batch), "--out", str(tmp_path / "out"))
+    chance = random.Random(11)
+    kills = 0
+    try:
+        while kills < 10 and process.poll() is None:
+            time.sleep(chance.uniform(0.3, 1.5))
+            pids = worker_pids(running)
+            if pids:
+                os.kill(chance.choice(pids), signal.SIGKILL)
+                kills += 1
+        _out, err = process.communicate(timeout=600)
+    finally:
+        log = stop(running)
+    assert process.returncode == 0, err
+    assert kills == 10, f"the batch finished after {kills} kills: make it longer"
+    assert log.count("starting another") >= 10
+    (batch_id,) = room.sql("select id from batch")[0]
+    recorded_once(room, batch_id)
+    records = report(tmp_path / "out")
+    assert all(r["status"] == "ok" for r in records.values()), records
+
+
+def test_the_database_restarted_mid_batch(tmp_path: Path) -> None:
+    """A PostgreSQL of its own (another port), stopped and started while pages run."""
+    # pytest's temporary folders are the test user's alone; PostgreSQL runs as postgres.
+    services_dir = Path(tempfile.mkdtemp(prefix="station-services-", dir="/tmp"))
+    services_dir.chmod(0o755)
+    own = {"STATION_SERVICES_DIR": str(services_dir), "STATION_SERVICES_PG_PORT": "55491"}
+    try:
+        room = Room(tmp_path, fresh_database(server_url(**own)))
+        import_manifest(room)
+        batch = make_batch(tmp_path, 7)
+        running = workers(room)
+        process = room.start("process", str(batch), "--out", str(tmp_path / "out"))
+        try:
+            deadline = time.monotonic() + 120
+            while not room.sql("select 1 from page where state = 'ok' limit 1"):
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.3)
+            services("down", **own)
+            time.sleep(5)  # a few seconds without a database: everyone waits and retries
+            server_url(**own)
+            _out, err = process.communicate(timeout=600)
+        finally:
+            log = stop(running)
+        assert process.returncode == 0, err + log
+        (batch_id,) = room.sql("select id from batch")[0]
+        recorded_once(room, batch_id)
+    finally:
+        services("down", **own)
+        shutil.rmtree(services_dir, ignore_errors=True)
+
+
+def test_a_page_over_its_time_limit_is_given_up(room: Room, tmp_path: Path) -> None:
+    batch = tmp_path / "slow"
+    batch.mkdir()
+    page, _ = ms.render_document_page(np.random.default_rng(9))
+    page.save(batch / "scan_001.png", dpi=(300, 300))
+    limits = {"STATION_PAGE_TIME_LIMIT_S": "0.2", "STATION_JOB_ATTEMPTS": "2"}
+    running = workers(room, 1, **limits)
+    try:
+        done = room.station("process", str(batch), "--out", str(tmp_path / "out"))
+    finally:
+        log = stop(running)
+    assert done.returncode == ExitCode.PAGES_FAILED, done.stderr
+    (record,) = report(tmp_path / "out").values()
+    assert record["status"] == "failed"
+    assert "given up after 2 attempts" in record["error"] and "scan_001.png" in record["error"]
+    assert "ran over" in log and "starting another" in log
+
+
+# --- the jobs, one by one ---------------------------------------------------------------------
+
+
+def test_jobs_are_idempotent(room: Room, tmp_path: Path) -> None:
+    """A page job for a page already recorded, or for content it no longer holds, does
+    nothing; a finish job for a finished batch does nothing."""
+    batch = tmp_path / "one"
+    batch.mkdir()
+    page, _ = ms.render_document_page(np.random.default_rng(4))
+    page.save(batch / "scan_001.png", dpi=(300, 300))
+    running = workers(room, 1)
+    try:
+        assert room.station("process", str(batch), "--out", str(tmp_path / "out")).returncode == 0
+    finally:
+        stop(running)
+    store = room.store()
+    settings = load_settings(
+        database_url=room.url, data_dir=room.root / "data", profiles_dir=REPO / "profiles"
+    )
+    (stored,) = store.pages_of_batch(1)
+    assert stored.id is not None
+    assert not jobs.run_page_job(store, settings, stored.id, stored.sha256)
+    assert not jobs.run_page_job(store, settings, stored.id, "0" * 64)
+    assert not jobs.finish_batch_job(store, settings, 1)
+    assert room.sql("select count(*) from event where stage = 'assemble'") == [(1,)]
+
+
+def test_a_worker_needs_the_shared_database(tmp_path: Path) -> None:
+    local = Room(tmp_path, "sqlite:///" + str(tmp_path / "station.db"))
+    done = local.station("worker")
+    assert done.returncode == ExitCode.BAD_CONFIG
+    assert "STATION_DATABASE_URL" in done.stderr and "PostgreSQL" in done.stderr
+
+
+def test_jobs_go_on_the_queue_with_their_page(room: Room, tmp_path: Path) -> None:
+    """No worker runs: the batch's pages and their jobs are in the database together."""
+    batch = make_batch(tmp_path, 8, documents=2)
+    process = room.start("process", str(batch), "--out", str(tmp_path / "out"))
+    try:
+        deadline = time.monotonic() + 120
+        while not room.sql("select 1 from batch where taken_in_at is not null"):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        pages = room.sql("select id from page order by id")
+        queued = room.sql(
+            "select (args->>'page_id')::int, priority from procrastinate_jobs "
+            "where task_name = 'station:process_page' order by 1"
+        )
+        assert [p for (p,) in pages] == [p for p, _ in queued]
+        assert {priority for _, priority in queued} == {queue.PRIORITY_SMALL}
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
