@@ -493,7 +493,13 @@ def write_markdown(results: dict[str, Any], command: str) -> None:
 
 # Sections written by hand or by other benchmarks (bench/review.py, bench/export.py): from the
 # first of these headings to the end of the file, they survive this rewrite unchanged.
-KEPT_SECTIONS = ("## Against the issue's bars", "## Review app", "## Export")
+KEPT_SECTIONS = (
+    "## Against the issue's bars",
+    "## Review app",
+    "## Export",
+    "## Documents",
+    "## Distributed",
+)
 
 
 def _kept_sections(doc: Path) -> str:

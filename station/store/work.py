@@ -2,9 +2,12 @@
 
 The local pool and the distributed workers record through the same query: a result is
 written only while its page still waits for one (a retried job whose result is already
-recorded changes nothing), in one transaction with its events. The batch row is locked
-for that transaction, so of two workers finishing a batch's last two pages exactly one
-sees nothing left to do and hands the batch on (`on_batch_done`).
+recorded changes nothing), in one transaction with its events, the page's row locked.
+Only then, at the end of that transaction, is the batch row locked to ask whether any
+page still waits: each worker has written its own page before it asks, and asks only
+after the one before it committed, so of two workers finishing a batch's last two pages
+exactly one sees nothing left and hands the batch on (`on_batch_done`). The batch lock is
+held for one indexed lookup and the commit, so 50 workers on one batch do not queue on it.
 """
 
 from __future__ import annotations
@@ -39,11 +42,9 @@ class WorkQueries(StoreBase):
         """Write a page's result and its events; False (nothing written) when the page
         already has one (unless `again`), is gone, or now holds other content than `sha256`."""
         with self.session() as s:
-            page = s.get(Page, page_id)
+            page = s.exec(select(Page).where(Page.id == page_id).with_for_update()).first()
             if page is None:
                 return False
-            batch = s.exec(select(Batch).where(Batch.id == page.batch_id).with_for_update()).one()
-            s.refresh(page)  # as committed by whoever held the lock before us
             done = page.state not in WAITING and not again
             if done or (sha256 is not None and page.sha256 != sha256):
                 return False
@@ -51,6 +52,9 @@ class WorkQueries(StoreBase):
             s.add_all(events)
             s.flush()
             if on_batch_done is not None:
+                batch = s.exec(
+                    select(Batch).where(Batch.id == page.batch_id).with_for_update()
+                ).one()
                 _hand_on_if_complete(s, batch, on_batch_done)
             return True
 
@@ -115,10 +119,8 @@ def _hand_on_if_complete(s: Session, batch: Batch, on_batch_done: BatchDone) -> 
     """Hand the batch on when its intake has ended and no page waits (batch row locked)."""
     if batch.state != "processing" or batch.taken_in_at is None:
         return
-    left = s.exec(
-        select(func.count())
-        .select_from(Page)
-        .where(Page.batch_id == batch.id, col(Page.state).in_(WAITING))
-    ).one()
-    if left == 0:
+    waiting = s.exec(
+        select(Page.id).where(Page.batch_id == batch.id, col(Page.state).in_(WAITING)).limit(1)
+    ).first()
+    if waiting is None:
         on_batch_done(s, batch)

@@ -1,0 +1,446 @@
+"""Distributed-mode benchmark: scaling, overhead, and what limits the scale-out.
+
+    .venv/bin/python bench/distributed.py [--pages 26] [--seed 7] [--sim-pages 100000]
+        [--sim-workers 50] [--compress 20]
+
+1. A mixed batch (make_samples' `quality` set: TIFF, PNG, JPEG; gray and colour; 150-300
+   dpi; rotated and skewed pages; a few broken files) is processed four ways, each with warm
+   workers: the local pool with 1 and 2 processes (`station process --jobs N`, SQLite),
+   and the distributed path with 1 and 2 worker processes (`station worker
+   --concurrency 1` each, PostgreSQL from `scripts/services`). Scaling efficiency is
+   time(1 worker) / (2 x time(2 workers)); overhead is distributed / local at equal
+   processes.
+2. The database's own counters (pg_stat_database, pg_stat_user_tables) around the
+   distributed run with 2 workers give transactions and rows written per page.
+3. A simulation: `--sim-pages` pages recorded and queued, and `--sim-workers` workers
+   (processes of Procrastinate workers with asyncio concurrency) that do everything a real
+   page job does against the database (start the page, record its result and events, the
+   batch's completion) with the OCR replaced by a sleep drawn from the per-page times
+   measured in step 1, divided by `--compress`: the database then sees `--compress` times
+   the load of that many real workers. Sampled every few seconds: pages done, jobs waiting,
+   lock waits, connections; and the time each job spent in the database.
+
+Writes bench/results/distributed.json and the section "## Distributed" of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import platform
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+import make_samples as ms  # noqa: E402
+import psycopg  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from station.distributed import queue  # noqa: E402
+from station.store import HEAD_REVISION, Store  # noqa: E402
+
+SECTION = "## Distributed"
+RESULTS = REPO / "bench" / "results" / "distributed.json"
+DOCS = REPO / "docs" / "benchmarks.md"
+STATION = str(REPO / ".venv" / "bin" / "station")
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+def server_url() -> str:
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "services"), "up"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().split("=", 1)[1]
+
+
+def fresh_database(server: str) -> str:
+    name = f"station_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(queue.conninfo(server), autocommit=True) as connection:
+        connection.execute(f'create database "{name}"')  # type: ignore[arg-type]
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    store = Store.open(url)
+    queue.ensure_schema(store.engine)
+    store.engine.dispose()
+    return url
+
+
+def counters(url: str) -> dict[str, int]:
+    with psycopg.connect(queue.conninfo(url)) as connection:
+        xact, inserted, updated, deleted = connection.execute(
+            "select xact_commit, tup_inserted, tup_updated, tup_deleted "
+            "from pg_stat_database where datname = current_database()"
+        ).fetchone()  # type: ignore[misc]
+    return {"transactions": xact, "inserted": inserted, "updated": updated, "deleted": deleted}
+
+
+# --- real pages ---------------------------------------------------------------------------------
+
+
+def environment(root: Path, url: str) -> dict[str, str]:
+    return os.environ | {
+        "STATION_DATA_DIR": str(root / "data"),
+        "STATION_DATABASE_URL": url,
+        "STATION_PROFILES_DIR": str(REPO / "profiles"),
+        "STATION_CONFIG": str(root / "station.toml"),
+        "OMP_THREAD_LIMIT": "1",
+    }
+
+
+def copy_batch(source: Path, target: Path, tag: str) -> Path:
+    """The same images under new names and one changed byte of metadata each, so that no
+    run finds them already taken in by the one before."""
+    target.mkdir(parents=True)
+    for path in sorted(source.iterdir()):
+        if path.name == "truth.json":
+            continue
+        (target / f"{tag}_{path.name}").write_bytes(path.read_bytes())
+    return target
+
+
+def local_run(batch: Path, root: Path, jobs: int) -> float:
+    url = "sqlite:///" + str(root / "station.db")
+    started = time.perf_counter()
+    subprocess.run(
+        [STATION, "process", str(batch), "--out", str(root / f"out-{batch.name}"),
+         "--jobs", str(jobs)],
+        env=environment(root, url), capture_output=True, check=False,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def distributed_run(batch: Path, root: Path, url: str, workers: int) -> float:
+    """Wall time of `station process` with `workers` warm worker processes (each has done a
+    batch already, so its OCR engine is loaded)."""
+    env = environment(root, url)
+    running = [
+        subprocess.Popen(
+            [STATION, "worker", "--concurrency", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    try:
+        warm = copy_batch(batch, root / f"warm-{batch.name}-{workers}", "warm")
+        subprocess.run(
+            [STATION, "process", str(warm), "--out", str(root / f"out-{warm.name}")],
+            env=env, capture_output=True, check=False,
+        )  # fmt: skip
+        started = time.perf_counter()
+        subprocess.run(
+            [STATION, "process", str(batch), "--out", str(root / f"out-{batch.name}")],
+            env=env, capture_output=True, check=False,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - started
+    finally:
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            process.wait(timeout=120)
+    return elapsed
+
+
+def page_times(url: str) -> list[float]:
+    """Seconds each processed page spent in the pipeline (its stage timings)."""
+    with psycopg.connect(queue.conninfo(url)) as connection:
+        rows = connection.execute(
+            "select timings from page where state = 'ok' and timings::text <> '{}'"
+        ).fetchall()
+    return [sum(float(v) for v in timings.values()) / 1000.0 for (timings,) in rows]
+
+
+# --- the simulation -----------------------------------------------------------------------------
+
+
+SIM_TASK = "station:simulated_page"
+
+
+def simulation_worker(url: str, concurrency: int, name: str) -> None:
+    """One process of simulated workers: Procrastinate with asyncio concurrency, each job a
+    real page's database work around a sleep."""
+    from procrastinate import App, PsycopgConnector
+
+    from station.pipeline import PageResult, PageWork
+    from station.profiles import load_profile
+    from station.room import runner
+    from station.settings import load_settings
+
+    store = Store.open(url)
+    settings = load_settings(database_url=url)
+    profile = load_profile("text-gray-300", REPO / "profiles")
+    app = App(connector=PsycopgConnector(conninfo=queue.conninfo(url)))
+
+    def database_work(page_id: int, sha256: str, seconds: float) -> float:
+        started = time.perf_counter()
+        attempts = store.start_page(page_id, sha256, name)
+        if attempts is None:
+            return time.perf_counter() - started
+        page = store.get_page(page_id)
+        assert page is not None
+        job = runner.page_job(page, settings, profile)
+        result = PageResult(job, PageWork(job=job), {"ocr": seconds * 1000})
+        values, events = runner.result_record(page.batch_id, result, name)
+        store.record_page_result(
+            page_id, values, events, sha256=sha256,
+            on_batch_done=lambda s, b: queue.finish_job(s, b.id or 0),
+        )  # fmt: skip
+        return time.perf_counter() - started
+
+    @app.task(name=SIM_TASK, queue=queue.PAGES)
+    async def simulated_page(page_id: int, sha256: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)  # the OCR
+        spent = await asyncio.to_thread(database_work, page_id, sha256, seconds)
+        with Path(f"/tmp/station-sim-{name}.ms").open("a") as log:
+            log.write(f"{time.time():.3f} {spent * 1000:.2f}\n")
+
+    app.run_worker(queues=[queue.PAGES], concurrency=concurrency, name=name, wait=True,
+                   install_signal_handlers=True)  # fmt: skip
+
+
+def seed_simulation(url: str, pages: int, times: list[float], compress: float) -> int:
+    """One batch of `pages` pages recorded, taken in, and each one's job on the queue."""
+    from station.store import Page
+
+    store = Store.open(url)
+    batch_id = store.create_batch("simulated", Path("/nonexistent"), "text-gray-300", None)
+    chance = random.Random(7)
+    with store.session() as s:
+        s.add_all(
+            Page(batch_id=batch_id, seq=seq, source_file=f"sim_{seq:06d}.tif",
+                 sha256=f"{seq:064x}", master_path="/nonexistent")
+            for seq in range(pages)
+        )  # fmt: skip
+    store.end_intake(batch_id)
+    with psycopg.connect(queue.conninfo(url)) as connection:
+        ids = connection.execute(
+            "select id, sha256 from page where batch_id = %s order by id", (batch_id,)
+        ).fetchall()
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(
+                "copy procrastinate_jobs (queue_name, task_name, priority, args) from stdin"
+            ) as copy,
+        ):
+            for page_id, sha256 in ids:
+                seconds = chance.choice(times) / compress
+                args = {"page_id": page_id, "sha256": sha256, "seconds": seconds}
+                copy.write_row((queue.PAGES, SIM_TASK, 0, json.dumps(args)))
+        connection.commit()
+    return batch_id
+
+
+def run_simulation(url: str, pages: int, workers: int, times: list[float], compress: float,
+                   ) -> dict[str, Any]:  # fmt: skip
+    batch_id = seed_simulation(url, pages, times, compress)
+    for log in Path("/tmp").glob("station-sim-*.ms"):
+        log.unlink()
+    per_process = 10
+    processes = max(1, workers // per_process)
+    code = (
+        "import sys; sys.path.insert(0, 'bench'); import distributed as d; "
+        "d.simulation_worker(sys.argv[1], int(sys.argv[2]), sys.argv[3])"
+    )
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, url, str(per_process), f"sim-{n}"],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(processes)
+    ]
+    samples: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    try:
+        with psycopg.connect(queue.conninfo(url), autocommit=True) as connection:
+            while True:
+                time.sleep(5)
+                done, waiting, waits, connections = connection.execute(
+                    "select (select count(*) from page where batch_id = %s and state = 'ok'),"
+                    " (select count(*) from procrastinate_jobs where status = 'todo'"
+                    "  and task_name = %s),"
+                    " (select count(*) from pg_locks where not granted),"
+                    " (select count(*) from pg_stat_activity where datname = current_database())",
+                    (batch_id, SIM_TASK),
+                ).fetchone()  # type: ignore[misc]
+                samples.append({"s": round(time.perf_counter() - started, 1), "done": done,
+                                "waiting": waiting, "lock_waits": waits,
+                                "connections": connections})  # fmt: skip
+                print(f"  simulation: {samples[-1]}", file=sys.stderr)
+                if done >= pages or time.perf_counter() - started > 3600:
+                    break
+    finally:
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            process.wait(timeout=120)
+    elapsed = time.perf_counter() - started
+    spent = []
+    for log in Path("/tmp").glob("station-sim-*.ms"):
+        spent += [tuple(map(float, line.split())) for line in log.read_text().splitlines()]
+    spent.sort()
+    ms = [m for _, m in spent]
+    tenth = max(1, len(ms) // 10)
+    deciles = [round(statistics.median(ms[i : i + tenth]), 1) for i in range(0, len(ms), tenth)]
+    rates = [
+        round((b["done"] - a["done"]) / (b["s"] - a["s"]), 1)
+        for a, b in itertools.pairwise(samples)
+        if b["done"] < pages
+    ]
+    return {
+        "pages": pages,
+        "workers": processes * per_process,
+        "compress": compress,
+        "elapsed_s": round(elapsed, 1),
+        "pages_per_s": round(pages / elapsed, 1),
+        "ideal_pages_per_s": round(
+            processes * per_process / (statistics.mean(times) / compress), 1
+        ),
+        "db_ms_per_page_median": round(statistics.median(ms), 2) if ms else None,
+        "db_ms_per_page_p99": round(sorted(ms)[int(len(ms) * 0.99) - 1], 2) if ms else None,
+        "db_ms_median_by_tenth": deciles,
+        "throughput_by_window": rates,
+        "max_lock_waits": max(s["lock_waits"] for s in samples),
+        "max_waiting_jobs_at_end": samples[-1]["waiting"],
+        "max_connections": max(s["connections"] for s in samples),
+    }
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=26)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sim-pages", type=int, default=100_000)
+    parser.add_argument("--sim-workers", type=int, default=50)
+    parser.add_argument("--compress", type=float, default=20.0)
+    parser.add_argument("--skip-real", action="store_true", help="only the simulation")
+    args = parser.parse_args()
+    command = "bench/distributed.py " + " ".join(sys.argv[1:])
+    server = server_url()
+    results: dict[str, Any] = {
+        "command": f".venv/bin/python {command}".strip(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "schema": HEAD_REVISION,
+    }
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    with tempfile.TemporaryDirectory(prefix="station-bench-dist-") as tmp:
+        work = Path(tmp)
+        source = work / "source"
+        ms.make_batch(source, seed=args.seed, sample_set="quality", pages=args.pages)
+        files = len([p for p in source.iterdir() if p.name != "truth.json"])
+        if args.skip_real:
+            real = previous.get("real", {})
+            times = previous.get("page_times_s") or [1.0]
+        else:
+            real = {"files": files}
+            for jobs in (1, 2):
+                batch = copy_batch(source, work / f"local{jobs}", f"l{jobs}")
+                root = work / f"local-root-{jobs}"
+                root.mkdir()
+                warm = copy_batch(source, work / f"local-warm{jobs}", f"w{jobs}")
+                local_run(warm, root, jobs)
+                real[f"local_{jobs}_s"] = round(local_run(batch, root, jobs), 2)
+                print(f"  local pool, {jobs}: {real[f'local_{jobs}_s']} s", file=sys.stderr)
+            times = []
+            for workers in (1, 2):
+                url = fresh_database(server)
+                batch = copy_batch(source, work / f"dist{workers}", f"d{workers}")
+                root = work / f"dist-root-{workers}"
+                root.mkdir()
+                before = counters(url)
+                real[f"distributed_{workers}_s"] = round(
+                    distributed_run(batch, root, url, workers), 2
+                )
+                after = counters(url)
+                print(f"  distributed, {workers}: {real[f'distributed_{workers}_s']} s",
+                      file=sys.stderr)  # fmt: skip
+                pages = 2 * args.pages  # the warm-up batch and the measured one
+                real[f"per_page_{workers}"] = {
+                    key: round((after[key] - before[key]) / pages, 1) for key in after
+                }
+                times += page_times(url)
+            real["scaling_efficiency"] = round(
+                real["distributed_1_s"] / (2 * real["distributed_2_s"]), 3
+            )
+            real["overhead_1"] = round(real["distributed_1_s"] / real["local_1_s"] - 1, 3)
+            real["overhead_2"] = round(real["distributed_2_s"] / real["local_2_s"] - 1, 3)
+        results["real"] = real
+        results["page_times_s"] = [round(t, 3) for t in times]
+        url = fresh_database(server)
+        results["simulation"] = run_simulation(
+            url, args.sim_pages, args.sim_workers, times, args.compress
+        )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    write_section(results)
+    print(json.dumps({k: v for k, v in results.items() if k != "page_times_s"}, indent=1))
+
+
+def write_section(r: dict[str, Any]) -> None:
+    real, sim = r["real"], r["simulation"]
+    per_page = real.get("per_page_2", {})
+    text = f"""{SECTION}
+
+`{r["command"]}` ({r["machine"]}). A mixed batch ({real.get("files")} files of make_samples'
+`quality` set: TIFF, PNG, JPEG; gray and colour; 150-300 dpi; rotated and skewed pages;
+broken files), each run after a warm-up batch on the same processes.
+
+| run | wall time | bar |
+|---|---|---|
+| local pool, 1 process (SQLite) | {real.get("local_1_s")} s | |
+| local pool, 2 processes (SQLite) | {real.get("local_2_s")} s | |
+| distributed, 1 worker (PostgreSQL) | {real.get("distributed_1_s")} s | |
+| distributed, 2 workers | {real.get("distributed_2_s")} s | |
+| scaling efficiency, time(1) / (2 x time(2)) | {real.get("scaling_efficiency")} | ≥ 0.9 |
+| distributed over local, 1 process | {real.get("overhead_1", 0):+.1%} | ≤ +5 % |
+| distributed over local, 2 processes | {real.get("overhead_2", 0):+.1%} | ≤ +5 % |
+
+Per page, from PostgreSQL's counters around the 2-worker run (queue, pages, events,
+folders and documents together): {per_page.get("transactions")} transactions,
+{per_page.get("inserted")} rows inserted, {per_page.get("updated")} updated,
+{per_page.get("deleted")} deleted.
+
+Simulation: {sim["pages"]:,} pages queued, {sim["workers"]} workers doing each page's real
+database work (start, result and events, the batch's completion) around a sleep drawn from
+the {len(r["page_times_s"])} per-page times measured above, compressed {sim["compress"]:g}x: the
+database saw the load of {sim["workers"] * sim["compress"]:g} real workers.
+{sim["pages_per_s"]} pages/s against an ideal of {sim["ideal_pages_per_s"]} (sleep alone);
+database time per page median {sim["db_ms_per_page_median"]} ms, p99
+{sim["db_ms_per_page_p99"]} ms; median by tenth of the run (flat means no build-up):
+{sim["db_ms_median_by_tenth"]}; pages/s by 5-second window: {sim["throughput_by_window"]};
+at most {sim["max_lock_waits"]} lock waits and {sim["max_connections"]} connections.
+"""
+    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
+    if SECTION in current:
+        head, _, tail = current.partition(SECTION)
+        rest = tail.split("\n## ", 1)
+        current = head + text + ("\n## " + rest[1] if len(rest) > 1 else "")
+    else:
+        current = current.rstrip("\n") + "\n\n" + text
+    DOCS.write_text(current, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
