@@ -29,7 +29,7 @@ from PIL import Image
 from sqlalchemy.engine import make_url
 
 from station import separators
-from station.distributed import jobs, queue
+from station.distributed import batches, jobs, queue
 from station.errors import ExitCode
 from station.settings import load_settings
 from station.store import HEAD_REVISION, Store
@@ -385,6 +385,7 @@ def test_a_worker_needs_the_shared_database(tmp_path: Path) -> None:
 def test_jobs_go_on_the_queue_with_their_page(room: Room, tmp_path: Path) -> None:
     """No worker runs: the batch's pages and their jobs are in the database together."""
     batch = make_batch(tmp_path, 8, documents=2)
+    started = time.monotonic()
     process = room.start("process", str(batch), "--out", str(tmp_path / "out"))
     try:
         deadline = time.monotonic() + 120
@@ -398,6 +399,8 @@ def test_jobs_go_on_the_queue_with_their_page(room: Room, tmp_path: Path) -> Non
         )
         assert [p for (p,) in pages] == [p for p, _ in queued]
         assert {priority for _, priority in queued} == {queue.PRIORITY_SMALL}
+        time.sleep(max(0.0, batches.NO_WORKER_WARNING_S + 3 - (time.monotonic() - started)))
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+        _out, err = process.communicate(timeout=60)
+    assert "no worker is running" in " ".join(err.split()), err

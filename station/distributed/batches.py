@@ -29,6 +29,7 @@ from station.store.work import WAITING
 
 POLL_S = 0.5
 DATABASE_PATIENCE_S = 600.0
+NO_WORKER_WARNING_S = 15.0
 log = logging.getLogger("station.process")
 FINISHED = ("done", "done_with_failures")
 
@@ -68,6 +69,7 @@ def run_batch(
     progress.prepared(len(store.pages_of_batch(batch_id)))
     reported: set[int] = set()
     down_since: float | None = None
+    warned = False
     while True:
         try:
             batch = store.get_batch(batch_id)
@@ -85,6 +87,8 @@ def run_batch(
             return _outcome(batch, out_dir, time.perf_counter() - started, skipped)
         if should_stop():
             return None
+        if not warned and time.perf_counter() - started > NO_WORKER_WARNING_S:
+            warned = _warn_without_workers(store, settings)
         time.sleep(POLL_S)
 
 
@@ -106,6 +110,18 @@ def _wait_for_database(
     if not should_stop():
         time.sleep(2.0)
     return down_since
+
+
+def _warn_without_workers(store: Store, settings: StationSettings) -> bool:
+    """Pages wait and no worker beats: say what to start, once."""
+    if queue.queue_status(store.engine, settings.stalled_after_s)["live_workers"]:
+        return False
+    log.warning(
+        "no worker is running: the pages wait on the queue until `station worker` runs on a "
+        "machine that shares this database (%s) and the data directory",
+        queue.conninfo(settings.database_url).split("@")[-1],
+    )
+    return True
 
 
 def _as_result(page: Page, settings: StationSettings, profile: ScanProfile) -> PageResult:
