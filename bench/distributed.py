@@ -44,9 +44,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "bench"))
 
 import make_samples as ms  # noqa: E402
 import psycopg  # noqa: E402
+from sections import replace_section  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from station.distributed import queue  # noqa: E402
@@ -432,14 +434,7 @@ database time per page median {sim["db_ms_per_page_median"]} ms, p99
 {sim["db_ms_median_by_tenth"]}; pages/s by 5-second window: {sim["throughput_by_window"]};
 at most {sim["max_lock_waits"]} lock waits and {sim["max_connections"]} connections.
 """
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    if SECTION in current:
-        head, _, tail = current.partition(SECTION)
-        rest = tail.split("\n## ", 1)
-        current = head + text + ("\n## " + rest[1] if len(rest) > 1 else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    DOCS.write_text(current, encoding="utf-8")
+    replace_section(DOCS, SECTION, text)
 
 
 if __name__ == "__main__":
