@@ -132,16 +132,26 @@ def _check_date(
 
 
 def _repair_body(fields: dict[str, FieldReading], known: Collection[str]) -> None:
+    """An issuer the lists could not vouch for, spelt like a body already seen in the fonds.
+
+    The fonds' list holds what was read before, not what a reviewer confirmed, and OCR
+    repeats its slips (the same bold capitals lose the same marks), so agreeing with it
+    proves nothing: it only lends its marks when the letters agree with exactly one of its
+    names, and never lifts the confidence to where nobody looks.
+    """
     reading = fields["issuing_body"]
-    if not isinstance(reading.value, str) or not known:
-        return
-    if reading.value in known:
-        fields["issuing_body"] = replace(reading, confidence=max(reading.confidence, 0.9))
+    if not isinstance(reading.value, str) or not known or reading.value in known:
         return
     # Only the diacritics may differ: "TỈNH NGHỆ AN" is never repaired into "TỈNH ĐỒNG NAI",
     # however alike the rest of two long names is.
     folded = vocab.fold(reading.value)
-    for name in known:
-        if vocab.fold(name) == folded:
-            fields["issuing_body"] = replace(reading, value=name, confidence=0.9)
-            return
+    matches = {name for name in known if vocab.fold(name) == folded}
+    if len(matches) == 1:
+        name = next(iter(matches))
+        confidence = min(reading.confidence, _UNCONFIRMED)
+        if vocab.repair_name(name).vouched:
+            confidence = reading.confidence  # the lists vouch for the fonds' spelling
+        fields["issuing_body"] = replace(reading, value=name, confidence=round(confidence, 3))
+
+
+_UNCONFIRMED = 0.8  # below any sensible threshold: a reviewer looks

@@ -4,23 +4,36 @@ Works on the words Tesseract already produced (boxes in the cleaned page's pixel
 are grouped into lines and column segments, and the header's parts are recognised by
 their wording (motto, "Số …", "…, ngày … tháng … năm …", a type name from the closed
 list, "V/v …") and place, not by a fixed template, so NĐ 30 and HD 36 layouts, older
-ones, and single-column renderings all read. Every value carries a confidence built from
-the OCR confidence of its words and how much repair it needed; a handwritten number or
-date (low OCR confidence, glued or broken digits) stays below any sensible threshold.
+ones, and single-column renderings all read.
+
+Every value carries a confidence meant to be the chance it is right. It starts from the
+OCR confidence of the words it was read from and is lowered for what the page itself says
+against it: a repair from a closed list that more than one entry could explain, a word in
+no list, a weakly read word, a number or date written by hand into the printed form (a
+separate, taller or glued token, or one set apart), stamp text cut from a line. A value the
+lists cannot vouch for stays below any sensible threshold (`UNVOUCHED`).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property, lru_cache
 
 from station.documents import syllables, vocab
 from station.documents.model import Box, FieldReading, PageReading, SuspectWord
 from station.ocr import Word
+
+# The confidence model's levels (a profile's threshold is typically 0.85).
+UNVOUCHED = 0.8  # cap: a value neither the lists nor the layout can vouch for
+FILLED_IN = 0.75  # cap: a number or date most likely written by hand into the form
+WEAK_WORD = 70.0  # an OCR word confidence under this caps the value at UNVOUCHED
+REPAIRED = 0.97  # factor: marks put back from the one entry of a closed list they fit
 
 
 @dataclass(frozen=True)
@@ -29,11 +42,11 @@ class Line:
 
     words: tuple[Word, ...]
 
-    @property
+    @cached_property
     def text(self) -> str:
         return unicodedata.normalize("NFC", " ".join(w.text for w in self.words))
 
-    @property
+    @cached_property
     def box(self) -> Box:
         return _union(w.box for w in self.words)
 
@@ -52,6 +65,14 @@ class Line:
     @property
     def height(self) -> int:
         return self.box[3] - self.box[1]
+
+    @property
+    def centre(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+    @property
+    def centre_y(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
 
 
 def _union(boxes: Iterable[Box]) -> Box:
@@ -97,27 +118,53 @@ def group_lines(words: Sequence[Word]) -> list[Line]:
 
 # --- patterns --------------------------------------------------------------------------------
 
-_NUMBER_LINE = re.compile(r"^\s*(?:S[ốốôo0ỐÔ6]|Sô|So)\s*[:;.]?\s*(.*)$", re.IGNORECASE)
-_SYMBOL = re.compile(
-    r"^(?P<number>\d{1,6})\s*(?P<sep>[/-])\s*(?P<rest>[A-ZĐa-zđ0-9][A-ZĐa-zđ0-9./-]*)$"
+# Matched on the folded text (lower case, no marks), so OCR's lost or wrong marks do not matter.
+_NUMBER_FOLDED = re.compile(r"^\s*s[o06]\s*[:;.,]?\s*")
+_DATE_FOLDED = re.compile(
+    r"\bng\w{0,2}y\s*[,.]?\s*(?P<day>\S{1,3}?)\s*th\w{1,3}ng\s*(?P<month>\S{1,3}?)\s*"
+    r"n\w{1,2}(?:m|rn)\s*(?P<year>\S{4})"
 )
-_DATE = re.compile(
-    r"(?:ngày|ngay|ngảy|ngầy)\s*(?P<day>\S{1,3}?)\s*(?:tháng|thang|thảng)\s*(?P<month>\S{1,3}?)\s*"
-    r"(?:năm|nam|nărn|nẵm)\s*(?P<year>\S{4})",
-    re.IGNORECASE,
-)
+_PLACE_DATE = re.compile(r"^(?P<place>[^\d,]{2,40}?)[,.]?\s+ng\w{0,2}y\b.*\bth\w{1,3}ng\b")
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:Trang\s*)?(\d{1,3})[-–—\s]*$", re.IGNORECASE)
-_VV = re.compile(r"^\s*V\s*/\s*[vV]\s*[:.]?\s*(.*)$")
-_SIGNER_PREFIX = re.compile(r"^(TM|KT|TL|TUQ|Q|T/M|K/T|T/L)\s*[./]?\s", re.IGNORECASE)
+_VV_WORD = re.compile(r"^V\s*[/|lIi1]?\s*[vVyYwN][:.,]?$")  # V/v, Viv, VN, V/y
+_SYMBOL_CHARS = re.compile(r"^[A-Za-zĐđ0-9/\-.]+$")
+_BODY_START = re.compile(
+    r"^(Căn cứ|Kính gửi|Thực hiện|Xét|Theo|Điều|Chương|Phần|Mục|[IVX]+\.|\d+\.)", re.IGNORECASE
+)
+_DIGIT_LOOKALIKES = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
+_DIGIT_LOOKALIKES |= {"Z": "2", "Ø": "0", "ø": "0", "Ö": "0", "ö": "0"}
+_MARK_WORDS = frozenset({"mat", "toi", "tuyet", "khan", "thuong", "hoa", "toc"})
+_FRAME = re.compile(r"^[|\[\]{}!\\]+$")
+_LEADING_JUNK = " ,.;:'`~\"“”‘’"
+
+
+def _fold_aligned(text: str) -> str:
+    """`vocab.fold` character by character, so indices into it are indices into `text`."""
+    return "".join(_fold_char(char) for char in text)
+
+
+@lru_cache(maxsize=1024)
+def _fold_char(char: str) -> str:
+    folded = vocab.fold(char)
+    return folded if len(folded) == 1 else (char.lower()[:1] or char)
+
+
+def _spans(line: Line) -> list[tuple[int, int, Word]]:
+    """Each word of the line with where it stands in `line.text`."""
+    out, at = [], 0
+    for word in line.words:
+        length = len(unicodedata.normalize("NFC", word.text))
+        out.append((at, at + length, word))
+        at += length + 1
+    return out
 
 
 def _fix_digits(text: str) -> tuple[str, int]:
     """Letters OCR often reads for digits, put back; returns the text and how many changed."""
-    table = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8", "Z": "2"}
     out, changed = [], 0
     for char in text:
-        if char in table:
-            out.append(table[char])
+        if char in _DIGIT_LOOKALIKES:
+            out.append(_DIGIT_LOOKALIKES[char])
             changed += 1
         else:
             out.append(char)
@@ -127,6 +174,18 @@ def _fix_digits(text: str) -> tuple[str, int]:
 def _is_upper_line(line: Line) -> bool:
     letters = [c for c in line.text if c.isalpha()]
     return len(letters) >= 2 and sum(c.isupper() for c in letters) / len(letters) >= 0.8
+
+
+def _floor(words: Iterable[Word]) -> float:
+    """The least OCR confidence of the words a value was read from, 0-1."""
+    return min((w.confidence for w in words), default=0.0) / 100.0
+
+
+def _capped(confidence: float, words: Iterable[Word]) -> float:
+    """A weakly read word means the value cannot be vouched for, however strong the rest."""
+    if any(w.confidence < WEAK_WORD for w in words):
+        confidence = min(confidence, UNVOUCHED)
+    return round(max(0.0, min(confidence, 0.99)), 3)
 
 
 def read_page(words: Sequence[Word], width: int, height: int, dpi: float) -> PageReading:
@@ -156,15 +215,63 @@ def read_page(words: Sequence[Word], width: int, height: int, dpi: float) -> Pag
 
 def _start_score(header: dict[str, FieldReading]) -> float:
     """Evidence of a header block, combined: motto, number line, date line, type name."""
-    weights = {"_motto": 0.35, "number_symbol": 0.3, "issued_date": 0.2, "document_type": 0.25}
+    weights = {"_motto": 0.35, "_number": 0.3, "issued_date": 0.2, "_type": 0.25}
     weights |= {"_vv": 0.15, "issuing_body": 0.1}
     found = sum(w * min(1.0, header[k].confidence + 0.3) for k, w in weights.items() if k in header)
     return round(min(0.99, found), 3)
 
 
+# --- the header block ------------------------------------------------------------------------
+
+
 def _read_header(lines: list[Line], width: int, height: int) -> dict[str, FieldReading]:
     out: dict[str, FieldReading] = {}
-    top = _split_mottos([line for line in lines if line.top < height * 0.45])
+    top = _join_blanks(_split_mottos([line for line in lines if line.top < height * 0.45]))
+    motto_line = _read_motto(top, height, out)
+    layout = "party" if motto_line and out["_motto"].value == vocab.MOTTO_PARTY else "state"
+    number_line = None
+    for line in top:
+        rest = _number_rest(line)
+        if rest is not None:
+            number_line = line
+            _read_number(line, rest, out)
+            break
+    type_line = _read_type(top, number_line or motto_line, out)
+    if number_line is None:
+        number_line = _unlabelled_number(top, motto_line, type_line, out)
+    date_line = None
+    for line in top:
+        # the place-and-date line stands in the header: above the type name, near "Số"
+        if type_line is not None and line.top >= type_line.top:
+            break
+        if (
+            type_line is None
+            and number_line is not None
+            and line.top > number_line.box[3] + 3 * number_line.height
+        ):
+            break
+        folded = _fold_aligned(line.text)
+        if folded.startswith("can cu"):
+            continue
+        match = _DATE_FOLDED.search(folded)
+        if match:
+            _read_date(match, line, out)
+            date_line = line
+            break
+        place = _PLACE_DATE.match(folded)
+        if place and date_line is None:
+            # "Hà Tây, ngày 15 tháng 3 năm" with the year lost: the place still reads
+            words = [w for _, b, w in _spans(line) if b <= place.end("place")]
+            _set_place(line.text[: place.end("place")].strip(" ,.;:-"), words, line.box, out)
+            date_line = line
+    _read_summary(lines, type_line, number_line, out, width, layout)
+    _read_issuer(top, motto_line, number_line or date_line, out)
+    _infer_type(out, layout)
+    _check_place(out)
+    return out
+
+
+def _read_motto(top: list[Line], height: int, out: dict[str, FieldReading]) -> Line | None:
     motto_line = None
     for line in top:
         if line.top > height * 0.3:
@@ -179,66 +286,158 @@ def _read_header(lines: list[Line], width: int, height: int) -> dict[str, FieldR
             ):
                 motto_line = line
                 out["_motto"] = FieldReading(motto, line.mean_confidence, line.box)
-    number_line = None
-    for line in top:
-        match = _NUMBER_LINE.match(line.text)
-        if match and (match.group(1) or len(line.words) <= 4):
-            number_line = line
-            _read_number(match.group(1), line, out)
-            break
-    type_line = _read_type(top, number_line, out)
-    for line in top:
-        # the place-and-date line stands in the header: above the type name, near "Số"
-        if type_line is not None and line.top >= type_line.top:
-            break
-        if (
-            type_line is None
-            and number_line is not None
-            and line.top > number_line.box[3] + 3 * number_line.height
-        ):
-            break
-        match = _DATE.search(line.text)
-        if match and not vocab.fold(line.text).startswith("can cu"):
-            _read_date(match, line, out)
-            break
-    _read_summary(lines, type_line, number_line, out, height)
-    _read_issuer(top, motto_line, number_line, out)
-    return out
+    return motto_line
 
 
-def _read_number(printed: str, line: Line, out: dict[str, FieldReading]) -> None:
-    raw = re.sub(r"\s+", "", printed)
-    if not raw:
+def _join_blanks(top: list[Line]) -> list[Line]:
+    """A form's label and what was written after it, when a blank (or handwriting OCR kept
+    apart, a little higher than the print) split them into segments: "Số:" | "347" |
+    "/KH-SVHTTDL", "Bắc Ninh, ngày" | "17" | "tháng 4 năm 2021". The segments to the label's
+    right on its row are joined, up to the symbol or the year."""
+    out = list(top)
+    for line in top:
+        if line not in out:
+            continue
+        folded = vocab.fold(line.text).strip(" :;.,")
+        if folded in ("so", "s0", "s6"):
+            done = re.compile(r"[/-]\D")  # the symbol ends the number line
+        elif re.search(r"\bng\w{0,2}y$", folded):
+            done = re.compile(r"\b\d{4}\b")  # the year ends the date line
+        else:
+            continue
+        joined = line
+        while not done.search(joined.text):
+            row = [
+                other
+                for other in out
+                if other is not line
+                and other.box[0] > joined.box[2] - line.height
+                and other.box[0] - joined.box[2] < 6 * line.height
+                and abs(other.centre_y - line.centre_y) < 0.8 * line.height
+            ]
+            if not row:
+                break
+            nearest = min(row, key=lambda other: other.box[0])
+            joined = Line(joined.words + nearest.words)
+            out.remove(nearest)
+        if joined is not line:
+            out[out.index(line)] = joined
+    return sorted(out, key=lambda x: (x.top, x.box[0]))
+
+
+_SYMBOL_ALONE = re.compile(r"^\d{1,6}[/-][A-ZĐ][A-Za-zĐđ]*(?:[/-][A-Za-zĐđ0-9]+)+$")
+
+
+def _unlabelled_number(
+    top: list[Line], motto_line: Line | None, type_line: Line | None, out: dict[str, FieldReading]
+) -> Line | None:
+    """ "6: 2657/CT-UB": the label misread, the number and symbol plain. A reference in the
+    text is not one, and a wrapped line of a continuation page may open with one, so only a
+    line of a header (near its motto, above its type name) that opens with it counts."""
+    if motto_line is None:
+        return None
+    bottom = type_line.top if type_line else motto_line.box[3] + 8 * motto_line.height
+    for line in top:
+        if line.top >= bottom:
+            break
+        if line.top < motto_line.top - 2 * motto_line.height:
+            continue
+        for index, word in enumerate(line.words[:2]):
+            if _SYMBOL_ALONE.match(word.text.strip(" .,;:")):
+                _read_number(line, _spans(line)[index][0], out)
+                return line
+    return None
+
+
+def _number_rest(line: Line) -> int | None:
+    """Where the number and symbol start when the line is a "Số: …" line, else None.
+
+    What follows "Số" must start like a number or a symbol ("12/QĐ-UBND", "/QĐ-TTg" with
+    the number left blank): "SỞ NỘI VỤ" is an issuer, not a number line.
+    """
+    text = line.text
+    match = _NUMBER_FOLDED.match(_fold_aligned(text))
+    if not match:
+        return None
+    start = match.end()
+    while start < len(text) and text[start] in _LEADING_JUNK:
+        start += 1  # "Số: , 2469/BNV-NV", "SỐ: ~ 1750/TB-UB": specks before the number
+    rest = text[start:]
+    if not rest:
+        return None
+    first = rest[0]
+    if first.isdigit() or first in "/-–":
+        return start
+    if first in "OoIl|" and len(rest) > 1 and (rest[1].isdigit() or rest[1] in "/-OoIl|"):
+        return start
+    tokens = rest.split()
+    if "/" in tokens[0] or (any(c.isdigit() for c in tokens[0]) and "-" in tokens[0]):
+        return start  # "F0%/QĐ-TTg": a number spoilt by handwriting, then the symbol
+    if any(t.startswith("/") and len(t) > 2 for t in tokens[1:3]):
+        return start  # "FOX /QĐ-TTg", "if - /2026/TT-BCA": the handwriting, then the symbol
+    return None
+
+
+def _read_number(line: Line, start: int, out: dict[str, FieldReading]) -> None:
+    """ "Số: 12/QĐ-UBND", "Số 36-HD/VPTW", "Số: 21/2026/TT-BCT": number, symbol, both."""
+    # The text after "Số" without its spaces, and which word each of its characters is from.
+    raw, owners = "", []
+    for begin, end, word in _spans(line):
+        if end <= start:
+            continue
+        piece = re.sub(r"\s+", "", line.text[max(begin, start) : end]).replace("–", "-")
+        raw += piece
+        owners += [word] * len(piece)
+    rest_words = list(dict.fromkeys(owners))
+    match = re.match(r"^(?P<number>[^/-]{0,8}?)(?P<sep>[/-])(?P<symbol>.*)$", raw)
+    if match is None:
+        fixed, changed = _fix_digits(raw)
+        if fixed.isdigit():
+            # a number with no symbol: the symbol is unread, the number quite likely by hand
+            conf = min(_floor(rest_words) * (0.8 if changed else 1.0), FILLED_IN)
+            out["number"] = FieldReading(str(int(fixed)), _capped(conf, rest_words), line.box)
+            out["_number"] = FieldReading(True, conf, line.box)
         return
-    number_part, _, tail = raw.partition("/") if "/" in raw.split("-")[0] else raw.partition("-")
-    fixed, changed = _fix_digits(number_part)
-    sep = "/" if "/" in raw.split("-")[0] else "-"
-    symbol = tail
-    digit_words = [w for w in line.words if any(c.isdigit() for c in w.text)]
-    ocr = min((w.confidence for w in digit_words), default=0.0) / 100.0
-    confidence = ocr * (0.8 if changed else 1.0)
-    if not fixed.isdigit():
-        confidence = min(confidence, 0.3)
-    if digit_words and not re.match(r"^S", digit_words[0].text) and len(line.words) >= 3:
-        # "Số: 729 /QĐ-TTg": the number stands apart from the symbol: often written by hand
-        gap_word = [w for w in line.words if w.text.strip().startswith("/")]
-        if gap_word:
-            confidence *= 0.8
-    symbol_fixed, sym_conf = _repair_symbol(symbol)
-    symbol_ocr = line.mean_confidence
-    number_symbol = f"{fixed}{sep}{symbol_fixed}" if fixed else symbol_fixed
-    box = line.box
+    number_text, sep = match.group("number"), match.group("sep")
+    symbol = match.group("symbol").lstrip("/-")
+    fixed, changed = _fix_digits(number_text)
+    number_words = list(dict.fromkeys(owners[: match.end("number")]))
+    symbol_words = list(dict.fromkeys(owners[match.start("symbol") :]))
+    conf = _floor(number_words or rest_words) * (0.8 if changed else 1.0)
+    if number_words and _filled_in_number(line, number_words[0], rest_words):
+        conf = min(conf, FILLED_IN)
+    symbol_fixed, symbol_factor = _repair_symbol(symbol)
+    symbol_conf = _floor(symbol_words or rest_words) * symbol_factor
+    if not _SYMBOL_CHARS.match(symbol_fixed or "-"):
+        symbol_conf = min(symbol_conf, 0.5)
+    out["_number"] = FieldReading(True, max(conf, symbol_conf), line.box)
     if fixed.isdigit():
-        out["number"] = FieldReading(str(int(fixed)), round(confidence, 3), box)
+        out["number"] = FieldReading(str(int(fixed)), _capped(conf, number_words), line.box)
+    elif fixed:
+        conf = min(conf, 0.3)  # "F0%": not a number
     if symbol_fixed:
-        out["symbol"] = FieldReading(symbol_fixed, round(symbol_ocr * sym_conf, 3), box)
-        out["number_symbol"] = FieldReading(
-            number_symbol, round(min(confidence, symbol_ocr * sym_conf), 3), box
-        )
+        out["symbol"] = FieldReading(symbol_fixed, _capped(symbol_conf, symbol_words), line.box)
+        both = f"{fixed}{sep}{symbol_fixed}" if fixed else symbol_fixed
+        both_conf = min(conf, symbol_conf) if fixed else min(symbol_conf, 0.5)
+        out["number_symbol"] = FieldReading(both, _capped(both_conf, rest_words), line.box)
+
+
+def _filled_in_number(line: Line, number: Word, rest: list[Word]) -> bool:
+    """A number written by hand into the printed "Số:      /QĐ-TTg": the number is a word of
+    its own beside the printed symbol, or taller than the printed "Số"."""
+    alone = not re.search(r"[/-]", number.text) and any(
+        w.text.lstrip().startswith(("/", "-")) for w in rest
+    )
+    label = line.words[0]
+    label_height = label.box[3] - label.box[1]
+    number_height = number.box[3] - number.box[1]
+    odd_height = label_height > 0 and not 0.7 <= number_height / label_height <= 1.4
+    return alone or odd_height
 
 
 def _repair_symbol(symbol: str) -> tuple[str, float]:
-    """ "QĐ-UBND", "HD/VPTW": the type part checked against the closed list of abbreviations."""
+    """ "QĐ-UBND", "HD/VPTW": the type part checked against the closed list of abbreviations;
+    returns the symbol and a factor for its confidence."""
     symbol = symbol.strip(" .,;:")
     if not symbol:
         return "", 0.0
@@ -253,58 +452,138 @@ def _repair_symbol(symbol: str) -> tuple[str, float]:
         if code and score >= 0.75 and len(part) <= 4:
             parts[index] = code
             return "".join(parts), 0.85
-        return symbol, 0.9  # a công văn: issuer-unit, no type code
+        return symbol, 0.95  # a công văn: issuer-unit, no type code
     return symbol, 0.9
 
 
 def _read_date(match: re.Match[str], line: Line, out: dict[str, FieldReading]) -> None:
-    day_text, changed_d = _fix_digits(match.group("day"))
-    month_text, changed_m = _fix_digits(match.group("month"))
-    year_text, changed_y = _fix_digits(match.group("year"))
-    date_words = [w for w in line.words if any(c.isdigit() for c in w.text)]
-    ocr = min((w.confidence for w in date_words), default=0.0) / 100.0
-    glued = any(re.match(r"^\D+\d", w.text) for w in line.words)  # "ngày23": often handwritten
-    penalty = (0.8 if changed_d + changed_m + changed_y else 1.0) * (0.75 if glued else 1.0)
-    place_text = line.text[: match.start()].rstrip(" ,")
+    text = line.text
+    day_text, changed_d = _fix_digits(text[match.start("day") : match.end("day")])
+    month_text, changed_m = _fix_digits(text[match.start("month") : match.end("month")])
+    year_text, changed_y = _fix_digits(text[match.start("year") : match.end("year")])
+    # every word from "ngày" to the year: a printed "tháng" read weakly has ink over it
+    date_words = [w for a, b, w in _spans(line) if b > match.start() and a < match.end()]
+    conf = _floor(date_words) * (0.8 if changed_d + changed_m + changed_y else 1.0)
+    if _filled_in_date(line, match):
+        conf = min(conf, FILLED_IN)
+    place_text = text[: match.start()].strip(" ,.;:-")
     if place_text:
-        words = [w for w in line.words if w.text.rstrip(",") in place_text.split()]
-        place_conf = min((w.confidence for w in words), default=0.0) / 100.0
-        out["place"] = FieldReading(place_text, round(place_conf, 3), line.box)
+        place_words = [w for w in line.words if w.text.strip(" ,.") in place_text.split()]
+        _set_place(place_text, place_words, line.box, out)
     try:
         found = date(int(year_text), int(month_text), int(day_text))
     except ValueError:
         return
-    if not 1945 <= found.year <= 2100:
+    if not 1945 <= found.year <= date.today().year + 1:
         return
-    out["issued_date"] = FieldReading(found.isoformat(), round(ocr * penalty, 3), line.box)
+    out["issued_date"] = FieldReading(found.isoformat(), _capped(conf, date_words), line.box)
 
 
-def _read_type(
-    top: list[Line], number_line: Line | None, out: dict[str, FieldReading]
-) -> Line | None:
-    start = number_line.top if number_line else 0
+def _filled_in_date(line: Line, match: re.Match[str]) -> bool:
+    """Day or month written by hand into "ngày … tháng …": glued to the printed word, set
+    apart from it by a wide blank, or not the height and baseline of the printed year."""
+    words = list(line.words)
+    if any(re.match(r"^\D+\d", w.text) or re.match(r"^\d+\D{2,}", w.text) for w in words):
+        return True  # "ngày23", "23tháng": a hand did not leave the printed space
+    spans = _spans(line)
+
+    def words_of(group: str) -> list[tuple[int, Word]]:
+        start, end = match.start(group), match.end(group)
+        return [(i, w) for i, (a, b, w) in enumerate(spans) if a < end and b > start]
+
+    year = [w for _, w in words_of("year")]
+    if not year:
+        return False
+    printed = year[0].box
+    printed_height = max(1, printed[3] - printed[1])
+    gaps = [b.box[0] - a.box[2] for a, b in itertools.pairwise(words)]
+    usual = statistics.median(gaps) if gaps else 0
+    for group in ("day", "month"):
+        for i, word in words_of(group):
+            height = word.box[3] - word.box[1]
+            if not 0.85 <= height / printed_height <= 1.12:
+                return True
+            if abs(word.box[3] - printed[3]) > 0.2 * printed_height:
+                return True  # not on the printed baseline
+            left = gaps[i - 1] if i > 0 else 0
+            right = gaps[i] if i < len(gaps) else 0
+            if usual > 0 and max(left, right) > 3 * usual + 0.5 * printed_height:
+                return True
+    return False
+
+
+def _set_place(text: str, words: list[Word], box: Box, out: dict[str, FieldReading]) -> None:
+    """Địa danh: checked against the provinces and cities; an open name is trusted only when
+    no word of it could have lost its marks."""
+    repaired = vocab.repair_place(unicodedata.normalize("NFC", text))
+    conf = _floor(words)
+    if repaired.changed:
+        conf *= REPAIRED
+    if not repaired.listed:
+        conf *= 0.97
+        if repaired.doubtful or not all(syllables.is_syllable(w) for w in text.split()):
+            conf = min(conf, UNVOUCHED)
+    out["place"] = FieldReading(repaired.text, _capped(conf, words), box)
+
+
+def _read_type(top: list[Line], after: Line | None, out: dict[str, FieldReading]) -> Line | None:
+    """The type name: the first line under the number (or the motto) that is one of the list."""
+    start = after.top if after else 0
     for line in top:
         if line.top < start or not _is_upper_line(line) or len(line.words) > 6:
             continue
-        name, score = _match_type(line)
+        kept, _ = _without_stamp(line)  # "MẬT | QUYẾT ĐỊNH", "BÁO CÁO KHẨN": a stamp beside
+        if kept is None:
+            continue
+        name, score, used = _match_type(kept)
         if name and score >= 0.8:
-            confidence = line.mean_confidence * (1.0 if score > 0.99 else score)
-            out["document_type"] = FieldReading(name, round(confidence, 3), line.box)
+            read = " ".join(w.text for w in used).strip(" :.")
+            confidence = sum(w.confidence for w in used) / len(used) / 100.0
+            if unicodedata.normalize("NFC", read) != name:
+                confidence *= REPAIRED if vocab.fold(read) == vocab.fold(name) else score * 0.9
+            out["document_type"] = FieldReading(name, _capped(confidence, used), line.box)
+            out["_type"] = out["document_type"]
             return line
     return None
 
 
-def _match_type(line: Line) -> tuple[str | None, float]:
+def _match_type(line: Line) -> tuple[str | None, float, tuple[Word, ...]]:
     """A type name from the closed list, printed alone or after a little noise ("A) QUYẾT ĐỊNH")."""
-    best: tuple[str | None, float] = (None, 0.0)
-    texts = [w.text for w in line.words]
-    for start in range(0, min(3, len(texts))):
-        candidate = " ".join(texts[start:])
-        name, score = vocab.nearest(candidate, vocab.DOCUMENT_TYPES)
+    best: tuple[str | None, float, tuple[Word, ...]] = (None, 0.0, ())
+    words = line.words
+    for start in range(0, min(3, len(words))):
+        candidate = " ".join(w.text for w in words[start:]).strip(" :.")
+        name = _TYPES_BY_LETTERS.get(vocab.fold(candidate))
+        if name is not None:
+            score = 1.0 if unicodedata.normalize("NFC", candidate.upper()) == name else 0.9
+        elif len(candidate) <= _LONGEST_TYPE + 4:
+            name, score = vocab.nearest(candidate, vocab.DOCUMENT_TYPES)
+        else:
+            continue  # longer than any type name: running text, not worth comparing
         score -= 0.03 * start
         if score > best[1]:
-            best = (name, score)
+            best = (name, score, words[start:])
     return best
+
+
+_TYPES_BY_LETTERS = {vocab.fold(name): name for name in vocab.DOCUMENT_TYPES}
+_LONGEST_TYPE = max(len(name) for name in vocab.DOCUMENT_TYPES)
+
+
+def _infer_type(out: dict[str, FieldReading], layout: str) -> None:
+    """No type name read: the symbol's abbreviation names it (uncertain: a Party QĐ may be an
+    older Quy định, TT a Thông tư or a Thông tri); no abbreviation makes a công văn."""
+    if "document_type" in out or "symbol" not in out:
+        return
+    symbol = out["symbol"]
+    codes = [p for p in re.split(r"[/-]", str(symbol.value)) if p and not p.isdigit()]
+    if not codes:
+        return
+    code = codes[0].upper()
+    name = vocab.ABBREVIATION_BY_LAYOUT.get((code, layout)) or vocab.ABBREVIATION_TYPES.get(code)
+    if name is None:
+        name = "CÔNG VĂN"
+    out["document_type"] = FieldReading(name, round(min(symbol.confidence, 0.7), 3), None)
 
 
 def _split_mottos(lines: list[Line]) -> list[Line]:
@@ -325,88 +604,262 @@ def _split_mottos(lines: list[Line]) -> list[Line]:
     return sorted(out, key=lambda x: (x.top, x.box[0]))
 
 
+# --- trích yếu ---------------------------------------------------------------------------------
+
+
 def _read_summary(
     lines: list[Line],
     type_line: Line | None,
     number_line: Line | None,
     out: dict[str, FieldReading],
-    height: int,
+    width: int,
+    layout: str,
 ) -> None:
-    """Trích yếu: the lines under the type name, or a công văn's "V/v …" under the number."""
-    picked: list[Line] = []
-    if type_line is None and number_line is not None:
-        for line in lines:
-            match = _VV.match(line.text)
-            if match and number_line.top <= line.top < number_line.top + 8 * number_line.height:
-                picked = [line]
-                for following in lines:
-                    if (
-                        following.top > picked[-1].top
-                        and following.top - picked[-1].box[3] < 1.2 * line.height
-                        and abs(following.box[0] - line.box[0]) < 6 * line.height
-                        and following.box[2] < line.box[2] + 8 * line.height
-                        and len(picked) < 5
-                    ):
-                        picked.append(following)
-                out["_vv"] = FieldReading(True, line.mean_confidence, line.box)
-                out["document_type"] = FieldReading("CÔNG VĂN", round(line.confidence, 3), None)
-                text = " ".join(p.text for p in picked)
-                text = _VV.sub(r"\1", text, count=1)
-                _set_summary(text, picked, out, prefix="V/v ")
-                return
-        return
-    if type_line is None:
-        return
-    for line in lines:
-        if line.top <= type_line.top:
-            continue
-        previous = picked[-1] if picked else type_line
-        if line.top - previous.box[3] > 1.6 * type_line.height or len(picked) >= 4:
-            break
-        if re.match(r"^(Căn cứ|Kính gửi|Thực hiện|Điều|I\.|1\.)", line.text):
-            break
-        if _is_upper_line(line) and picked:
-            break
-        if set(line.text) <= set("-_—–. "):
-            break
-        centre, type_centre = (
-            (line.box[0] + line.box[2]) / 2,
-            (type_line.box[0] + type_line.box[2]) / 2,
+    """Trích yếu: the lines centred under the type name, or a công văn's "V/v …" under the
+    number; a stamp's words beside them are left out. With neither, a "Về …" line under the
+    number is taken, but not trusted (the type name OCR missed may have been something else)."""
+    if type_line is not None:
+        picked, spoilt = _summary_lines(lines, type_line, width, with_head=False)
+        # a state trích yếu opens with a capital ("Về việc …"), so a lower-case start lost its
+        # head; a Party one may open in lower case ("QUY ĐỊNH / về công tác văn thư")
+        if picked and layout == "state" and not picked[0].words[0].text[:1].isupper():
+            spoilt = True
+    elif number_line is not None:
+        _read_vv(lines, number_line, out)
+        if "summary" in out:
+            return
+        head = next(
+            (
+                line
+                for line in lines
+                if number_line.box[3] < line.top < number_line.top + 10 * number_line.height
+                and line.text.startswith("V")
+                and vocab.fold(line.text).startswith("ve ")
+            ),
+            None,
         )
-        if (
-            abs(centre - type_centre)
-            > 0.25 * (type_line.box[2] - type_line.box[0]) + 8 * type_line.height
-        ):
-            continue
-        picked.append(line)
+        if head is None:
+            return
+        picked, _ = _summary_lines(lines, head, width, with_head=True)
+        spoilt = True
+    else:
+        return
     if picked:
-        _set_summary(" ".join(p.text for p in picked), picked, out)
+        _set_summary(picked, out, spoilt=spoilt or _smudged(picked, lines))
+
+
+def _summary_lines(
+    lines: list[Line], head: Line, width: int, with_head: bool
+) -> tuple[list[Line], bool]:
+    """The lines from under `head` (or from it) while they follow closely, centred on it;
+    and whether a stamp's words were cut from them."""
+    picked: list[Line] = []
+    dropped = False
+    for line in lines:
+        if line.top < head.top or (line.top == head.top and not with_head):
+            continue
+        if line.top == head.top and line is not head:
+            continue
+        previous = picked[-1] if picked else head
+        gap = line.top - previous.box[3]
+        if line is not head and (
+            gap > (0.6 if picked else 1.2) * previous.height or len(picked) >= 5
+        ):
+            break  # the body starts after a wider blank than between the trích yếu's lines
+        kept, cut = _without_stamp(line)
+        if kept is None:
+            dropped = dropped or cut
+            continue
+        reach = min(0.25 * (head.box[2] - head.box[0]) + 8 * head.height, 0.15 * width)
+        if abs(kept.centre - head.centre) > reach:
+            continue  # a stamp or a note in the margin beside the trích yếu
+        if _BODY_START.match(kept.text) or (_is_upper_line(kept) and picked):
+            break
+        if set(kept.text) <= set("-_—–. "):
+            break
+        if kept.mean_confidence < 0.5:
+            continue  # handwriting or a seal's text over the lines
+        picked.append(kept)
+        dropped = dropped or cut
+    return picked, dropped
+
+
+def _smudged(picked: list[Line], lines: list[Line]) -> bool:
+    """Unreadable ink right at either end of a trích yếu line (a word OCR could only read as
+    a speck, in a segment of its own): the line may have lost a word there."""
+    for line in picked:
+        for other in lines:
+            if other in picked or other.mean_confidence >= 0.6:
+                continue
+            overlap = min(other.box[3], line.box[3]) - max(other.box[1], line.box[1])
+            gap = max(other.box[0] - line.box[2], line.box[0] - other.box[2])
+            if overlap > 0.5 * min(other.height, line.height) and gap < 3 * line.height:
+                return True
+    return False
+
+
+def _read_vv(lines: list[Line], number_line: Line, out: dict[str, FieldReading]) -> None:
+    """A công văn's "V/v …" (về việc) under its number: only when the symbol names no other
+    type (a state công văn's symbol is issuer-unit, a Party one's carries CV)."""
+    symbol = out.get("symbol")
+    if symbol is not None:
+        codes = [p for p in re.split(r"[/-]", str(symbol.value)) if p and not p.isdigit()]
+        if codes and codes[0].upper() in vocab.ABBREVIATION_TYPES and codes[0].upper() != "CV":
+            return
+    for line in lines:
+        if not number_line.top <= line.top < number_line.top + 8 * number_line.height:
+            continue
+        if len(line.words) < 2 or not _VV_WORD.match(line.words[0].text.strip()):
+            continue
+        if not line.words[1].text[:1].islower() or line.box[0] > number_line.box[2]:
+            continue  # "V/v" opens a lower-case phrase, under the number
+        picked = [line]
+        for following in lines:
+            if (
+                following.top > picked[-1].top
+                and following.top - picked[-1].box[3] < 1.2 * line.height
+                and (
+                    abs(following.box[0] - line.box[0]) < 6 * line.height
+                    or abs(following.centre - line.centre) < 3 * line.height
+                )
+                and following.box[2] < line.box[2] + 8 * line.height
+                and not _BODY_START.match(following.text)
+                and len(picked) < 6
+            ):
+                picked.append(following)
+        vv_conf = line.words[0].confidence / 100.0
+        out["_vv"] = FieldReading(True, vv_conf, line.box)
+        out["document_type"] = FieldReading(
+            "CÔNG VĂN", _capped(min(vv_conf, line.mean_confidence), line.words[:1]), None
+        )
+        _set_summary(picked, out, prefix="V/v ")
+        return
+
+
+def _without_stamp(line: Line) -> tuple[Line | None, bool]:
+    """The line without a stamp's words at either end (MẬT, KHẨN, its frame read as "|")."""
+    words = list(line.words)
+    cut = False
+
+    def stamp_word(word: Word) -> bool:
+        text = word.text.strip(" .,:;")
+        if _FRAME.match(text):
+            return True
+        letters = [c for c in text if c.isalpha()]
+        return (
+            len(letters) >= 2
+            and all(c.isupper() for c in letters)
+            and vocab.fold(text) in _MARK_WORDS
+        )
+
+    while words and stamp_word(words[0]):
+        words.pop(0)
+        cut = True
+    while words and stamp_word(words[-1]):
+        words.pop()
+        cut = True
+    return (Line(tuple(words)) if words else None), cut
 
 
 def _set_summary(
-    text: str, picked: list[Line], out: dict[str, FieldReading], prefix: str = ""
+    picked: list[Line], out: dict[str, FieldReading], prefix: str = "", spoilt: bool = False
 ) -> None:
+    """The trích yếu's text and how far to trust it: within 5 % of the printed characters
+    is right, so a word or two with marks OCR may have dropped (`_suspicious`) already make
+    it doubtful; specks of a seal or of handwriting in the line are left out. `spoilt`: a
+    stamp's words were cut from it, or it may have lost a word."""
+    words = [w for p in picked for w in p.words if not _speck(w)]
+    if not words:
+        return
+    text = " ".join(w.text for w in words)
+    if prefix:
+        text = text.split(" ", 1)[1] if " " in text else ""
     text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip(" -–—_"))
     if not text:
         return
-    confidence = sum(p.mean_confidence for p in picked) / len(picked)
+    confidence = sum(w.confidence for w in words) / len(words) / 100.0 * 0.95
+    doubtful = sum(_suspicious(w) for w in words[1 if prefix else 0 :])
+    if doubtful >= 2 or spoilt or len(words) < sum(len(p.words) for p in picked):
+        confidence = min(confidence, UNVOUCHED)
+    elif doubtful:
+        confidence *= 0.96
     out["summary"] = FieldReading(
-        prefix + text, round(confidence * 0.95, 3), _union(p.box for p in picked)
+        prefix + text, _capped(confidence, words), _union(p.box for p in picked)
     )
+
+
+# Syllables often printed without any mark; others unmarked in lower case ("tac", "tai",
+# "don", "nam") are nearly always marked words whose marks OCR lost (tác, tại, đơn, năm).
+_PLAIN_SYLLABLES = frozenset(
+    """an anh ba ban bao bay cam cao cho chi chung con danh doanh dung duy gia giai gian
+    giang giao hai hay khai khi kho khoa khu kinh lao long mai minh mua nhau ninh qua quan
+    quang quy sau sinh sung thanh theo thi thu tin tra trang tranh trong trung tuy xe xin
+    y""".split()  # noqa: SIM905  (a list of words reads as one)
+)
+
+
+def _suspicious(word: Word) -> bool:
+    """A word of running text OCR may have misread: weakly read, not a syllable, or a lower-case
+    syllable without marks that usually has them. Capitalised names are left alone."""
+    text = word.text.strip(' ,.;:()"“”')
+    if not text.isalpha():
+        return word.confidence < 80
+    if word.confidence < 80 or not syllables.is_syllable(text):
+        return True
+    lower = text.lower()
+    return text == lower and vocab.fold(lower) == lower and lower not in _PLAIN_SYLLABLES
+
+
+def _speck(word: Word) -> bool:
+    """A mark of a seal, a signature or a stamp's frame read as a word."""
+    text = word.text.strip(" ,.;:")
+    if word.confidence >= 60 or not text:
+        return not text
+    return not text.isdigit() and not syllables.is_syllable(text)
+
+
+# --- the issuing body ------------------------------------------------------------------------
+
+# Words that open the name of a body; a line that does not open with one continues the
+# name above it ("ỦY BAN NHÂN DÂN" / "TỈNH BẮC NINH", "SỞ VĂN HÓA, THỂ THAO" / "VÀ DU LỊCH").
+_HEADS = tuple(
+    tuple(vocab.tokens(h))
+    for h in (
+        "TỈNH ỦY", "THÀNH ỦY", "HUYỆN ỦY", "QUẬN ỦY", "THỊ ỦY", "ĐẢNG ỦY", "ĐẢNG BỘ", "CHI BỘ",
+        "ĐẢNG ĐOÀN", "BAN CÁN SỰ", "BAN CHẤP HÀNH", "BỘ CHÍNH TRỊ", "BAN BÍ THƯ", "ỦY BAN",
+        "HỘI ĐỒNG", "UBND", "HĐND", "CHÍNH PHỦ", "THỦ TƯỚNG", "VĂN PHÒNG", "QUỐC HỘI", "BỘ",
+        "SỞ", "CỤC", "CHI CỤC", "TỔNG CỤC", "VỤ", "VIỆN", "TRUNG TÂM", "PHÒNG", "BAN",
+        "THANH TRA", "TÒA ÁN", "CÔNG AN", "KIỂM TOÁN", "NGÂN HÀNG", "KHO BẠC", "TRƯỜNG",
+        "BỆNH VIỆN", "LIÊN ĐOÀN", "ĐOÀN", "HỘI", "MẶT TRẬN", "CHI NHÁNH", "ĐÀI",
+    )
+)  # fmt: skip
+
+
+def _opens_body(name: str) -> bool:
+    words = vocab.tokens(name)
+    return any(tuple(words[: len(h)]) == h for h in _HEADS)
 
 
 def _read_issuer(
     top: list[Line],
     motto_line: Line | None,
-    number_line: Line | None,
+    below: Line | None,
     out: dict[str, FieldReading],
 ) -> None:
-    """The issuing body: the upper-case lines of the header above "Số", beside the motto."""
-    limit = number_line.top if number_line else (motto_line.box[3] * 2 if motto_line else 0)
-    if not limit:
+    """The issuing body: the upper-case lines above "Số", beside or above the motto, as one
+    block; its lowest body first, then the bodies above it ("TỈNH ỦY NGHỆ AN" / "VĂN PHÒNG"
+    is VĂN PHÒNG TỈNH ỦY NGHỆ AN), each part repaired against the lists.
+
+    `below` is the number line (or the date line when no number was read): the issuer
+    stands above it."""
+    if below is not None:
+        limit = below.top
+    elif motto_line is not None:
+        limit = motto_line.box[3] + 3 * motto_line.height
+    else:
         return
     motto_box = motto_line.box if motto_line else None
-    picked = []
+    candidates = []
     for line in top:
         if line.top >= limit:
             break
@@ -420,54 +873,121 @@ def _read_issuer(
             continue
         if motto_box and line.box[0] >= motto_box[0] - 10 and line.top >= motto_box[1] - 5:
             continue  # right column, under the motto
-        if set(text) <= set("*-_—–. "):
+        if not any(c.isalpha() for c in text):
             continue
-        picked.append(line)
-    picked = picked[:3]
+        if sum(c.isalpha() for c in text) <= 4 and line.mean_confidence < 0.6:
+            continue  # the rule under the name, read as "TTT"
+        if vocab.fold(text).strip(" :.") in _TYPES_BY_LETTERS:
+            continue  # a type name ("THONG BAO") is never an issuer
+        if set(vocab.fold(text).strip(" :.|[]").split()) <= _MARK_WORDS:
+            continue  # nor is a secrecy or urgency stamp (MẬT, HỎA TỐC)
+        candidates.append(line)
+    picked = _issuer_block(candidates)
     if not picked:
         return
-    parts = [re.sub(r"[,.;:’'`|]", "", p.text).strip(" *-_—") for p in picked]
-    if len(parts) >= 2:
-        upper, lower = " ".join(parts[:-1]), parts[-1]
-        if any(vocab.fold(upper).startswith(vocab.fold(g)) for g in vocab.GENERIC_ORGANS) and any(
-            vocab.fold(lower).startswith(vocab.fold(u)) for u in vocab.UNIT_WORDS
-        ):
-            name = f"{upper} {lower}"
+    # Which lines open a body and which go on with the one above, judged on repaired lines;
+    # then each body's lines repaired together ("VĂN HÓA," / "THỂ THAO VÀ DU LỊCH" is one
+    # phrase of the lists).
+    units: list[list[str]] = []
+    for line in picked:
+        text = re.sub(r"[*_|]", " ", line.text)
+        if units and not _opens_body(vocab.repair_name(text).text):
+            units[-1].append(text)
         else:
-            name = f"{lower} {upper}"
-    else:
-        name = parts[0]
-    name, repaired = _repair_words(name.upper())
-    confidence = min(p.mean_confidence for p in picked) * (0.9 if repaired else 0.95)
-    if not all(w in vocab.KNOWN_HEADER_WORDS or w in "-–" for w in name.split()):
-        # a word outside the lexicon of organ and place names: OCR damage is likely, and
-        # only the fonds' own list of bodies (describe) can vouch for it
-        confidence = min(confidence, 0.8)
+            units.append([text])
+    changed = doubtful = 0
+    parts = []
+    for unit in reversed(units):
+        repaired = vocab.repair_name(" ".join(unit))
+        changed += repaired.changed
+        doubtful += not repaired.vouched
+        if repaired.text:
+            parts.append(repaired.text)
+    name = " ".join(parts).strip(" ,")
+    words = [w for line in picked for w in line.words if any(c.isalpha() for c in w.text)]
+    confidence = min(line.mean_confidence for line in picked)
+    if changed:
+        confidence *= REPAIRED
+    if doubtful:
+        # a word outside the lists of organ and place names, or one several fit: OCR damage
+        # is likely, and only the fonds' own list of bodies (describe) can vouch for it
+        confidence = min(confidence, UNVOUCHED)
+    box = _union(p.box for p in picked)
     out["issuing_body"] = FieldReading(
-        unicodedata.normalize("NFC", name.upper()),
-        round(confidence, 3),
-        _union(p.box for p in picked),
+        unicodedata.normalize("NFC", name), _capped(confidence, words), box
     )
 
 
-def _repair_words(text: str) -> tuple[str, int]:
-    """Header words whose diacritics OCR lost ("TINH" for TỈNH), put back from the lexicon."""
-    out, changed = [], 0
-    for word in text.split():
-        known = vocab.HEADER_WORDS.get(vocab.fold(word))
-        if known and known != word:
-            out.append(known)
-            changed += 1
+def _issuer_block(candidates: list[Line]) -> list[Line]:
+    """The lines that make one block: from the lowest upwards while they follow each other
+    closely (a stray mark or handwritten note above the header is not part of the name)."""
+    if not candidates:
+        return []
+    candidates = _side_by_side(candidates)
+    block = [candidates[-1]]
+    for line in reversed(candidates[:-1]):
+        upper = block[0]
+        gap = upper.top - line.box[3]
+        height = min(line.height, upper.height)
+        if gap > 1.6 * max(height, 1) or line.height > 2.5 * upper.height:
+            break
+        if abs(line.centre - upper.centre) > 0.6 * max(
+            line.box[2] - line.box[0], upper.box[2] - upper.box[0]
+        ):
+            break
+        block.insert(0, line)
+    return block[-4:]
+
+
+def _side_by_side(lines: list[Line]) -> list[Line]:
+    """Pieces of one printed row that grouping kept apart ("VAN" and a "PHONG" whose box
+    took in the asterisk under it): overlapping by half their height, a short gap apart."""
+    out: list[Line] = []
+    for line in lines:
+        for i, other in enumerate(out):
+            overlap = min(other.box[3], line.box[3]) - max(other.box[1], line.box[1])
+            gap = max(line.box[0] - other.box[2], other.box[0] - line.box[2])
+            shorter = min(line.height, other.height)
+            if overlap >= 0.5 * shorter and gap < 1.5 * shorter:
+                merged = sorted((*other.words, *line.words), key=lambda w: w.box[0])
+                out[i] = Line(tuple(merged))
+                break
         else:
-            out.append(word)
-    return " ".join(out), changed
+            out.append(line)
+    return sorted(out, key=lambda x: (x.top, x.box[0]))
+
+
+def _check_place(out: dict[str, FieldReading]) -> None:
+    """A provincial body's place is its province. A place one letter from the issuer's
+    province is taken for it (a guess, not trusted); when the two name different provinces
+    one of them is misread, and neither is trusted."""
+    place, body = out.get("place"), out.get("issuing_body")
+    if place is None or body is None:
+        return
+    province = vocab.province_of(str(body.value))
+    if province is None:
+        return
+    place_key = tuple(vocab.fold(w) for w in vocab.tokens(str(place.value)) if w not in "-–")
+    if not vocab.in_places(place_key):
+        if vocab.near_province(str(place.value), province):
+            name = vocab.place_name(province)
+            out["place"] = replace(place, value=name, confidence=min(place.confidence, UNVOUCHED))
+        return
+    if " ".join(place_key) in vocab.PROVINCE_KEYS and " ".join(place_key) != province:
+        # (a city is no contradiction: THÀNH ỦY VINH of TỈNH NGHỆ AN dates its papers Vinh)
+        for name in ("place", "issuing_body"):
+            field = out[name]
+            out[name] = replace(field, confidence=min(field.confidence, UNVOUCHED))
+
+
+# --- the closing block -----------------------------------------------------------------------
 
 
 def _read_closing(lines: list[Line], width: int, height: int) -> dict[str, FieldReading]:
     """Signature block (chức vụ, họ tên) and the "Nơi nhận:" list, when the page has them."""
     out: dict[str, FieldReading] = {}
     recipients_at = next(
-        (i for i, line in enumerate(lines) if vocab.fold(line.text).startswith("noi nhan")), None
+        (i for i, line in enumerate(lines) if vocab.fold(line.text).startswith("noi nh")), None
     )
     if recipients_at is not None:
         head = lines[recipients_at]
@@ -493,38 +1013,81 @@ def _read_closing(lines: list[Line], width: int, height: int) -> dict[str, Field
 def _read_signer(
     lines: list[Line], recipients: Line, width: int, out: dict[str, FieldReading]
 ) -> None:
-    """The signature block sits right of "Nơi nhận" (or just above it on a narrow page)."""
+    """The signature block, right of "Nơi nhận" or above it: the title in capitals, the space
+    for the signature and seal, the signer's name."""
+    unit = max(recipients.height, 1)
     block = [
         line
         for line in lines
-        if line.box[0] > width * 0.45
-        and recipients.top - 6 * recipients.height
-        <= line.top
-        <= recipients.top + 16 * recipients.height
+        if line.centre > width * 0.5
+        and line.box[0] > recipients.box[0] + width * 0.2
+        and recipients.top - 16 * unit <= line.top <= recipients.top + 16 * unit
     ]
-    if not block:
+    names = [line for line in block if _looks_like_name(line)]
+    if not names:
         return
-    titles = []
-    for line in block:
-        if _is_upper_line(line) and len(line.words) <= 8:
-            titles.append(line)
-        elif titles:
+    name = names[-1] if names[-1].top > recipients.top else names[0]
+    name = max(
+        (n for n in names if n.top >= name.top - unit),
+        key=lambda n: (n.mean_confidence, -n.top),
+    )
+    titles: list[Line] = []
+    for line in reversed([b for b in block if b.box[3] <= name.top]):
+        if line.mean_confidence < 0.6 or not any(c.isalpha() for c in line.text):
+            continue  # the signature and the seal over it
+        if not _is_upper_line(line) or len(line.words) > 8:
             break
+        if titles and titles[0].top - line.box[3] > 1.5 * line.height:
+            break
+        if not titles and name.top - line.box[3] > 12 * unit:
+            break
+        titles.insert(0, line)
     if titles:
-        text = " ".join(t.text for t in titles)
-        conf = min(t.mean_confidence for t in titles) * 0.9
-        out["signer_title"] = FieldReading(text, round(conf, 3), _union(t.box for t in titles))
-    names = [
-        line
-        for line in block
-        if not _is_upper_line(line)
-        and 2 <= len(line.words) <= 5
-        and all(w.text[:1].isupper() for w in line.words)
-        and (not titles or line.top > titles[-1].box[3])
-    ]
-    if names:
-        name = names[-1]
-        out["signer_name"] = FieldReading(name.text, round(name.mean_confidence * 0.9, 3), name.box)
+        repaired = vocab.repair_name(" ".join(t.text for t in titles), titles=True)
+        words = [w for t in titles for w in t.words]
+        conf = min(t.mean_confidence for t in titles) * (REPAIRED if repaired.changed else 1.0)
+        if not repaired.vouched:
+            conf = min(conf, UNVOUCHED)
+        out["signer_title"] = FieldReading(
+            repaired.text, _capped(conf * 0.95, words), _union(t.box for t in titles)
+        )
+    text, conf = _person_name([w.text.strip(" .,;:") for w in name.words])
+    out["signer_name"] = FieldReading(
+        text, _capped(_floor(name.words) * conf, name.words), name.box
+    )
+
+
+def _person_name(words: list[str]) -> tuple[str, float]:
+    """A signer's name, its marks put back where one name alone fits the letters, and a factor
+    for its confidence: the họ is a closed list (Lê is the only one spelt LE), the other names
+    are not, so a name with a word outside the common ones, or one put right, is a guess."""
+    family, *rest = (unicodedata.normalize("NFC", w) for w in words)
+    factor = 0.95
+    known = vocab.FAMILY_NAMES.get(vocab.fold(family))
+    if known is None:
+        factor = min(factor, UNVOUCHED)
+    elif known != family:
+        family, factor = known, factor * REPAIRED
+    names = [family]
+    for word in rest:
+        if vocab.canonical_marks(word.upper()) in vocab.NAME_WORDS_UPPER:
+            names.append(word)
+            continue
+        fits = vocab.NAME_WORDS_BY_LETTERS.get(vocab.fold(word), ())
+        names.append(fits[0] if len(fits) == 1 else word)  # "Quần" is Quân, "Hung" stays
+        factor = min(factor, UNVOUCHED)  # a name outside the common ones: OCR may have slipped
+    return " ".join(names), factor
+
+
+def _looks_like_name(line: Line) -> bool:
+    """ "Nguyễn Văn An": two to five capitalised words, letters only, not all capitals."""
+    texts = [w.text.strip(" .,;:") for w in line.words]
+    return (
+        2 <= len(texts) <= 5
+        and all(t[:1].isupper() and t.isalpha() for t in texts)
+        and not _is_upper_line(line)
+        and vocab.fold(texts[0]) not in ("noi", "kinh", "can", "ngay")
+    )
 
 
 def _page_number(lines: list[Line], height: int) -> int | None:
