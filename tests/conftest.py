@@ -1,11 +1,27 @@
-"""Shared fixtures: an isolated data directory, the CLI in-process, and generated batches."""
+"""Shared fixtures: an isolated data directory and database, the CLI in-process, and
+generated batches.
+
+The suite runs on SQLite (the default: every data directory has its own station.db) or on
+PostgreSQL, with `STATION_TEST_DATABASE=postgres` and `STATION_DATABASE_URL` naming the
+server (as `eval "$(scripts/services up)"` sets it), or `STATION_TEST_DATABASE=<url>`. On
+PostgreSQL every test that has a data directory of its own (the `settings` fixture, or
+`tmp_path` and no module-wide fixture) gets a database of its own, and every test module one
+for its module-wide fixtures and the tests using them: copied from a migrated template
+(`CREATE DATABASE … TEMPLATE`, milliseconds), named in `STATION_DATABASE_URL` while it runs,
+so `load_settings()`, `StationSettings(data_dir=…)` and every `station` subprocess started
+with the environment use it, and dropped afterwards.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -18,12 +34,223 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "real"
 
 
+# --- the database: SQLite, or PostgreSQL with a database per test ---------------------------
+
+
+def _postgres_server() -> str:
+    """The PostgreSQL server the suite runs on, or "" for SQLite."""
+    mode = os.environ.get("STATION_TEST_DATABASE", "sqlite")
+    if mode == "sqlite":
+        return ""
+    if mode == "postgres":
+        mode = os.environ.get("STATION_DATABASE_URL", "")
+        # xdist's workers may start after STATION_DATABASE_URL is gone (below): keep it here.
+        os.environ["STATION_TEST_DATABASE"] = mode
+    if not mode.startswith(("postgresql", "postgres:")):
+        raise pytest.UsageError(
+            "STATION_TEST_DATABASE is sqlite, postgres (with STATION_DATABASE_URL naming the "
+            f"server, as `scripts/services up` prints it) or a PostgreSQL URL, not {mode!r}"
+        )
+    return mode
+
+
+POSTGRES_SERVER = _postgres_server()
+# A developer's own database never reaches a test: tests name theirs (below) or use SQLite.
+os.environ.pop("STATION_DATABASE_URL", None)
+
+
+class PostgresDatabases:
+    """Databases on the test server: made from a migrated template, dropped after use."""
+
+    def __init__(self, server: str) -> None:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        self.server = make_url(server)
+        self.admin = psycopg.connect(self._libpq(self.server.database or "postgres"))
+        self.admin.autocommit = True
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.counter = itertools.count(1)
+        self._template = ""
+
+    def _libpq(self, database: str) -> str:
+        url = self.server.set(drivername="postgresql", database=database)
+        return url.render_as_string(hide_password=False)
+
+    def url(self, database: str) -> str:
+        """The SQLAlchemy URL of a database on the server."""
+        return self.server.set(database=database).render_as_string(hide_password=False)
+
+    def _execute(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        cursor = self.admin.execute(sql, params or None)  # type: ignore[arg-type]
+        return cursor.fetchall() if cursor.description else []
+
+    def template(self) -> str:
+        """The migrated template, made once per schema (migrations, queue) on the server."""
+        if self._template:
+            return self._template
+        from station.store import MIGRATIONS, Store
+
+        digest = hashlib.sha256()
+        for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+            digest.update(path.read_bytes())
+        queue = _queue_module()
+        digest.update(str(queue and queue.SchemaManager.get_schema()).encode())
+        name = f"station_template_{digest.hexdigest()[:16]}"
+        self._execute("select pg_advisory_lock(7251503)")  # one xdist worker makes it
+        try:
+            self._drop_leftovers(keep=name)
+            if not self._execute("select 1 from pg_database where datname = %s", name):
+                building = f"{name}_{os.getpid()}"
+                self._execute(f'drop database if exists "{building}"')
+                self._execute(f'create database "{building}" template template0')
+                store = Store.open(self.url(building))
+                if queue is not None:
+                    queue.ensure_schema(store.engine)
+                store.engine.dispose()  # a template is copied only while nobody is connected
+                self._execute(f'alter database "{building}" rename to "{name}"')
+                self._execute(f'alter database "{name}" is_template true allow_connections false')
+        finally:
+            self._execute("select pg_advisory_unlock(7251503)")
+        self._template = name
+        return name
+
+    def _drop_leftovers(self, keep: str) -> None:
+        """Templates of older schemas, and databases of test runs that were killed."""
+        rows = self._execute("select datname from pg_database where datname like 'station_%'")
+        for (name,) in rows:
+            if name.startswith("station_template_") and name != keep:
+                self._execute(f'alter database "{name}" is_template false')
+                self._execute(f'drop database if exists "{name}" with (force)')
+            elif name.startswith("station_test_"):
+                pid = name.split("_")[3]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    self._execute(f'drop database if exists "{name}" with (force)')
+
+    def create(self, *, empty: bool = False) -> str:
+        """A new database, migrated (or `empty`, without a single table); its URL."""
+        name = f"station_test_{self.worker}_{os.getpid()}_{next(self.counter)}"
+        source = "template0" if empty else self.template()
+        # FILE_COPY: for a database this small, copying the files beats writing it to the WAL
+        self._execute(f'create database "{name}" template "{source}" strategy file_copy')
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        # FORCE: connections an in-process engine still pools are closed with it.
+        self._execute(f'drop database if exists "{make_url(url).database}" with (force)')
+
+
+def _queue_module() -> Any:
+    """The distributed queue's module, when this checkout has one (its schema goes into the
+    template, so that no test database builds it again)."""
+    try:
+        from station.distributed import queue
+    except ImportError:
+        return None
+    return queue
+
+
+_databases: PostgresDatabases | None = None
+_current_database = ""  # on PostgreSQL, the database of the module or test now running
+
+
+def postgres_databases() -> PostgresDatabases:
+    """The test server's databases (PostgreSQL runs only)."""
+    global _databases
+    assert POSTGRES_SERVER, "not a PostgreSQL run"
+    if _databases is None:
+        _databases = PostgresDatabases(POSTGRES_SERVER)
+    return _databases
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_database() -> Iterator[None]:
+    """On PostgreSQL: the module's database, for its module-wide fixtures."""
+    yield from _use_new_database()
+
+
+@pytest.fixture(autouse=True)
+def _test_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL: a database of the test's own when it has a data directory of its own."""
+    if POSTGRES_SERVER and _has_own_data_dir(request):
+        yield from _use_new_database()
+    else:
+        yield
+
+
+def _use_new_database() -> Iterator[None]:
+    global _current_database
+    if not POSTGRES_SERVER:
+        yield
+        return
+    databases = postgres_databases()
+    url, outer = databases.create(), _current_database
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("STATION_DATABASE_URL", url)
+            _current_database = url
+            yield
+    finally:
+        _current_database = outer
+        databases.drop(url)
+
+
+def _has_own_data_dir(request: pytest.FixtureRequest) -> bool:
+    """`settings` makes a fresh data directory; a test with `tmp_path` and no module-wide
+    fixture (whose data directory it would look into) makes its own there."""
+    names = request.fixturenames
+    if "settings" in names:
+        return True
+    if "tmp_path" not in names:
+        return False
+    info = getattr(request.node, "_fixtureinfo", None)
+    shared = (
+        name
+        for name, definitions in (info.name2fixturedefs.items() if info else ())
+        if definitions[-1].scope in ("module", "class", "package") and name != "_module_database"
+    )
+    return next(shared, None) is None
+
+
+def current_database_url(settings: StationSettings) -> str:
+    """The database a store for `settings` belongs in: on PostgreSQL the running module's or
+    test's, even where a fixture removed STATION_DATABASE_URL to stay off a developer's own."""
+    if POSTGRES_SERVER and settings.database_url.startswith("sqlite:"):
+        return _current_database
+    return settings.database_url
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A migrated, empty station database for a test that opens a store by URL."""
+    if not POSTGRES_SERVER:
+        return f"sqlite:///{tmp_path / 'station.db'}"
+    return _current_database or os.environ["STATION_DATABASE_URL"]
+
+
+@pytest.fixture
+def blank_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database without a single table, for tests of the migrations themselves."""
+    if not POSTGRES_SERVER:
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    databases = postgres_databases()
+    url = databases.create(empty=True)
+    try:
+        yield url
+    finally:
+        databases.drop(url)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StationSettings:
-    """Settings pointing at a fresh data directory, as a new station would have."""
+    """Settings pointing at a fresh data directory (and database), as a new station has."""
     monkeypatch.setenv("STATION_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("STATION_PROFILES_DIR", str(REPO / "profiles"))
-    monkeypatch.delenv("STATION_DATABASE_URL", raising=False)
+    if not POSTGRES_SERVER:
+        monkeypatch.delenv("STATION_DATABASE_URL", raising=False)
     monkeypatch.setenv("STATION_CONFIG", str(tmp_path / "station.toml"))
     return load_settings()
 
@@ -106,6 +333,7 @@ def make_review_room(settings: StationSettings) -> ReviewRoom:
     from station.manifest import ManifestFolder
     from station.store import Store
 
+    settings = settings.model_copy(update={"database_url": current_database_url(settings)})
     store = Store.open(settings.database_url)
     folders = [
         ManifestFolder(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from station.errors import ConfigError
 from station.store.documents import DocumentQueries, NewDocument
-from station.store.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate
+from station.store.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate, safe_url
 from station.store.exports import ExportQueries
 from station.store.folders import FolderQueries, ManifestImport
 from station.store.models import (
@@ -78,5 +78,5 @@ class Store(
             engine = make_engine(database_url)
             migrate(engine)
         except Exception as exc:
-            raise ConfigError(f"Cannot open the database {database_url}: {exc}") from exc
+            raise ConfigError(f"Cannot open the database {safe_url(database_url)}: {exc}") from exc
         return cls(engine)

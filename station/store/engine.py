@@ -1,7 +1,8 @@
 """Connecting to the database and bringing its schema to the newest migration.
 
-SQLite in the data directory by default, any SQLAlchemy URL (PostgreSQL) when one
-machine is outgrown. The schema is owned by Alembic migrations (station/migrations).
+SQLite in the data directory by default, PostgreSQL (`postgresql+psycopg://…`) when one
+machine is outgrown. The schema is owned by Alembic migrations (station/migrations), the same
+on both.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -24,13 +25,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Many station processes share one PostgreSQL (workers on every machine, the web app, the
+# watcher): each keeps few idle connections and opens a few more only under load.
+PG_POOL_SIZE = 2
+PG_MAX_OVERFLOW = 8
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.drivername in ("postgresql", "postgres"):  # libpq's form: psycopg 3 is installed
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(
+        parsed,
+        pool_pre_ping=True,  # a restarted server or a dropped connection is met with a new one
+        pool_size=PG_POOL_SIZE,
+        max_overflow=PG_MAX_OVERFLOW,
+        pool_recycle=1800,
+        connect_args={
+            "connect_timeout": 10,
+            "application_name": "station",
+            # Timestamps are stored without a zone, in UTC, as on SQLite: the server's own
+            # time zone must not shift them.
+            "options": "-c timezone=UTC",
+        },
+    )
+
+
+def is_postgresql(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages and logs: any password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
 
 
 def migrate(engine: Engine) -> None:
@@ -47,6 +84,12 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if is_postgresql(engine):
+            # Machines starting together: one migrates (in one transaction, DDL included),
+            # the others wait here and then find the schema current.
+            connection.execute(text("select pg_advisory_xact_lock(7251500)"))
+            if _version_on(connection) == HEAD_REVISION:
+                return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -58,7 +101,11 @@ HEAD_REVISION = max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").g
 
 def _schema_version(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        version = connection.execute(text("select version_num from alembic_version")).scalar()
-        return str(version) if version is not None else None
+        return _version_on(connection)
+
+
+def _version_on(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    version = connection.execute(text("select version_num from alembic_version")).scalar()
+    return str(version) if version is not None else None

@@ -42,9 +42,11 @@ def upgrade() -> None:
         folder.add_column(sa.Column("approved_at", sa.DateTime(), nullable=True))
         folder.create_index("ix_folder_id", ["id"], unique=True)
         folder.create_index("ix_folder_review_state", ["review_state"])
-    # Existing folders get their short ids in shelf order of insertion.
+    # Existing folders get their short ids in shelf order of insertion (SQLite's rowid;
+    # PostgreSQL has no such column, ctid, the row's place in the table, comes closest).
     connection = op.get_bind()
-    ids = connection.execute(sa.text("select folder_id from folder order by rowid")).scalars()
+    order = "rowid" if connection.dialect.name == "sqlite" else "ctid"
+    ids = connection.execute(sa.text(f"select folder_id from folder order by {order}")).scalars()
     for number, folder_id in enumerate(list(ids), start=1):
         connection.execute(
             sa.text("update folder set id = :id where folder_id = :folder_id"),
