@@ -7,6 +7,8 @@ Tables are in `models`; the queries live by concern (`pages`, `folders`, `review
 
 from __future__ import annotations
 
+import weakref
+
 from station.errors import ConfigError
 from station.store.documents import DocumentQueries, NewDocument
 from station.store.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate, safe_url
@@ -79,4 +81,10 @@ class Store(
             migrate(engine)
         except Exception as exc:
             raise ConfigError(f"Cannot open the database {safe_url(database_url)}: {exc}") from exc
-        return cls(engine)
+        store = cls(engine)
+        if engine.dialect.name == "postgresql":
+            # A store dropped with connections in its pool closes them: psycopg warns of a
+            # connection collected while open, and such a warning at the wrong moment (a PDF/A
+            # check records every warning) would count against whatever is running then.
+            weakref.finalize(store, engine.dispose)
+        return store

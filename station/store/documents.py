@@ -60,7 +60,7 @@ class DocumentQueries(StoreBase):
                         col(Page.replaced_by).is_(None),
                         col(Page.rescan_of).is_(None),
                     )
-                    .order_by(col(Page.position), col(Page.id))
+                    .order_by(col(Page.position).nulls_first(), col(Page.id))
                 )
             )
 

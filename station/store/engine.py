@@ -7,6 +7,8 @@ on both.
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,7 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(
         parsed,
+        json_serializer=_postgresql_json,
         pool_pre_ping=True,  # a restarted server or a dropped connection is met with a new one
         pool_size=PG_POOL_SIZE,
         max_overflow=PG_MAX_OVERFLOW,
@@ -56,6 +59,25 @@ def make_engine(url: str) -> Engine:
             "options": "-c timezone=UTC",
         },
     )
+
+
+def _postgresql_json(value: Any) -> str:
+    """JSON as SQLite stores it, except NaN and infinities, which PostgreSQL's json refuses
+    (a page's measurement that came out undefined): they are stored as null."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def is_postgresql(engine: Engine) -> bool:

@@ -9,8 +9,14 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, BigInteger, Column
 from sqlmodel import Field, SQLModel
+
+# Row ids and references to them, as queries see them. The columns are INTEGER (SQLite's are
+# 64-bit anyway); BIGINT here only makes PostgreSQL compare an id from outside (a URL, a
+# rescan slip's QR code) beyond 2**31 as "no such row" instead of failing with "integer out
+# of range".
+Id = BigInteger
 
 
 def utcnow() -> datetime:
@@ -20,7 +26,7 @@ def utcnow() -> datetime:
 class Batch(SQLModel, table=True):
     """One run over a folder of scans."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     name: str = Field(index=True)
     source_dir: str
     profile: str
@@ -40,8 +46,8 @@ class Batch(SQLModel, table=True):
 class Page(SQLModel, table=True):
     """One page of a scanned file, with everything measured on it."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    batch_id: int = Field(foreign_key="batch.id")  # indexed with state (migration 0006)
+    id: int | None = Field(default=None, primary_key=True, sa_type=Id)
+    batch_id: int = Field(foreign_key="batch.id", sa_type=Id)  # indexed with state (0006)
     seq: int  # position in scan order within the batch
     source_file: str
     page_index: int = 0
@@ -81,13 +87,13 @@ class Page(SQLModel, table=True):
     decided_at: datetime | None = None
     turn: int = 0  # degrees clockwise a reviewer turned the page, on top of `rotation`
     secrecy: str = ""  # a secrecy level a reviewer marked on this page
-    rescan_of: int | None = None  # on a rescan slip: the page it asks to replace
-    replaced_by: int | None = None  # a rescanned page that took this one's place
+    rescan_of: int | None = Field(default=None, sa_type=Id)  # a rescan slip: the page to replace
+    replaced_by: int | None = Field(default=None, sa_type=Id)  # the rescan in its place
     # documents (văn bản, station.documents): what the page says, and which one it is part of
     reading: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )  # station.documents.model.PageReading.to_json()
-    document_id: int | None = Field(default=None, index=True)
+    document_id: int | None = Field(default=None, index=True, sa_type=Id)
     folder_label: str | None = None  # payload of another system's folder label (QR, Code 128)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -97,7 +103,7 @@ class Folder(SQLModel, table=True):
 
     folder_id: str = Field(primary_key=True)
     # short number for URLs: archival folder ids contain slashes
-    id: int | None = Field(default=None, sa_column_kwargs={"unique": True})
+    id: int | None = Field(default=None, sa_column_kwargs={"unique": True}, sa_type=Id)
     fonds_code: str = ""
     catalogue_no: str = ""
     box_no: str = Field(default="", index=True)
@@ -144,7 +150,7 @@ class Document(SQLModel, table=True):
     (a stamp found, or a cleared reviewer's decision); its pages carry at least that level.
     """
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     folder_id: str = Field(index=True)
     sequence: int  # số thứ tự văn bản trong hồ sơ, from 1
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -163,7 +169,7 @@ class Document(SQLModel, table=True):
 class User(SQLModel, table=True):
     """Someone who logs in: a role, a secrecy clearance and an Argon2 password hash."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     username: str = Field(sa_column_kwargs={"unique": True})
     role: str  # operator, reviewer, archivist, admin (station.auth.ROLES)
     clearance: str = ""  # "", Mật, Tối mật, Tuyệt mật (station.auth.CLEARANCES)
@@ -180,7 +186,7 @@ class LoginSession(SQLModel, table=True):
     __tablename__ = "login_session"
 
     token_hash: str = Field(primary_key=True)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True, sa_type=Id)
     csrf_token: str
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
@@ -191,7 +197,7 @@ class ExportVersion(SQLModel, table=True):
 
     __tablename__ = "export_version"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     folder_id: str = Field(index=True)
     digest: str
     version: int
@@ -203,7 +209,7 @@ class Intake(SQLModel, table=True):
     """The exactly-once ledger: every original taken in, by content hash."""
 
     sha256: str = Field(primary_key=True)
-    batch_id: int = Field(foreign_key="batch.id", index=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True, sa_type=Id)
     source_file: str
     at: datetime = Field(default_factory=utcnow)
 
@@ -211,11 +217,11 @@ class Intake(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """What happened to a page or batch, when, by which stage and tool version."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
-    page_id: int | None = Field(default=None, foreign_key="page.id", index=True)
+    id: int | None = Field(default=None, primary_key=True, sa_type=Id)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True, sa_type=Id)
+    page_id: int | None = Field(default=None, foreign_key="page.id", index=True, sa_type=Id)
     folder_id: str | None = Field(default=None, index=True)
-    document_id: int | None = Field(default=None, index=True)
+    document_id: int | None = Field(default=None, index=True, sa_type=Id)
     at: datetime = Field(default_factory=utcnow)
     stage: str
     outcome: str  # ok, failed, skipped

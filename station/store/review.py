@@ -199,7 +199,11 @@ class ReviewQueries(StoreBase):
                     .join(Batch, col(Page.batch_id) == col(Batch.id))
                     .join(Folder, col(Page.folder_id) == col(Folder.folder_id), isouter=True)
                     .where(Page.decision == "reject", col(Page.replaced_by).is_(None))
-                    .order_by(col(Folder.box_no), col(Page.folder_id), col(Page.position))
+                    .order_by(  # NULLS FIRST: SQLite's order, which PostgreSQL reverses
+                        col(Folder.box_no).nulls_first(),
+                        col(Page.folder_id).nulls_first(),
+                        col(Page.position).nulls_first(),
+                    )
                     .options(
                         defer(Page.timings, raiseload=True),  # type: ignore[arg-type]
                         defer(Page.derivatives, raiseload=True),  # type: ignore[arg-type]
@@ -253,7 +257,7 @@ def _current_pages(folder_id: str) -> Any:
             col(Page.replaced_by).is_(None),
             col(Page.rescan_of).is_(None),
         )
-        .order_by(col(Page.position), col(Page.id))
+        .order_by(col(Page.position).nulls_first(), col(Page.id))  # as SQLite orders NULLs
     )
 
 
