@@ -1,4 +1,5 @@
-"""PDF work: one page (image + invisible text layer), and the batch's PDF/A with its XMP.
+"""PDF work: one page (image + invisible text layer), the batch's PDF/A with its XMP, and a
+document's PDF/A taken out of it.
 
 Built on img2pdf (the page image is embedded without re-encoding) and pikepdf (overlay,
 metadata, PDF/A declaration and pikepdf's own PDF/A validation on save).
@@ -12,7 +13,7 @@ import logging
 import os
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 PDFA_FLAVOURS = ("1b", "2b", "2u", "3b")
 
 _TEXT_LAYER = Name("/OCRText")
+
+# The rule pikepdf's 2b/3b check reports for a level-U declaration (see `_save_unicode_level`).
+_CONFORMANCE_LETTER = {"ISO_19005_2:6.6.4-3", "ISO_19005_3:6.6.4-3"}
 
 
 @dataclass(frozen=True)
@@ -276,12 +280,16 @@ def _save_unicode_level(
     kwargs = pikepdf.pdfa.resolve_save_kwargs(checked)
     pdf.save(tmp, **kwargs)
     report = pikepdf.pdfa.validate_written(tmp, checked, save_kwargs=kwargs)
-    conformance_letter = {"ISO_19005_2:6.6.4-3", "ISO_19005_3:6.6.4-3"}
     findings = [
-        f for f in (*report.violations, *report.unsupported) if f.rule not in conformance_letter
+        f for f in (*report.violations, *report.unsupported) if f.rule not in _CONFORMANCE_LETTER
     ]
     if findings:
         raise OutputError(_failure_sentence(out, pdfa, findings))
+    _check_unicode_level(tmp, out, pdfa)
+
+
+def _check_unicode_level(tmp: Path, out: Path, pdfa: str) -> None:
+    """Level U's own rule on a written file: every font maps to Unicode, and `page` agrees."""
     with pikepdf.open(tmp) as written:
         unmapped = _fonts_without_unicode(written)
     if unmapped:
@@ -344,6 +352,100 @@ def temporary_beside(out: Path) -> Iterator[Path]:
         yield tmp
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# --- a document's PDF/A, out of its folder's ----------------------------------------------------
+
+
+def extract_pdfa(
+    source: Path, page_numbers: Sequence[int], out: Path, metadata: DocumentMetadata, *, pdfa: str
+) -> None:
+    """Write pages of a PDF/A station made (0-based, in the order given) as a PDF/A of their own.
+
+    A document's PDF/A is its folder's pages, so they are taken from the folder's file (page
+    objects, images and text layers copied as they are: no joining, no recompression) with
+    a new XMP of the document's own and the source's output intent, then validated in full
+    (~10 ms a page, against ~2 ms for extraction alone: measured on 8 generated pages, well
+    inside the cost budget of documents, so nothing is taken on trust).
+
+    The file identifier is derived from the content and the XMP dates from
+    `metadata.date`, so the same inputs give the same bytes (repeatable packages). `out`
+    is written beside and renamed into place once valid; any failure raises OutputError
+    naming it.
+    """
+    if pdfa not in PDFA_FLAVOURS:
+        raise OutputError(
+            f"{out.name}: unknown PDF/A flavour {pdfa!r}; use one of {', '.join(PDFA_FLAVOURS)}"
+        )
+    numbers = list(page_numbers)
+    if not numbers:
+        raise OutputError(f"{out.name}: no pages to write")
+    if not source.is_file():
+        raise OutputError(f"{out.name}: the source PDF {source} is missing; nothing written")
+    checked = pikepdf.pdfa.Flavour(pdfa[0] + "b")
+    kwargs = pikepdf.pdfa.resolve_save_kwargs(checked, deterministic_id=True)
+    with temporary_beside(out) as tmp:
+        try:
+            with pikepdf.open(source) as pdf:
+                _keep_pages(pdf, numbers, source, out)
+                _no_stream_ends_in_cr(pdf)
+                # The folder's XMP and DocInfo describe the folder: start afresh.
+                if Name.Metadata in pdf.Root:
+                    del pdf.Root[Name.Metadata]
+                if Name.Info in pdf.trailer:
+                    del pdf.trailer[Name.Info]
+                _write_metadata(pdf, metadata)
+                prepared = pikepdf.pdfa.prepare(pdf, checked, output_intent=None)
+                if prepared.xmp_dropped:
+                    raise OutputError(
+                        f"{out.name}: PDF/A-{pdfa} does not permit the metadata "
+                        f"{', '.join(prepared.xmp_dropped)}"
+                    )
+                date = metadata.date if metadata.date.tzinfo else metadata.date.astimezone()
+                with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+                    meta["pdf:Producer"] = metadata.producer
+                    meta["xmp:CreatorTool"] = metadata.producer
+                    meta["xmp:MetadataDate"] = date.isoformat(timespec="seconds")
+                    if pdfa.endswith("u"):
+                        meta["pdfaid:conformance"] = "U"
+                pdf.save(tmp, **kwargs)
+            _check_extracted(tmp, out, checked, pdfa, kwargs)
+        except (OSError, pikepdf.PdfError) as exc:
+            raise OutputError(
+                f"{out.name}: cannot write the PDF/A from {source.name}: {exc}"
+            ) from exc
+        tmp.replace(out)  # atomic: same folder, same filesystem
+
+
+def _keep_pages(pdf: pikepdf.Pdf, numbers: list[int], source: Path, out: Path) -> None:
+    """Leave in `pdf` only the pages asked for, in the order asked (the same page objects)."""
+    count = len(pdf.pages)
+    bad: list[object] = [n for n in numbers if isinstance(n, bool) or not isinstance(n, int)]
+    bad += [n for n in numbers if n not in bad and not 0 <= n < count]
+    if bad:
+        raise OutputError(
+            f"{out.name}: page {bad[0]!r} (0-based) is not in {source.name}, which has "
+            f"{count} pages; nothing written"
+        )
+    twice = sorted({n for n in numbers if numbers.count(n) > 1})
+    if twice:
+        raise OutputError(f"{out.name}: page {twice[0]} of {source.name} asked for twice")
+    wanted = [pdf.pages[n] for n in numbers]
+    del pdf.pages[:]
+    pdf.pages.extend(wanted)
+
+
+def _check_extracted(
+    tmp: Path, out: Path, checked: pikepdf.pdfa.Flavour, pdfa: str, kwargs: dict[str, object]
+) -> None:
+    """Validate the written document in full, as `assemble_pdfa` does its folder."""
+    report = pikepdf.pdfa.validate_written(tmp, checked, save_kwargs=kwargs)
+    allowed = _CONFORMANCE_LETTER if pdfa.endswith("u") else set()
+    findings = [f for f in (*report.violations, *report.unsupported) if f.rule not in allowed]
+    if findings:
+        raise OutputError(_failure_sentence(out, pdfa, findings))
+    if pdfa.endswith("u"):
+        _check_unicode_level(tmp, out, pdfa)
 
 
 # --- second opinion ------------------------------------------------------------------------
