@@ -1,20 +1,29 @@
-"""Documents benchmark: boundaries, fields, calibration, secrecy and cost, on generated
-folders and on the six real government scans.
+"""Documents benchmark: boundaries, fields, calibration, secrecy, urgency and cost, on
+generated folders and on the six real government scans.
 
     .venv/bin/python bench/documents.py [--folders 4] [--seed 7] [--threshold 0.85]
+                                        [--skip-cost]
 
 1. generates `--folders` folders of a manifest, each a station separator sheet and 3–5
-   documents (`make_samples.render_document_page` first pages with their ground truth,
-   1–3 pages each, continuation pages numbered at the top centre, a blank page now and
-   then, a red MẬT stamp on every third document), saved as PNG/TIFF/JPEG, gray and colour,
-   200 and 300 dpi;
-2. runs `station process` on it twice, with the profile's `[documents]` on and off, and
-   scores OUT/documents.json against the truth: document-start F1, exact fields, trích yếu
-   within 5 % character error, calibration (share right among fields at or above the
-   threshold), secrecy recall and precision; the cost is the difference in per-page time;
+   documents drawn by `make_samples.render_document`, with the truth of what it drew: state
+   (NĐ 30), Party (HD 36) and pre-2011 state layouts in turn (half, a third, a sixth), 1–4
+   pages numbered at the top centre, công văn with "V/v" under the number, two-line issuer
+   headers, red secrecy and urgency stamps (some rotated, some faint), a red seal over every
+   signature, arrival stamps and pen notes; a blank page now and then; saved as PNG, TIFF
+   and JPEG, gray and colour, 200 and 300 dpi, some skewed;
+2. runs `station process` on it with the profile's `[documents]` on and, unless
+   `--skip-cost`, again with them off, and scores OUT/documents.json against the truth:
+   document-start F1, exact fields (the header's also per layout), trích yếu within 5 %
+   character error and its mean error, calibration (share right among fields at or above
+   the threshold), secrecy and urgency recall and precision with the level right; the cost
+   is the difference in per-page time;
 3. processes the six real first pages (a folder each) and counts, among the fields they
    print, those right, those uncertain (below the threshold) and those confidently wrong;
 4. writes bench/results/documents.json and the section "## Documents" of docs/benchmarks.md.
+
+The issuing body's truth is its full name as `make_samples._issuer_name` composes it: the
+body's own name, then its superior's; a People's Committee or a Đảng bộ above adds only its
+territory ("UBND TỈNH X" / "SỞ Y" is SỞ Y TỈNH X).
 """
 
 from __future__ import annotations
@@ -33,10 +42,12 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "bench"))
 
 import make_samples as ms  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
+from sections import replace_section  # noqa: E402
 
 from station import separators  # noqa: E402
 
@@ -44,7 +55,23 @@ SECTION = "## Documents"
 RESULTS = REPO / "bench" / "results" / "documents.json"
 DOCS = REPO / "docs" / "benchmarks.md"
 REAL = REPO.parent / "shared" / "corpus" / "real" / "vietnamese-nomvn"
-EXACT = ("number_symbol", "issued_date", "document_type", "issuing_body", "place")
+EXACT = (
+    "number_symbol",
+    "issued_date",
+    "document_type",
+    "issuing_body",
+    "place",
+    "signer_name",
+    "signer_title",
+    "urgency",
+)
+BY_LAYOUT = ("number_symbol", "issued_date", "document_type", "issuing_body")
+# Layouts in turn, so that small runs mix them too: half state, a third Party, a sixth old.
+LAYOUT_TURNS = ("state", "party", "state", "old", "party", "state")
+# Every third document carries a secrecy mark and every fourth an urgency mark, their levels
+# in turn, so that a run of 15 documents has each level.
+SECRECY_TURNS = ("Mật", "Tối mật", "Tuyệt mật")
+URGENCY_TURNS = ("Khẩn", "Thượng khẩn", "Hỏa tốc")
 HEADER = "Mã phông;Hộp số;Hồ sơ số;Mã hồ sơ;Tiêu đề hồ sơ;Ngày bắt đầu;Ngày kết thúc;Thời hạn bảo quản;Số lượng tờ\n"
 
 # What the real first pages print; numbers and dates written by hand are included: the
@@ -89,35 +116,6 @@ REAL_TRUTH = {
 }
 
 
-def truth_of(text: str) -> dict[str, Any]:
-    """The fields of a generated first page, from the lines it rendered."""
-    lines = text.splitlines()
-    motto = next(i for i, line in enumerate(lines) if line.startswith("CỘNG HÒA"))
-    issuer = lines[:motto]
-    if len(issuer) == 2 and issuer[0].startswith("ỦY BAN") and issuer[1].startswith("TỈNH"):
-        body = f"{issuer[0]} {issuer[1]}"
-    else:
-        body = " ".join(reversed(issuer))
-    number = next(line for line in lines if line.startswith("Số:")).split(":", 1)[1].strip()
-    date_line = next(line for line in lines if ", ngày " in line)
-    place, rest = date_line.split(", ngày ", 1)
-    day, rest = rest.split(" tháng ", 1)
-    month, year = rest.split(" năm ", 1)
-    type_at = next(i for i, line in enumerate(lines) if i > motto + 3 and line.isupper())
-    return {
-        "number_symbol": number,
-        "issued_date": f"{int(year):04d}-{int(month):02d}-{int(day):02d}",
-        "document_type": lines[type_at],
-        "issuing_body": body,
-        "place": place,
-        "summary": " ".join(
-            line
-            for line in lines[type_at + 1 : type_at + 4]
-            if line.startswith("Về việc") or not line[:1].isupper()
-        ).split(" Kính gửi")[0],
-    }
-
-
 def make_folders(root: Path, folders: int, seed: int) -> tuple[Path, list[dict[str, Any]]]:
     rng = np.random.default_rng(seed)
     batch = root / "batch"
@@ -131,12 +129,10 @@ def make_folders(root: Path, folders: int, seed: int) -> tuple[Path, list[dict[s
         dpi = 300 if n % 4 else 200
         if dpi == 200:
             image = image.resize((image.width * 2 // 3, image.height * 2 // 3), Image.LANCZOS)
-        if n % 5 == 0 and image.mode == "L":
+        if n % 5 == 0:
             image = ms.apply_skew(image, float(rng.uniform(-1.5, 1.5)))
         name = f"scan_{n:04d}.{fmt}"
-        image.convert("RGB" if fmt == "jpg" and image.mode != "L" else image.mode).save(
-            batch / name, dpi=(dpi, dpi), **({"quality": 90} if fmt == "jpg" else {})
-        )
+        image.save(batch / name, dpi=(dpi, dpi), **({"quality": 90} if fmt == "jpg" else {}))
         return name
 
     doc_seed = seed * 1000
@@ -152,21 +148,16 @@ def make_folders(root: Path, folders: int, seed: int) -> tuple[Path, list[dict[s
         )
         for _ in range(int(rng.integers(3, 6))):
             doc_seed += 1
-            first, text = ms.render_document_page(np.random.default_rng(doc_seed), dpi=300)
-            secret = (doc_seed % 3) == 0
-            if secret:
-                first = ms.add_secrecy_stamp(first, "MẬT")
-            pages = [save(first)]
-            for number in range(2, int(rng.integers(1, 4)) + 1):
-                pages.append(save(ms.render_continuation_page(doc_seed * 7 + number, number)))
-            truth.append(
-                {
-                    "folder_id": folder_id,
-                    "pages": pages,
-                    "secrecy": "Mật" if secret else None,
-                    **truth_of(text),
-                }
+            k = len(truth)
+            doc = ms.render_document(
+                np.random.default_rng(doc_seed),
+                layout=LAYOUT_TURNS[k % len(LAYOUT_TURNS)],
+                colour=bool(rng.random() < 0.4),
+                secrecy=SECRECY_TURNS[k // 3 % 3] if k % 3 == 2 else None,
+                urgency=URGENCY_TURNS[k // 4 % 3] if k % 4 == 1 else None,
             )
+            pages = [save(page) for page in doc.pages]
+            truth.append({"folder_id": folder_id, "pages": pages, **doc.truth})
             if rng.random() < 0.15:
                 save(ms.render_blank_page(rng, dpi=300))
         rows.append(f"BM;1;{f};{folder_id};Hồ sơ đo {f};2010;2024;Vĩnh viễn;{n - before - 1}")
@@ -201,6 +192,29 @@ def cer(a: str, b: str) -> float:
     return ms.character_error_rate(a, b)
 
 
+def _rate(right: int, total: int) -> float | None:
+    return round(right / total, 3) if total else None
+
+
+def _levels(pairs: list[tuple[str | None, str | None]]) -> dict[str, Any]:
+    """Recall and precision of a mark (secrecy or urgency) over its three levels: a found
+    mark counts as right only with the right level; per level, how many marked were found."""
+    marked = [(t, f) for t, f in pairs if t is not None]
+    found = [(t, f) for t, f in pairs if f is not None]
+    by_level: dict[str, list[int]] = {}
+    for t, f in marked:
+        counts = by_level.setdefault(t, [0, 0])
+        counts[0] += f == t
+        counts[1] += 1
+    return {
+        "recall": _rate(sum(f == t for t, f in marked), len(marked)),
+        "precision": _rate(sum(f == t for t, f in found), len(found)),
+        "marked": len(marked),
+        "found": len(found),
+        "by_level": {level: f"{r}/{n}" for level, (r, n) in sorted(by_level.items())},
+    }
+
+
 def score(
     found: list[dict[str, Any]], truth: list[dict[str, Any]], threshold: float
 ) -> dict[str, Any]:
@@ -210,36 +224,58 @@ def score(
     precision, recall = tp / max(1, len(starts_found)), tp / max(1, len(starts_true))
     by_start = {(d["folder_id"], d["pages"][0]["source_file"]): d for d in found}
     right: dict[str, int] = {}
+    layouts: dict[str, dict[str, int]] = {}
     confident = confident_right = 0
     misses: list[str] = []
-    secret_tp = secret_fp = secret_fn = 0
+    summaries: list[str] = []
+    cers: list[float] = []
+    secrecy: list[tuple[str | None, str | None]] = []
+    urgency: list[tuple[str | None, str | None]] = []
     for t in truth:
         d = by_start.get((t["folder_id"], t["pages"][0]))
+        per_layout = layouts.setdefault(t["layout"], {"documents": 0})
+        per_layout["documents"] += 1
+        read = d["summary"] if d is not None else None
+        cers.append(1.0 if read is None else min(1.0, cer(t["summary"], read)))
+        if cers[-1] > 0.05:
+            summaries.append(f"{t['layout']} {t['summary']!r} read {read!r}")
         for name in (*EXACT, "summary"):
-            ok = d is not None and (
-                d[name] == t[name]
-                if name != "summary"
-                else d[name] is not None and cer(t[name], d[name]) <= 0.05
-            )
+            if name == "summary":
+                ok = read is not None and cers[-1] <= 0.05
+            else:
+                ok = d is not None and d[name] == t[name]
             right[name] = right.get(name, 0) + ok
+            if name in BY_LAYOUT:
+                per_layout[name] = per_layout.get(name, 0) + ok
             if d is not None and d["confidence"].get(name, 0) >= threshold:
                 confident += 1
                 confident_right += ok
                 if not ok:
-                    misses.append(f"{name}: {t[name]!r} read {d[name]!r} ({d['confidence'][name]})")
-        found_secret = d is not None and d["secrecy"] is not None
-        secret_tp += found_secret and t["secrecy"] is not None
-        secret_fp += found_secret and t["secrecy"] is None
-        secret_fn += (not found_secret) and t["secrecy"] is not None
+                    misses.append(
+                        f"{t['layout']} {name}: {t[name]!r} read {d[name]!r} "
+                        f"({d['confidence'][name]})"
+                    )
+        secrecy.append((t["secrecy"], d["secrecy"] if d is not None else None))
+        urgency.append((t["urgency"], d["urgency"] if d is not None else None))
+    marks = _levels(secrecy)
     return {
         "documents": len(truth),
         "start_f1": round(2 * precision * recall / max(1e-9, precision + recall), 3),
         "field_accuracy": {k: round(v / len(truth), 3) for k, v in right.items()},
+        "summary_mean_cer": round(sum(cers) / max(1, len(cers)), 3),
+        "by_layout": {
+            layout: {"documents": c["documents"]}
+            | {name: round(c.get(name, 0) / c["documents"], 3) for name in BY_LAYOUT}
+            for layout, c in sorted(layouts.items())
+        },
         "calibration": round(confident_right / max(1, confident), 3),
         "confident_fields": confident,
-        "secrecy_recall": round(secret_tp / max(1, secret_tp + secret_fn), 3),
-        "secrecy_precision": round(secret_tp / max(1, secret_tp + secret_fp), 3),
+        "secrecy_recall": marks["recall"],
+        "secrecy_precision": marks["precision"],
+        "secrecy": marks,
+        "urgency": _levels(urgency),
         "confidently_wrong": misses,
+        "summaries_wrong": summaries,
     }
 
 
@@ -279,39 +315,47 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threshold", type=float, default=0.85)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--skip-cost", action="store_true", help="skip the run with documents off (the cost)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="station-documents-bench-") as scratch:
         root = Path(scratch)
         batch, truth = make_folders(root, args.folders, args.seed)
         pages = len(list(batch.iterdir()))
         on, off = root / "on", root / "off"
-        for where in (on, off):
+        for where in (on,) if args.skip_cost else (on, off):
             where.mkdir()
             station(where, "manifest", "import", str(root / "manifest.csv"), documents=where == on)
-        seconds_off = station(
-            off,
-            "process",
-            str(batch),
-            "--out",
-            str(off / "out"),
-            "--jobs",
-            str(args.jobs),
-            documents=False,
-        )
+        cost = None
         seconds_on = station(
             on, "process", str(batch), "--out", str(on / "out"), "--jobs", str(args.jobs)
         )
-        found = json.loads((on / "out" / "documents.json").read_text(encoding="utf-8"))
-        results = {
-            "generated": score(found, truth, args.threshold) | {"pages": pages},
-            "cost": {
+        if not args.skip_cost:
+            seconds_off = station(
+                off,
+                "process",
+                str(batch),
+                "--out",
+                str(off / "out"),
+                "--jobs",
+                str(args.jobs),
+                documents=False,
+            )
+            cost = {
                 "ms_per_page_off": round(1000 * seconds_off / pages),
                 "ms_per_page_on": round(1000 * seconds_on / pages),
                 "added": round(seconds_on / seconds_off - 1, 3),
-            },
+            }
+        found = json.loads((on / "out" / "documents.json").read_text(encoding="utf-8"))
+        command = f".venv/bin/python bench/documents.py --folders {args.folders} --seed {args.seed}"
+        results = {
+            "generated": score(found, truth, args.threshold) | {"pages": pages},
+            "cost": cost,
+            "ms_per_page_on": round(1000 * seconds_on / pages),
             "real": real_pages(root / "on", args.threshold),
             "threshold": args.threshold,
-            "command": f".venv/bin/python bench/documents.py --folders {args.folders} --seed {args.seed}",
+            "command": command + (" --skip-cost" if args.skip_cost else ""),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -323,12 +367,32 @@ def main() -> None:
 def write_section(r: dict[str, Any]) -> None:
     g, c, real = r["generated"], r["cost"], r["real"]
     acc = g["field_accuracy"]
+    sec, urg = g["secrecy"], g["urgency"]
+    if c:
+        cost = f"{c['ms_per_page_off']} → {c['ms_per_page_on']} ms ({c['added']:+.1%})"
+    else:
+        cost = f"not measured (--skip-cost); {r['ms_per_page_on']} ms a page with documents on"
+    layouts = "\n".join(
+        f"| {name} | {v['documents']} | {v['number_symbol']} | {v['issued_date']} "
+        f"| {v['document_type']} | {v['issuing_body']} |"
+        for name, v in g["by_layout"].items()
+    )
+    levels = ", ".join(f"{k} {v}" for k, v in sec["by_level"].items()) or "none marked"
     text = f"""{SECTION}
 
-`{r["command"]}` ({r["machine"]}; threshold {r["threshold"]}). Generated folders:
-{g["documents"]} documents on {g["pages"]} pages (PNG, TIFF, JPEG; 200 and 300 dpi; some
-skewed; a red MẬT stamp on every third document). Real: the six government first pages in
-shared/corpus/real/vietnamese-nomvn (handwritten numbers and dates, arrival stamps, seals).
+`{r["command"]}` ({r["machine"]}; threshold {r["threshold"]}). Generated folders
+(`make_samples.render_document`; the truth is what it drew): {g["documents"]} documents on
+{g["pages"]} pages; state (NĐ 30), Party (HD 36: "ĐẢNG CỘNG SẢN VIỆT NAM", a star under the
+issuer, "Số 12-QĐ/TU") and pre-2011 state ("Số: 12/QĐ-UB") layouts; 1–4 pages numbered at
+the top centre; công văn with "V/v" under the number and no type name; two-line issuer
+headers; red MẬT / TỐI MẬT / TUYỆT MẬT and KHẨN / THƯỢNG KHẨN / HỎA TỐC stamps under the
+number (some rotated up to 15°, some faint); a red seal over every signature; arrival
+stamps with a handwritten number and date in the header area; pen notes in the margins;
+PNG, TIFF and JPEG, gray and colour, 200 and 300 dpi, some skewed. The issuing body's
+truth is its full name: own name, then the superior's, a People's Committee or Đảng bộ
+above adding only its territory ("UBND TỈNH X" / "SỞ Y" is SỞ Y TỈNH X). Real: the six
+government first pages in shared/corpus/real/vietnamese-nomvn (handwritten numbers and
+dates, arrival stamps, seals).
 
 | measure | generated | bar |
 |---|---|---|
@@ -338,23 +402,26 @@ shared/corpus/real/vietnamese-nomvn (handwritten numbers and dates, arrival stam
 | type exact | {acc["document_type"]} | ≥ 0.95 |
 | issuing body exact | {acc["issuing_body"]} | ≥ 0.95 |
 | place exact | {acc["place"]} | ≥ 0.90 |
-| trích yếu within 5 % CER | {acc["summary"]} | ≥ 0.95 |
+| signer name exact | {acc["signer_name"]} | ≥ 0.90 |
+| signer title exact | {acc["signer_title"]} | |
+| urgency exact (none counts) | {acc["urgency"]} | |
+| trích yếu within 5 % CER | {acc["summary"]} (mean CER {g["summary_mean_cer"]}) | ≥ 0.95 |
 | right among fields ≥ threshold | {g["calibration"]} ({g["confident_fields"]} fields) | ≥ 0.98 |
-| secrecy recall / precision | {g["secrecy_recall"]} / {g["secrecy_precision"]} | 1.0 / ≥ 0.9 |
-| per-page time, documents off → on | {c["ms_per_page_off"]} → {c["ms_per_page_on"]} ms ({c["added"]:+.1%}) | ≤ +5 % |
+| secrecy recall / precision, level right | {sec["recall"]} / {sec["precision"]} ({levels}) | 1.0 / ≥ 0.9 |
+| urgency recall / precision, level right | {urg["recall"]} / {urg["precision"]} ({urg["marked"]} marked) | |
+| per-page time, documents off → on | {cost} | ≤ +5 % |
+
+Exact per layout:
+
+| layout | documents | số/ký hiệu | date | type | issuing body |
+|---|---|---|---|---|---|
+{layouts}
 
 Real scans: of {real["fields"]} printed fields, {real["right"]} right, {real["uncertain"]}
 uncertain (sent to the reviewer), {real["confidently_wrong"]} confidently wrong
 {("(" + "; ".join(real["wrong"]) + ")") if real["wrong"] else ""}; {real["starts_found"]} of 6 pages found as documents.
 """
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    if SECTION in current:
-        head, _, tail = current.partition(SECTION)
-        rest = tail.split("\n## ", 1)
-        current = head + text + ("\n## " + rest[1] if len(rest) > 1 else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    DOCS.write_text(current, encoding="utf-8")
+    replace_section(DOCS, SECTION, text)
 
 
 if __name__ == "__main__":
