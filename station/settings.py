@@ -70,6 +70,12 @@ class StationSettings(BaseSettings):
     )
 
     # Distributed mode (a PostgreSQL database_url): `station worker` and its jobs.
+    work: Literal["auto", "local", "queue"] = Field(
+        default="auto",
+        description="Where page work runs: auto puts it on the queue in PostgreSQL for "
+        "`station worker`s and in the local process pool on SQLite; local keeps the local "
+        "pool on a PostgreSQL database (one machine); queue requires PostgreSQL",
+    )
     page_time_limit_s: Annotated[float, Field(gt=0.0, le=86400.0)] = Field(
         default=600.0,
         description="A page job running longer is stopped (its worker process restarts) and "
@@ -113,7 +119,17 @@ class StationSettings(BaseSettings):
             object.__setattr__(
                 self, "database_url", f"sqlite:///{(self.data_dir / 'station.db').resolve()}"
             )
+        if self.work == "queue" and not _is_postgresql(self.database_url):
+            raise ValueError(
+                "work = queue needs a PostgreSQL database_url (the queue lives there); "
+                "SQLite works with the local pool only"
+            )
         return self
+
+    @property
+    def distributed(self) -> bool:
+        """Whether page work goes on the queue in PostgreSQL for `station worker`s."""
+        return self.work == "queue" or (self.work == "auto" and _is_postgresql(self.database_url))
 
     @classmethod
     def settings_customise_sources(
@@ -129,6 +145,10 @@ class StationSettings(BaseSettings):
             env_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
         )
+
+
+def _is_postgresql(database_url: str) -> bool:
+    return database_url.startswith(("postgresql", "postgres:"))
 
 
 def load_settings(**overrides: object) -> StationSettings:

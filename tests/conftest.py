@@ -9,7 +9,8 @@ PostgreSQL every test that has a data directory of its own (the `settings` fixtu
 for its module-wide fixtures and the tests using them: copied from a migrated template
 (`CREATE DATABASE … TEMPLATE`, milliseconds), named in `STATION_DATABASE_URL` while it runs,
 so `load_settings()`, `StationSettings(data_dir=…)` and every `station` subprocess started
-with the environment use it, and dropped afterwards.
+with the environment use it, and dropped afterwards. Pages run in the local pool there too
+(`STATION_WORK=local`); tests/test_distributed.py runs the queue and its workers.
 """
 
 from __future__ import annotations
@@ -190,6 +191,9 @@ def _use_new_database() -> Iterator[None]:
     try:
         with pytest.MonkeyPatch.context() as env:
             env.setenv("STATION_DATABASE_URL", url)
+            # The suite's tests run pages in the local pool, as on SQLite; the queue's own
+            # tests (test_distributed) ask for it.
+            env.setenv("STATION_WORK", "local")
             _current_database = url
             yield
     finally:

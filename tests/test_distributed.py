@@ -2,8 +2,10 @@
 every page recorded once and every folder assembled once whatever is killed, a page over
 its time limit given up in the end, and the jobs themselves idempotent.
 
-The database server is the development service (`scripts/services up`, idempotent); each
-test module works in a database of its own, so tests never see each other's queues.
+The database server is the suite's in its PostgreSQL run, else the development service
+(`scripts/services up`, idempotent); each test works in a database of its own (conftest's,
+copied from a migrated template with the queue's schema), so tests never see each other's
+queues.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,14 +27,14 @@ import make_samples as ms
 import numpy as np
 import psycopg
 import pytest
+from conftest import POSTGRES_SERVER, PostgresDatabases
 from PIL import Image
-from sqlalchemy.engine import make_url
 
 from station import separators
 from station.distributed import batches, jobs, queue
 from station.errors import ExitCode
 from station.settings import load_settings
-from station.store import HEAD_REVISION, Store
+from station.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 STATION = str(REPO / ".venv" / "bin" / "station")
@@ -66,33 +68,6 @@ def server_url(**env: str) -> str:
     return line.split("=", 1)[1]
 
 
-def fresh_database(server: str) -> str:
-    """An empty station database, copied from a migrated template (made once per schema)."""
-    template = f"station_dist_template_{HEAD_REVISION}"
-    with psycopg.connect(queue.conninfo(server), autocommit=True) as connection:
-        connection.execute("select pg_advisory_lock(7251502)")
-        try:
-            found = connection.execute(
-                "select 1 from pg_database where datname = %s", (template,)
-            ).fetchone()
-            if not found:
-                connection.execute(f'create database "{template}"')  # type: ignore[arg-type]
-                made = Store.open(_named(server, template))
-                queue.ensure_schema(made.engine)
-                made.engine.dispose()  # a template must have no connections to be copied
-            name = f"station_dist_{secrets.token_hex(4)}"
-            connection.execute(
-                f'create database "{name}" template "{template}"'  # type: ignore[arg-type]
-            )
-        finally:
-            connection.execute("select pg_advisory_unlock(7251502)")
-    return _named(server, name)
-
-
-def _named(server: str, database: str) -> str:
-    return make_url(server).set(database=database).render_as_string(hide_password=False)
-
-
 @dataclass
 class Room:
     """A data directory and a database shared by `station process` and the workers."""
@@ -106,6 +81,7 @@ class Room:
             "STATION_DATA_DIR": str(self.root / "data"),
             "STATION_PROFILES_DIR": str(REPO / "profiles"),
             "STATION_CONFIG": str(self.root / "station.toml"),
+            "STATION_WORK": "queue",  # the suite's PostgreSQL run keeps other tests local
             **FAST,
             **extra,
         }
@@ -195,15 +171,17 @@ def import_manifest(room: Room) -> None:
 
 
 @pytest.fixture(scope="module")
-def server() -> str:
-    return server_url()
+def databases() -> PostgresDatabases:
+    """The suite's PostgreSQL in its PostgreSQL run, else the development service."""
+    return PostgresDatabases(POSTGRES_SERVER or server_url())
 
 
 @pytest.fixture
-def room(server: str, tmp_path: Path) -> Room:
-    made = Room(tmp_path, fresh_database(server))
+def room(databases: PostgresDatabases, tmp_path: Path) -> Iterator[Room]:
+    made = Room(tmp_path, databases.create())
     import_manifest(made)
-    return made
+    yield made
+    databases.drop(made.url)
 
 
 def recorded_once(room: Room, batch_id: int) -> None:
@@ -306,7 +284,7 @@ def test_the_database_restarted_mid_batch(tmp_path: Path) -> None:
     services_dir.chmod(0o755)
     own = {"STATION_SERVICES_DIR": str(services_dir), "STATION_SERVICES_PG_PORT": "55491"}
     try:
-        room = Room(tmp_path, fresh_database(server_url(**own)))
+        room = Room(tmp_path, PostgresDatabases(server_url(**own)).create())
         import_manifest(room)
         batch = make_batch(tmp_path, 7)
         running = workers(room)
@@ -377,9 +355,26 @@ def test_jobs_are_idempotent(room: Room, tmp_path: Path) -> None:
 
 def test_a_worker_needs_the_shared_database(tmp_path: Path) -> None:
     local = Room(tmp_path, "sqlite:///" + str(tmp_path / "station.db"))
-    done = local.station("worker")
+    done = local.station("worker", STATION_WORK="auto")
     assert done.returncode == ExitCode.BAD_CONFIG
     assert "STATION_DATABASE_URL" in done.stderr and "PostgreSQL" in done.stderr
+    done = local.station("process", str(tmp_path))  # the queue asked for, on SQLite
+    assert done.returncode == ExitCode.BAD_CONFIG
+    assert "work = queue needs a PostgreSQL database_url" in " ".join(done.stderr.split())
+
+
+def test_work_can_stay_local_on_postgresql(room: Room, tmp_path: Path) -> None:
+    """STATION_WORK=local: one machine on PostgreSQL, pages in its own pool, no queue."""
+    done = room.station("worker", STATION_WORK="local")
+    assert done.returncode == ExitCode.BAD_CONFIG and "work = local" in done.stderr
+    batch = tmp_path / "one"
+    batch.mkdir()
+    page, _ = ms.render_document_page(np.random.default_rng(5))
+    page.save(batch / "scan_001.png", dpi=(300, 300))
+    done = room.station("process", str(batch), "--out", str(tmp_path / "out"), STATION_WORK="local")
+    assert done.returncode == 0, done.stderr
+    assert room.sql("select state from page") == [("ok",)]
+    assert room.sql("select count(*) from procrastinate_jobs") == [(0,)]
 
 
 def test_jobs_go_on_the_queue_with_their_page(room: Room, tmp_path: Path) -> None:

@@ -54,3 +54,19 @@ def test_unknown_key_in_station_toml_is_refused(
     monkeypatch.setenv("STATION_CONFIG", str(config))
     with pytest.raises(ConfigError, match="data_dri"):
         load_settings()
+
+
+def test_where_page_work_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL puts pages on the queue unless told to keep them local; SQLite never can."""
+    for name in ("STATION_WORK", "STATION_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STATION_CONFIG", str(tmp_path / "none.toml"))
+    pg = "postgresql+psycopg://station@127.0.0.1:5432/station"
+    assert not load_settings(data_dir=tmp_path).distributed
+    assert load_settings(database_url=pg).distributed
+    assert not load_settings(database_url=pg, work="local").distributed
+    assert load_settings(database_url=pg, work="queue").distributed
+    with pytest.raises(ConfigError, match="work = queue needs a PostgreSQL database_url"):
+        load_settings(data_dir=tmp_path, work="queue")
+    with pytest.raises(ConfigError, match="work"):
+        load_settings(database_url=pg, work="cluster")

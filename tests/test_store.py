@@ -107,3 +107,25 @@ def test_an_older_database_is_upgraded_on_open(tmp_path: Path) -> None:
     numbers = {f.folder_id: f.id for f in upgraded.list_folders()}
     assert numbers == {"HS-2": 1, "HS-1": 2}, "numbered in the order they were added"
     assert upgraded.get_folder("HS-1").review_state == "empty"  # type: ignore[union-attr]
+
+
+def test_folders_added_at_once_get_numbers_of_their_own(database_url: str) -> None:
+    """Workers finishing batches at the same moment add holding folders side by side: each
+    folder once, each with a number of its own (on PostgreSQL too, where nothing else
+    serialises the two transactions)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stores = [Store.open(database_url) for _ in range(6)]
+    names = [f"VN/H01/HS{n:02d}" for n in range(6)] + ["VN/H01/HS00"] * 6
+
+    def add(n: int) -> None:
+        stores[n % len(stores)].ensure_holding_folder(names[n], "Chưa xếp hồ sơ")
+
+    for _ in range(3):
+        with ThreadPoolExecutor(len(stores)) as pool:
+            list(pool.map(add, range(len(names))))
+    folders = stores[0].list_folders()
+    assert sorted(f.folder_id for f in folders) == sorted(set(names))
+    assert len({f.id for f in folders}) == len(folders)
+    for store in stores:
+        store.engine.dispose()

@@ -1,6 +1,7 @@
 """Scale-out: page work on a queue in PostgreSQL (Procrastinate), shared by many machines.
 
-`STATION_DATABASE_URL=postgresql+psycopg://…` turns it on. `station process` and
+`STATION_DATABASE_URL=postgresql+psycopg://…` turns it on (`StationSettings.distributed`;
+`STATION_WORK=local` keeps the local pool on PostgreSQL). `station process` and
 `station watch` then take originals in as usual and put each page's job on the queue in
 the transaction that records the page (`queue`); `station worker` runs the jobs on any
 machine that shares the data directory and the database (`workers`); the worker that
@@ -9,8 +10,3 @@ report), once (`jobs`).
 """
 
 from __future__ import annotations
-
-
-def is_distributed(database_url: str) -> bool:
-    """Whether this database carries the queue: PostgreSQL does, SQLite never."""
-    return database_url.startswith(("postgresql", "postgres:"))

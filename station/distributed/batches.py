@@ -25,9 +25,8 @@ from station.room import runner
 from station.room.assembly import FolderPdf
 from station.settings import StationSettings
 from station.store import Batch, Page, Store
-from station.store.work import WAITING
 
-POLL_S = 0.5
+POLL_S = 1.0  # one light transaction a second per watching process
 DATABASE_PATIENCE_S = 600.0
 NO_WORKER_WARNING_S = 15.0
 log = logging.getLogger("station.process")
@@ -72,17 +71,14 @@ def run_batch(
     warned = False
     while True:
         try:
-            batch = store.get_batch(batch_id)
-            pages = store.pages_of_batch(batch_id)
+            batch, pages = store.batch_progress(batch_id, reported)
         except OperationalError as exc:
             down_since = _wait_for_database(exc, down_since, should_stop)
             continue
         down_since = None
-        assert batch is not None
         for page in pages:
-            if page.state not in WAITING and _id(page) not in reported:
-                reported.add(_id(page))
-                progress.page_done(_as_result(page, settings, profile))
+            reported.add(_id(page))
+            progress.page_done(_as_result(page, settings, profile))
         if batch.state in FINISHED:
             return _outcome(batch, out_dir, time.perf_counter() - started, skipped)
         if should_stop():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from station.distributed import is_distributed, queue
+from station.distributed import queue
 from station.settings import StationSettings
 from station.store import Store, utcnow
 
@@ -23,7 +23,7 @@ def work_status(store: Store, settings: StationSettings) -> dict[str, Any]:
         for worker, count in sorted(store.pages_per_worker(since).items())
     }
     status: dict[str, Any] = {"window_minutes": WINDOW_MINUTES, "pages_per_minute": rates}
-    if is_distributed(settings.database_url):
+    if settings.distributed:
         status["queue"] = queue.queue_status(store.engine, settings.stalled_after_s)
     return status
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
-from station.distributed import is_distributed, queue
+from station.distributed import queue
 from station.errors import ConfigError
 from station.settings import StationSettings
 from station.store import Store
@@ -34,7 +34,12 @@ def _sleep_unless(seconds: float, stop: Callable[[], bool]) -> None:
 
 def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence[str] = ()) -> None:
     """Run `concurrency` worker processes until told to stop."""
-    if not is_distributed(settings.database_url):
+    if not settings.distributed and settings.work == "local":
+        raise ConfigError(
+            "station worker takes page work from the queue, but work = local (STATION_WORK) "
+            "keeps it in each `station process`'s own pool: set it to auto or queue"
+        )
+    if not settings.distributed:
         raise ConfigError(
             "station worker needs the shared PostgreSQL database: set STATION_DATABASE_URL "
             "to postgresql+psycopg://… (the embedded SQLite default runs pages in "

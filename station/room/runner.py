@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from station import __version__, imaging, ingest, pipeline, tools
-from station.distributed import is_distributed
 from station.errors import PageError
 from station.pipeline import PageJob, PageResult, run_page
 from station.profiles import ScanProfile, load_profile
@@ -384,7 +383,7 @@ def run_batch(
     progress = progress or BatchProgress()
     if source.files is None:  # listed now: a bad folder fails before anything is recorded
         source = replace(source, files=tuple(ingest.discover_batch(source.batch_dir)))
-    if is_distributed(settings.database_url):
+    if settings.distributed:
         from station.distributed import batches
 
         return batches.run_batch(

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from station.manifest import ManifestFolder, number_key
@@ -25,6 +25,7 @@ class FolderQueries(StoreBase):
         summary = ManifestImport()
         now = utcnow()
         with self.session() as s:
+            _lock_folder_numbers(s)
             for folder in folders:
                 values = _folder_values(folder)
                 row = s.get(Folder, folder.folder_id)
@@ -78,6 +79,7 @@ class FolderQueries(StoreBase):
 
     def ensure_holding_folder(self, folder_id: str, title: str) -> None:
         with self.session() as s:
+            _lock_folder_numbers(s)
             if s.get(Folder, folder_id) is None:
                 s.add(
                     Folder(
@@ -133,6 +135,17 @@ def _folder_order(folder: Folder) -> tuple[bool, str, str, tuple[int, str], tupl
         number_key(folder.box_no),
         number_key(folder.folder_no),
     )
+
+
+def _lock_folder_numbers(s: Session) -> None:
+    """Folders are added one transaction at a time, so two processes (workers, a manifest
+    import beside a batch) never give two folders the same number or add one folder twice.
+    Called first in the transaction: PostgreSQL takes a lock until commit; SQLite's write
+    lock is taken now rather than at the first insert, after the reads it depends on."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("select pg_advisory_xact_lock(7251504)"))
+    else:
+        s.execute(text("begin immediate"))
 
 
 def _next_folder_number(s: Session) -> int:

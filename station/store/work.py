@@ -90,6 +90,24 @@ class WorkQueries(StoreBase):
                 ).one()
             )
 
+    def batch_progress(self, batch_id: int, known: set[int]) -> tuple[Batch, list[Page]]:
+        """The batch and its pages recorded since the caller last asked (not in `known`).
+
+        One transaction: the ids of the batch's recorded pages, then only the new ones in
+        full, so a process watching a 5,000-page batch reads a few rows a poll, not all."""
+        with self.session() as s:
+            batch = s.exec(select(Batch).where(Batch.id == batch_id)).one()
+            done = s.exec(
+                select(Page.id).where(Page.batch_id == batch_id, col(Page.state).not_in(WAITING))
+            ).all()
+            new = [page_id for page_id in done if page_id not in known]
+            pages = (
+                list(s.exec(select(Page).where(col(Page.id).in_(new)).order_by(col(Page.seq))))
+                if new
+                else []
+            )
+            return batch, pages
+
     def pages_per_worker(self, since: datetime) -> dict[str, int]:
         """Pages each worker (or machine) recorded since then: how fast each one goes."""
         with self.session() as s:
