@@ -1,17 +1,21 @@
 """Secrecy (MẬT, TỐI MẬT, TUYỆT MẬT) and urgency (KHẨN, THƯỢNG KHẨN, HỎA TỐC) stamps.
 
-A missed secrecy stamp is a leak: a classified page would reach an uncleared user. So two
+A missed secrecy stamp is a leak: a classified page would reach an uncleared user. So three
 cues are used. The OCR words: a short upper-case line of its own reading a label (running
 text says "bí mật", "mật độ" in lower case, so a line with other lower-case words is not a
-stamp). The page image: stamps are usually red, framed, and often rotated or faint, which
-full-page OCR misses. Red regions of a stamp's size and shape (not round seals) are re-read
-on their own (a small crop, tens of milliseconds); a framed red box of one or two words in
-the top half that cannot be read still counts as a possible Mật stamp with a low confidence,
-so a cleared reviewer decides rather than nobody noticing.
+stamp). Red ink: stamps are usually red, framed, and often rotated or faint, which
+full-page OCR misses; red regions of a stamp's size and shape (not round seals) are re-read
+on their own (a small crop, tens of milliseconds). Frames in any ink: a gray scan turns red
+to gray and a faint red falls out of the red mask, so stamp-sized rectangles in the top half
+(turned or not, light or dark, with no rule inside as arrival stamps have) have their inside
+turned level and read alone. A framed box in the top half holding one line of one or two
+words that cannot be read still counts as a possible secrecy stamp with a low confidence, at
+the highest level (Tuyệt mật): whichever level it really is, no one cleared below it sees
+the document until a reviewer cleared for it has looked and lowered it.
 
-Measured (A4, 2 cores): ~1 ms for the words of a page, ~3-6 ms for the red ink of a colour
-page at 200 or 300 dpi (the 100-dpi red mask is made only where a coarse look finds red),
-10-60 ms per candidate re-read.
+Measured (A4, 2 shared cores, bench/secrecy.py): ~1 ms for the words of a page, ~3-6 ms for
+the red ink of a colour page at 200 or 300 dpi (the 100-dpi red mask is made only where a
+coarse look finds red), ~5-10 ms to look for frames, 10-60 ms per candidate re-read.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -29,6 +34,10 @@ from station.documents.model import Stamp
 from station.ocr import Word
 
 Box = tuple[int, int, int, int]
+
+# The level of a stamp seen but not read: the highest, so that nobody cleared for less sees
+# what may be Tuyệt mật (a cleared reviewer lowers a false alarm, recorded with a reason).
+UNREAD_LEVEL = "Tuyệt mật"
 
 _LABELS = (
     *(("secrecy", printed, level) for printed, level in vocab.SECRECY_MARKS.items()),
@@ -50,6 +59,12 @@ def find_stamps(image: np.ndarray, dpi: float, words: Sequence[Word]) -> tuple[S
             stamp = _read_candidate(image, box, dpi)
             if stamp is not None:
                 found.append(stamp)
+    for frame in _frame_candidates(image, dpi):
+        if any(_contains(s.box, frame.centre) for s in found):
+            continue  # read already, from the words or the red ink
+        stamp = _read_frame(image, frame, dpi)
+        if stamp is not None:
+            found.append(stamp)
     return _merged(found)
 
 
@@ -298,12 +313,216 @@ def _read_candidate(image: np.ndarray, box: Box, dpi: float) -> Stamp | None:
             break
     if best is not None and best[0] >= 0.6:
         return Stamp(best[1], best[3], round(min(1.0, best[0]), 3), box, "red", "red-reread")
-    height = image.shape[0]
-    if top < height / 2 and _framed(upright) and 1 <= _word_count(_without_frame(upright)) <= 2:
-        # Red, framed, stamp-sized, one or two words, unreadable: possibly a secrecy stamp;
-        # let a cleared reviewer look (recall first).
-        return Stamp("secrecy", "Mật", 0.3, box, "red", "red-frame")
+    if top >= image.shape[0] / 2 or not _framed(upright):
+        return None
+    # The frame's inside alone, turned level: what the frame holds decides.
+    points = cv2.findNonZero(255 - ink)
+    if points is None:
+        return None
+    (cx, cy), (rw, rh), _ = rect = cv2.minAreaRect(points)
+    inside = _level_inside(ink, (cx, cy), (max(rw, rh), min(rw, rh)), _long_side_angle(rect))
+    if inside is None:
+        return None
+    again = _best_label(inside)
+    if again is not None and again[0] >= 0.6:
+        return Stamp(again[1], again[3], round(min(1.0, again[0]), 3), box, "red", "red-reread")
+    if again is not None and again[0] >= 0.45 and again[1] == "urgency":
+        return None  # half a KHẨN or HỎA TỐC: an urgency mark, not a secrecy one
+    if 1 <= _word_count(inside) <= 2 and _one_line(inside):
+        # Red, framed, stamp-sized, one line of one or two words, unreadable: possibly a
+        # secrecy stamp of any level; the highest, until a cleared reviewer looks.
+        return Stamp("secrecy", UNREAD_LEVEL, 0.3, box, "red", "red-frame")
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Cue 3: frames, in any ink (a gray scan turns red to gray)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A stamp-sized rectangle of ink, maybe turned: full-size pixels."""
+
+    centre: tuple[float, float]
+    size: tuple[float, float]  # long side, short side
+    angle: float  # degrees (counter-clockwise) that turn its long side level
+    box: Box  # its upright bounding box
+    level: int  # the frame's ink (0-255): faint stamps are light gray
+
+
+# The share of the page's height where secrecy and urgency marks go (under the number).
+_TOP_SHARE = 0.5
+
+
+def _frame_candidates(image: np.ndarray, dpi: float) -> list[_Frame]:
+    """Rectangles of ink of a stamp's size in the top half, turned up to 45°, with no rule
+    inside (an arrival stamp's "ĐẾN / Số / Ngày" box has one); round seals are not.
+
+    Seen at 100 dpi on one channel (green: red and blue ink are dark in it, gray pages are
+    gray) with ink anything clearly darker than the paper, so faint stamps count too.
+    """
+    height = image.shape[0]
+    step = max(1, round(dpi / 100))
+    scale = 1.0 / step
+    top = image[: int(height * _TOP_SHARE) : step, ::step]
+    # Every step-th pixel, not an average: a faint frame keeps its contrast (its stroke is
+    # 0.7 mm, several pixels at any scanning resolution), and there is nothing to compute.
+    small = np.ascontiguousarray(top if top.ndim == 2 else top[:, :, 1])
+    hist = cv2.calcHist([small], [0], None, [256], [0, 256]).ravel().cumsum()
+    paper = int(np.searchsorted(hist, 0.5 * hist[-1]))
+    ink = (small < paper - 25).astype(np.uint8)
+    # Outer contours only (half the cost of labelling every letter); the few of a stamp's
+    # size are then labelled within their own box.
+    contours, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cm = dpi * scale * _CM
+    out = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if not (1.2 * cm <= w <= 8.5 * cm and 0.5 * cm <= h <= 3.5 * cm):
+            continue
+        _, labels = cv2.connectedComponents(ink[y : y + h, x : x + w], connectivity=8)
+        px, py = (int(v) for v in contour[0, 0])
+        own = (labels == labels[py - y, px - x]).astype(np.uint8)
+        rows, cols = np.nonzero(own)
+        rect = cv2.minAreaRect(np.column_stack((cols, rows)).astype(np.float32))
+        (rw, rh) = rect[1]
+        long, short = max(rw, rh), min(rw, rh)
+        if not (1.3 * cm <= long <= 8 * cm and 0.55 * cm <= short <= 2.6 * cm):
+            continue
+        if not 1.3 <= long / max(short, 1.0) <= 7:
+            continue
+        # The outline a pixel inside the rectangle's extreme corners (a turned stroke's
+        # outer edge is jagged): all of it near ink when the component is a frame.
+        inner_rect = (rect[0], (rw - 2, rh - 2), rect[2])
+        corners = cv2.boxPoints(inner_rect)
+        outline = np.zeros_like(own)
+        cv2.polylines(outline, [np.rint(corners).astype(np.int32)], True, 1, thickness=3)
+        near = cv2.dilate(own, np.ones((5, 5), np.uint8))
+        if cv2.countNonZero(outline & near) < 0.85 * cv2.countNonZero(outline):
+            continue  # not closed all round: text, a seal's arc, a signature
+        band = np.zeros_like(own)
+        cv2.polylines(band, [np.rint(corners).astype(np.int32)], True, 1, thickness=7)
+        if cv2.countNonZero(own & (1 - band)) > 0.6 * long:
+            continue  # a rule or letters joined inside: an arrival or filing stamp
+        angle = _long_side_angle(rect)
+        level = int(np.median(small[y : y + h, x : x + w][own > 0]))
+        cx, cy = rect[0]
+        out.append(
+            _Frame(
+                ((x + cx) / scale, (y + cy) / scale),
+                (long / scale, short / scale),
+                angle,
+                (int(x / scale), int(y / scale), int((x + w) / scale), int((y + h) / scale)),
+                level,
+            )
+        )
+    return out
+
+
+def _read_frame(image: np.ndarray, frame: _Frame, dpi: float) -> Stamp | None:
+    """The letters inside a frame, turned level and read alone; an unreadable frame of one
+    or two words is a possible Mật (recall first), anything else is not a stamp."""
+    letters = _inside(image, frame)
+    if letters is None:
+        return None
+    best = _best_label(letters)
+    colour = _colour(image, frame.box)
+    if best is not None and best[0] >= 0.6:
+        return Stamp(best[1], best[3], round(min(1.0, best[0]), 3), frame.box, colour, "frame")
+    if best is not None and best[0] >= 0.45 and best[1] == "urgency":
+        return None  # half a KHẨN or HỎA TỐC: an urgency mark, not a secrecy one
+    if 1 <= _word_count(letters) <= 2 and _one_line(letters):
+        return Stamp("secrecy", UNREAD_LEVEL, 0.3, frame.box, colour, "frame-unread")
+    return None
+
+
+def _long_side_angle(rect: tuple[Sequence[float], Sequence[float], float]) -> float:
+    """The angle (degrees, counter-clockwise) that turns a rotated rectangle's long side level."""
+    corners = cv2.boxPoints(rect)
+    edges = [corners[(k + 1) % 4] - corners[k] for k in range(2)]
+    dx, dy = max(edges, key=lambda e: float(np.hypot(*e)))
+    angle = math.degrees(math.atan2(float(dy), float(dx)))
+    return ((angle + 90) % 180) - 90
+
+
+def _inside(image: np.ndarray, frame: _Frame) -> np.ndarray | None:
+    """What is inside the frame, level, black letters on white with a white margin."""
+    left, top, right, bottom = frame.box
+    pad = 4
+    top, left = max(0, top - pad), max(0, left - pad)
+    crop = image[top : bottom + pad, left : right + pad]
+    gray = np.ascontiguousarray(crop if crop.ndim == 2 else crop[:, :, 1])
+    centre = (frame.centre[0] - left, frame.centre[1] - top)
+    return _level_inside(gray, centre, frame.size, frame.angle)
+
+
+def _level_inside(
+    gray: np.ndarray, centre: tuple[float, float], size: tuple[float, float], angle: float
+) -> np.ndarray | None:
+    """The inside of a turned rectangle (long side, short side) of `gray`, level, binarised,
+    with what touches its edge (the frame's remains, a rule across) left out."""
+    long, short = size
+    inset = max(2.0, 0.08 * short)  # about the frame's stroke
+    out_w, out_h = int(long - 2 * inset), int(short - 2 * inset)
+    if out_w < 10 or out_h < 8:
+        return None
+    matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    matrix[0, 2] += out_w / 2 - centre[0]
+    matrix[1, 2] += out_h / 2 - centre[1]
+    inner = cv2.warpAffine(gray, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=255)
+    if int(inner.max()) - int(inner.min()) < 20:
+        return None  # nothing inside
+    _, ink = cv2.threshold(inner, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    # What touches the edge is the frame's inner side (a turned frame's rectangle is never
+    # exact), never a letter: the letters stand clear of the frame.
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, w, h = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
+    edge = (x == 0) | (y == 0) | (x + w >= out_w) | (y + h >= out_h)
+    edge[0] = True  # the background
+    letters = np.where(edge[labels], 255, 0).astype(np.uint8)
+    margin = max(8, out_h // 3)
+    padded: np.ndarray = cv2.copyMakeBorder(
+        letters, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255
+    )
+    return padded
+
+
+def _best_label(letters: np.ndarray) -> tuple[float, str, str, str] | None:
+    """The best label Tesseract reads in a stamp's letters, its score weighted by confidence."""
+    best: tuple[float, str, str, str] | None = None
+    for psm in (7, 8):
+        text, confidence = tools.read_small(letters, languages=("vie",), psm=psm)
+        found = _label(text)
+        if found is None:
+            continue
+        score = found[0] * (0.6 + 0.4 * confidence / 100.0)
+        if best is None or score > best[0]:
+            best = (score, *found[1:])
+        if best[0] >= 0.8:
+            break
+    return best
+
+
+def _one_line(letters: np.ndarray) -> bool:
+    """The ink's rows form one band: a stamp's single line, not a block of text.
+
+    Runs of inked rows closer than a quarter of the tallest run merge (a capital's accents sit
+    just above it, its dot just under); a second line is further off.
+    """
+    inked = (letters < 128).any(axis=1)
+    rows = np.flatnonzero(inked)
+    if rows.size == 0:
+        return False
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    starts = np.concatenate(([rows[0]], rows[breaks + 1]))
+    ends = np.concatenate((rows[breaks], [rows[-1]]))
+    tallest = int((ends - starts).max()) + 1
+    gaps = starts[1:] - ends[:-1] - 1
+    return bool((gaps < 0.25 * tallest).all())
+
+
+def _contains(box: Box, point: tuple[float, float]) -> bool:
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
 def _without_frame(ink: np.ndarray) -> np.ndarray:
