@@ -6,6 +6,7 @@ never imports the review app.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -77,7 +78,21 @@ def _start_watcher(jobs: int | None, verbose: bool) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "station", "watch"]
     command += ["--jobs", str(jobs)] if jobs else []
     command += ["--verbose"] if verbose else []
-    return subprocess.Popen(command, env=os.environ.copy())
+    return subprocess.Popen(command, env=os.environ.copy(), preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """In the watcher, before it starts: SIGTERM it if `station serve` dies without stopping
+    it (SIGKILL, a crash), so a restarted serve never meets a second watcher of its folders.
+    Linux only (prctl); elsewhere the watcher outlives its parent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _stop(watcher: subprocess.Popen[bytes]) -> None:

@@ -79,13 +79,57 @@ def test_serve_runs_the_app_and_the_watcher_and_stops_on_sigterm(tmp_path: Path)
                 batches = client.get("/api/activity").json()
                 return any(b["name"] == "box-7" and b["pages"].get("ok") == 1 for b in batches)
 
-            _wait_for(processed, 90, "the hot-folder batch to be processed")
+            _wait_for(processed, 240, "the hot-folder batch to be processed")
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=60)
     finally:
         if server.poll() is None:
-            server.kill()
-            server.communicate()
+            server.kill()  # its watcher follows (see the test below), closing the pipe
+            server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert f"Review app: http://127.0.0.1:{port}/" in output
     assert "Watching" in output and "Stopped" in output, "the watcher ran and stopped cleanly"
+
+
+def test_the_watcher_does_not_outlive_a_killed_serve(tmp_path: Path) -> None:
+    """serve SIGKILLed (out of memory, a crash): its watcher stops too, so a restarted serve
+    never meets a second watcher on the same hot folders."""
+    env = {
+        **os.environ,
+        "STATION_DATA_DIR": str(tmp_path / "data"),
+        "STATION_HOTFOLDERS": str(tmp_path / "hot"),
+        "STATION_PROFILES_DIR": str(REPO / "profiles"),
+        "STATION_CONFIG": str(tmp_path / "station.toml"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "station", "serve", "--port", str(_free_port())],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        watchers = _wait_for(lambda: _children(server.pid), 60, "the watcher to start")
+        server.kill()
+        server.wait(timeout=30)
+        gone = _wait_for(lambda: not any(_alive(p) for p in watchers), 60, "the watcher to stop")
+        assert gone
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
