@@ -338,6 +338,9 @@ def main() -> None:
     parser.add_argument("--sim-workers", type=int, default=50)
     parser.add_argument("--compress", type=float, default=20.0)
     parser.add_argument("--skip-real", action="store_true", help="only the simulation")
+    parser.add_argument(
+        "--skip-sim", action="store_true", help="only the real runs (the simulation kept)"
+    )
     args = parser.parse_args()
     command = "bench/distributed.py " + " ".join(sys.argv[1:])
     server = server_url()
@@ -354,9 +357,11 @@ def main() -> None:
         files = len([p for p in source.iterdir() if p.name != "truth.json"])
         if args.skip_real:
             real = previous.get("real", {})
+            results["real_command"] = previous.get("real_command", previous.get("command", ""))
             times = previous.get("page_times_s") or [1.0]
         else:
             real = {"files": files}
+            results["real_command"] = results["command"]
             for jobs in (1, 2):
                 batch = copy_batch(source, work / f"local{jobs}", f"l{jobs}")
                 root = work / f"local-root-{jobs}"
@@ -390,10 +395,17 @@ def main() -> None:
             real["overhead_2"] = round(real["distributed_2_s"] / real["local_2_s"] - 1, 3)
         results["real"] = real
         results["page_times_s"] = [round(t, 3) for t in times]
-        url = fresh_database(server)
-        results["simulation"] = run_simulation(
-            url, args.sim_pages, args.sim_workers, times, args.compress
-        )
+        if args.skip_sim:
+            results["simulation"] = previous["simulation"]
+            results["simulation_command"] = previous.get(
+                "simulation_command", previous.get("command", "")
+            )
+        else:
+            url = fresh_database(server)
+            results["simulation"] = run_simulation(
+                url, args.sim_pages, args.sim_workers, times, args.compress
+            )
+            results["simulation_command"] = results["command"]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     write_section(results)
@@ -405,7 +417,7 @@ def write_section(r: dict[str, Any]) -> None:
     per_page = real.get("per_page_2", {})
     text = f"""{SECTION}
 
-`{r["command"]}` ({r["machine"]}). A mixed batch ({real.get("files")} files of make_samples'
+`{r["real_command"]}` ({r["machine"]}). A mixed batch ({real.get("files")} files of make_samples'
 `quality` set: TIFF, PNG, JPEG; gray and colour; 150-300 dpi; rotated and skewed pages;
 broken files), each run after a warm-up batch on the same processes.
 
@@ -424,7 +436,7 @@ folders and documents together): {per_page.get("transactions")} transactions,
 {per_page.get("inserted")} rows inserted, {per_page.get("updated")} updated,
 {per_page.get("deleted")} deleted.
 
-Simulation: {sim["pages"]:,} pages queued, {sim["workers"]} workers doing each page's real
+Simulation (`{r["simulation_command"]}`): {sim["pages"]:,} pages queued, {sim["workers"]} workers doing each page's real
 database work (start, result and events, the batch's completion) around a sleep drawn from
 the {len(r["page_times_s"])} per-page times measured above, compressed {sim["compress"]:g}x: the
 database saw the load of {sim["workers"] * sim["compress"]:g} real workers.
