@@ -12,11 +12,17 @@ Killed at any point, the next start picks up the pieces: a batch whose folder is
 the hot folder is offered again and continues the same batch record (files already taken
 in are not taken again); a batch whose folder already moved on has only its unfinished
 pages run. The ledger makes a batch or file dropped a second time a recorded no-op.
+
+In distributed mode (`StationSettings.distributed`) step 3 is the workers': the watcher
+takes the next batch in as soon as one's originals are safe and its pages queued, and
+waits for each batch's outcome beside, so several scanners feed many workers at once.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,6 +66,7 @@ class WatchService:
         self.on_outcome = on_outcome
         self.store = Store.open(settings.database_url)
         self.watcher: HotFolderWatcher | None = None
+        self.handed_on: list[threading.Thread] = []  # distributed: batches the workers run
 
     def stopping(self) -> bool:
         return self.watcher is not None and self.watcher.stopping
@@ -76,6 +83,13 @@ class WatchService:
                 self.watcher.run_until_stopped()
         finally:
             restore()
+            self.wait_for_handed_on()
+
+    def wait_for_handed_on(self) -> None:
+        """Distributed: the threads waiting on batches the workers run (they return at once
+        when stopping; the workers carry on with the batches)."""
+        for thread in self.handed_on:
+            thread.join()
 
     def resume_unfinished(self) -> None:
         """Finish batches whose folder already left the hot folder but whose pages did not all
@@ -84,17 +98,20 @@ class WatchService:
             if Path(batch.source_dir).is_dir() or self.stopping():
                 continue
             log.info("Resuming batch %s (#%s) stopped before it finished", batch.name, batch.id)
-            profile = load_profile(batch.profile, self.settings.profiles_dir)
+            resume = functools.partial(
+                runner.resume_batch,
+                batch,
+                Path(batch.out_dir or self._out_dir(batch.profile, batch.name)),
+                load_profile(batch.profile, self.settings.profiles_dir),
+                self.settings,
+                workers=self.workers,
+                should_stop=self.stopping,
+            )
+            if self.settings.distributed:
+                self._hand_on(batch.name, resume, taken_in=None)
+                continue
             with self.progress_for(batch.name) as progress:
-                outcome = runner.resume_batch(
-                    batch,
-                    Path(batch.out_dir or self._out_dir(batch.profile, batch.name)),
-                    profile,
-                    self.settings,
-                    workers=self.workers,
-                    progress=progress,
-                    should_stop=self.stopping,
-                )
+                outcome = resume(progress=progress)
             if outcome is not None:
                 self.on_outcome(outcome)
 
@@ -133,8 +150,14 @@ class WatchService:
                 # it again; the ledger skips what this batch already took in.
                 log.warning("%s", exc)
 
-        with self.progress_for(ready.batch_dir.name) as progress:
-            outcome = runner.run_batch(
+        taken_in = threading.Event()
+
+        def after_intake() -> None:
+            set_aside()
+            taken_in.set()
+
+        def run(progress: BatchProgress) -> BatchOutcome | None:
+            return runner.run_batch(
                 source,
                 out_dir or self._out_dir(ready.profile, ready.batch_dir.name),
                 profile,
@@ -143,13 +166,56 @@ class WatchService:
                 progress=progress,
                 should_stop=self.stopping,
                 continue_batch=earlier.id if earlier else None,
-                after_intake=set_aside,
+                after_intake=after_intake,
             )
-        if outcome is None:
+
+        def done(outcome: BatchOutcome) -> None:
+            if moved_to:
+                self._set_aside_unreadable(outcome, moved_to[0], ready.hot_root)
+            self.on_outcome(outcome)
+
+        if self.settings.distributed:
+            self._hand_on(ready.batch_dir.name, run, taken_in=taken_in, done=done)
             return
-        if moved_to:
-            self._set_aside_unreadable(outcome, moved_to[0], ready.hot_root)
-        self.on_outcome(outcome)
+        with self.progress_for(ready.batch_dir.name) as progress:
+            outcome = run(progress)
+        if outcome is not None:
+            done(outcome)
+
+    def _hand_on(
+        self,
+        name: str,
+        run: Callable[..., BatchOutcome | None],  # called with progress=
+        *,
+        taken_in: threading.Event | None,
+        done: Callable[[BatchOutcome], None] | None = None,
+    ) -> None:
+        """Distributed: run the batch in a thread of its own; return once its originals are
+        taken in (`taken_in` set, or the run over), so the next batch is taken in while the
+        workers run this one. Its outcome is reported when the workers have finished it."""
+        finished = threading.Event()
+        failed: list[BaseException] = []
+
+        def body() -> None:
+            try:
+                outcome = run(progress=_QueuedProgress(name))
+                if outcome is not None:
+                    (done or self.on_outcome)(outcome)
+            except Exception as exc:
+                if taken_in is not None and not taken_in.is_set():
+                    failed.append(exc)  # during intake: the watcher's to handle, as locally
+                else:
+                    log.exception("Batch %s: waiting for the workers failed", name)
+            finally:
+                finished.set()
+
+        thread = threading.Thread(target=body, name=f"batch {name}", daemon=True)
+        self.handed_on = [t for t in self.handed_on if t.is_alive()] + [thread]
+        thread.start()
+        while taken_in is not None and not taken_in.wait(0.2) and not finished.is_set():
+            pass
+        if failed:
+            raise failed[0]
 
     @staticmethod
     def _set_aside_unreadable(outcome: BatchOutcome, done_dir: Path, hot_root: Path) -> None:
@@ -177,3 +243,13 @@ class WatchService:
             number += 1
             target = base / f"{batch_name}-{number}"
         return target
+
+
+class _QueuedProgress(BatchProgress):
+    """Distributed: a batch the workers run beside others, told in the log, not drawn."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def prepared(self, pages: int) -> None:
+        log.info("Batch %s: %d pages queued for the workers", self.name, pages)

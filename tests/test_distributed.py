@@ -358,7 +358,7 @@ def test_a_worker_needs_the_shared_database(tmp_path: Path) -> None:
     done = local.station("worker", STATION_WORK="auto")
     assert done.returncode == ExitCode.BAD_CONFIG
     assert "STATION_DATABASE_URL" in done.stderr and "PostgreSQL" in done.stderr
-    done = local.station("process", str(tmp_path))  # the queue asked for, on SQLite
+    done = local.station("status")  # the queue asked for (STATION_WORK=queue), on SQLite
     assert done.returncode == ExitCode.BAD_CONFIG
     assert "work = queue needs a PostgreSQL database_url" in " ".join(done.stderr.split())
 
@@ -400,3 +400,45 @@ def test_jobs_go_on_the_queue_with_their_page(room: Room, tmp_path: Path) -> Non
         process.send_signal(signal.SIGINT)
         _out, err = process.communicate(timeout=60)
     assert "no worker is running" in " ".join(err.split()), err
+
+
+def test_watch_takes_the_next_batch_in_while_the_workers_run(room: Room, tmp_path: Path) -> None:
+    """Two scanners' batches: with no worker running, the watcher takes both in (pages
+    queued, folders moved to _done) instead of waiting for the first to be finished; workers
+    started afterwards finish both, and the watcher reports each."""
+    hot = tmp_path / "hot"
+    env = {"STATION_HOTFOLDERS": str(hot), "STATION_OUTPUT_DIR": str(tmp_path / "out")}
+    for seed in (11, 12):
+        batch = make_batch(tmp_path, seed, documents=2)
+        target = hot / "text-gray-300" / f"scanner-{seed}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(batch, target)
+        (target / "batch.done").write_text("operator: op1\n", encoding="utf-8")
+    watching = room.start("watch", **env)
+    running = None
+    try:
+        deadline = time.monotonic() + 240
+        while len(room.sql("select 1 from batch where taken_in_at is not null")) < 2:
+            assert watching.poll() is None, watching.communicate()[1]
+            assert time.monotonic() < deadline, "both batches were not taken in"
+            time.sleep(0.5)
+        assert room.sql("select count(*) from page where state = 'ok'") == [(0,)]
+        assert sorted(p.name for p in (hot / "_done" / "text-gray-300").iterdir()) == [
+            "scanner-11",
+            "scanner-12",
+        ]
+        running = workers(room, 2)
+        while room.sql("select count(*) from batch where state like 'done%'") != [(2,)]:
+            assert watching.poll() is None, watching.communicate()[1]
+            assert time.monotonic() < deadline + 300, "the workers did not finish both"
+            time.sleep(0.5)
+    finally:
+        if running is not None:
+            stop(running)
+        watching.send_signal(signal.SIGTERM)  # the watcher reports what is done, then stops
+        out, err = watching.communicate(timeout=120)
+    output = out + err
+    assert watching.returncode == 0, output
+    for seed in (11, 12):
+        assert f"Batch scanner-{seed}" in output, output
+        assert (tmp_path / "out" / "text-gray-300" / f"scanner-{seed}" / "report.json").is_file()
