@@ -119,3 +119,44 @@ def test_family_names_and_given_names() -> None:
     assert vocab.FAMILY_NAMES[vocab.fold("Le")] == "Lê"
     assert vocab.NAME_WORDS_BY_LETTERS["quan"] == ("Quân",)
     assert len(vocab.NAME_WORDS_BY_LETTERS["hung"]) == 2  # Hùng, Hưng
+
+
+def test_a_phrase_read_with_its_marks_is_not_ambiguous_with_one_spelt_alike() -> None:
+    # THỨ TRƯỞNG and THỦ TRƯỞNG share their letters; read with its marks, it is the one read
+    assert vocab.repair_name("KT. BỘ TRƯỞNG THỨ TRƯỞNG", titles=True).vouched
+    assert not vocab.repair_name("KT. BO TRUONG THU TRUONG", titles=True).vouched
+
+
+def test_old_departments_and_short_glued_provinces_are_in_the_lists() -> None:
+    assert vocab.repair_name("SỞ TÀI CHÍNH - VAT GIA").text == "SỞ TÀI CHÍNH - VẬT GIÁ"
+    assert vocab.repair_name("SỞ NỘI VỤ TỈNH LAMDONG").text == "SỞ NỘI VỤ TỈNH LÂM ĐỒNG"
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        ("lưuhồsơ,", "lưu hồ sơ,"),  # syllables OCR ran together
+        ("tàiliệu", "tài liệu"),
+        ("thông", "thông"),  # a syllable already
+        ("nărn", "nărn"),  # damage, not glue: no split into syllables
+        ("Hànội", "Hànội"),  # capitalised: a name, left alone
+    ],
+)
+def test_words_run_together_are_split_into_syllables(read: str, expected: str) -> None:
+    from station.documents import syllables
+
+    assert syllables.unglue(read) == expected
+
+
+@pytest.mark.parametrize(
+    ("read", "expected", "guessed"),
+    [
+        ("BANG BỘ TỈNH PHÚ THỌ", "ĐẢNG BỘ TỈNH PHÚ THỌ", 1),  # Đ read as B: a guess
+        ("PANG BỘ TINH VINH PHUC", "ĐẢNG BỘ TỈNH VĨNH PHÚC", 1),
+        ("BAN BỘ", "BAN BỘ", 0),  # BAN is a word of the lists: nothing to guess
+    ],
+)
+def test_a_party_head_one_letter_off_is_guessed(read: str, expected: str, guessed: int) -> None:
+    repaired = vocab.repair_name(read)
+    assert (repaired.text, repaired.guessed) == (expected, guessed)
+    assert not repaired.vouched or not guessed

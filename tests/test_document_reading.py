@@ -99,7 +99,7 @@ def test_a_cong_van_has_its_v_v_line_as_summary() -> None:
     )
     got = values(read(words))
     assert got["document_type"] == "CÔNG VĂN"
-    assert got["summary"] == "V/v tăng cường công tác văn thư, lưu trữ năm 2021"
+    assert got["summary"] == "tăng cường công tác văn thư, lưu trữ năm 2021"  # without V/v
     assert got["number_symbol"] == "345/UBND-VP"
 
 

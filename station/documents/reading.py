@@ -126,11 +126,15 @@ _DATE_FOLDED = re.compile(
 )
 _PLACE_DATE = re.compile(r"^(?P<place>[^\d,]{2,40}?)[,.]?\s+ng\w{0,2}y\b.*\bth\w{1,3}ng\b")
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:Trang\s*)?(\d{1,3})[-–—\s]*$", re.IGNORECASE)
-_VV_WORD = re.compile(r"^V\s*[/|lIi1]?\s*[vVyYwN][:.,]?$")  # V/v, Viv, VN, V/y
+# V/v, Viv, VN, V/y, V⁄ and V/ (the v lost), VA (the italic slash and v run together)
+_VV_WORD = re.compile(r"^V\s*(?:[/|lIi1⁄]\s*[vVyYwNA]?|[vVyYwNA])[:.,%]?$")
 _SYMBOL_CHARS = re.compile(r"^[A-Za-zĐđ0-9/\-.]+$")
 _BODY_START = re.compile(
-    r"^(Căn cứ|Kính gửi|Thực hiện|Xét|Theo|Điều|Chương|Phần|Mục|[IVX]+\.|\d+\.)", re.IGNORECASE
+    r"^(Căn cứ|Kính gửi|Thực hiện|Xét|Theo|Điều \d|(?:Chương|Phần|Mục) [IVX\d]|[IVX]+\.|\d+\.)",
+    re.IGNORECASE,
 )
+# What opens a body even right under the type name ("Thực hiện …", "Theo …" open trích yếu too).
+_BODY_OPENS = re.compile(r"^(Căn cứ|Kính gửi|Điều \d)", re.IGNORECASE)
 _DIGIT_LOOKALIKES = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
 _DIGIT_LOOKALIKES |= {"Z": "2", "Ø": "0", "ø": "0", "Ö": "0", "ö": "0"}
 _MARK_WORDS = frozenset({"mat", "toi", "tuyet", "khan", "thuong", "hoa", "toc"})
@@ -266,6 +270,7 @@ def _read_header(lines: list[Line], width: int, height: int) -> dict[str, FieldR
             date_line = line
     _read_summary(lines, type_line, number_line, out, width, layout)
     _read_issuer(top, motto_line, number_line or date_line, out)
+    _put_back_d(out)
     _infer_type(out, layout)
     _check_place(out)
     return out
@@ -422,6 +427,51 @@ def _read_number(line: Line, start: int, out: dict[str, FieldReading]) -> None:
         out["number_symbol"] = FieldReading(both, _capped(both_conf, rest_words), line.box)
 
 
+def _put_back_d(out: dict[str, FieldReading]) -> None:
+    """Đ read as D in a symbol ("NQ-HDND", "BC-GDDT", "CV/DUK"): each part of the symbol
+    with a D is compared, marks aside, with the closed lists of abbreviations and with the
+    initials of the issuer read on the page (HĐND from HỘI ĐỒNG NHÂN DÂN, GDĐT from GIÁO DỤC
+    VÀ ĐÀO TẠO); the Đ is put back when exactly one of them fits."""
+    symbol = out.get("symbol")
+    if symbol is None or "D" not in str(symbol.value):
+        return
+    body = out.get("issuing_body")
+    initials = _initials(str(body.value)) if body is not None else ""
+    parts = re.split(r"([/-])", str(symbol.value))
+    changed = False
+    for index, part in enumerate(parts):
+        if "D" not in part or part in "/-" or part.upper() in vocab.ABBREVIATION_TYPES:
+            continue  # a type's code was checked against its list already (HD is Hướng dẫn)
+        fits = {a for a in vocab.D_ABBREVIATIONS if vocab.fold(a) == part.lower()}
+        at = vocab.fold(initials).find(part.lower()) if initials else -1
+        if at >= 0 and vocab.fold(initials).find(part.lower(), at + 1) < 0:
+            fits.add(initials[at : at + len(part)])
+        if len(fits) == 1:
+            fit = next(iter(fits))
+            if fit != part and fit.upper() == fit:
+                parts[index], changed = fit, True
+    if not changed:
+        return
+    value = "".join(parts)
+    for name in ("symbol", "number_symbol"):
+        field = out.get(name)
+        if field is not None:
+            fixed = str(field.value).replace(str(symbol.value), value)
+            out[name] = replace(
+                field, value=fixed, confidence=round(field.confidence * REPAIRED, 3)
+            )
+
+
+def _initials(name: str) -> str:
+    """The initials of a body's name, as its abbreviations are made: "SỞ GIÁO DỤC VÀ ĐÀO
+    TẠO" gives SGDĐT ("VÀ" and hyphens are left out)."""
+    return "".join(
+        w[0] if w[0] == "Đ" else vocab.fold(w[0]).upper()
+        for w in vocab.tokens(name)
+        if w[0].isalpha() and w != "VÀ"
+    )
+
+
 def _filled_in_number(line: Line, number: Word, rest: list[Word]) -> bool:
     """A number written by hand into the printed "Số:      /QĐ-TTg": the number is a word of
     its own beside the printed symbol, or taller than the printed "Số"."""
@@ -529,7 +579,7 @@ def _set_place(text: str, words: list[Word], box: Box, out: dict[str, FieldReadi
 def _read_type(top: list[Line], after: Line | None, out: dict[str, FieldReading]) -> Line | None:
     """The type name: the first line under the number (or the motto) that is one of the list."""
     start = after.top if after else 0
-    for line in top:
+    for line in _side_by_side(top):  # "KẾ" and "HOẠCH" a little apart in height: one row
         if line.top < start or not _is_upper_line(line) or len(line.words) > 6:
             continue
         kept, _ = _without_stamp(line)  # "MẬT | QUYẾT ĐỊNH", "BÁO CÁO KHẨN": a stamp beside
@@ -633,11 +683,11 @@ def _read_summary(
                 line
                 for line in lines
                 if number_line.box[3] < line.top < number_line.top + 10 * number_line.height
-                and line.text.startswith("V")
+                and line.text.startswith(("V", "v"))  # "Về việc", the Party's "về"
                 and vocab.fold(line.text).startswith("ve ")
             ),
             None,
-        )
+        ) or _cong_van_head(lines, number_line, out)
         if head is None:
             return
         picked, _ = _summary_lines(lines, head, width, with_head=True)
@@ -648,6 +698,40 @@ def _read_summary(
         _set_summary(picked, out, spoilt=spoilt or _smudged(picked, lines))
 
 
+def _cong_van_head(
+    lines: list[Line], number_line: Line, out: dict[str, FieldReading]
+) -> Line | None:
+    """A công văn (its symbol names no other type) whose trích yếu is printed under the
+    number without "V/v" (HD 36 allows it, and OCR may lose the "V/v"): the first line right
+    under the number, in its column, that reads as a phrase. Never trusted: without "V/v"
+    nothing but its place says it is the trích yếu."""
+    symbol = out.get("symbol")
+    if symbol is None:
+        return None
+    codes = [p for p in re.split(r"[/-]", str(symbol.value)) if p and not p.isdigit()]
+    if codes and codes[0].upper() in vocab.ABBREVIATION_TYPES and codes[0].upper() != "CV":
+        return None
+    for line in lines:
+        if line.top <= number_line.box[3]:
+            continue
+        if line.top - number_line.box[3] > 2.5 * number_line.height:
+            return None
+        if abs(line.centre - number_line.centre) > 4 * number_line.height:
+            continue  # the arrival stamp, a note, the date's column
+        text = line.text
+        if (
+            len(line.words) < 2
+            or not text[:1].isalpha()
+            or _is_upper_line(line)
+            or _BODY_OPENS.match(text)  # "Thực hiện chế độ báo cáo …" may be the trích yếu
+            or vocab.fold(text).startswith("kinh gui")
+            or line.mean_confidence < 0.6
+        ):
+            return None
+        return line
+    return None
+
+
 def _summary_lines(
     lines: list[Line], head: Line, width: int, with_head: bool
 ) -> tuple[list[Line], bool]:
@@ -655,25 +739,37 @@ def _summary_lines(
     and whether a stamp's words were cut from them."""
     picked: list[Line] = []
     dropped = False
+    anchor = head
     for line in lines:
         if line.top < head.top or (line.top == head.top and not with_head):
             continue
-        if line.top == head.top and line is not head:
-            continue
-        previous = picked[-1] if picked else head
+        if line is not head and (
+            line.top < head.box[3] - 0.5 * head.height or set(line.words) & set(head.words)
+        ):
+            continue  # beside the head, not under it (a stamp, a word of the head's own row)
+        previous = picked[-1] if picked else anchor
         gap = line.top - previous.box[3]
         if line is not head and (
             gap > (0.6 if picked else 1.2) * previous.height or len(picked) >= 5
         ):
             break  # the body starts after a wider blank than between the trích yếu's lines
         kept, cut = _without_stamp(line)
+        if kept is not None and any(_FRAME.match(w.text.strip(" .,:;")) for w in kept.words):
+            kept, cut = _framed_part(kept, head), True  # an arrival stamp's box on the row
+        if kept is not None:
+            kept, apart = _without_ends_apart(kept)
+            cut = cut or apart
         if kept is None:
             dropped = dropped or cut
             continue
         reach = min(0.25 * (head.box[2] - head.box[0]) + 8 * head.height, 0.15 * width)
         if abs(kept.centre - head.centre) > reach:
             continue  # a stamp or a note in the margin beside the trích yếu
-        if _BODY_START.match(kept.text) or (_is_upper_line(kept) and picked):
+        if _is_upper_line(kept) and not picked and vocab.fold(kept.text).startswith("cua "):
+            anchor = kept  # "QUYẾT ĐỊNH / CỦA ỦY BAN NHÂN DÂN TỈNH X": the title goes on
+            continue
+        opens = _BODY_START if picked else _BODY_OPENS
+        if opens.match(kept.text) or (_is_upper_line(kept) and picked):
             break
         if set(kept.text) <= set("-_—–. "):
             break
@@ -682,6 +778,43 @@ def _summary_lines(
         picked.append(kept)
         dropped = dropped or cut
     return picked, dropped
+
+
+def _without_ends_apart(line: Line) -> tuple[Line, bool]:
+    """The line without a word at either end that print would not have set there: much
+    taller than the line's words (a date written by hand on an arrival stamp, "14/6/2014"),
+    or set apart by a blank several times the line's spacing. Whether one was cut."""
+    words = list(line.words)
+    cut = False
+    while len(words) >= 4:
+        heights = sorted(w.box[3] - w.box[1] for w in words)
+        usual = heights[len(heights) // 2]
+        gaps = sorted(b.box[0] - a.box[2] for a, b in itertools.pairwise(words))
+        spacing = max(gaps[len(gaps) // 2], 1)
+        for index, neighbour in ((0, 1), (-1, -2)):
+            word, other = words[index], words[neighbour]
+            gap = other.box[0] - word.box[2] if index == 0 else word.box[0] - other.box[2]
+            tall = word.box[3] - word.box[1] > 1.6 * usual
+            if tall or gap > max(3 * spacing, 0.8 * usual):
+                words.pop(index)
+                cut = True
+                break
+        else:
+            break
+    return (Line(tuple(words)) if cut else line), cut
+
+
+def _framed_part(line: Line, head: Line) -> Line | None:
+    """The part of a row between a stamp's frame strokes ("DEN | 3/3/2024 | Phê duyệt …")
+    that stands under the head: a boxed arrival stamp beside the trích yếu ran into it."""
+    parts: list[list[Word]] = [[]]
+    for word in line.words:
+        if _FRAME.match(word.text.strip(" .,:;")):
+            parts.append([])
+        else:
+            parts[-1].append(word)
+    kept = [Line(tuple(p)) for p in parts if p]
+    return min(kept, key=lambda p: abs(p.centre - head.centre), default=None)
 
 
 def _smudged(picked: list[Line], lines: list[Line]) -> bool:
@@ -724,6 +857,8 @@ def _read_vv(lines: list[Line], number_line: Line, out: dict[str, FieldReading])
                 )
                 and following.box[2] < line.box[2] + 8 * line.height
                 and not _BODY_START.match(following.text)
+                and not _is_upper_line(following)  # an arrival stamp's "VĂN THƯ ĐẾN"
+                and _without_stamp(following)[0] == following  # "[1 ui MAT": a stamp
                 and len(picked) < 6
             ):
                 picked.append(following)
@@ -732,7 +867,7 @@ def _read_vv(lines: list[Line], number_line: Line, out: dict[str, FieldReading])
         out["document_type"] = FieldReading(
             "CÔNG VĂN", _capped(min(vv_conf, line.mean_confidence), line.words[:1]), None
         )
-        _set_summary(picked, out, prefix="V/v ")
+        _set_summary(picked, out, vv=True)
         return
 
 
@@ -762,30 +897,33 @@ def _without_stamp(line: Line) -> tuple[Line | None, bool]:
 
 
 def _set_summary(
-    picked: list[Line], out: dict[str, FieldReading], prefix: str = "", spoilt: bool = False
+    picked: list[Line], out: dict[str, FieldReading], vv: bool = False, spoilt: bool = False
 ) -> None:
     """The trích yếu's text and how far to trust it: within 5 % of the printed characters
     is right, so a word or two with marks OCR may have dropped (`_suspicious`) already make
-    it doubtful; specks of a seal or of handwriting in the line are left out. `spoilt`: a
-    stamp's words were cut from it, or it may have lost a word."""
-    words = [w for p in picked for w in p.words if not _speck(w)]
+    it doubtful; specks of a seal or of handwriting in the line are left out. `vv`: the
+    first word is a công văn's "V/v" (về việc), which opens the trích yếu but is not part of
+    it. `spoilt`: a stamp's words were cut from it, or it may have lost a word."""
+    read = [w for p in picked for w in p.words][1 if vv else 0 :]
+    words = [w for w in read if not _speck(w)]
     if not words:
         return
-    text = " ".join(w.text for w in words)
-    if prefix:
-        text = text.split(" ", 1)[1] if " " in text else ""
+    text = " ".join(syllables.unglue(w.text) for w in words)
     text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip(" -–—_"))
     if not text:
         return
     confidence = sum(w.confidence for w in words) / len(words) / 100.0 * 0.95
-    doubtful = sum(_suspicious(w) for w in words[1 if prefix else 0 :])
-    if doubtful >= 2 or spoilt or len(words) < sum(len(p.words) for p in picked):
+    # a word OCR ran together and split again counts twice: the split is a guess; the first
+    # word is capitalised for its place, not as a name ("Phan bổ" is Phân bổ with lost marks)
+    doubtful = sum(_suspicious(w) + (syllables.unglue(w.text) != w.text) for w in words)
+    doubtful += not _suspicious(words[0]) and _suspicious(
+        replace(words[0], text=words[0].text.lower())
+    )
+    if doubtful >= 2 or spoilt or len(words) < len(read):
         confidence = min(confidence, UNVOUCHED)
     elif doubtful:
         confidence *= 0.96
-    out["summary"] = FieldReading(
-        prefix + text, _capped(confidence, words), _union(p.box for p in picked)
-    )
+    out["summary"] = FieldReading(text, _capped(confidence, words), _union(p.box for p in picked))
 
 
 # Syllables often printed without any mark; others unmarked in lower case ("tac", "tai",
@@ -903,7 +1041,7 @@ def _read_issuer(
         doubtful += not repaired.vouched
         if repaired.text:
             parts.append(repaired.text)
-    name = " ".join(parts).strip(" ,")
+    name = _compose_issuer(parts)
     words = [w for line in picked for w in line.words if any(c.isalpha() for c in w.text)]
     confidence = min(line.mean_confidence for line in picked)
     if changed:
@@ -916,6 +1054,36 @@ def _read_issuer(
     out["issuing_body"] = FieldReading(
         unicodedata.normalize("NFC", name), _capped(confidence, words), box
     )
+
+
+# A People's Committee or a Party organisation of a territory, above a body of that territory:
+# it adds only the territory to the name ("UBND TỈNH X" / "SỞ Y" is SỞ Y TỈNH X).
+_UMBRELLAS = ("ỦY BAN NHÂN DÂN", "UBND", "ĐẢNG BỘ")
+_TERRITORY_LEVELS = tuple(sorted(vocab.UNIT_WORDS, key=len, reverse=True))
+
+
+def _compose_issuer(parts: list[str]) -> str:
+    """One name from the bodies of a header block, the lowest first: each body above adds its
+    name ("TỈNH ỦY NGHỆ AN" / "VĂN PHÒNG" is VĂN PHÒNG TỈNH ỦY NGHỆ AN), except a People's
+    Committee or a Đảng bộ, which adds only its territory, the level word said once
+    ("ĐẢNG BỘ TỈNH X" / "ĐẢNG ỦY KHỐI CÁC CƠ QUAN TỈNH" is ĐẢNG ỦY KHỐI CÁC CƠ QUAN TỈNH X).
+    A committee's own office keeps its name whole (VĂN PHÒNG UBND TỈNH X)."""
+    name = parts[0].strip(" ,") if parts else ""
+    for above in parts[1:]:
+        above = above.strip(" ,")
+        for umbrella in _UMBRELLAS:
+            territory = above.removeprefix(umbrella + " ")
+            if territory == above or name == "VĂN PHÒNG":
+                continue
+            level = next((w for w in _TERRITORY_LEVELS if territory.startswith(w + " ")), None)
+            if level is None:
+                continue
+            if name.endswith(" " + level):
+                territory = territory.removeprefix(level + " ")
+            above = territory
+            break
+        name = f"{name} {above}".strip()
+    return name
 
 
 def _issuer_block(candidates: list[Line]) -> list[Line]:
@@ -1033,8 +1201,8 @@ def _read_signer(
     )
     titles: list[Line] = []
     for line in reversed([b for b in block if b.box[3] <= name.top]):
-        if line.mean_confidence < 0.6 or not any(c.isalpha() for c in line.text):
-            continue  # the signature and the seal over it
+        if line.mean_confidence < 0.6 or not any(_word_read(w) for w in line.words):
+            continue  # the signature and the seal over it ("fi ” `", "x", "Š ae Ly")
         if not _is_upper_line(line) or len(line.words) > 8:
             break
         if titles and titles[0].top - line.box[3] > 1.5 * line.height:
@@ -1048,13 +1216,70 @@ def _read_signer(
         conf = min(t.mean_confidence for t in titles) * (REPAIRED if repaired.changed else 1.0)
         if not repaired.vouched:
             conf = min(conf, UNVOUCHED)
+        text, deputy_read = _deputy(titles, repaired.text)
+        if not deputy_read:
+            conf = min(conf, UNVOUCHED)
         out["signer_title"] = FieldReading(
-            repaired.text, _capped(conf * 0.95, words), _union(t.box for t in titles)
+            text, _capped(conf * 0.95, words), _union(t.box for t in titles)
         )
     text, conf = _person_name([w.text.strip(" .,;:") for w in name.words])
     out["signer_name"] = FieldReading(
         text, _capped(_floor(name.words) * conf, name.words), name.box
     )
+
+
+def _word_read(word: Word) -> bool:
+    """A word OCR read with some certainty: two letters or more, a syllable or an
+    abbreviation (TM., KT.), not a mark of the signature or of the seal."""
+    text = word.text.strip(" .,;:")
+    letters = sum(c.isalpha() for c in text)
+    return (
+        word.confidence >= 80
+        and letters >= 2
+        and (
+            syllables.is_syllable(text)
+            or vocab.canonical_marks(text.upper()) in vocab.KNOWN_WORDS
+            or text.isupper()
+        )
+    )
+
+
+_PERSON_TITLES = frozenset(
+    t for t in vocab.TITLE_PHRASES if not t.endswith((".", "/")) and t not in ("PHÓ", "TRƯỞNG")
+)
+_SIGNS_FOR = re.compile(r"^(?P<head>(?:.* )?(?:KT\.|K/T) )(?P<title>[^ ].*)$")
+
+
+def _deputy(titles: list[Line], text: str) -> tuple[str, bool]:
+    """ "KT. CHỦ TỊCH" (ký thay) is signed by the deputy, whose title follows on its own line:
+    PHÓ CHỦ TỊCH, THỨ TRƯỞNG for a BỘ TRƯỞNG. Returns the title, its deputy line put in when
+    OCR lost it or part of it (under a seal), and whether the title was read whole: a title
+    that ends in a signing prefix's line ("T/M BAN THƯỜNG VỤ") or in no one's title ("VĂN
+    PHÒNG", its CHÁNH lost) was not."""
+    lines = [vocab.repair_name(t.text, titles=True).text for t in titles]
+    at = next((i for i, t in enumerate(lines) if re.match(r"^(KT\.|K/T) ", t)), None)
+    if at is not None:
+        whole = " ".join(lines[: at + 1])
+        match = _SIGNS_FOR.match(whole)
+        if match is not None and text[: len(whole)] == whole:
+            signs_for = match.group("title").split(", ")[-1]
+            expected = "THỨ TRƯỞNG" if signs_for == "BỘ TRƯỞNG" else f"PHÓ {signs_for}"
+            read = text[len(whole) :].strip()
+            if read == expected:
+                return text, True
+            first, _, after = read.partition(" ")
+            if (
+                not read
+                or expected.endswith(" " + read)
+                or (len(first) <= 3 and expected.endswith(after))
+            ):
+                return f"{whole} {expected}", False  # "RHO CHỦ TỊCH", "Ó TRƯỞNG BAN": PHÓ misread
+            return text, False
+    if re.match(r"^(TM\.|T/M|TL\.|T/L|Q\.|TUQ\.)( |$)", lines[-1]):
+        return text, False  # "T/M BAN THƯỜNG VỤ" signs for the body: the own title is lost
+    if len(lines) > 1 and lines[-1].removeprefix("PHÓ ") not in _PERSON_TITLES:
+        return text, False  # "T/L BAN THƯỜNG VỤ" / "VĂN PHÒNG": CHÁNH lost, no one's title
+    return text, True
 
 
 def _person_name(words: list[str]) -> tuple[str, float]:
@@ -1069,13 +1294,26 @@ def _person_name(words: list[str]) -> tuple[str, float]:
     elif known != family:
         family, factor = known, factor * REPAIRED
     names = [family]
-    for word in rest:
+    for index, word in enumerate(rest):
         if vocab.canonical_marks(word.upper()) in vocab.NAME_WORDS_UPPER:
             names.append(word)
+            if len(vocab.NAME_WORDS_BY_LETTERS.get(word.lower(), ())) > 1:
+                factor = min(factor, UNVOUCHED)  # "Hoa" unmarked: or Hòa with its mark lost
             continue
-        fits = vocab.NAME_WORDS_BY_LETTERS.get(vocab.fold(word), ())
-        names.append(fits[0] if len(fits) == 1 else word)  # "Quần" is Quân, "Hung" stays
         factor = min(factor, UNVOUCHED)  # a name outside the common ones: OCR may have slipped
+        letters = vocab.fold(word)
+        if index < len(rest) - 1:  # a middle name: "Van" is Văn, "Quéc" is Quốc
+            fits = tuple(m for m in vocab.MIDDLE_NAMES if vocab.fold(m) == letters)
+            if not fits:
+                near = vocab.within_one_edit
+                fits = tuple(m for m in vocab.MIDDLE_NAMES if near(vocab.fold(m), letters))
+            if len(fits) == 1:
+                names.append(fits[0])
+                continue
+        fits = vocab.NAME_WORDS_BY_LETTERS.get(letters, ())
+        if len(fits) > 1 and letters in vocab.COMMONEST_BY_LETTERS and word == letters.title():
+            fits = (vocab.COMMONEST_BY_LETTERS[letters],)  # every mark lost: the commonest
+        names.append(fits[0] if len(fits) == 1 else word)  # "Quần" is Quân, "Hung" stays
     return " ".join(names), factor
 
 

@@ -96,3 +96,36 @@ def suspect_words(words: Sequence[Word]) -> list[Word]:
         if not is_syllable(text):
             out.append(word)
     return out
+
+
+def unglue(token: str) -> str:
+    """A word OCR ran together from syllables ("lưuhồsơ,"), split into them ("lưu hồ sơ,"):
+    only a lower-case word that is no syllable itself and splits into legal syllables in
+    exactly one way with the fewest pieces; anything else is returned as read."""
+    core = token.strip(_PUNCTUATION)
+    if len(core) < 4 or not core.isalpha() or not core.islower() or is_syllable(core):
+        return token
+    word = unicodedata.normalize("NFC", core)
+    # ways[i] = (fewest pieces to spell word[:i], how many splits reach that, last cut)
+    ways: list[tuple[int, int, int]] = [(0, 1, 0)] + [(0, 0, 0)] * len(word)
+    for end in range(1, len(word) + 1):
+        best, count, cut = 0, 0, 0
+        for start in range(max(0, end - 7), end):
+            pieces, reach, _ = ways[start]
+            if not reach or not is_syllable(word[start:end]):
+                continue
+            if not count or pieces + 1 < best:
+                best, count, cut = pieces + 1, reach, start
+            elif pieces + 1 == best:
+                count += reach
+        ways[end] = (best, count, cut)
+    pieces, count, _ = ways[-1]
+    if count != 1 or pieces < 2:
+        return token
+    parts: list[str] = []
+    end = len(word)
+    while end:
+        start = ways[end][2]
+        parts.insert(0, word[start:end])
+        end = start
+    return token.replace(core, " ".join(parts))

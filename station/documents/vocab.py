@@ -68,6 +68,14 @@ ABBREVIATION_BY_LAYOUT: dict[tuple[str, str], str] = {
     ("TT", "party"): "THÔNG TRI",
 }
 
+# Abbreviations with Đ in the issuer's part of a symbol (the types' are above): HĐND, the
+# Party's ĐU and ĐUK, ĐTN of the Đoàn, GDĐT, KHĐT, VPĐU, BCĐ of a steering committee. OCR
+# often reads the Đ as D.
+D_ABBREVIATIONS = frozenset(
+    {"HĐND", "ĐU", "ĐUK", "ĐTN", "GDĐT", "SGDĐT", "KHĐT", "SKHĐT", "VPĐU", "BCĐ", "HĐQT"}
+    | {"ĐBQH", "HĐBC", "TĐKT", "LĐTBXH", "SLĐTBXH", "ĐHQG", "QĐND"}
+)
+
 MOTTO_STATE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO_STATE_2 = "Độc lập - Tự do - Hạnh phúc"
 MOTTO_PARTY = "ĐẢNG CỘNG SẢN VIỆT NAM"
@@ -175,6 +183,7 @@ ORGAN_PHRASES = (
     "VĂN HÓA - THÔNG TIN", "DU LỊCH", "DÂN TỘC VÀ TÔN GIÁO", "DÂN TỘC", "TÔN GIÁO",
     "VĂN THƯ - LƯU TRỮ", "VĂN THƯ VÀ LƯU TRỮ NHÀ NƯỚC", "LƯU TRỮ LỊCH SỬ", "LƯU TRỮ",
     "VĂN THƯ", "HÀNH CHÍNH", "TỔ CHỨC", "CÁN BỘ", "TỔ CHỨC CÁN BỘ",
+    "TÀI CHÍNH - VẬT GIÁ", "VẬT GIÁ", "TỔ CHỨC CHÍNH QUYỀN", "CHÍNH QUYỀN",
     "THI ĐUA - KHEN THƯỞNG", "KẾ TOÁN", "TỔNG HỢP", "PHÁP CHẾ", "KIỂM TRA", "DÂN VẬN",
     "TUYÊN GIÁO", "THƯỜNG TRỰC", "ĐÀO TẠO", "KHOA HỌC", "CÔNG NGHỆ", "MÔI TRƯỜNG",
     "TÀI NGUYÊN", "NÔNG NGHIỆP", "PHÁT TRIỂN NÔNG THÔN", "LAO ĐỘNG", "THƯƠNG BINH", "XÃ HỘI",
@@ -189,8 +198,8 @@ TITLE_PHRASES = (
     "BỘ TRƯỞNG", "THỨ TRƯỞNG", "THỦ TƯỚNG", "PHÓ THỦ TƯỚNG", "CHÁNH VĂN PHÒNG",
     "PHÓ CHÁNH VĂN PHÒNG", "TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "BÍ THƯ", "PHÓ BÍ THƯ",
     "TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG", "CHÁNH THANH TRA", "VIỆN TRƯỞNG", "HIỆU TRƯỞNG",
-    "THỦ TRƯỞNG", "TRƯỞNG", "PHÓ", "THƯỜNG TRỰC", "KT.", "TM.", "TL.", "Q.", "TUQ.", "T/M",
-    "K/T", "T/L", "Q/",
+    "THỦ TRƯỞNG", "CHỦ NHIỆM", "PHÓ CHỦ NHIỆM", "TRƯỞNG", "PHÓ", "THƯỜNG TRỰC", "KT.", "TM.",
+    "TL.", "Q.", "TUQ.", "T/M", "K/T", "T/L", "Q/",
 )  # fmt: skip
 # Family names (họ) of nearly all Vietnamese, with their marks, by their letters: a signer's
 # name opens with one, and its marks can be put back from it (LÊ is the only họ spelt LE).
@@ -272,6 +281,18 @@ KNOWN_WORDS = frozenset(
 )
 
 
+# Middle names (tên đệm) in common use: a middle word read without its marks is put back from
+# this shorter list ("Van" between a họ and a tên is Văn, not the given name Vân).
+MIDDLE_NAMES = tuple(
+    unicodedata.normalize("NFC", w)
+    for w in """Văn Thị Đức Minh Quốc Thanh Hữu Ngọc Xuân Thu Công Đình Hồng Kim Bá Quang Thế
+    Anh Trọng Duy Mạnh Tiến Việt Hoàng Huy Trung Thành Hải Phương Bích Mai Thúy Diệu
+    Khánh Tuấn Như Gia Đăng Viết Sỹ Sĩ Phú""".split()  # noqa: SIM905
+)
+# Given names whose letters spell several names: the commonest of them, taken as a guess
+# (never trusted) when OCR lost every mark ("Phuong" is far more often Phương than Phượng).
+COMMONEST_BY_LETTERS = {"phuong": "Phương", "huong": "Hương", "van": "Vân"}
+
 NAME_WORDS_UPPER = frozenset(canonical_marks(w.upper()) for w in NAME_WORDS)
 NAME_WORDS_BY_LETTERS: dict[str, tuple[str, ...]] = {}
 for _name_word in sorted(NAME_WORDS):
@@ -335,6 +356,10 @@ def repair_name(text: str, titles: bool = False) -> NameRepair:
             found = index.get(_key(read))
             if not found:
                 continue
+            as_read = tuple(canonical_marks(w.strip(_EDGE_PUNCTUATION)) for w in read)
+            exact = {p for p in found if tuple(canonical_marks(w) for w in p) == as_read}
+            if len(found) > 1 and len(exact) == 1:
+                found = exact  # THỨ TRƯỞNG read with its marks is not THỦ TRƯỞNG
             if len(found) > 1:
                 ambiguous += length
                 out.extend(w.strip(_EDGE_PUNCTUATION) for w in read)
@@ -362,11 +387,18 @@ def repair_name(text: str, titles: bool = False) -> NameRepair:
                 guessed += 1
                 i += length
                 continue
+        if not titles and i + 1 < len(words):
+            near_head = _near_head(words[i], words[i + 1])
+            if near_head is not None:
+                out.extend(near_head)
+                guessed += 1
+                i += 2
+                continue
         bare = word.strip(_EDGE_PUNCTUATION)
         if bare and not re.search(r"[a-z0-9]", fold(bare)):
             i += 1  # a speck ("ˆ", "~") between the words
             continue
-        glued = _unglue(bare) if len(bare) >= 8 else None
+        glued = _unglue(bare) if len(bare) >= 6 else None
         if glued:
             # "UBNDTỈNHPHÚTHỌ": words run together, split where the lists' words end
             rest = repair_name(glued, titles)
@@ -410,6 +442,23 @@ def within_one_edit(first: str, second: str) -> bool:
 def near_province(name: str, province: str) -> bool:
     """Whether a place name is one letter from a province's (folded) name."""
     return within_one_edit("".join(_key(tokens(name))), province.replace(" ", ""))
+
+
+# Two-word heads of Party and state bodies whose first word OCR misreads by a letter ("BANG BỘ",
+# "PANG BỘ" for ĐẢNG BỘ): the second word must be read as printed.
+_TWO_WORD_HEADS = tuple(
+    tuple(tokens(h)) for h in ("ĐẢNG BỘ", "ĐẢNG ỦY", "ĐẢNG ĐOÀN", "TỈNH ỦY", "HUYỆN ỦY", "CHI BỘ")
+)
+
+
+def _near_head(first: str, second: str) -> tuple[str, ...] | None:
+    """The one two-word head of a body one letter from these words in their first word."""
+    key = fold(first.strip(_EDGE_PUNCTUATION))
+    after = fold(second.strip(_EDGE_PUNCTUATION))
+    if len(key) < 3:
+        return None
+    found = [h for h in _TWO_WORD_HEADS if fold(h[1]) == after and within_one_edit(key, fold(h[0]))]
+    return found[0] if len(found) == 1 else None
 
 
 def _near_place(words: list[str]) -> tuple[int, tuple[str, ...]] | None:
