@@ -363,8 +363,9 @@ def read_document(work: PageWork) -> PageWork:
     """What the page says of its document (văn bản): header, page number, stamps, odd words.
 
     Read from the words Tesseract already found, never a second OCR of the page; stamps
-    are looked for in the image too (a red or faint MẬT is easily missed by OCR), with a
-    targeted re-read of small candidate regions only. Splitting the folder into documents
+    are looked for in the image too (a red or faint MẬT is easily missed by OCR), and a
+    trích yếu whose words look damaged is re-read alone: targeted re-reads of small
+    regions only. Splitting the folder into documents
     happens once its pages are all done (station.room.folder_documents).
     """
     if not work.job.profile.documents.enabled or work.blank:
@@ -372,7 +373,7 @@ def read_document(work: PageWork) -> PageWork:
 
     assert work.image is not None
     height, width = work.image.shape[:2]
-    page = reading.read_page(work.words, width, height, work.dpi)
+    page = reading.read_page(work.words, width, height, work.dpi, image=work.image)
     found = stamps.find_stamps(work.image, work.dpi, work.words)
     page = replace(page, stamps=_strongest(page.stamps + found))
     secret = [s.level for s in page.stamps if s.kind == "secrecy"]

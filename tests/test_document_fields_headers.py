@@ -722,3 +722,91 @@ def test_a_single_column_party_header() -> None:
         "issuing_body": "VĂN PHÒNG TỈNH ỦY NGHỆ AN",
     }
     assert all(field.confidence >= THRESHOLD for field in page.header.values())
+
+
+# --- what the documents benchmark at seed 19 found confidently wrong ------------------------
+
+
+def cong_van(*rows: Row) -> list[Word]:
+    """A department's công văn: "Số: 12/STTTT-TCCB", then its "V/v …" lines."""
+    words = state(
+        issuer=("UBND TỈNH QUẢNG NAM", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"),
+        number="Số: 12/STTTT-TCCB",
+        date_line="Quảng Nam, ngày 25 tháng 01 năm 2015",
+        type_name="",
+    )
+    return words + layout(list(rows))
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        [(380, 500, "Lưu trữ lịch sử tỉnh năm 2015 [1 ˆ'MẬT", 92)],  # on the line's row
+        [(380, 500, "Lưu trữ lịch sử tỉnh năm 2015", 95), (600, 560, "[1 ˆ'MẬT", 85)],
+        [(380, 500, "Lưu trữ lịch sử tỉnh năm 2015 | TỐI MẬT", 92)],
+    ],
+)
+def test_a_secrecy_stamp_beside_a_v_v_line_is_no_part_of_the_summary(stamp: list[Row]) -> None:
+    page = read(cong_van((360, 450, "V/v thu thập hồ sơ, tài liệu vào", 95), *stamp))
+    summary = field(page, "summary").value
+    assert summary == "thu thập hồ sơ, tài liệu vào Lưu trữ lịch sử tỉnh năm 2015"
+
+
+def test_a_unit_of_the_issuer_in_the_symbol_is_not_taken_for_a_type_code() -> None:
+    """STC (Sở Tài chính) is one letter from TC (Thông cáo): a công văn's symbol, kept."""
+    words = state(issuer=("UBND TỈNH QUẢNG NAM", "SỞ TÀI CHÍNH"), number="Số: 2435/STC-VP",
+                  type_name="")  # fmt: skip
+    words += layout([(360, 450, "V/v hủy tài liệu hết giá trị tại", 95),
+                     (380, 500, "Chi cục Văn thư - Lưu trữ", 95)])  # fmt: skip
+    page = read(words)
+    assert field(page, "number_symbol").value == "2435/STC-VP"
+    assert field(page, "document_type").value == "CÔNG VĂN"
+    assert field(page, "summary").value == "hủy tài liệu hết giá trị tại Chi cục Văn thư - Lưu trữ"
+
+
+@pytest.mark.parametrize(
+    ("issuer", "number"),
+    [
+        (("UBND TỈNH",), "Số: 12/SYT-VP"),  # the territory lost
+        (("ỦY BAN NHÂN DÂN", "HUYỆN"), "Số: 12/QĐ-UBND"),
+        (("ỦY BAN NHÂN DÂN", "TỈNH TUYÊN QUANG"), "Số: 12/QĐ-SYT"),  # SỞ Y TẾ lost under it
+        (("UBND TỈNH TUYÊN QUANG",), "Số: 12/SYT-KHTC"),
+    ],
+)
+def test_an_issuer_missing_its_territory_or_its_own_line_is_not_trusted(
+    issuer: tuple[str, ...], number: str
+) -> None:
+    page = read(
+        state(issuer=issuer, number=number, date_line="Tuyên Quang, ngày 5 tháng 3 năm 2020")
+    )
+    assert not sure(page, "issuing_body")
+
+
+def test_a_peoples_committee_issuing_its_own_paper_is_trusted() -> None:
+    page = read(state(issuer=("ỦY BAN NHÂN DÂN", "TỈNH BẮC NINH"), number="Số: 12/QĐ-UBND"))
+    assert field(page, "issuing_body").value == "ỦY BAN NHÂN DÂN TỈNH BẮC NINH"
+    assert sure(page, "issuing_body")
+
+
+@pytest.mark.parametrize("read_as", ["Vũ Văn", "Lê Thị", "Nguyễn Hữu", "Trần Minh"])
+def test_a_signer_name_ending_in_a_middle_name_is_not_trusted(read_as: str) -> None:
+    """ "Vũ Văn Quân" read as "Vũ Văn": the given name was lost."""
+    page = read(state() + closing(("GIÁM ĐỐC",), read_as))
+    assert page.closing["signer_name"].value == read_as
+    assert page.closing["signer_name"].confidence < THRESHOLD
+
+
+def test_a_three_word_name_ending_in_a_name_also_given_as_a_middle_one_is_trusted() -> None:
+    page = read(state() + closing(("GIÁM ĐỐC",), "Nguyễn Văn Minh"))
+    assert page.closing["signer_name"].confidence >= THRESHOLD
+
+
+def test_a_title_cut_at_its_left_under_the_seal_is_not_trusted() -> None:
+    """ "CHI" read weakly, taller for the seal over it, a row of its own: "CỤC TRƯỞNG" alone
+    is another title."""
+    words = state() + closing(("CỤC TRƯỞNG",), "Bùi Đức Hạnh")
+    words.append(Word("CHI", (1380, 2510, 1460, 2590), 35))
+    page = read(words)
+    assert page.closing["signer_title"].confidence < THRESHOLD
+    alone = read(state() + closing(("CỤC TRƯỞNG",), "Bùi Đức Hạnh"))
+    assert alone.closing["signer_title"].confidence >= THRESHOLD

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from rapidfuzz.distance import Levenshtein
 
 from station import imaging, ocr, tools
-from station.documents import describe, reading
+from station.documents import describe, reading, vocab
 from station.documents.model import FieldReading
 
 THRESHOLD = 0.85
@@ -158,6 +158,13 @@ def _scanned(page: Page, dpi: int) -> np.ndarray:
 def _read(gray: np.ndarray, dpi: int) -> dict[str, FieldReading]:
     """OCR as the pipeline does it (binarised at 250 dpi, vie+eng, automatic layout), then
     the page's reading and the document's description."""
+    page = reading.read_page(_words(gray, dpi), gray.shape[1], gray.shape[0], dpi)
+    made = describe.describe_document([(1, page)], folder_start=None, folder_end=None)
+    return made.fields
+
+
+def _words(gray: np.ndarray, dpi: int) -> list[ocr.Word]:
+    """The page's words as the pipeline's OCR gives them, boxes in the page's pixels."""
     image, ocr_dpi = imaging.prepare_for_ocr(gray, dpi, ocr_dpi=250)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "page.pgm"
@@ -171,9 +178,7 @@ def _read(gray: np.ndarray, dpi: int) -> dict[str, FieldReading]:
                           round(w.box[3] * sy)), w.confidence)
         for w in ocr.parse_hocr(result.hocr)
     ]  # fmt: skip
-    page = reading.read_page(words, gray.shape[1], gray.shape[0], dpi)
-    made = describe.describe_document([(1, page)], folder_start=None, folder_end=None)
-    return made.fields
+    return words
 
 
 PAGES = {"party": party_page, "old": old_page, "handwritten": handwritten_page}
@@ -284,3 +289,57 @@ def test_generated_first_pages_read_right_and_never_confidently_wrong(
                 assert found.value == truth[key], (key, found, truth[key])
             if found.confidence >= THRESHOLD:
                 assert right(key, found.value, truth[key]), (key, found, truth[key])
+
+
+# --- the trích yếu re-read from its region of the page image ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def party_scan() -> tuple[np.ndarray, list[ocr.Word], str]:
+    page, truth = party_page()
+    gray = _scanned(page, 300)
+    return gray, _words(gray, 300), truth["summary"]
+
+
+def _damaged(words: list[ocr.Word], summary: str, how: str) -> list[ocr.Word]:
+    """The trích yếu's words as OCR sometimes gives them: every mark lost ("marks"), or the
+    line read twice, the second read a little to the right and without marks ("twice")."""
+    line = next(
+        line for line in reading.group_lines(words) if vocab.fold(line.text) == vocab.fold(summary)
+    )
+    out = [w for w in words if w not in line.words]
+    for word in line.words:
+        bare = vocab.fold(word.text)
+        if how == "marks":
+            out.append(ocr.Word(bare, word.box, word.confidence))
+            continue
+        x0, y0, x1, y1 = word.box
+        shift = (x1 - x0) // 3
+        out += [word, ocr.Word(bare, (x0 + shift, y0, x1 + shift, y1), 88)]
+    return out
+
+
+@pytest.mark.parametrize("how", ["marks", "twice"])
+def test_a_damaged_summary_is_read_again_from_its_region(
+    party_scan: tuple[np.ndarray, list[ocr.Word], str], how: str
+) -> None:
+    gray, words, printed = party_scan
+    damaged = _damaged(words, printed, how)
+    height, width = gray.shape
+    from_words = reading.read_page(damaged, width, height, 300).header["summary"]
+    assert not right("summary", from_words.value, printed)
+    assert from_words.confidence < THRESHOLD
+    reread = reading.read_page(damaged, width, height, 300, image=gray).header["summary"]
+    assert right("summary", reread.value, printed), reread
+    assert reread.confidence >= THRESHOLD
+
+
+def test_a_summary_read_well_is_not_read_again(
+    party_scan: tuple[np.ndarray, list[ocr.Word], str],
+) -> None:
+    gray, words, printed = party_scan
+    header = reading.read_page(words, gray.shape[1], gray.shape[0], 300).header
+    assert right("summary", header["summary"].value, printed)
+    inner = reading._read_header(reading.group_lines(words), gray.shape[1], gray.shape[0])
+    assert reading.reread_summary(inner, gray, 300) is False
+    assert inner["summary"] == header["summary"]

@@ -4,7 +4,8 @@ Works on the words Tesseract already produced (boxes in the cleaned page's pixel
 are grouped into lines and column segments, and the header's parts are recognised by
 their wording (motto, "Số …", "…, ngày … tháng … năm …", a type name from the closed
 list, "V/v …") and place, not by a fixed template, so NĐ 30 and HD 36 layouts, older
-ones, and single-column renderings all read.
+ones, and single-column renderings all read. Only a trích yếu whose words look damaged is
+read again, from its lines' region of the page image alone.
 
 Every value carries a confidence meant to be the chance it is right. It starts from the
 OCR confidence of the words it was read from and is lowered for what the page itself says
@@ -25,6 +26,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property, lru_cache
 
+import cv2
+import numpy as np
+
+from station import tools
 from station.documents import syllables, vocab
 from station.documents.model import Box, FieldReading, PageReading, SuspectWord
 from station.ocr import Word
@@ -192,15 +197,25 @@ def _capped(confidence: float, words: Iterable[Word]) -> float:
     return round(max(0.0, min(confidence, 0.99)), 3)
 
 
-def read_page(words: Sequence[Word], width: int, height: int, dpi: float) -> PageReading:
+def read_page(
+    words: Sequence[Word],
+    width: int,
+    height: int,
+    dpi: float,
+    image: np.ndarray | None = None,
+) -> PageReading:
     """What this page says about the document it belongs to (see PageReading).
 
     Stamps are not read here: `stamps.find_stamps` reads them from these words and the image.
+    With the page's `image` (the pixels the words' boxes are in), a trích yếu whose words
+    look damaged is read again from its lines' region alone (`reread_summary`).
     """
     lines = group_lines(words)
     if not lines:
         return PageReading()
     header = _read_header(lines, width, height)
+    if image is not None:
+        reread_summary(header, image, dpi)
     closing = _read_closing(lines, width, height)
     score = _start_score(header)
     layout = ""
@@ -499,7 +514,10 @@ def _repair_symbol(symbol: str) -> tuple[str, float]:
         if part.upper() in vocab.ABBREVIATION_TYPES or len(part) > 5:
             return symbol, 1.0
         code, score = vocab.nearest(part, [c for v in vocab.DOCUMENT_TYPES.values() for c in v])
-        if code and score >= 0.75 and len(part) <= 4:
+        unit = len(part) > len(code or "") and re.fullmatch(r"[A-ZĐ]+", part)
+        if code and score >= 0.75 and len(part) <= 4 and not unit:
+            # (clean capitals, a letter more than the code: an issuer's unit, STC is Sở Tài
+            # chính, not TC; "QĐÐ" is QĐ misread)
             parts[index] = code
             return "".join(parts), 0.85
         return symbol, 0.95  # a công văn: issuer-unit, no type code
@@ -846,7 +864,10 @@ def _read_vv(lines: list[Line], number_line: Line, out: dict[str, FieldReading])
             continue
         if not line.words[1].text[:1].islower() or line.box[0] > number_line.box[2]:
             continue  # "V/v" opens a lower-case phrase, under the number
-        picked = [line]
+        first, spoilt = _without_stamp(line)  # "V/v … năm 2015 [1 ˆ'MẬT": a stamp beside
+        if first is None or len(first.words) < 2:
+            continue
+        picked = [first]
         for following in lines:
             if (
                 following.top > picked[-1].top
@@ -855,44 +876,64 @@ def _read_vv(lines: list[Line], number_line: Line, out: dict[str, FieldReading])
                     abs(following.box[0] - line.box[0]) < 6 * line.height
                     or abs(following.centre - line.centre) < 3 * line.height
                 )
-                and following.box[2] < line.box[2] + 8 * line.height
                 and not _BODY_START.match(following.text)
                 and not _is_upper_line(following)  # an arrival stamp's "VĂN THƯ ĐẾN"
-                and _without_stamp(following)[0] == following  # "[1 ui MAT": a stamp
                 and len(picked) < 6
             ):
-                picked.append(following)
+                kept, cut = _without_stamp(following)  # "[1 ui MAT": a stamp
+                if kept is None or kept.box[2] > first.box[2] + 8 * line.height:
+                    continue
+                if cut and (len(kept.words) < 2 or _stamp_junk(kept.words[0])):
+                    continue  # the stamp's own row, no line of the trích yếu
+                picked.append(kept)
+                spoilt = spoilt or cut
         vv_conf = line.words[0].confidence / 100.0
         out["_vv"] = FieldReading(True, vv_conf, line.box)
         out["document_type"] = FieldReading(
             "CÔNG VĂN", _capped(min(vv_conf, line.mean_confidence), line.words[:1]), None
         )
-        _set_summary(picked, out, vv=True)
+        _set_summary(picked, out, vv=True, spoilt=spoilt)
         return
 
 
+def _stamp_word(word: Word) -> bool:
+    """A stamp's word: MẬT, KHẨN, HỎA TỐC in capitals (with specks of its frame glued on,
+    "ˆ'MẬT"), or its frame read as "|"."""
+    text = word.text.strip(" .,:;")
+    if _FRAME.match(text):
+        return True
+    letters = "".join(c for c in text if c.isalpha() and c.lower() != c.upper())  # cased
+    return len(letters) >= 2 and letters.isupper() and vocab.fold(letters) in _MARK_WORDS
+
+
+def _stamp_junk(word: Word) -> bool:
+    """What OCR makes of a stamp's frame and ink beside its word ("[1", "ui", "|"): no
+    syllable, no plain number, or a weak short read."""
+    text = word.text.strip(" .,:;")
+    if not text or _FRAME.match(text):
+        return True
+    if text.isdigit():
+        return False
+    if not text.isalpha():
+        return True
+    return not syllables.is_syllable(text) or (word.confidence < 60 and len(text) <= 2)
+
+
 def _without_stamp(line: Line) -> tuple[Line | None, bool]:
-    """The line without a stamp's words at either end (MẬT, KHẨN, its frame read as "|")."""
+    """The line without a stamp's words at either end (MẬT, KHẨN, its frame read as "|"),
+    and the junk of its frame between them and the line's own words ("… năm 2015 [1 MẬT")."""
     words = list(line.words)
     cut = False
-
-    def stamp_word(word: Word) -> bool:
-        text = word.text.strip(" .,:;")
-        if _FRAME.match(text):
-            return True
-        letters = [c for c in text if c.isalpha()]
-        return (
-            len(letters) >= 2
-            and all(c.isupper() for c in letters)
-            and vocab.fold(text) in _MARK_WORDS
-        )
-
-    while words and stamp_word(words[0]):
+    while words and _stamp_word(words[0]):
         words.pop(0)
         cut = True
-    while words and stamp_word(words[-1]):
+        while words and _stamp_junk(words[0]) and not _stamp_word(words[0]):
+            words.pop(0)
+    while words and _stamp_word(words[-1]):
         words.pop()
         cut = True
+        while words and _stamp_junk(words[-1]) and not _stamp_word(words[-1]):
+            words.pop()
     return (Line(tuple(words)) if words else None), cut
 
 
@@ -908,10 +949,29 @@ def _set_summary(
     words = [w for w in read if not _speck(w)]
     if not words:
         return
+    text, confidence, doubtful = _summary_text(words)
+    if not text:
+        return
+    spoilt = spoilt or len(words) < len(read)
+    if spoilt:
+        confidence = min(confidence, UNVOUCHED)
+    box = _union(p.box for p in picked)
+    out["summary"] = FieldReading(text, confidence, box)
+    # what a re-read of the lines' region (`reread_summary`) needs: how damaged the words
+    # are (doubtful ones, a line read twice over itself), "V/v", the lines' height
+    height = statistics.median(p.height for p in picked)
+    twice = _overlapping(words)
+    out["_summary_read"] = FieldReading(
+        (doubtful, len(twice), vv, spoilt, height, _sure_words(words, twice)), confidence, box
+    )
+
+
+def _summary_text(words: Sequence[Word]) -> tuple[str, float, int]:
+    """The text of a trích yếu's words, its confidence, and how many words are doubtful."""
     text = " ".join(syllables.unglue(w.text) for w in words)
     text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", text).strip(" -–—_"))
     if not text:
-        return
+        return "", 0.0, 0
     confidence = sum(w.confidence for w in words) / len(words) / 100.0 * 0.95
     # a word OCR ran together and split again counts twice: the split is a guess; the first
     # word is capitalised for its place, not as a name ("Phan bổ" is Phân bổ with lost marks)
@@ -919,11 +979,107 @@ def _set_summary(
     doubtful += not _suspicious(words[0]) and _suspicious(
         replace(words[0], text=words[0].text.lower())
     )
-    if doubtful >= 2 or spoilt or len(words) < len(read):
+    if doubtful >= 2:
         confidence = min(confidence, UNVOUCHED)
     elif doubtful:
         confidence *= 0.96
-    out["summary"] = FieldReading(text, _capped(confidence, words), _union(p.box for p in picked))
+    return text, _capped(confidence, words), doubtful
+
+
+def _overlapping(words: Sequence[Word]) -> list[tuple[Word, Word]]:
+    """Neighbouring words whose boxes lie over each other by half the narrower one: OCR read
+    the line twice, shifted ("ve ề to tổ chức chức")."""
+    pairs = []
+    for a, b in itertools.pairwise(words):
+        if abs(a.box[1] - b.box[1]) > a.box[3] - a.box[1]:
+            continue  # the next line
+        overlap = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+        if overlap > 0.5 * min(a.box[2] - a.box[0], b.box[2] - b.box[0]):
+            pairs.append((a, b))
+    return pairs
+
+
+def _sure_words(words: Sequence[Word], twice: list[tuple[Word, Word]]) -> frozenset[str]:
+    """The words of a trích yếu read surely (strongly, legal, not over another word): a
+    re-read of its region must have them too."""
+    over = {w for pair in twice for w in pair}
+    return frozenset(
+        _bare(w.text)
+        for w in words
+        if w.confidence >= 85 and not _suspicious(w) and w not in over and _bare(w.text)
+    )
+
+
+def reread_summary(header: dict[str, FieldReading], image: np.ndarray, dpi: float) -> bool:
+    """A trích yếu whose words look damaged (a doubtful word, a line read twice over itself)
+    read again from its lines' region alone, as one block at about 300 dpi: the page's OCR
+    may have split the region oddly or been misled by what stands beside it. The re-read is
+    taken when it is better by the same measures (fewer doubtful words) and still says the
+    same thing; a stamp cut from the lines or a word lost keeps it below the threshold.
+    Returns whether the region was re-read (a few tens of ms, on damaged first pages only)."""
+    info, summary = header.get("_summary_read"), header.get("summary")
+    if info is None or summary is None or info.box is None:
+        return False
+    damage, twice, vv, spoilt, line_height, sure = info.value
+    if not damage + twice:
+        return False
+    x0, y0, x1, y1 = info.box
+    pad_y, pad_x = round(0.3 * line_height), round(0.6 * line_height)
+    crop = image[max(0, y0 - pad_y) : y1 + pad_y, max(0, x0 - pad_x) : x1 + pad_x]
+    if crop.size == 0:
+        return False
+    if crop.ndim == 3:
+        crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    scale = 300.0 / dpi if dpi else 1.0
+    if scale > 1.2:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    text, mean = tools.read_small(np.ascontiguousarray(crop), languages=("vie",), psm=6)
+    tokens = [t for row in text.splitlines() for t in _without_edge_specks(row.split())]
+    if tokens and (_VV_WORD.match(tokens[0]) or (vv and not syllables.is_syllable(tokens[0]))):
+        tokens = tokens[1:]  # "V/v", or what OCR made of its italic ("V⁄%w")
+    words = [Word(t, (0, 0, 0, 0), mean) for t in tokens]
+    if not "".join(tokens).strip(" -–—_"):
+        return True
+    new_text, confidence, doubtful = _summary_text(words)
+    # the words the page's OCR read well must be in the re-read: none lost at the crop's
+    # edge, no line more or less
+    missing = len(sure - {_bare(w) for w in new_text.split()})
+    if (
+        doubtful >= damage + twice
+        or missing > 0.1 * len(sure)
+        or len(new_text.split()) > len(str(summary.value).split()) + 1
+    ):
+        return True  # no better, or another text (a line more or less, the stamp beside)
+    if spoilt:
+        confidence = min(confidence, UNVOUCHED)
+    header["summary"] = FieldReading(new_text, confidence, summary.box)
+    return True
+
+
+def _without_edge_specks(tokens: list[str]) -> list[str]:
+    """A re-read row without the short non-words at its ends that ink beside the lines
+    made ("jJ Lưu trữ …"); a hyphen, a number or an abbreviation (TW, VP) stays."""
+
+    def speck(token: str) -> bool:
+        text = token.strip(' ,.;:()"“”')
+        return (
+            len(text) <= 3
+            and any(c.isalpha() for c in text)
+            and not any(c.isdigit() for c in text)
+            and not syllables.is_syllable(text)
+            and not text.isupper()
+        )
+
+    while tokens and speck(tokens[0]):
+        tokens = tokens[1:]
+    while tokens and speck(tokens[-1]):
+        tokens = tokens[:-1]
+    return tokens
+
+
+def _bare(text: str) -> str:
+    """A word's letters, marks aside: a re-read may well put back marks the page's OCR lost."""
+    return vocab.fold(text.strip(' ,.;:()"“”'))
 
 
 # Syllables often printed without any mark; others unmarked in lower case ("tac", "tai",
@@ -1050,10 +1206,26 @@ def _read_issuer(
         # a word outside the lists of organ and place names, or one several fit: OCR damage
         # is likely, and only the fonds' own list of bodies (describe) can vouch for it
         confidence = min(confidence, UNVOUCHED)
+    if _incomplete_issuer(name, out.get("symbol")):
+        confidence = min(confidence, UNVOUCHED)
     box = _union(p.box for p in picked)
     out["issuing_body"] = FieldReading(
         unicodedata.normalize("NFC", name), _capped(confidence, words), box
     )
+
+
+def _incomplete_issuer(name: str, symbol: FieldReading | None) -> bool:
+    """A name that lost lines: a level word with no territory after it ("UBND TỈNH"), or only
+    the superior line ("ỦY BAN NHÂN DÂN TỈNH X", "ĐẢNG BỘ TỈNH X") when the symbol says a
+    lower body issued it (a committee's own papers carry UB or UBND in their symbol)."""
+    if any(name == level or name.endswith(" " + level) for level in _TERRITORY_LEVELS):
+        return True
+    if name.startswith("ĐẢNG BỘ"):
+        return True
+    if name.startswith(("ỦY BAN NHÂN DÂN", "UBND")) and symbol is not None:
+        parts = re.split(r"[/-]", str(symbol.value))
+        return not any(part.upper().startswith("UB") for part in parts)
+    return False
 
 
 # A People's Committee or a Party organisation of a territory, above a body of that territory:
@@ -1217,7 +1389,7 @@ def _read_signer(
         if not repaired.vouched:
             conf = min(conf, UNVOUCHED)
         text, deputy_read = _deputy(titles, repaired.text)
-        if not deputy_read:
+        if not deputy_read or _cut_at_left(titles, lines):
             conf = min(conf, UNVOUCHED)
         out["signer_title"] = FieldReading(
             text, _capped(conf * 0.95, words), _union(t.box for t in titles)
@@ -1226,6 +1398,22 @@ def _read_signer(
     out["signer_name"] = FieldReading(
         text, _capped(_floor(name.words) * conf, name.words), name.box
     )
+
+
+def _cut_at_left(titles: list[Line], lines: list[Line]) -> bool:
+    """A title line with ink left out just at its left on its row ("CHI" under the seal,
+    read weakly, beside "CỤC TRƯỞNG"): the title may have lost its first word."""
+    for title in titles:
+        for other in lines:
+            if other is title or other in titles or not any(c.isalpha() for c in other.text):
+                continue
+            overlap = min(other.box[3], title.box[3]) - max(other.box[1], title.box[1])
+            gap = title.box[0] - other.box[2]
+            if overlap > 0.5 * min(other.height, title.height) and -title.height < gap < (
+                2 * title.height
+            ):
+                return True
+    return False
 
 
 def _word_read(word: Word) -> bool:
@@ -1314,6 +1502,8 @@ def _person_name(words: list[str]) -> tuple[str, float]:
         if len(fits) > 1 and letters in vocab.COMMONEST_BY_LETTERS and word == letters.title():
             fits = (vocab.COMMONEST_BY_LETTERS[letters],)  # every mark lost: the commonest
         names.append(fits[0] if len(fits) == 1 else word)  # "Quần" is Quân, "Hung" stays
+    if names[-1] in vocab.MIDDLE_ONLY or (len(names) <= 2 and names[-1] in vocab.MIDDLE_NAMES):
+        factor = min(factor, UNVOUCHED)  # "Vũ Văn": the given name after the middle one lost
     return " ".join(names), factor
 
 

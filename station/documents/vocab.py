@@ -289,6 +289,12 @@ MIDDLE_NAMES = tuple(
     Anh Trọng Duy Mạnh Tiến Việt Hoàng Huy Trung Thành Hải Phương Bích Mai Thúy Diệu
     Khánh Tuấn Như Gia Đăng Viết Sỹ Sĩ Phú""".split()  # noqa: SIM905
 )
+# Middle names almost never given as a person's own name: a signer's name read as ending in
+# one ("Vũ Văn") lost its last word.
+MIDDLE_ONLY = frozenset(
+    unicodedata.normalize("NFC", w)
+    for w in "Văn Thị Hữu Đình Bá Thế Trọng Viết Đăng Sỹ Sĩ".split()  # noqa: SIM905
+)
 # Given names whose letters spell several names: the commonest of them, taken as a guess
 # (never trusted) when OCR lost every mark ("Phuong" is far more often Phương than Phượng).
 COMMONEST_BY_LETTERS = {"phuong": "Phương", "huong": "Hương", "van": "Vân"}
