@@ -117,13 +117,17 @@ def copy_batch(source: Path, target: Path, tag: str) -> Path:
     return target
 
 
-def local_run(batch: Path, root: Path, jobs: int) -> float:
-    url = "sqlite:///" + str(root / "station.db")
+def local_run(batch: Path, root: Path, jobs: int, url: str = "") -> float:
+    """`station process --jobs N` in its own pool: on SQLite, or on PostgreSQL with
+    STATION_WORK=local (what the database costs, apart from the queue)."""
+    env = environment(root, url or "sqlite:///" + str(root / "station.db"))
+    if url:
+        env["STATION_WORK"] = "local"
     started = time.perf_counter()
     subprocess.run(
         [STATION, "process", str(batch), "--out", str(root / f"out-{batch.name}"),
          "--jobs", str(jobs)],
-        env=environment(root, url), capture_output=True, check=False,
+        env=env, capture_output=True, check=False,
     )  # fmt: skip
     return time.perf_counter() - started
 
@@ -370,6 +374,13 @@ def main() -> None:
                 local_run(warm, root, jobs)
                 real[f"local_{jobs}_s"] = round(local_run(batch, root, jobs), 2)
                 print(f"  local pool, {jobs}: {real[f'local_{jobs}_s']} s", file=sys.stderr)
+            batch = copy_batch(source, work / "local-pg", "lp")
+            root = work / "local-pg-root"
+            root.mkdir()
+            url = fresh_database(server)
+            local_run(copy_batch(source, work / "local-pg-warm", "lpw"), root, 1, url)
+            real["local_pg_1_s"] = round(local_run(batch, root, 1, url), 2)
+            print(f"  local pool on PostgreSQL, 1: {real['local_pg_1_s']} s", file=sys.stderr)
             times = []
             for workers in (1, 2):
                 url = fresh_database(server)
@@ -412,6 +423,12 @@ def main() -> None:
     print(json.dumps({k: v for k, v in results.items() if k != "page_times_s"}, indent=1))
 
 
+def _ratio(real: dict[str, Any], one: str, two: str) -> float | None:
+    if not real.get(one) or not real.get(two):
+        return None
+    return round(real[one] / (2 * real[two]), 3)
+
+
 def _by_tenth(values: list[float]) -> list[float]:
     tenth = max(1, -(-len(values) // 10))
     return [
@@ -432,9 +449,11 @@ broken files), each run after a warm-up batch on the same processes.
 |---|---|---|
 | local pool, 1 process (SQLite) | {real.get("local_1_s")} s | |
 | local pool, 2 processes (SQLite) | {real.get("local_2_s")} s | |
+| local pool, 1 process (PostgreSQL, `STATION_WORK=local`) | {real.get("local_pg_1_s")} s | |
 | distributed, 1 worker (PostgreSQL) | {real.get("distributed_1_s")} s | |
 | distributed, 2 workers | {real.get("distributed_2_s")} s | |
 | scaling efficiency, time(1) / (2 x time(2)) | {real.get("scaling_efficiency")} | ≥ 0.9 |
+| the local pool's own, on SQLite | {_ratio(real, "local_1_s", "local_2_s")} | |
 | distributed over local, 1 process | {real.get("overhead_1", 0):+.1%} | ≤ +5 % |
 | distributed over local, 2 processes | {real.get("overhead_2", 0):+.1%} | ≤ +5 % |
 

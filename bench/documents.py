@@ -174,7 +174,8 @@ def station(root: Path, *args: str, documents: bool = True) -> float:
     profile.write_text(
         text + ("" if documents else "\n[documents]\nenabled = false\n"), encoding="utf-8"
     )
-    env = os.environ | {
+    env = {k: v for k, v in os.environ.items() if k not in ("STATION_DATABASE_URL", "STATION_WORK")}
+    env |= {  # SQLite in the run's own data directory, whatever the shell has set
         "STATION_DATA_DIR": str(root / "data"),
         "STATION_PROFILES_DIR": str(profiles),
         "STATION_CONFIG": str(root / "station.toml"),
