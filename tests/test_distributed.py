@@ -81,7 +81,9 @@ class Room:
             "STATION_DATA_DIR": str(self.root / "data"),
             "STATION_PROFILES_DIR": str(REPO / "profiles"),
             "STATION_CONFIG": str(self.root / "station.toml"),
-            "STATION_WORK": "queue",  # the suite's PostgreSQL run keeps other tests local
+            # the queue (the suite's PostgreSQL run keeps other tests local); a SQLite room is
+            # the local run the distributed one is compared with
+            "STATION_WORK": "queue" if self.url.startswith("postgresql") else "auto",
             **FAST,
             **extra,
         }
@@ -358,7 +360,7 @@ def test_a_worker_needs_the_shared_database(tmp_path: Path) -> None:
     done = local.station("worker", STATION_WORK="auto")
     assert done.returncode == ExitCode.BAD_CONFIG
     assert "STATION_DATABASE_URL" in done.stderr and "PostgreSQL" in done.stderr
-    done = local.station("status")  # the queue asked for (STATION_WORK=queue), on SQLite
+    done = local.station("status", STATION_WORK="queue")  # the queue asked for, on SQLite
     assert done.returncode == ExitCode.BAD_CONFIG
     assert "work = queue needs a PostgreSQL database_url" in " ".join(done.stderr.split())
 
