@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -297,20 +297,11 @@ def _read_candidate(image: np.ndarray, box: Box, dpi: float) -> Stamp | None:
     crop = image[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
     ink = 255 - red_mask(crop)  # the stamp's own ink, black on white
     angle = _angle(ink)
-    best: tuple[float, str, str, str] | None = None
     upright = _rotate(ink, angle)
     attempts = [(angle, 7), (angle, 6)] + ([(0.0, 7)] if angle else [])
-    for turn, psm in attempts:
-        letters = _without_frame(upright if turn == angle else ink)
-        text, confidence = tools.read_small(letters, languages=("vie",), psm=psm)
-        found = _label(text)
-        if found is None:
-            continue
-        score = found[0] * (0.6 + 0.4 * confidence / 100.0)
-        if best is None or score > best[0]:
-            best = (score, *found[1:])
-        if best[0] >= 0.8:
-            break
+    best = _best_label(
+        (_without_frame(upright if turn == angle else ink), psm) for turn, psm in attempts
+    )
     if best is not None and best[0] >= 0.6:
         return Stamp(best[1], best[3], round(min(1.0, best[0]), 3), box, "red", "red-reread")
     if top >= image.shape[0] / 2 or not _framed(upright):
@@ -323,7 +314,7 @@ def _read_candidate(image: np.ndarray, box: Box, dpi: float) -> Stamp | None:
     inside = _level_inside(ink, (cx, cy), (max(rw, rh), min(rw, rh)), _long_side_angle(rect))
     if inside is None:
         return None
-    again = _best_label(inside)
+    again = _best_label((inside, psm) for psm in (7, 8))
     if again is not None and again[0] >= 0.6:
         return Stamp(again[1], again[3], round(min(1.0, again[0]), 3), box, "red", "red-reread")
     if again is not None and again[0] >= 0.45 and again[1] == "urgency":
@@ -425,7 +416,7 @@ def _read_frame(image: np.ndarray, frame: _Frame, dpi: float) -> Stamp | None:
     letters = _inside(image, frame)
     if letters is None:
         return None
-    best = _best_label(letters)
+    best = _best_label((letters, psm) for psm in (7, 8))
     colour = _colour(image, frame.box)
     if best is not None and best[0] >= 0.6:
         return Stamp(best[1], best[3], round(min(1.0, best[0]), 3), frame.box, colour, "frame")
@@ -487,10 +478,13 @@ def _level_inside(
     return padded
 
 
-def _best_label(letters: np.ndarray) -> tuple[float, str, str, str] | None:
-    """The best label Tesseract reads in a stamp's letters, its score weighted by confidence."""
+def _best_label(
+    attempts: Iterable[tuple[np.ndarray, int]],
+) -> tuple[float, str, str, str] | None:
+    """The best label Tesseract reads in a stamp's letters (image and page segmentation mode,
+    tried in turn until one reads well), its score weighted by confidence."""
     best: tuple[float, str, str, str] | None = None
-    for psm in (7, 8):
+    for letters, psm in attempts:
         text, confidence = tools.read_small(letters, languages=("vie",), psm=psm)
         found = _label(text)
         if found is None:

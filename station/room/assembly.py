@@ -8,6 +8,7 @@ feeds), and the answers are recorded on the pages and folders.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -352,9 +353,30 @@ def write_folder_pdf(
     folder_id: str | None,
 ) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
+    return recorded_assembly(
+        lambda: pdf.assemble_pdfa(page_pdfs, target, metadata, pdfa=profile.pdf.pdfa),
+        store,
+        batch,
+        folder_id,
+        {"pdf": str(target), "pages": len(page_pdfs)},
+        pdfa=profile.pdf.pdfa,
+    )
+
+
+def recorded_assembly(
+    write: Callable[[], None],
+    store: Store,
+    batch: Batch,
+    folder_id: str | None,
+    detail: dict[str, Any],
+    *,
+    pdfa: str,
+) -> Path:
+    """Write a PDF/A (`write`) and record it as an `assemble` event, failed with its error
+    or done with its time; returns the path in `detail["pdf"]`."""
     started = time.perf_counter()
     try:
-        pdf.assemble_pdfa(page_pdfs, target, metadata, pdfa=profile.pdf.pdfa)
+        write()
     except OutputError as exc:
         store.add_events(
             [
@@ -363,7 +385,7 @@ def write_folder_pdf(
                     folder_id=folder_id,
                     stage="assemble",
                     outcome="failed",
-                    detail={"error": str(exc)},
+                    detail={**detail, "error": str(exc)},
                 )
             ]
         )
@@ -376,9 +398,8 @@ def write_folder_pdf(
                 stage="assemble",
                 outcome="ok",
                 detail={
-                    "pdf": str(target),
-                    "pages": len(page_pdfs),
-                    "pdfa": profile.pdf.pdfa,
+                    **detail,
+                    "pdfa": pdfa,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 },
                 tool="pikepdf",
@@ -386,7 +407,7 @@ def write_folder_pdf(
             )
         ]
     )
-    return target
+    return Path(detail["pdf"])
 
 
 def _pikepdf_version() -> str:

@@ -21,9 +21,8 @@ from typing import Any
 from station import __version__, pdf
 from station.documents import describe, records, split
 from station.documents.model import FieldReading, PageReading
-from station.errors import OutputError
 from station.profiles import ScanProfile
-from station.room.assembly import in_folder_pdf, write_folder_pdf
+from station.room.assembly import in_folder_pdf, recorded_assembly, write_folder_pdf
 from station.store import Batch, Document, Event, Folder, NewDocument, Page, Store
 
 
@@ -211,47 +210,14 @@ def _extract_pdf(
     The folder's file was validated a moment ago; taking pages from it costs a fraction of
     joining and validating the page PDFs again (see `station.pdf.extract_pdfa`).
     """
-    started = time.perf_counter()
-    detail: dict[str, Any] = {"pdf": str(target), "pages": len(numbers), "from": str(source)}
-    try:
-        pdf.extract_pdfa(source, numbers, target, metadata, pdfa=flavour)
-    except OutputError as exc:
-        store.add_events(
-            [
-                Event(
-                    batch_id=batch.id,
-                    folder_id=folder.folder_id,
-                    stage="assemble",
-                    outcome="failed",
-                    detail={**detail, "error": str(exc)},
-                )
-            ]
-        )
-        raise
-    store.add_events(
-        [
-            Event(
-                batch_id=batch.id,
-                folder_id=folder.folder_id,
-                stage="assemble",
-                outcome="ok",
-                detail={
-                    **detail,
-                    "pdfa": flavour,
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-                tool="pikepdf",
-                tool_version=_pikepdf_version(),
-            )
-        ]
+    return recorded_assembly(
+        lambda: pdf.extract_pdfa(source, numbers, target, metadata, pdfa=flavour),
+        store,
+        batch,
+        folder.folder_id,
+        {"pdf": str(target), "pages": len(numbers), "from": str(source)},
+        pdfa=flavour,
     )
-    return target
-
-
-def _pikepdf_version() -> str:
-    import pikepdf
-
-    return str(pikepdf.__version__)
 
 
 def _flag_uncertain_pages(
