@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from sections import replace_section  # noqa: E402
 
-from station import separators  # noqa: E402
+from station.pipeline import separators  # noqa: E402
 
 SECTION = "## Documents"
 RESULTS = REPO / "bench" / "results" / "documents.json"

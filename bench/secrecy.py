@@ -45,8 +45,9 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from sections import replace_section  # noqa: E402
 
-from station import ocr, pipeline, profiles  # noqa: E402
+from station import pipeline, profiles  # noqa: E402
 from station.documents import stamps  # noqa: E402
+from station.pipeline import ocr  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "secrecy.json"
 DOCS = REPO / "docs" / "benchmarks.md"

@@ -25,12 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
-from station import auth, manifest, ocr
+from station import auth, manifest
 from station.distributed.status import work_status
 from station.documents import records
 from station.documents.model import FIELDS, Box, PageReading
 from station.errors import ConflictError, ExitCode, NotFoundError, OutputError
 from station.export import packages
+from station.pipeline import ocr
 from station.review import documents as review_documents
 from station.review import rules
 from station.room import runner

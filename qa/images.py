@@ -15,8 +15,8 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from qa.security import CurrentUser, settings_of, store_of
-from station import imaging
 from station.errors import NotFoundError
+from station.pipeline import imaging
 from station.review import rules
 from station.store import Page, Store
 

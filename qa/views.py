@@ -27,12 +27,13 @@ from PIL import Image
 from qa import api, security
 from qa.app import templates
 from qa.security import CheckedUser, CurrentUser, settings_of, store_of
-from station import auth, manifest, separators
+from station import auth, manifest
 from station.distributed.status import describe as describe_work
 from station.distributed.status import work_status
 from station.documents import records
 from station.documents.model import FIELDS
 from station.errors import NotAllowedError, NotFoundError, NotLoggedInError
+from station.pipeline import separators
 from station.review import rules
 from station.store import Event, Folder, Page, Store, User
 

@@ -8,7 +8,7 @@ broken files) and record every choice in ``truth.json``. ``render_document`` dra
 for the documents benchmark (state NĐ 30, Party HD 36 and pre-2011 layouts, one to four pages,
 stamps, seals, arrival stamps, pen notes) with the truth of each field as drawn.
 
-Conventions (the same as ``station.imaging``):
+Conventions (the same as ``station.pipeline.imaging``):
 
 * ``skew_deg`` is the counter-clockwise (CCW) rotation of the text lines as seen on the scan, in
   degrees, the PIL ``Image.rotate`` convention. ``skew_deg > 0``: baselines rise from left to

@@ -369,7 +369,7 @@ def print_separators(
     verbose: Verbose = False,
 ) -> None:
     """Print separator sheets: one per manifest folder, to put in front of it when scanning."""
-    from station import separators
+    from station.pipeline import separators
 
     def body(settings: StationSettings) -> None:
         store = _store(settings)
@@ -763,7 +763,7 @@ def rescan_slips(
     verbose: Verbose = False,
 ) -> None:
     """Print a rescan slip per rejected page: put it in front of the new scan of the page."""
-    from station import separators
+    from station.pipeline import separators
     from station.review import rules
 
     def body(settings: StationSettings) -> None:

@@ -81,7 +81,6 @@ from station.errors import (
     PageError,
     StorageError,
 )
-from station.imaging import frame_count, load_page_image
 from station.ingest import (
     IGNORED_DIRS,
     IGNORED_NAMES,
@@ -90,6 +89,7 @@ from station.ingest import (
     natural_key,
     sha256_of,
 )
+from station.pipeline.imaging import frame_count, load_page_image
 from station.profiles import list_profiles, load_profile
 from station.settings import StationSettings
 

@@ -30,9 +30,9 @@ import pytest
 from conftest import POSTGRES_SERVER, PostgresDatabases
 from PIL import Image
 
-from station import separators
 from station.distributed import batches, jobs, queue
 from station.errors import ExitCode
+from station.pipeline import separators
 from station.settings import load_settings
 from station.store import Store
 

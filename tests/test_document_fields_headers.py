@@ -10,7 +10,7 @@ import pytest
 
 from station.documents import reading
 from station.documents.model import FieldReading, PageReading
-from station.ocr import Word
+from station.pipeline.ocr import Word
 
 W, H = 2480, 3508
 THRESHOLD = 0.85

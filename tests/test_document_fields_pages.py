@@ -15,9 +15,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from rapidfuzz.distance import Levenshtein
 
-from station import imaging, ocr, tools
+from station import tools
 from station.documents import describe, reading, vocab
 from station.documents.model import FieldReading
+from station.pipeline import imaging, ocr
 
 THRESHOLD = 0.85
 FONTS = Path("/usr/share/fonts/truetype/liberation2")

@@ -1,4 +1,4 @@
-"""A document's PDF/A taken out of its folder's (station.pdf.extract_pdfa), with the real tools.
+"""A document's PDF/A taken out of its folder's (pdf.extract_pdfa), with the real tools.
 
 The folder's PDF/A is assembled from page PDFs made as the pipeline makes them: generated
 Vietnamese pages (scripts/make_samples.py), OCR'd by Tesseract for their text layer,
@@ -21,8 +21,9 @@ import pytest
 from pikepdf import Dictionary, Name, String
 from PIL import Image
 
-from station import imaging, pdf, tools
+from station import tools
 from station.errors import OutputError
+from station.pipeline import imaging, pdf
 
 FOLDER = pdf.DocumentMetadata(
     title="Văn bản về công tác lưu trữ",

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from station import imaging, ocr, tools
+from station import tools
 from station.documents import describe, reading
 from station.documents.model import PageReading
-from station.ocr import Word
+from station.pipeline import imaging, ocr
+from station.pipeline.ocr import Word
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real" / "vietnamese-nomvn"
 W, H = 2480, 3508

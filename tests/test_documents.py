@@ -15,8 +15,8 @@ import zxingcpp
 from PIL import Image
 from typer.testing import CliRunner
 
-from station import separators
 from station.cli import app
+from station.pipeline import separators
 
 MANIFEST = """\
 Mã phông;Hộp số;Hồ sơ số;Mã hồ sơ;Tiêu đề hồ sơ;Ngày bắt đầu;Ngày kết thúc;\

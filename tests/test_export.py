@@ -22,11 +22,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from station import auth, separators
+from station import auth
 from station.cli import app
 from station.errors import ConflictError, ExitCode, NotAllowedError, NotFoundError
 from station.export import catalogue, mets, packages
 from station.manifest import read_manifest
+from station.pipeline import separators
 from station.profiles import load_profile
 from station.review import documents as document_review
 from station.review import rules
@@ -378,7 +379,7 @@ def test_documents_travel_at_item_level(room: dict[str, Any], tmp_path: Path) ->
     import pikepdf
     from lxml import etree
 
-    from station import pdf
+    from station.pipeline import pdf
 
     (result,) = _export(room, "bagit", tmp_path)
     data = result.path / "data"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import make_samples as ms
 import numpy as np
 
-from station import imaging
+from station.pipeline import imaging
 from station.room import folders
 from station.room.folders import UNASSIGNED, PageFacts, Placement
 

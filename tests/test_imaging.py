@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from station import imaging
 from station.errors import EmptyFileError, UnreadableImageError, UnsupportedFormatError
+from station.pipeline import imaging
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "real"
 REAL_ORIENTATION_PAGES = [

@@ -1,4 +1,4 @@
-"""station.pdf with the real tools: Pillow scans, Tesseract OCR, img2pdf, pikepdf, poppler, page.
+"""station.pipeline.pdf with real tools: Pillow scans, Tesseract, img2pdf, pikepdf, poppler, page.
 
 Each page is OCR'd for real and its PDF is checked the way a reader meets it: the page
 size, the text pdftotext extracts, and whether each word's box sits on the word's ink.
@@ -23,8 +23,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont, TiffImagePlugin
 from rapidfuzz import fuzz
 
-from station import imaging, pdf, tools
+from station import tools
 from station.errors import OutputError
+from station.pipeline import imaging, pdf
 
 FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
 LINES = [

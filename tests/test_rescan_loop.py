@@ -16,10 +16,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from station import auth, separators
+from station import auth
 from station.cli import app
 from station.errors import ExitCode, NotAllowedError
 from station.manifest import read_manifest
+from station.pipeline import separators
 from station.profiles import load_profile
 from station.review import rules
 from station.room import runner

@@ -17,10 +17,10 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
-from station import imaging, pipeline, separators
+from station import pipeline
 from station.errors import BadArgumentError, MissingToolError
-from station.profiles import ScanProfile
-from station.separators import (
+from station.pipeline import imaging, separators
+from station.pipeline.separators import (
     PAYLOAD_PREFIX,
     RESCAN_PREFIX,
     RescanLabel,
@@ -35,6 +35,7 @@ from station.separators import (
     write_rescan_slips,
     write_separator_sheets,
 )
+from station.profiles import ScanProfile
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"
 

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from station import imaging, ocr, tools
+from station import tools
 from station.documents import stamps
 from station.documents.model import Stamp
+from station.pipeline import imaging, ocr
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real" / "vietnamese-nomvn"
 DPI = 200

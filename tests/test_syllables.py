@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from station.documents.syllables import is_syllable, suspect_words
-from station.ocr import Word
+from station.pipeline.ocr import Word
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real" / "vietnamese-nomvn"
 

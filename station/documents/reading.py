@@ -32,7 +32,7 @@ import numpy as np
 from station import tools
 from station.documents import syllables, vocab
 from station.documents.model import Box, FieldReading, PageReading, SuspectWord
-from station.ocr import Word
+from station.pipeline.ocr import Word
 
 # The confidence model's levels (a profile's threshold is typically 0.85).
 UNVOUCHED = 0.8  # cap: a value neither the lists nor the layout can vouch for

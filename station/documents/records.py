@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from station import manifest, pdf
+from station import manifest
 from station.documents.model import FIELDS
+from station.pipeline import pdf
 from station.store import Document, Folder, Page
 
 

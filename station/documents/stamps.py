@@ -31,7 +31,7 @@ import numpy as np
 from station import tools
 from station.documents import vocab
 from station.documents.model import Stamp
-from station.ocr import Word
+from station.pipeline.ocr import Word
 
 Box = tuple[int, int, int, int]
 

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache
 
-from station.ocr import Word
+from station.pipeline.ocr import Word
 
 _ONSETS = (
     "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr",

@@ -43,11 +43,12 @@ from typing import Any
 
 import pikepdf
 
-from station import __version__, auth, manifest, pdf, tools
+from station import __version__, auth, manifest, tools
 from station.documents import records
 from station.documents.model import FIELDS
 from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
 from station.export import catalogue, mets
+from station.pipeline import pdf
 from station.profiles import ScanProfile, load_profile
 from station.review import rules
 from station.room import assembly

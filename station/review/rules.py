@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from station import auth, manifest, separators
+from station import auth, manifest
 from station.documents import records
 from station.errors import (
     BadArgumentError,
@@ -30,6 +30,7 @@ from station.errors import (
     NotAllowedError,
     NotFoundError,
 )
+from station.pipeline import separators
 from station.profiles import DocumentSettings, load_profile
 from station.store import Document, Event, Folder, Page, Store, User, to_json_safe, utcnow
 

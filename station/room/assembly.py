@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from station import __version__, manifest, pdf
+from station import __version__, manifest
 from station.errors import OutputError
+from station.pipeline import pdf
 from station.profiles import ScanProfile
 from station.room import folders
 from station.store import Batch, Event, Folder, Page, Store

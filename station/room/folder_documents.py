@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from station import __version__, pdf
+from station import __version__
 from station.documents import describe, records, split
 from station.documents.model import FieldReading, PageReading
+from station.pipeline import pdf
 from station.profiles import ScanProfile
 from station.room.assembly import in_folder_pdf, recorded_assembly, write_folder_pdf
 from station.store import Batch, Document, Event, Folder, NewDocument, Page, Store
@@ -208,7 +209,7 @@ def _extract_pdf(
     """The document's pages out of the folder's PDF/A (0-based `numbers`), with its own XMP.
 
     The folder's file was validated a moment ago; taking pages from it costs a fraction of
-    joining and validating the page PDFs again (see `station.pdf.extract_pdfa`).
+    joining and validating the page PDFs again (see `station.pipeline.pdf.extract_pdfa`).
     """
     return recorded_assembly(
         lambda: pdf.extract_pdfa(source, numbers, target, metadata, pdfa=flavour),

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from station import imaging
 from station.manifest import file_name
+from station.pipeline import imaging
 
 UNASSIGNED = "unassigned"
 

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from station import __version__, imaging, ingest, pipeline, tools
+from station import __version__, ingest, pipeline, tools
 from station.errors import PageError
-from station.pipeline import PageJob, PageResult, run_page
+from station.pipeline import PageJob, PageResult, imaging, run_page
 from station.profiles import ScanProfile, load_profile
 from station.room import assembly, folder_documents
 from station.room.assembly import FolderPdf

@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from station import imaging, ocr, pdf, separators, tools
+from station import tools
 from station.documents import reading, stamps
 from station.documents.model import Stamp
 from station.errors import PageError
+from station.pipeline import imaging, ocr, pdf, separators
 from station.profiles import ScanProfile
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 from station.errors import BadArgumentError, MissingToolError, OutputError
-from station.imaging import to_gray
+from station.pipeline.imaging import to_gray
 
 PAYLOAD_PREFIX = "STATION-SEP:"
 RESCAN_PREFIX = "STATION-RESCAN:"
