@@ -146,9 +146,10 @@ def test_database_records_batch_pages_events_and_derivatives(processed: dict[str
             assert events[-1].outcome == "failed" and events[-1].detail["error"] == record["error"]
             continue
         page_stages = [s for s in stages[1:] if s != "read_document"]
-        assert page_stages == ["load", "orient", "deskew", "clean", "assess", "ocr", "render"][
-            : len(page_stages)
-        ]
+        assert (
+            page_stages
+            == ["load", "orient", "deskew", "clean", "assess", "ocr", "render"][: len(page_stages)]
+        )
         assert ("read_document" in stages) is (not page_row.blank and "render" in stages)
         ocr_event = next(e for e in events if e.stage == "ocr")
         if not record["blank"]:
