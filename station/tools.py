@@ -138,6 +138,11 @@ def _ocr_engine(languages: tuple[str, ...], psm: int) -> tesserocr.PyTessBaseAPI
     return engine
 
 
+def preload_engine(languages: list[str], psm: int) -> None:
+    """Load the page engine now (a forkserver does, before it forks workers)."""
+    _ocr_engine(tuple(languages), psm)
+
+
 def ocr_page(
     image_path: Path, *, languages: list[str], psm: int, dpi: int, timeout_s: float
 ) -> OcrOutput:
@@ -172,16 +177,28 @@ def read_small(
     return text, float(engine.MeanTextConf())
 
 
-def detect_orientation(image_path: Path, *, timeout_s: float = 60.0) -> OsdResult | None:
-    """Tesseract OSD; None when it finds too little text to decide."""
+@cache
+def _osd_engine() -> tesserocr.PyTessBaseAPI:
+    """Tesseract's orientation detector, loaded once per worker like the page engine: a
+    `tesseract --psm 0` process per page costs half a second more than reading in place."""
     try:
-        osd = pytesseract.image_to_osd(
-            str(image_path), output_type=pytesseract.Output.DICT, timeout=timeout_s
-        )
-    except pytesseract.TesseractError as exc:
-        # "Too few characters" is OSD's way of saying it cannot tell; not a failure.
-        log.debug("OSD could not decide on %s: %s", image_path.name, exc.message)
-        return None
+        return tesserocr.PyTessBaseAPI(path=tessdata_dir(), lang="osd", psm=tesserocr.PSM.OSD_ONLY)
     except RuntimeError as exc:
-        raise ToolTimeoutError(f"{image_path.name}: Tesseract OSD timed out") from exc
-    return OsdResult(rotate=int(osd["rotate"]) % 360, confidence=float(osd["orientation_conf"]))
+        raise MissingToolError(
+            f"Tesseract cannot load its orientation data: {exc}. {INSTALL_HINT}"
+        ) from exc
+
+
+def detect_orientation(image: np.ndarray, dpi: float) -> OsdResult | None:
+    """Tesseract OSD on a gray page; None when it finds too little text to decide."""
+    engine = _osd_engine()
+    engine.SetImage(Image.fromarray(image))
+    engine.SetSourceResolution(max(70, round(dpi)))
+    found = engine.DetectOrientationScript()
+    engine.Clear()
+    if not found:
+        return None
+    # OSD reports how the text is turned; the page needs the opposite turn to stand upright.
+    return OsdResult(
+        rotate=(360 - int(found["orient_deg"])) % 360, confidence=float(found["orient_conf"])
+    )

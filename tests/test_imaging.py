@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from station import tools
 from station.errors import EmptyFileError, UnreadableImageError, UnsupportedFormatError
 from station.pipeline import imaging
 
@@ -157,13 +158,17 @@ def test_orientation_is_unsure_without_text() -> None:
     assert imaging.estimate_orientation(field, 150).confidence < 0.6
 
 
-def test_osd_image_is_small_png_with_dpi(tmp_path: Path, page300: tuple[Image.Image, str]) -> None:
-    target = tmp_path / "osd.png"
-    imaging.write_osd_image(_gray(page300[0]), 300, target)
-    with Image.open(target) as written:
-        assert written.format == "PNG"
-        assert round(written.info["dpi"][0]) == 200
-        assert written.width == pytest.approx(page300[0].width * 2 / 3, abs=2)
+def test_osd_reads_a_turned_page_in_process(page300: tuple[Image.Image, str]) -> None:
+    """Tesseract OSD on the ~200 dpi copy says which turn makes the page upright."""
+    upright = _gray(page300[0])
+    for turned_by, needed in ((0, 0), (90, 270), (180, 180)):
+        small, dpi = imaging.osd_image(imaging.rotate_right_angle(upright, turned_by), 300)
+        assert dpi == pytest.approx(200, abs=1)
+        assert max(small.shape) == pytest.approx(max(upright.shape) * 2 / 3, abs=2)
+        found = tools.detect_orientation(small, dpi)
+        assert found is not None
+        assert found.rotate == needed
+        assert found.confidence > 1.0
 
 
 # --- quality: blur and blank ---------------------------------------------------------------
@@ -448,3 +453,24 @@ def test_an_implausibly_large_image_fails_with_a_sentence(
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)
     with pytest.raises(UnreadableImageError, match=r"huge\.png: the image is implausibly large"):
         imaging.load_page_image(path, 0, "huge.png", assumed_dpi=300)
+
+
+def test_text_lines_turned_with_the_page_measure_as_the_turned_page(
+    page300: tuple[Image.Image, str],
+) -> None:
+    """orient finds the text ink once and hands it, turned upright, to deskew: the skew
+    measured from those points is the skew measured on the upright page itself."""
+    gray = _gray(ms.apply_skew(page300[0], 2.5))
+    for scanned_turn in (0, 90, 180, 270):
+        scanned = imaging.rotate_right_angle(gray, scanned_turn)
+        lines = imaging.text_lines(scanned, 300)
+        rotation = imaging.estimate_orientation(scanned, 300, lines).rotation
+        assert rotation == (360 - scanned_turn) % 360
+        upright = imaging.rotate_right_angle(scanned, rotation)
+        handed = imaging.turn_lines(lines, rotation)
+        assert handed.shape == imaging.text_lines(upright, 300).shape
+        direct = imaging.estimate_skew(upright, 300, max_angle=10)
+        reused = imaging.estimate_skew(upright, 300, max_angle=10, lines=handed)
+        assert direct.angle is not None and reused.angle is not None
+        assert direct.angle == pytest.approx(2.5, abs=0.1)
+        assert reused.angle == pytest.approx(direct.angle, abs=0.03)

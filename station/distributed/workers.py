@@ -19,6 +19,7 @@ from types import FrameType
 
 from station.distributed import queue
 from station.errors import ConfigError
+from station.pipeline import imaging
 from station.settings import StationSettings
 from station.store import Store
 
@@ -50,7 +51,7 @@ def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence
         raise ConfigError(f"Unknown queue {unknown[0]!r}: use some of {', '.join(queue.QUEUES)}")
     queue.ensure_schema(Store.open(settings.database_url).engine)
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["station.pipeline", "station.distributed.jobs"])
+    context.set_forkserver_preload(["station.pipeline.preload", "station.distributed.jobs"])
     host = socket.gethostname()
     stopping = False
 
@@ -107,6 +108,7 @@ def work(settings: StationSettings, queues: tuple[str, ...], name: str) -> None:
     """One worker process: jobs one at a time until SIGTERM."""
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(message)s")
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    imaging.one_thread_per_worker()
     app = queue.make_app(settings.database_url)
     app.run_worker(
         queues=list(queues) or None,

@@ -57,7 +57,13 @@ class Quality:
     blank_probability: float  # 0 (clearly has content) to 1 (clearly blank)
 
 
-_SKEW_DPI = 150.0
+_LINES_DPI = 100.0
+
+
+def one_thread_per_worker() -> None:
+    """A worker process is one of a pool sized to the cores: OpenCV's own threads would only
+    contend with the other workers (and with Tesseract) for the same cores."""
+    cv2.setNumThreads(1)
 
 
 # --- decoding ------------------------------------------------------------------------------
@@ -335,36 +341,76 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 # --- text-line geometry: shared by skew and orientation -----------------------------------
 
 
-def _resize_to_dpi(gray: np.ndarray, dpi: float, target_dpi: float) -> tuple[np.ndarray, float]:
-    """Area-downscale to about target_dpi (never upscale); returns the image and its dpi."""
-    scale = target_dpi / dpi if dpi > 0 else 1.0
-    if scale >= 0.95:
-        return gray, dpi
-    height, width = gray.shape[:2]
+def shrink(image: np.ndarray, factor: int) -> np.ndarray:
+    """Average `factor` x `factor` blocks: OpenCV's whole-factor area path.
+
+    Measurements need a smaller copy, not an exact size, and the whole-factor path is 4-5x
+    faster than an arbitrary scale (2 ms against 8 ms for an A4 page at 300 dpi). The last
+    rows and columns that do not fill a block are dropped.
+    """
+    if factor <= 1:
+        return image
+    height, width = image.shape[:2]
+    if height < factor or width < factor:
+        return image
+    whole = image[: height - height % factor, : width - width % factor]
+    return cv2.resize(whole, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+
+
+def shrink_to(image: np.ndarray, long_side: int) -> np.ndarray:
+    """Exactly `long_side` pixels on the long side (never larger): whole-factor first, then
+    an area resize of the already small copy."""
+    height, width = image.shape[:2]
+    if max(height, width) <= long_side:
+        return image
+    small = shrink(image, max(height, width) // long_side)
+    height, width = small.shape[:2]
+    scale = long_side / max(height, width)
+    if scale >= 1.0:
+        return small
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), dpi * size[0] / width
+    return cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+
+
+def _resize_to_dpi(gray: np.ndarray, dpi: float, target_dpi: float) -> tuple[np.ndarray, float]:
+    """Area-downscale by a whole factor to about target_dpi (never upscale); returns the image
+    and its dpi, which may be up to a fifth below target or well above it."""
+    factor = max(1, math.floor(dpi / target_dpi + 0.4)) if dpi > 0 else 1
+    if factor == 1:
+        return gray, dpi
+    return shrink(gray, factor), dpi / factor
 
 
 def _background(gray: np.ndarray, dpi: float) -> np.ndarray:
     """Local paper level: a max filter wider than strokes and x-heights, on a coarse copy."""
     height, width = gray.shape
-    factor = max(1, round(dpi / 30))
-    small = cv2.resize(
-        gray, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA
-    )
+    small = shrink(gray, max(1, round(dpi / 30)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))
     paper = cv2.dilate(small, kernel)
     paper = cv2.blur(paper, (5, 5))
     return cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+_LEVELS = np.arange(256, dtype=np.float64)
+
+
+def _limits(margin: np.ndarray | float) -> np.ndarray:
+    """For each paper level, the gray a mark must stay below to be ink: level - margin."""
+    return np.clip(np.ceil(_LEVELS - margin), 0, 255).astype(np.uint8)
+
+
+def _below(gray: np.ndarray, paper: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """1 where gray < limits[paper], else 0: a table and a compare, all in 8 bits (a third of
+    the time of the same sum in 16-bit numpy)."""
+    threshold = cv2.LUT(paper, limits)
+    below: np.ndarray = cv2.min(cv2.compare(gray, threshold, cv2.CMP_LT), 1)
+    return below
+
+
 def _ink_mask(gray: np.ndarray, dpi: float, *, darker: float = 0.22) -> np.ndarray:
     """Ink = pixels clearly darker than the local paper, so uneven light and faded paper matter
     less."""
-    paper = _background(gray, dpi).astype(np.int16)
-    limit = paper - np.maximum(paper * darker, 18).astype(np.int16)
-    ink: np.ndarray = (gray.astype(np.int16) < limit).astype(np.uint8)
-    return ink
+    return _below(gray, _background(gray, dpi), _limits(np.maximum(np.floor(_LEVELS * darker), 18)))
 
 
 def _text_mask(gray: np.ndarray, dpi: float) -> np.ndarray:
@@ -387,8 +433,9 @@ def _text_mask(gray: np.ndarray, dpi: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Lines:
-    """Ink points of a page, centred, at a known resolution."""
+class TextLines:
+    """Ink points of a page's text, centred, at a known resolution: what both orientation and
+    skew are measured from, found once per page (`text_lines`) and turned with the page."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -396,18 +443,23 @@ class _Lines:
     shape: tuple[int, int]
 
 
-def _ink_points(mask: np.ndarray, dpi: float, max_points: int = 150_000) -> _Lines:
-    ys, xs = np.nonzero(mask)
+def _ink_points(mask: np.ndarray, dpi: float, max_points: int = 150_000) -> TextLines:
+    found = cv2.findNonZero(mask)  # row-major like np.nonzero, in a third of the time
+    if found is None:
+        xs = ys = np.zeros(0, dtype=np.int32)
+    else:
+        points = found.reshape(-1, 2)
+        xs, ys = points[:, 0], points[:, 1]
     if len(xs) > max_points:
         step = len(xs) // max_points + 1
         ys, xs = ys[::step], xs[::step]
     height, width = mask.shape
-    return _Lines(
+    return TextLines(
         xs.astype(np.float32) - width / 2, ys.astype(np.float32) - height / 2, dpi, (height, width)
     )
 
 
-def _profile(points: _Lines, angle: float) -> np.ndarray:
+def _profile(points: TextLines, angle: float) -> np.ndarray:
     """Ink per row of a page rotated back by angle (counter-clockwise positive)."""
     theta = math.radians(angle)
     projected = points.xs * math.sin(theta) + points.ys * math.cos(theta)
@@ -421,11 +473,13 @@ def _sharpness(profile: np.ndarray) -> float:
     return float(np.dot(values, values))
 
 
-def _search(points: _Lines, angles: np.ndarray) -> np.ndarray:
+def _search(points: TextLines, angles: np.ndarray) -> np.ndarray:
     return np.array([_sharpness(_profile(points, a)) for a in angles])
 
 
-def _refine(points: _Lines, center: float, half_width: float, step: float) -> tuple[float, float]:
+def _refine(
+    points: TextLines, center: float, half_width: float, step: float
+) -> tuple[float, float]:
     """Best angle near center by a fine search and parabolic interpolation."""
     angles = np.arange(center - half_width, center + half_width + step / 2, step)
     scores = _search(points, angles)
@@ -439,15 +493,33 @@ def _refine(points: _Lines, center: float, half_width: float, step: float) -> tu
     return angle, float(scores[best])
 
 
-def estimate_skew(gray: np.ndarray, dpi: float, *, max_angle: float) -> SkewEstimate:
-    """Projection profiles of text ink on a ~150 dpi copy: coarse, then fine, then interpolated."""
-    small, small_dpi = _resize_to_dpi(gray, dpi, _SKEW_DPI)
-    mask = _text_mask(small, small_dpi)
-    points = _ink_points(mask, small_dpi)
-    return _skew_from_points(points, max_angle)
+def text_lines(gray: np.ndarray, dpi: float) -> TextLines:
+    """The text ink of a ~100 dpi copy, as points.
+
+    100 dpi measures skew as well as 150 did (mean error 0.004° against 0.003° on 24
+    generated pages at 150-400 dpi, worst 0.017°) in 60 % of the time.
+    """
+    small, small_dpi = _resize_to_dpi(gray, dpi, _LINES_DPI)
+    return _ink_points(_text_mask(small, small_dpi), small_dpi)
 
 
-def _skew_from_points(points: _Lines, max_angle: float) -> SkewEstimate:
+def turn_lines(lines: TextLines, degrees_clockwise: int) -> TextLines:
+    """The same points on the page turned by quarter turns (a shift of a pixel aside)."""
+    turns = (int(degrees_clockwise) // 90) % 4
+    xs, ys, (height, width) = lines.xs, lines.ys, lines.shape
+    for _ in range(turns):  # clockwise: (x, y) -> (-y, x), and the page's sides swap
+        xs, ys, height, width = -ys, xs, width, height
+    return TextLines(xs, ys, lines.dpi, (height, width))
+
+
+def estimate_skew(
+    gray: np.ndarray, dpi: float, *, max_angle: float, lines: TextLines | None = None
+) -> SkewEstimate:
+    """Projection profiles of text ink: coarse, then fine, then interpolated."""
+    return _skew_from_points(lines if lines is not None else text_lines(gray, dpi), max_angle)
+
+
+def _skew_from_points(points: TextLines, max_angle: float) -> SkewEstimate:
     if len(points.xs) < 200:
         return SkewEstimate(angle=None, confidence=0.0)
     coarse_step = 0.5
@@ -476,11 +548,13 @@ def rotate_by(image: np.ndarray, angle_ccw: float) -> np.ndarray:
     matrix[0, 2] += new_width / 2 - center[0]
     matrix[1, 2] += new_height / 2 - center[1]
     paper = _paper_colour(image)
+    # Bilinear: a fifth of bicubic's time (6 ms against 33 ms on a gray A4 page at 300 dpi),
+    # and the OCR error rate on the benchmark pages is the same.
     return cv2.warpAffine(
         image,
         matrix,
         (new_width, new_height),
-        flags=cv2.INTER_CUBIC,
+        flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=paper,
     )
@@ -508,17 +582,14 @@ def rotate_right_angle(image: np.ndarray, degrees_clockwise: int) -> np.ndarray:
     return cv2.rotate(image, code)
 
 
-_ORIENT_DPI = 100.0
-
-
-def _profile_edges(points: _Lines, angle: float) -> float:
+def _profile_edges(points: TextLines, angle: float) -> float:
     """Sum of squared differences of consecutive rows: sharp for text lines, dull across them."""
     values = _profile(points, angle).astype(np.float64)
     steps = np.diff(values)
     return float(np.dot(steps, steps))
 
 
-def _edges_near_best(points: _Lines, angles: np.ndarray) -> tuple[float, float]:
+def _edges_near_best(points: TextLines, angles: np.ndarray) -> tuple[float, float]:
     """Best edge criterion and its angle, refined in 0.1° steps (the peak is sharp)."""
     scores = [_profile_edges(points, a) for a in angles]
     best = float(angles[int(np.argmax(scores))])
@@ -528,11 +599,19 @@ def _edges_near_best(points: _Lines, angles: np.ndarray) -> tuple[float, float]:
     return fine_scores[index], float(fine[index])
 
 
-def _transposed(points: _Lines) -> _Lines:
-    return _Lines(points.ys, points.xs, points.dpi, (points.shape[1], points.shape[0]))
+def _fewer(points: TextLines, max_points: int) -> TextLines:
+    """Every k-th point: the orientation tests need fewer than the skew search."""
+    if len(points.xs) <= max_points:
+        return points
+    step = len(points.xs) // max_points + 1
+    return TextLines(points.xs[::step], points.ys[::step], points.dpi, points.shape)
 
 
-def _line_asymmetry(points: _Lines, angle: float) -> tuple[float, int, int]:
+def _transposed(points: TextLines) -> TextLines:
+    return TextLines(points.ys, points.xs, points.dpi, (points.shape[1], points.shape[0]))
+
+
+def _line_asymmetry(points: TextLines, angle: float) -> tuple[float, int, int]:
     """Ink above versus below each text line's x-height band.
 
     Returns (ink above / ink below, lines voting upright, lines voting upside down). Latin
@@ -564,14 +643,15 @@ def _line_asymmetry(points: _Lines, angle: float) -> tuple[float, int, int]:
     return (above_total + 1.0) / (below_total + 1.0), up, down
 
 
-def estimate_orientation(gray: np.ndarray, dpi: float) -> OrientationEstimate:
+def estimate_orientation(
+    gray: np.ndarray, dpi: float, lines: TextLines | None = None
+) -> OrientationEstimate:
     """Text-line direction from profile sharpness, then up or down from ascender/descender ink.
 
     Confidence is the weaker of the two decisions, so it is high only when both the line
     direction and the up/down asymmetry are clear and agree across many lines.
     """
-    small, small_dpi = _resize_to_dpi(gray, dpi, _ORIENT_DPI)
-    points = _ink_points(_text_mask(small, small_dpi), small_dpi, max_points=60_000)
+    points = _fewer(lines if lines is not None else text_lines(gray, dpi), 60_000)
     if len(points.xs) < 300:
         return OrientationEstimate(rotation=0, confidence=0.0)
     angles = np.arange(-8.0, 8.01, 0.5)
@@ -600,12 +680,15 @@ def estimate_orientation(gray: np.ndarray, dpi: float) -> OrientationEstimate:
     )
 
 
-def write_osd_image(gray: np.ndarray, dpi: float, path: Path) -> None:
-    """A ~200 dpi PNG for Tesseract OSD: smaller is faster, and OSD needs no more."""
-    small, small_dpi = _resize_to_dpi(gray, dpi, 200.0)
-    Image.fromarray(small).save(
-        path, format="PNG", dpi=(round(small_dpi), round(small_dpi)), compress_level=1
-    )
+def osd_image(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, float]:
+    """The page at about 200 dpi for Tesseract OSD, and its dpi: OSD needs no more, and a
+    smaller image is read faster."""
+    scale = 200.0 / dpi if dpi > 0 else 1.0
+    if scale >= 0.95:
+        return gray, dpi
+    height, width = gray.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), dpi * size[0] / width
 
 
 def _estimated_dpi(gray: np.ndarray) -> float:
@@ -630,13 +713,30 @@ def measure_exposure_within(gray: np.ndarray, box: tuple[int, int, int, int] | N
         x, y, w, h = box
         gray = gray[y : y + h, x : x + w]
     sample, step = _subsample(gray, 1400)
-    paper_level = int(np.percentile(sample, 90))
-    paper = _background(sample, _estimated_dpi(gray) / step).astype(np.int16)
-    darker = sample.astype(np.int16) < paper - np.maximum(paper // 8, 12)
-    marks = sample[darker]
+    paper_level = int(_percentile(sample, 90))
+    paper = _background(sample, _estimated_dpi(gray) / step)
+    darker = _below(sample, paper, _limits(np.maximum(_LEVELS // 8, 12)))
+    marks = sample[darker.view(bool)]
     if marks.size < max(20, 0.0003 * sample.size):
         return Exposure(paper_level=paper_level, ink_level=paper_level)
-    return Exposure(paper_level=paper_level, ink_level=int(np.percentile(marks, 1)))
+    return Exposure(paper_level=paper_level, ink_level=int(_percentile(marks, 1)))
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """`np.percentile` (linear) of 8-bit values from their histogram: no sort of a page's
+    pixels, a tenth of the time."""
+    histogram = cv2.calcHist(
+        [np.ascontiguousarray(values).reshape(-1, 1)], [0], None, [256], [0, 256]
+    )
+    counts = np.cumsum(histogram.ravel().astype(np.int64))
+    total = int(counts[-1])
+    if total == 0:
+        raise ValueError("percentile of no values")
+    position = q / 100 * (total - 1)
+    below = math.floor(position)
+    low = int(np.searchsorted(counts, below, side="right"))
+    high = int(np.searchsorted(counts, min(below + 1, total - 1), side="right"))
+    return low + (position - below) * (high - low)
 
 
 def find_page_box(gray: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -647,19 +747,12 @@ def find_page_box(gray: np.ndarray) -> tuple[int, int, int, int] | None:
     every mark that is not border, so text is never cropped.
     """
     height, width = gray.shape[:2]
-    scale = min(1.0, 700 / max(height, width))
-    small = (
-        cv2.resize(
-            gray,
-            (max(1, round(width * scale)), max(1, round(height * scale))),
-            interpolation=cv2.INTER_AREA,
-        )
-        if scale < 1.0
-        else gray
-    )
+    factor = max(1, max(height, width) // 700)
+    small = shrink(gray, factor)
+    scale = 1.0 / factor
     sh, sw = small.shape
     centre = small[sh // 4 : 3 * sh // 4, sw // 4 : 3 * sw // 4]
-    paper = float(np.percentile(centre, 90))
+    paper = _percentile(centre, 90)
     dark = (small < min(paper * 0.55, paper - 40)).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     border = np.zeros(count, dtype=bool)
@@ -726,12 +819,7 @@ def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarra
     """
     gray = to_gray(image)
     height, width = gray.shape
-    scale = min(1.0, 500 / max(height, width))
-    small = cv2.resize(
-        gray,
-        (max(1, round(width * scale)), max(1, round(height * scale))),
-        interpolation=cv2.INTER_AREA,
-    )
+    small = shrink(gray, max(1, max(height, width) // 500))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     background = cv2.GaussianBlur(background, (0, 0), 3)
@@ -754,11 +842,11 @@ def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarra
             background_range=[round(low), round(high)],
         )
     sample, _ = _subsample(to_gray(result), 1400)
-    white = float(np.percentile(sample, 90))
+    white = _percentile(sample, 90)
     local = _background(sample, _estimated_dpi(sample))
-    marks = sample[sample.astype(np.int16) < local.astype(np.int16) - max(12.0, white / 8)]
+    marks = sample[_below(sample, local, _limits(max(12.0, white / 8))).view(bool)]
     if marks.size >= max(20, 0.0003 * sample.size) and white > 120:
-        ink = float(np.percentile(marks, 1))
+        ink = _percentile(marks, 1)
         if ink > 90:  # faded: stretch so the ink becomes dark again
             slope_cap = max(1.0, max_gain / max(1.0, flat_gain))
             wanted = (ink - 0.12 * white) / 0.88  # black point putting the ink at ~30
@@ -820,14 +908,12 @@ def _edge_sigma(gray: np.ndarray, dpi: float) -> float | None:
 
 def _busiest_tiles(gray: np.ndarray, dpi: float, *, count: int) -> list[np.ndarray]:
     """The tiles with most ink contrast, to measure sharpness where the text is."""
-    size = max(64, round(0.6 * dpi))
+    size = max(64, round(0.6 * dpi / 8) * 8)  # whole blocks of 8: the fast area path
     height, width = gray.shape
     if height < size or width < size:
         return [gray] if gray.size else []
     rows, cols = height // size, width // size
-    coarse = cv2.resize(
-        gray[: rows * size, : cols * size], (cols * 8, rows * 8), interpolation=cv2.INTER_AREA
-    ).astype(np.float32)
+    coarse = shrink(gray[: rows * size, : cols * size], size // 8).astype(np.float32)
     blocks = coarse.reshape(rows, 8, cols, 8)
     spread = blocks.std(axis=(1, 3))
     order = np.argsort(spread.ravel())[::-1][:count]
@@ -847,14 +933,15 @@ def _sharpness_score(gray: np.ndarray, dpi: float) -> float:
     return round(1.0 / (1.0 + math.exp((sigma - 1.9) / 0.3)), 3)
 
 
+_BLANK_DPI = 100.0  # as good a split as 150 dpi on the generated pages, 2x faster
+
+
 def _blank_probability(gray: np.ndarray, dpi: float) -> float:
     """Glyph-sized marks clearly darker than the paper; faint show-through and specks do not
     count."""
-    sample, step = _subsample(gray, round(max(gray.shape) * min(1.0, 150 / dpi)))
+    sample, step = _subsample(gray, round(max(gray.shape) * min(1.0, _BLANK_DPI / dpi)))
     sample_dpi = dpi / step
-    paper = _background(sample, sample_dpi).astype(np.int16)
-    limit = paper - np.maximum(paper // 4, 20)
-    ink: np.ndarray = (sample.astype(np.int16) < limit).astype(np.uint8)
+    ink = _below(sample, _background(sample, sample_dpi), _limits(np.maximum(_LEVELS // 4, 20)))
     if sample_dpi >= 120:
         ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -878,11 +965,7 @@ def perceptual_hash(gray: np.ndarray) -> str:
     frequencies of a 64x64 copy, rather than pHash's usual 8x8 of 32x32, because text pages
     are alike at the coarsest scale.
     """
-    factor = max(1, max(gray.shape[:2]) // 512)  # OpenCV's area resize is fast by whole factors
-    height, width = gray.shape[:2]
-    reduced = cv2.resize(
-        gray, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA
-    )
+    reduced = shrink(gray, max(1, max(gray.shape[:2]) // 512))
     small = cv2.resize(reduced, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
     low = cv2.dct(small)[:16, :16].flatten()
     bits = low > np.median(low[1:])
@@ -954,12 +1037,7 @@ def save_page_image(image: np.ndarray, dpi: float, settings: ImageSettings, stem
 def save_downscaled(image: np.ndarray, long_side: int, path: Path) -> tuple[Path, np.ndarray]:
     """Web preview or thumbnail for the QA app (JPEG); the pixels are returned so that a
     smaller size can be made from them rather than from the full page again."""
-    height, width = image.shape[:2]
-    scale = min(1.0, long_side / max(height, width))
-    small = image
-    if scale < 1.0:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    small = shrink_to(image, long_side)
     Image.fromarray(small).save(path, quality=82)
     return path, small
 

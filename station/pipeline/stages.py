@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ class PageWork:
     color_mode: str = ""  # of the original: "bw", "gray" or "color"
     rotation: int = 0  # degrees clockwise applied to make the page upright
     skew_deg: float | None = None  # skew found, counter-clockwise positive
+    text_lines: imaging.TextLines | None = None  # text ink orient found, turned, for deskew
     raw_exposure: imaging.Exposure | None = None
     blank: bool = False
     blank_probability: float = 0.0
@@ -92,10 +94,17 @@ class PageWork:
     def noted(self, stage: str, **details: Any) -> dict[str, dict[str, Any]]:
         return {**self.notes, stage: details}
 
-    @property
+    @cached_property
     def gray(self) -> np.ndarray:
+        """The current pixels in gray, converted once per image however many stages ask."""
         assert self.image is not None, "no image loaded"
         return imaging.to_gray(self.image)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The gray copy is a cache: never send it to another process."""
+        state = dict(self.__dict__)
+        state.pop("gray", None)
+        return state
 
 
 # --- the stages, in the order a page meets them ------------------------------------------
@@ -184,17 +193,15 @@ def orient(work: PageWork) -> PageWork:
     settings = work.job.profile.orientation
     if not settings.enabled:
         return work
-    estimate = imaging.estimate_orientation(work.gray, work.dpi)
+    lines = imaging.text_lines(work.gray, work.dpi)
+    estimate = imaging.estimate_orientation(work.gray, work.dpi, lines)
     method, rotation, confidence = "text-lines", estimate.rotation, estimate.confidence
     looks_blank = (
         estimate.confidence < settings.min_confidence
         and imaging.assess_quality(work.gray, work.dpi).blank_probability >= 0.8
     )
     if estimate.confidence < settings.min_confidence and not looks_blank:
-        osd_input = work.job.work_dir / "osd.png"
-        imaging.write_osd_image(work.gray, work.dpi, osd_input)
-        osd = tools.detect_orientation(osd_input)
-        osd_input.unlink(missing_ok=True)
+        osd = tools.detect_orientation(*imaging.osd_image(work.gray, work.dpi))
         if osd is not None and (osd.confidence >= 2.0 or estimate.confidence < 0.2):
             method, rotation, confidence = "tesseract-osd", osd.rotate, osd.confidence
     flags = (
@@ -207,6 +214,7 @@ def orient(work: PageWork) -> PageWork:
         work,
         image=imaging.rotate_right_angle(work.image, rotation),
         rotation=rotation,
+        text_lines=imaging.turn_lines(lines, rotation),
         flags=flags,
         notes=work.noted(
             "orient", rotation=rotation, confidence=round(confidence, 3), method=method
@@ -219,10 +227,13 @@ def deskew(work: PageWork) -> PageWork:
     settings = work.job.profile.deskew
     if not settings.enabled:
         return work
-    estimate = imaging.estimate_skew(work.gray, work.dpi, max_angle=settings.max_angle)
+    estimate = imaging.estimate_skew(
+        work.gray, work.dpi, max_angle=settings.max_angle, lines=work.text_lines
+    )
     if estimate.angle is None:
         return replace(
             work,
+            text_lines=None,
             flags=work.flagged("skew_unknown"),
             notes=work.noted("deskew", angle=None, confidence=estimate.confidence),
         )
@@ -232,6 +243,7 @@ def deskew(work: PageWork) -> PageWork:
         work,
         image=imaging.rotate_by(work.image, estimate.angle) if corrected else work.image,
         skew_deg=round(estimate.angle, 3),
+        text_lines=None,
         notes=work.noted(
             "deskew",
             angle=round(estimate.angle, 3),
@@ -422,6 +434,7 @@ def render(work: PageWork) -> PageWork:
     return replace(
         work,
         image=None,  # pixels are no longer needed; keep results small across processes
+        text_lines=None,
         text_layer_pdf=None,
         words=(),
         outputs={
@@ -481,9 +494,7 @@ def run_page(job: PageJob, stages: tuple[Stage, ...] = PAGE_STAGES) -> PageResul
             work = stage(work)
         except PageError as exc:
             timings[stage.__name__] = _ms_since(started)
-            return PageResult(
-                job, replace(work, image=None), timings, str(exc), exc.code, stage.__name__
-            )
+            return PageResult(job, _dropped(work), timings, str(exc), exc.code, stage.__name__)
         except Exception as exc:  # a bug or an unforeseen input: keep the batch going
             log.exception("Stage %s failed on %s", stage.__name__, job.label)
             timings[stage.__name__] = _ms_since(started)
@@ -492,12 +503,17 @@ def run_page(job: PageJob, stages: tuple[Stage, ...] = PAGE_STAGES) -> PageResul
                 f"{type(exc).__name__}: {exc}"
             )
             return PageResult(
-                job, replace(work, image=None), timings, message, "internal_error", stage.__name__
+                job, _dropped(work), timings, message, "internal_error", stage.__name__
             )
         timings[stage.__name__] = _ms_since(started)
         if work.finished:
             break
     return PageResult(job, work, timings)
+
+
+def _dropped(work: PageWork) -> PageWork:
+    """A failed page's work without its pixels: the result crosses to another process."""
+    return replace(work, image=None, text_lines=None)
 
 
 def _ms_since(started: float) -> float:

@@ -136,6 +136,7 @@ def _worker_start(runner_pid: int) -> None:
     """
     os.setpgrp()
     threading.Thread(target=_exit_with, args=(runner_pid,), daemon=True).start()
+    imaging.one_thread_per_worker()
 
 
 def _exit_with(runner_pid: int) -> None:
@@ -165,7 +166,7 @@ class PagePool:
     def __enter__(self) -> PagePool:
         if self.workers > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["station.pipeline"])
+            context.set_forkserver_preload(["station.pipeline.preload"])
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
