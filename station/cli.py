@@ -34,8 +34,6 @@ from rich.table import Table
 from rich.text import Text
 
 from station import __version__, manifest
-from station.distributed.status import describe as describe_work
-from station.distributed.status import work_status as status_of_work
 from station.errors import BadArgumentError, ExitCode, NotFoundError, StationError
 from station.pipeline import PageResult
 from station.profiles import list_profiles, load_profile
@@ -527,6 +525,10 @@ def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
             for name, path in hotfolder.iter_candidate_batches(settings.hotfolders, profiles)
         ]
         loose = [str(p) for p in hotfolder.check_loose_files(settings.hotfolders, profiles)]
+        # Imported here: Procrastinate costs 0.4 s at start-up that other commands skip.
+        from station.distributed.status import describe as describe_work
+        from station.distributed.status import work_status as status_of_work
+
         work = status_of_work(_store(settings), settings)
         if json_output:
             _print_json(
