@@ -359,7 +359,7 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
 
 def shrink_to(image: np.ndarray, long_side: int) -> np.ndarray:
     """Exactly `long_side` pixels on the long side (never larger): whole-factor first, then
-    an area resize of the already small copy."""
+    a bilinear resize of the already small copy."""
     height, width = image.shape[:2]
     if max(height, width) <= long_side:
         return image
@@ -369,7 +369,8 @@ def shrink_to(image: np.ndarray, long_side: int) -> np.ndarray:
     if scale >= 1.0:
         return small
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+    # Less than halving is left: bilinear is as good there and a third of area's time.
+    return cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
 
 
 def _resize_to_dpi(gray: np.ndarray, dpi: float, target_dpi: float) -> tuple[np.ndarray, float]:
