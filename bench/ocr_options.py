@@ -252,6 +252,26 @@ def second_pass(
     return text, len(text.split()), wall_ms, cpu_ms, len(lines), len(weak), replaced
 
 
+def page_fallback(first: Reading, today: Reading, share: float = 0.25) -> Reading:
+    """vie first; when at least `share` of its lines look Latin, the page is read again with
+    vie+eng (today's reading of this page, whose time is added): hOCR and PDF stay one reading.
+    """
+    lines = ocr.hocr_lines(first.hocr)
+    latin = sum(1 for line in lines if any(NOT_VIETNAMESE.search(w.text) for w in line))
+    if lines and latin / len(lines) >= share:
+        return Reading(
+            today.text,
+            today.words,
+            first.wall_ms + today.wall_ms,
+            first.cpu_ms + today.cpu_ms,
+            today.wall_ms,
+            len(lines),
+            latin,
+            1,
+        )
+    return Reading(first.text, first.words, first.wall_ms, first.cpu_ms, 0.0, len(lines), latin)
+
+
 def plain_command(page: Page, work: Path) -> Reading:
     """`tesseract IMAGE out -l vie+eng` on the baseline's own OCR image (a process per page)."""
     image, dpi = imaging.prepare_for_ocr(page.gray, page.dpi, ocr_dpi=250)
@@ -301,6 +321,8 @@ def read_one(
         return plain_command(page, work)
     if option.key == "layout-only":
         return layout_only(page, work)
+    if option.key == "vie-page-fallback":
+        return page_fallback(readings["vie"][page.name], readings["today"][page.name])
     if option.second is None:
         return read_page(page, option, work)
     # The first pass is the based_on option's, already read and timed on this page.
@@ -353,6 +375,8 @@ def summarise(
         row["lines_reread"] = sum(got[p.name].reread for p in counted)
         row["lines_total"] = sum(got[p.name].lines for p in counted)
         row["lines_replaced"] = sum(got[p.name].replaced for p in counted)
+        if option.key == "vie-page-fallback":
+            row["pages_reread"] = row.pop("lines_replaced")
     for group in GROUPS:
         members = [p for p in counted if p.group == group]
         if not members:
@@ -376,7 +400,11 @@ def summarise(
             "cpu_ms": round(got[p.name].cpu_ms, 1),
             "words": got[p.name].words,
             "cer": None if option.key == "layout-only" else round(cer(p, got[p.name]), 4),
-            **({"reread": got[p.name].reread} if option.second is not None else {}),
+            **(
+                {"lines": got[p.name].lines, "reread": got[p.name].reread}
+                if option.second is not None
+                else {}
+            ),
         }
         for p in pages
     ]
@@ -462,6 +490,32 @@ def study_options(second_conf: float) -> list[Option]:
         Option("vie+eng-dpi200", "5. vie+eng, bilevel 200 dpi", ocr_dpi=200),
         Option("vie+eng-gray250", "5. vie+eng, gray 250 dpi", bilevel=False),
         Option("vie+eng-gray200", "5. vie+eng, gray 200 dpi", ocr_dpi=200, bilevel=False),
+        Option(
+            "vie-page-fallback",
+            "3f. vie; whole page re-read with vie+eng when ≥ 25% of lines look Latin",
+            languages="vie",
+            second="page",
+            based_on="vie",
+        ),
+        Option(
+            "dpi200-then-latin",
+            "3d. vie, bilevel 200 dpi; Latin-looking lines re-read with vie+eng",
+            languages="vie",
+            ocr_dpi=200,
+            second="vie+eng",
+            based_on="dpi200",
+            latin_only=True,
+        ),
+        Option(
+            "gray200-then-latin",
+            "3e. vie, gray 200 dpi; Latin-looking lines re-read with vie+eng",
+            languages="vie",
+            ocr_dpi=200,
+            bilevel=False,
+            second="vie+eng",
+            based_on="gray200",
+            latin_only=True,
+        ),
         Option("plain-command", "plain `tesseract -l vie+eng` command (same image as 1.)"),
         Option("layout-only", "layout analysis alone (vie+eng, psm 3, no recognition)"),
     ]
@@ -473,6 +527,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--second-conf", type=float, default=75.0, help="re-read lines below")
     parser.add_argument("--no-real", action="store_true", help="generated pages only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -519,8 +574,8 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
         "options": rows,
     }
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(REPO)}")
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ RESULTS = REPO / "bench" / "results" / "stages.json"
 OCR_STAGE = "read_text"
 
 
-def measure(batch: Path, work: Path, *, profile_stages: bool, repeat: int) -> dict[str, Any]:
+def measure(
+    batch: Path, work: Path, *, profile_stages: bool, repeat: int, with_startup: bool = False
+) -> dict[str, Any]:
     """Run every page of `batch` through the stages; ms per stage per page, and profiles."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
     import cv2
@@ -95,6 +97,8 @@ def measure(batch: Path, work: Path, *, profile_stages: bool, repeat: int) -> di
         "ms_per_page": {k: round(sum(v) / pages, 1) for k, v in per_stage.items()},
         "median_ms_when_run": {k: round(statistics.median(v), 1) for k, v in per_stage.items()},
     }
+    if with_startup:
+        result["startup"] = startup(batch, work)
     result["non_ocr_ms_per_page"] = round(
         sum(v for k, v in result["ms_per_page"].items() if k != OCR_STAGE), 1
     )
@@ -103,6 +107,56 @@ def measure(batch: Path, work: Path, *, profile_stages: bool, repeat: int) -> di
             name: _top(profiler, pages) for name, profiler in profilers.items()
         }
     return result
+
+
+def startup(batch: Path, work: Path, rounds: int = 3) -> dict[str, Any]:
+    """What a worker pays before its first page, and what `station` pays before any.
+
+    - cli_s: `station --help`, the command's own start (imports);
+    - pool_cold_s: a 2-worker pool from creation until both workers are ready to take a
+      page, the forkserver started from nothing (it imports the pipeline and loads Tesseract
+      once; `station process` overlaps this with taking originals in);
+    - pool_warm_s: the same with the forkserver already running, as in `station watch`
+      after its first batch: what starting workers costs once the models are loaded;
+    - first_page_ocr_ms / later_page_ocr_ms: read_text on a worker's first page against
+      the mean of the others (a first page that loads the models is slower).
+    """
+    from station import profiles
+    from station.pipeline import PageJob
+    from station.room.runner import PagePool, _warm_up
+
+    profile = profiles.load_profile("text-gray-300", REPO / "profiles")
+    page = next(p for p in sorted(batch.iterdir()) if p.suffix.lower() == ".tif")
+    cli, ready, first, later = [], [], [], []
+    for round_ in range(rounds):
+        started = time.perf_counter()
+        subprocess.run([str(REPO / ".venv" / "bin" / "station"), "--help"], capture_output=True)
+        cli.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with PagePool(2) as pool:
+            assert pool._executor is not None and pool._starter is not None
+            pool._starter.join()
+            executor = pool._executor
+            for future in [executor.submit(_warm_up) for _ in range(2)]:
+                future.result()
+            ready.append(time.perf_counter() - started)
+            jobs = [
+                PageJob(i, page.name, page, "", 0, work / f"s{round_}-{i}", profile)
+                for i in range(4)
+            ]
+            for job in jobs:
+                job.work_dir.mkdir(parents=True, exist_ok=True)
+                pool.submit(job)
+            ocr = [r.timings_ms.get("read_text", 0.0) for r in pool.results()]
+            first.append(max(ocr))
+            later.append(statistics.mean(sorted(ocr)[:2]))
+    return {
+        "cli_s": round(statistics.median(cli), 3),
+        "pool_cold_s": round(ready[0], 3),
+        "pool_warm_s": round(statistics.median(ready[1:]), 3),
+        "first_page_ocr_ms": round(statistics.median(first)),
+        "later_page_ocr_ms": round(statistics.median(later)),
+    }
 
 
 def _top(profiler: cProfile.Profile, pages: int, count: int = 8) -> list[str]:
@@ -128,6 +182,8 @@ def _run_child(code: Path, batch: Path, work: Path, args: argparse.Namespace) ->
     ]
     if args.profile:
         command.append("--profile")
+    if args.startup and code == REPO:
+        command.append("--startup")
     env = {**os.environ, "PYTHONPATH": str(code), "OMP_THREAD_LIMIT": "1"}
     subprocess.run(command, env=env, check=True, cwd=code)
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
@@ -164,13 +220,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="passes over the batch")
     parser.add_argument("--before", help="git ref whose station code to time first")
     parser.add_argument("--profile", action="store_true", help="cProfile each stage")
+    parser.add_argument("--startup", action="store_true", help="time start-up too (this code)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:  # a run of another ref's code: measure and write JSON only
         with tempfile.TemporaryDirectory(prefix="station-stages-") as tmp:
-            result = measure(args.child, Path(tmp), profile_stages=args.profile, repeat=args.repeat)
+            result = measure(
+                args.child,
+                Path(tmp),
+                profile_stages=args.profile,
+                repeat=args.repeat,
+                with_startup=args.startup,
+            )
         args.json.write_text(json.dumps(result), encoding="utf-8")
         return
 
@@ -208,6 +271,8 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     print(table(before, after))
+    if "startup" in after:
+        print("\nstart-up:", json.dumps(after["startup"]))
     if args.profile:
         for name, rows in after.get("top_functions", {}).items():
             print(f"\n{name}:")

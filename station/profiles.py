@@ -154,6 +154,16 @@ class OcrSettings(_Section):
             "kept image is not changed)",
         ),
     ] = 250
+    latin_line_share: Annotated[
+        float,
+        Field(
+            ge=0.0,
+            le=1.0,
+            description="When the first language is vie: read with vie alone, and read the "
+            "page again with all the languages only when at least this share of its lines hold "
+            "letters Vietnamese does not use (f, j, w, z); 0 reads every page with all of them",
+        ),
+    ] = 0.25
     low_confidence: Annotated[
         float,
         Field(ge=0.0, le=100.0, description="Mean word confidence below which a page is flagged"),

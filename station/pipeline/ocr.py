@@ -66,6 +66,24 @@ def hocr_lines(hocr: str) -> list[list[Word]]:
     return lines
 
 
+_NOT_VIETNAMESE = re.compile(r"[fjwzFJWZ]")
+
+
+def latin_line_share(hocr: str) -> float:
+    """Share of a page's lines holding a letter the Vietnamese alphabet lacks (f, j, w, z).
+
+    Read with `vie` alone, an English or French page still comes out in Latin letters, and
+    half or more of its lines hold one of these; a Vietnamese page has a few at most
+    (foreign names, abbreviations): at most 8 % of lines on the pages measured
+    (bench/ocr_options.py).
+    """
+    lines = hocr_lines(hocr)
+    if not lines:
+        return 0.0
+    latin = sum(1 for line in lines if any(_NOT_VIETNAMESE.search(w.text) for w in line))
+    return latin / len(lines)
+
+
 def parse_hocr_element(element: ElementTree.Element) -> list[Word]:
     words = []
     for span in element.iter(f"{_XHTML}span"):

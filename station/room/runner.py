@@ -160,6 +160,7 @@ class PagePool:
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self._executor: ProcessPoolExecutor | None = None
+        self._starter: threading.Thread | None = None
         self._pending: dict[Future[PageResult], PageJob] = {}
         self._inline: list[PageJob] = []
 
@@ -173,11 +174,21 @@ class PagePool:
                 initializer=_worker_start,
                 initargs=(os.getpid(),),
             )
-            for _ in range(self.workers):
-                self._executor.submit(_warm_up)
+            # Starting a worker waits for the forkserver to import the pipeline and load
+            # Tesseract (about a second): let that happen while this thread takes originals in.
+            self._starter = threading.Thread(
+                target=self._start_workers, args=(self._executor,), name="start-workers"
+            )
+            self._starter.start()
         return self
 
+    def _start_workers(self, executor: ProcessPoolExecutor) -> None:
+        for _ in range(self.workers):
+            executor.submit(_warm_up)
+
     def __exit__(self, *exc: object) -> None:
+        if self._starter is not None:
+            self._starter.join()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
@@ -397,10 +408,10 @@ def run_batch(
             continue_batch=continue_batch,
             after_intake=after_intake,
         )
-    versions = tools.check_required_tools(profile.ocr.languages)
-    store = Store.open(settings.database_url)
     skipped: list[str] = []
-    with PagePool(workers or settings.workers) as pool:
+    with PagePool(workers or settings.workers) as pool:  # workers start meanwhile
+        versions = tools.check_required_tools(profile.ocr.languages)
+        store = Store.open(settings.database_url)
         batch_id = continue_batch or start_batch(source, out_dir, profile, store)
         waiting = pending_jobs(store, batch_id, settings, profile)
         for job in waiting:
