@@ -1,5 +1,5 @@
 """`python -m station` runs the command line."""
 
-from station.cli import main
+from station.launch import main
 
 main()

@@ -30,6 +30,7 @@ from typing import Any
 
 from station import __version__, ingest, pipeline, tools
 from station.errors import PageError
+from station.launch import WORKER_PRELOAD
 from station.pipeline import PageJob, PageResult, imaging, run_page
 from station.profiles import ScanProfile, load_profile
 from station.room import assembly, folder_documents
@@ -167,7 +168,7 @@ class PagePool:
     def __enter__(self) -> PagePool:
         if self.workers > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["station.pipeline.preload"])
+            context.set_forkserver_preload(WORKER_PRELOAD)  # unless `station` started it
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
