@@ -536,6 +536,8 @@ def write_markdown(results: dict[str, Any], command: str) -> None:
 # Sections written by hand or by other benchmarks (bench/review.py, bench/export.py): from the
 # first of these headings to the end of the file, they survive this rewrite unchanged.
 KEPT_SECTIONS = (
+    "## Faster than plain Tesseract (issue 12)",
+    "## OCR options",
     "## Against the issue's bars",
     "## Review app",
     "## Export",

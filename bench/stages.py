@@ -39,7 +39,7 @@ def measure(
     os.environ["OMP_THREAD_LIMIT"] = "1"
     import cv2
 
-    cv2.setNumThreads(1)  # as in a pool worker (one per core)
+    cv2.setNumThreads(1)  # as in a pool worker of a pool sized to the cores
     from station import profiles
     from station.pipeline import PAGE_STAGES, PageJob, PageWork, imaging
 

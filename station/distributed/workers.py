@@ -58,7 +58,7 @@ def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence
     def start(slot: int) -> BaseProcess:
         process = context.Process(
             target=work,
-            args=(settings, tuple(queues), f"{host}-{slot}"),
+            args=(settings, tuple(queues), f"{host}-{slot}", concurrency),
             name=f"station-worker-{slot}",
         )
         process.start()
@@ -104,11 +104,11 @@ def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence
             signal.signal(sig, handler)
 
 
-def work(settings: StationSettings, queues: tuple[str, ...], name: str) -> None:
+def work(settings: StationSettings, queues: tuple[str, ...], name: str, workers: int = 1) -> None:
     """One worker process: jobs one at a time until SIGTERM."""
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(message)s")
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
-    imaging.one_thread_per_worker()
+    imaging.share_cores(workers)
     app = queue.make_app(settings.database_url)
     app.run_worker(
         queues=list(queues) or None,

@@ -60,10 +60,11 @@ class Quality:
 _LINES_DPI = 100.0
 
 
-def one_thread_per_worker() -> None:
-    """A worker process is one of a pool sized to the cores: OpenCV's own threads would only
-    contend with the other workers (and with Tesseract) for the same cores."""
-    cv2.setNumThreads(1)
+def share_cores(workers: int) -> None:
+    """A worker process is one of `workers` on this machine: OpenCV gets its share of the
+    cores, so its threads do not contend with the other workers (and with Tesseract) for the
+    same ones; one worker on two cores still uses both in its image stages."""
+    cv2.setNumThreads(max(1, (os.cpu_count() or 1) // max(1, workers)))
 
 
 # --- decoding ------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ class BatchOutcome:
 # --- the worker pool -------------------------------------------------------------------------
 
 
-def _worker_start(runner_pid: int) -> None:
+def _worker_start(runner_pid: int, workers: int) -> None:
     """Leave the terminal's process group: Ctrl-C is for the runner, which finishes the pages
     in hand, and must not kill a worker or its Tesseract mid-page.
 
@@ -137,7 +137,7 @@ def _worker_start(runner_pid: int) -> None:
     """
     os.setpgrp()
     threading.Thread(target=_exit_with, args=(runner_pid,), daemon=True).start()
-    imaging.one_thread_per_worker()
+    imaging.share_cores(workers)
 
 
 def _exit_with(runner_pid: int) -> None:
@@ -173,7 +173,7 @@ class PagePool:
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=_worker_start,
-                initargs=(os.getpid(),),
+                initargs=(os.getpid(), self.workers),
             )
             # Starting a worker waits for the forkserver to import the pipeline and load
             # Tesseract (about a second): let that happen while this thread takes originals in.
