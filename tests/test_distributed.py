@@ -355,6 +355,60 @@ def test_jobs_are_idempotent(room: Room, tmp_path: Path) -> None:
     assert room.sql("select count(*) from event where stage = 'assemble'") == [(1,)]
 
 
+def test_a_batch_is_handed_on_after_its_last_result_once_and_never_early(
+    room: Room, tmp_path: Path
+) -> None:
+    """The batch's finish job is queued by the result of its last page, not before; and a
+    worker that died between committing that result and asking whether the batch was
+    complete is made good by its job run again."""
+    store = room.store()
+    settings = load_settings(
+        database_url=room.url, data_dir=room.root / "data", profiles_dir=REPO / "profiles"
+    )
+    finish_jobs = "select count(*) from procrastinate_jobs where task_name = 'station:finish_batch'"
+
+    def hand_on(session: Any, batch: Any) -> None:
+        queue.finish_job(session, batch.id)
+
+    def batch_of(name: str, pages: int) -> list[tuple[int, str]]:
+        batch_id = store.create_batch(name, tmp_path, "text-gray-300", None)
+        made = []
+        for seq in range(pages):
+            sha256 = f"{name}{seq}".encode().hex().ljust(64, "0")
+            master = tmp_path / f"{seq}.png"
+            page_id = store.add_page(
+                batch_id, seq=seq, source_file=master.name, page_index=0, sha256=sha256,
+                master_path=master,
+            )  # fmt: skip
+            made.append((page_id, sha256))
+        store.end_intake(batch_id, on_batch_done=hand_on)
+        return made
+
+    first, second = batch_of("two", 2)
+    assert store.record_page_result(first[0], {"state": "ok"}, [], sha256=first[1],
+                                    on_batch_done=hand_on)  # fmt: skip
+    assert room.sql(finish_jobs) == [(0,)]  # one page still waits
+    assert store.record_page_result(second[0], {"state": "ok"}, [], sha256=second[1],
+                                    on_batch_done=hand_on)  # fmt: skip
+    assert room.sql(finish_jobs) == [(1,)]
+    # asked again (two workers both saw nothing left): still one finish job waiting
+    page = store.get_page(first[0])
+    assert page is not None
+    store.hand_on_if_complete(page.batch_id, hand_on)
+    assert room.sql(finish_jobs) == [(1,)]
+
+    ((lone, sha256),) = batch_of("crashed", 1)
+    # the worker committed the result, then died before asking
+    assert store.record_page_result(lone, {"state": "ok"}, [], sha256=sha256)
+    assert room.sql(finish_jobs) == [(1,)]
+    assert not jobs.run_page_job(store, settings, lone, sha256)  # the stalled job, retried
+    assert room.sql(finish_jobs) == [(2,)]
+    assert room.sql(
+        "select count(distinct args->>'batch_id') from procrastinate_jobs "
+        "where task_name = 'station:finish_batch'"
+    ) == [(2,)]
+
+
 def test_a_worker_needs_the_shared_database(tmp_path: Path) -> None:
     local = Room(tmp_path, "sqlite:///" + str(tmp_path / "station.db"))
     done = local.station("worker", STATION_WORK="auto")

@@ -88,6 +88,10 @@ def run_page_job(
     """Run and record one page; False when there was nothing to do."""
     attempts = store.start_page(page_id, sha256, worker)
     if attempts is None:
+        # Recorded already: perhaps by a worker that died before handing the batch on.
+        recorded = store.get_page(page_id)
+        if recorded is not None:
+            store.hand_on_if_complete(recorded.batch_id, _hand_on)
         return False
     page = store.get_page(page_id)
     assert page is not None

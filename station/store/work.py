@@ -3,11 +3,16 @@
 The local pool and the distributed workers record through the same query: a result is
 written only while its page still waits for one (a retried job whose result is already
 recorded changes nothing), in one transaction with its events, the page's row locked.
-Only then, at the end of that transaction, is the batch row locked to ask whether any
-page still waits: each worker has written its own page before it asks, and asks only
-after the one before it committed, so of two workers finishing a batch's last two pages
-exactly one sees nothing left and hands the batch on (`on_batch_done`). The batch lock is
-held for one indexed lookup and the commit, so 50 workers on one batch do not queue on it.
+Only after that transaction has committed does the worker ask whether any page of the
+batch still waits, an indexed lookup that takes no lock. Each worker asks after its own
+page is committed, so whichever commits last sees nothing left: a batch is never handed
+on early, and never missed. Two workers may both see nothing left and both hand it on
+(`on_batch_done`, under the batch row's lock, taken only then): the finish job is
+idempotent and one at a time per batch, so the batch is still finished once.
+
+Asking inside the page's transaction with the batch row locked (as this module once
+did) made every worker of a batch wait for the one before it to commit: with 50
+simulated workers on one batch, that lock was where they queued.
 """
 
 from __future__ import annotations
@@ -50,13 +55,28 @@ class WorkQueries(StoreBase):
                 return False
             _assign(page, values)
             s.add_all(events)
-            s.flush()
-            if on_batch_done is not None:
-                batch = s.exec(
-                    select(Batch).where(Batch.id == page.batch_id).with_for_update()
-                ).one()
-                _hand_on_if_complete(s, batch, on_batch_done)
-            return True
+            batch_id = page.batch_id
+        if on_batch_done is not None:
+            self.hand_on_if_complete(batch_id, on_batch_done)
+        return True
+
+    def hand_on_if_complete(self, batch_id: int, on_batch_done: BatchDone) -> bool:
+        """Hand the batch on if its intake has ended and no page waits; True if this call
+        did. Called after a page's result is committed, and again by a retried job whose
+        worker died between that commit and this call."""
+        with self.session() as s:
+            ready = s.exec(
+                select(Batch.id).where(
+                    Batch.id == batch_id,
+                    Batch.state == "processing",
+                    col(Batch.taken_in_at).is_not(None),
+                )
+            ).first()
+            if ready is None or _first_waiting(s, batch_id) is not None:
+                return False
+        with self.session() as s:
+            batch = s.exec(select(Batch).where(Batch.id == batch_id).with_for_update()).one()
+            return _hand_on_if_complete(s, batch, on_batch_done)
 
     def end_intake(self, batch_id: int, on_batch_done: BatchDone | None = None) -> None:
         """Every original of the batch is stored and its pages recorded; if their results
@@ -133,12 +153,19 @@ class WorkQueries(StoreBase):
             return True
 
 
-def _hand_on_if_complete(s: Session, batch: Batch, on_batch_done: BatchDone) -> None:
+def _first_waiting(s: Session, batch_id: int) -> int | None:
+    """A page of the batch still waiting for its result, if any (index on batch, state)."""
+    return s.exec(
+        select(Page.id).where(Page.batch_id == batch_id, col(Page.state).in_(WAITING)).limit(1)
+    ).first()
+
+
+def _hand_on_if_complete(s: Session, batch: Batch, on_batch_done: BatchDone) -> bool:
     """Hand the batch on when its intake has ended and no page waits (batch row locked)."""
     if batch.state != "processing" or batch.taken_in_at is None:
-        return
-    waiting = s.exec(
-        select(Page.id).where(Page.batch_id == batch.id, col(Page.state).in_(WAITING)).limit(1)
-    ).first()
-    if waiting is None:
-        on_batch_done(s, batch)
+        return False
+    assert batch.id is not None
+    if _first_waiting(s, batch.id) is not None:
+        return False
+    on_batch_done(s, batch)
+    return True
