@@ -1,8 +1,8 @@
-"""A document's PDF/A taken out of its folder's (pdf.extract_pdfa), with the real tools.
+"""A document's PDF/A taken out of its folder's (pdfa.extract_pdfa), with the real tools.
 
 The folder's PDF/A is assembled from page PDFs made as the pipeline makes them: generated
 Vietnamese pages (scripts/make_samples.py), OCR'd by Tesseract for their text layer,
-embedded by pdf.make_page_pdf, joined and validated by pdf.assemble_pdfa. The document's
+embedded by pdf.make_page_pdf, joined and validated by pdfa.assemble_pdfa. The document's
 file is then checked the way an archive meets it: both validators, its pages and their
 text, its XMP, and its bytes.
 """
@@ -23,9 +23,9 @@ from PIL import Image
 
 from station import tools
 from station.errors import OutputError
-from station.pipeline import imaging, pdf
+from station.pipeline import imaging, pdf, pdfa
 
-FOLDER = pdf.DocumentMetadata(
+FOLDER = pdfa.DocumentMetadata(
     title="Văn bản về công tác lưu trữ",
     date=datetime(2024, 5, 6, 10, 30, tzinfo=UTC),
     description="Phông VN01, Hộp 7, Hồ sơ 5. 4 pages scanned with profile text-gray-300",
@@ -35,7 +35,7 @@ FOLDER = pdf.DocumentMetadata(
     source="Phông VN01, Hộp 7, Hồ sơ 5",
     rights="Công khai",
 )
-DOCUMENT = pdf.DocumentMetadata(
+DOCUMENT = pdfa.DocumentMetadata(
     title="Về việc chỉnh lý tài liệu lưu trữ năm 2019",
     date=datetime(2024, 5, 6, 10, 31, tzinfo=UTC),
     creator="SỞ NỘI VỤ TỈNH THÁI BÌNH",
@@ -93,19 +93,19 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Folder:
     ]
     path = root / "out" / "VN01-H07-HS05.pdf"
     path.parent.mkdir()
-    pdf.assemble_pdfa(pages, path, FOLDER, pdfa="2b")
+    pdfa.assemble_pdfa(pages, path, FOLDER, pdfa="2b")
     return Folder(path, [pdftotext(path, n) for n in (1, 2, 3, 4)], text_b)
 
 
 @pytest.fixture(scope="module")
 def document(folder: Folder) -> Path:
     out = folder.path.parent / "VN01-H07-HS05.2.pdf"
-    pdf.extract_pdfa(folder.path, [2, 3], out, DOCUMENT, pdfa="2b")
+    pdfa.extract_pdfa(folder.path, [2, 3], out, DOCUMENT, pdfa="2b")
     return out
 
 
 def test_the_document_is_a_valid_pdfa_2b(document: Path) -> None:
-    assert pdf.validate_pdfa(document, "2b") == []  # the independent validator
+    assert pdfa.validate_pdfa(document, "2b") == []  # the independent validator
     assert pikepdf.pdfa.validate_written(document, "2b").passed  # and pikepdf's, all pages
 
 
@@ -119,10 +119,10 @@ def test_it_holds_its_pages_in_order_with_their_text(folder: Folder, document: P
 
 def test_pages_come_in_the_order_asked(folder: Folder, tmp_path: Path) -> None:
     out = tmp_path / "turned.pdf"
-    pdf.extract_pdfa(folder.path, [3, 0], out, DOCUMENT, pdfa="2b")
+    pdfa.extract_pdfa(folder.path, [3, 0], out, DOCUMENT, pdfa="2b")
     whole = images(folder.path)
     assert images(out) == [whole[3], whole[0]]
-    assert pdf.validate_pdfa(out, "2b") == []
+    assert pdfa.validate_pdfa(out, "2b") == []
 
 
 def test_the_xmp_is_the_documents_own(document: Path) -> None:
@@ -148,11 +148,11 @@ def test_the_xmp_is_the_documents_own(document: Path) -> None:
 def test_the_same_inputs_give_the_same_bytes(folder: Folder, document: Path) -> None:
     again = folder.path.parent / "again" / document.name
     again.parent.mkdir()
-    pdf.extract_pdfa(folder.path, [2, 3], again, DOCUMENT, pdfa="2b")
+    pdfa.extract_pdfa(folder.path, [2, 3], again, DOCUMENT, pdfa="2b")
     assert again.read_bytes() == document.read_bytes()
     later = folder.path.parent / "again" / "later.pdf"
     next_year = replace(DOCUMENT, date=datetime(2025, 5, 6, 10, 31, tzinfo=UTC))
-    pdf.extract_pdfa(folder.path, [2, 3], later, next_year, pdfa="2b")
+    pdfa.extract_pdfa(folder.path, [2, 3], later, next_year, pdfa="2b")
     assert later.read_bytes() != document.read_bytes()  # the bytes do say when
 
 
@@ -165,14 +165,14 @@ def test_a_bad_page_number_names_the_file(
 ) -> None:
     out = tmp_path / "VN01-H07-HS05.9.pdf"
     with pytest.raises(OutputError, match=rf"^VN01-H07-HS05\.9\.pdf: {says}"):
-        pdf.extract_pdfa(folder.path, numbers, out, DOCUMENT, pdfa="2b")
+        pdfa.extract_pdfa(folder.path, numbers, out, DOCUMENT, pdfa="2b")
     assert list(tmp_path.iterdir()) == []  # nothing written, no temporary left behind
 
 
 def test_a_failed_extraction_keeps_the_old_file(folder: Folder, document: Path) -> None:
     before = document.read_bytes()
     with pytest.raises(OutputError, match=document.name):
-        pdf.extract_pdfa(folder.path, [7], document, DOCUMENT, pdfa="2b")
+        pdfa.extract_pdfa(folder.path, [7], document, DOCUMENT, pdfa="2b")
     assert document.read_bytes() == before
 
 
@@ -191,7 +191,7 @@ def test_nothing_of_the_source_is_taken_on_trust(
         doc.save(tampered)
     out = tmp_path / "doc.pdf"
     with pytest.raises(OutputError, match=r"^doc\.pdf failed PDF/A-2b validation: .*/AA"):
-        pdf.extract_pdfa(tampered, [0], out, DOCUMENT, pdfa="2b")
+        pdfa.extract_pdfa(tampered, [0], out, DOCUMENT, pdfa="2b")
     assert not out.exists()
 
 
@@ -200,17 +200,17 @@ def test_a_source_that_is_not_pdfa_is_validated_in_full(tmp_path: Path) -> None:
     page.save(tmp_path / "page.png", dpi=(100, 100))
     plain = pdf.make_page_pdf(tmp_path / "page.png", 100, None, tmp_path / "plain.pdf")
     with pytest.raises(OutputError, match=r"^doc\.pdf failed PDF/A-2b validation"):
-        pdf.extract_pdfa(plain, [0], tmp_path / "doc.pdf", DOCUMENT, pdfa="2b")
+        pdfa.extract_pdfa(plain, [0], tmp_path / "doc.pdf", DOCUMENT, pdfa="2b")
 
 
 def test_level_u_from_a_level_b_folder(folder: Folder, tmp_path: Path) -> None:
     out = tmp_path / "doc-2u.pdf"
-    pdf.extract_pdfa(folder.path, [0, 1], out, DOCUMENT, pdfa="2u")
-    assert pdf.validate_pdfa(out, "2u") == []
+    pdfa.extract_pdfa(folder.path, [0, 1], out, DOCUMENT, pdfa="2u")
+    assert pdfa.validate_pdfa(out, "2u") == []
     with pikepdf.open(out) as doc:
         assert doc.open_metadata().pdfa_status == "2U"
 
 
 def test_a_missing_source_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"^x\.pdf: the source PDF .*gone\.pdf is missing"):
-        pdf.extract_pdfa(tmp_path / "gone.pdf", [0], tmp_path / "x.pdf", DOCUMENT, pdfa="2b")
+        pdfa.extract_pdfa(tmp_path / "gone.pdf", [0], tmp_path / "x.pdf", DOCUMENT, pdfa="2b")

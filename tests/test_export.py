@@ -379,7 +379,7 @@ def test_documents_travel_at_item_level(room: dict[str, Any], tmp_path: Path) ->
     import pikepdf
     from lxml import etree
 
-    from station.pipeline import pdf
+    from station.pipeline import pdfa
 
     (result,) = _export(room, "bagit", tmp_path)
     data = result.path / "data"
@@ -389,7 +389,7 @@ def test_documents_travel_at_item_level(room: dict[str, Any], tmp_path: Path) ->
     for document in documents:
         made = data / f"P9-01-01.{document.sequence}.pdf"
         assert made.is_file(), f"{made.name} beside the folder's PDF"
-        assert pdf.validate_pdfa(made, "2b") == []
+        assert pdfa.validate_pdfa(made, "2b") == []
         with pikepdf.open(made) as opened:
             assert len(opened.pages) == 1
             with opened.open_metadata() as xmp:

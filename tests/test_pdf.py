@@ -1,4 +1,4 @@
-"""station.pipeline.pdf with real tools: Pillow scans, Tesseract, img2pdf, pikepdf, poppler, page.
+"""station.pipeline.pdf and .pdfa with real tools: Pillow scans, Tesseract, img2pdf, pikepdf, poppler, page.
 
 Each page is OCR'd for real and its PDF is checked the way a reader meets it: the page
 size, the text pdftotext extracts, and whether each word's box sits on the word's ink.
@@ -25,7 +25,7 @@ from rapidfuzz import fuzz
 
 from station import tools
 from station.errors import OutputError
-from station.pipeline import imaging, pdf
+from station.pipeline import imaging, pdf, pdfa
 
 FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
 LINES = [
@@ -35,7 +35,7 @@ LINES = [
 ]
 EXPECTED_TEXT = " ".join(LINES)
 TITLE = "Hồ sơ số 12 — Quyết định thành lập Hội đồng thẩm định"
-METADATA = pdf.DocumentMetadata(
+METADATA = pdfa.DocumentMetadata(
     title=TITLE,
     date=datetime(2024, 5, 6, 10, 30).astimezone(),
     language="vi",
@@ -360,7 +360,7 @@ def batch(cases: dict[str, Case], tmp_path_factory: pytest.TempPathFactory) -> l
 @pytest.fixture(scope="module")
 def pdfa_2b(batch: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out") / "batch.pdf"
-    pdf.assemble_pdfa(batch, out, METADATA, pdfa="2b")
+    pdfa.assemble_pdfa(batch, out, METADATA, pdfa="2b")
     return out
 
 
@@ -412,12 +412,12 @@ def test_pdfinfo_names_station_as_producer(pdfa_2b: Path) -> None:
 def test_2b_passes_both_validators(pdfa_2b: Path) -> None:
     report = page.validate_pdf(pdfa_2b, profile="2b")
     assert report.is_compliant, [f"{f.rule_id}: {f.message}" for f in report.failures]
-    assert pdf.validate_pdfa(pdfa_2b, "2b") == []
+    assert pdfa.validate_pdfa(pdfa_2b, "2b") == []
     assert pikepdf.pdfa.validate_written(pdfa_2b, "2b").passed
 
 
 def test_validate_pdfa_reports_a_plain_pdf(cases: dict[str, Case]) -> None:
-    problems = pdf.validate_pdfa(cases["gray-jpeg-300"].page_pdf, "2b")
+    problems = pdfa.validate_pdfa(cases["gray-jpeg-300"].page_pdf, "2b")
     assert problems and all(": " in problem for problem in problems)
 
 
@@ -434,10 +434,10 @@ def test_other_flavours_validate(
     version: str | None,
 ) -> None:
     out = tmp_path / f"batch-{flavour}.pdf"
-    pdf.assemble_pdfa(batch, out, METADATA, pdfa=flavour)
+    pdfa.assemble_pdfa(batch, out, METADATA, pdfa=flavour)
     report = page.validate_pdf(out, profile=flavour)
     assert report.is_compliant, [f"{f.rule_id}: {f.message}" for f in report.failures]
-    assert pdf.validate_pdfa(out, flavour) == []
+    assert pdfa.validate_pdfa(out, flavour) == []
     with pikepdf.open(out) as doc:
         meta = doc.open_metadata()
         assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == (part, conformance)
@@ -461,16 +461,16 @@ def test_2u_refuses_text_without_unicode(cases: dict[str, Case], tmp_path: Path)
         for font in fonts:
             del font[pikepdf.Name.ToUnicode]
         doc.save(unmapped)
-    pdf.assemble_pdfa([unmapped], tmp_path / "b.pdf", METADATA, pdfa="2b")
+    pdfa.assemble_pdfa([unmapped], tmp_path / "b.pdf", METADATA, pdfa="2b")
     with pytest.raises(OutputError, match="ToUnicode"):
-        pdf.assemble_pdfa([unmapped], tmp_path / "u.pdf", METADATA, pdfa="2u")
+        pdfa.assemble_pdfa([unmapped], tmp_path / "u.pdf", METADATA, pdfa="2u")
     assert not (tmp_path / "u.pdf").exists()
 
 
 def test_missing_page_leaves_no_output(batch: list[Path], tmp_path: Path) -> None:
     out = tmp_path / "batch.pdf"
     with pytest.raises(OutputError, match="missing"):
-        pdf.assemble_pdfa([batch[0], tmp_path / "gone.pdf"], out, METADATA, pdfa="2b")
+        pdfa.assemble_pdfa([batch[0], tmp_path / "gone.pdf"], out, METADATA, pdfa="2b")
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
 
@@ -493,14 +493,14 @@ def test_failed_validation_keeps_the_old_output(batch: list[Path], tmp_path: Pat
     out.parent.mkdir()
     out.write_bytes(b"previous version")
     with pytest.raises(OutputError, match=r"batch\.pdf failed PDF/A-2b validation: .*ISO_19005_2"):
-        pdf.assemble_pdfa([batch[0], bad], out, METADATA, pdfa="2b")
+        pdfa.assemble_pdfa([batch[0], bad], out, METADATA, pdfa="2b")
     assert out.read_bytes() == b"previous version"
     assert [p.name for p in out.parent.iterdir()] == ["batch.pdf"]
 
 
 def test_unknown_flavour_is_refused(batch: list[Path], tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="4b"):
-        pdf.assemble_pdfa(batch, tmp_path / "x.pdf", METADATA, pdfa="4b")
+        pdfa.assemble_pdfa(batch, tmp_path / "x.pdf", METADATA, pdfa="4b")
 
 
 def test_a_content_stream_ending_in_cr_is_rewritten_so_strict_validators_agree(
@@ -523,7 +523,7 @@ def test_a_content_stream_ending_in_cr_is_rewritten_so_strict_validators_agree(
         doc.pages[0].Contents = doc.make_indirect(stream)
         doc.save(page_pdf)
     out = tmp_path / "out.pdf"
-    pdf.assemble_pdfa([page_pdf], out, METADATA, pdfa="2b")
+    pdfa.assemble_pdfa([page_pdf], out, METADATA, pdfa="2b")
     report = page.validate_pdf(str(out), profile="2b")
     assert report.is_compliant, [f.message for f in report.failures]
     with pikepdf.open(out) as done:

@@ -13,7 +13,7 @@ from typing import Any
 
 from station import manifest
 from station.documents.model import FIELDS
-from station.pipeline import pdf
+from station.pipeline import pdfa
 from station.store import Document, Folder, Page
 
 
@@ -75,7 +75,7 @@ def document_record(document: Document, pages: Sequence[Page]) -> dict[str, Any]
 
 def pdf_metadata(
     document: Document, folder: Folder | None, pages: int, producer: str, created: datetime
-) -> pdf.DocumentMetadata:
+) -> pdfa.DocumentMetadata:
     """The XMP of a document's PDF/A: trích yếu, archival code and số/ký hiệu, date, issuer."""
     code = archival_code(document.folder_id, document.sequence)
     number_symbol = value(document, "number_symbol")
@@ -83,7 +83,7 @@ def pdf_metadata(
     summary = value(document, "summary") or ""
     title = summary or f"{doc_type} {number_symbol or ''}".strip() or code
     rights = "; ".join(x for x in ((folder.access if folder else ""), document.secrecy) if x)
-    return pdf.DocumentMetadata(
+    return pdfa.DocumentMetadata(
         title=_nfc(title),
         date=created,
         language=value(document, "language") or (folder.language if folder else "vi"),

@@ -32,7 +32,7 @@ from typing import Protocol, TextIO
 from station import auth
 from station.errors import InvalidInputError, OutputError
 from station.manifest import SECRECY_LEVELS, retention_label
-from station.pipeline.pdf import temporary_beside
+from station.pipeline.pdfa import temporary_beside
 
 # The header of AtoM's lib/task/import/example/isad/example_information_objects_isad.csv,
 # in order (standards.md 3.2). AtoM warns that other headers "will fail or cause

@@ -48,7 +48,7 @@ from station.documents import records
 from station.documents.model import FIELDS
 from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
 from station.export import catalogue, mets
-from station.pipeline import pdf
+from station.pipeline import pdfa
 from station.profiles import ScanProfile, load_profile
 from station.review import rules
 from station.room import assembly
@@ -262,7 +262,7 @@ def document_pdfs(settings: StationSettings, export: FolderExport, store: Store)
 
 def _document_metadata(
     export: FolderExport, part: DocumentPart, _profile: ScanProfile
-) -> pdf.DocumentMetadata:
+) -> pdfa.DocumentMetadata:
     producer = assembly.producer(tools.ocr_engine_version())
     pages = len(part.pdf_pages)
     return records.pdf_metadata(part.document, export.folder, pages, producer, export.version_date)
@@ -273,7 +273,7 @@ def _build_pdf(
     store: Store,
     pages: list[Page],
     target: Path,
-    metadata: Callable[[ScanProfile], pdf.DocumentMetadata],
+    metadata: Callable[[ScanProfile], pdfa.DocumentMetadata],
 ) -> None:
     """A PDF/A at `target` from these pages' PDFs, each turned as the reviewer turned it,
     in the flavour of the profile they were scanned with."""
@@ -286,7 +286,7 @@ def _build_pdf(
         batch = store.get_batch(pages[0].batch_id)
         assert batch is not None
         profile = load_profile(batch.profile, settings.profiles_dir)
-        pdf.assemble_pdfa(sources, target, metadata(profile), pdfa=profile.pdf.pdfa)
+        pdfa.assemble_pdfa(sources, target, metadata(profile), pdfa=profile.pdf.pdfa)
     finally:
         shutil.rmtree(turned_dir, ignore_errors=True)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from station import __version__, manifest
 from station.errors import OutputError
-from station.pipeline import pdf
+from station.pipeline import pdfa
 from station.profiles import ScanProfile
 from station.room import folders
 from station.store import Batch, Event, Folder, Page, Store
@@ -289,9 +289,9 @@ def _metadata(
     pages: int,
     profile: ScanProfile,
     versions: dict[str, str],
-) -> pdf.DocumentMetadata:
+) -> pdfa.DocumentMetadata:
     if folder is None or not folder.in_manifest:
-        return pdf.DocumentMetadata(
+        return pdfa.DocumentMetadata(
             title=name if folder is None else f"{batch.name}: {folder.title}",
             date=datetime.now(UTC),
             language=profile.pdf.language,
@@ -322,7 +322,7 @@ def archival_reference(folder: Folder) -> str:
 
 def folder_metadata(
     folder: Folder, pages: int, profile: ScanProfile, date: datetime, ocr_engine: str
-) -> pdf.DocumentMetadata:
+) -> pdfa.DocumentMetadata:
     """The XMP of a manifest folder's PDF/A: its manifest fields in Dublin Core."""
     reference = archival_reference(folder)
     coverage = (
@@ -331,7 +331,7 @@ def folder_metadata(
         else ""
     )
     rights = "; ".join(x for x in (folder.access, folder.secrecy) if x)
-    return pdf.DocumentMetadata(
+    return pdfa.DocumentMetadata(
         title=folder.title,
         date=date,
         language=folder.language or profile.pdf.language,
@@ -347,7 +347,7 @@ def folder_metadata(
 def write_folder_pdf(
     page_pdfs: list[Path],
     target: Path,
-    metadata: pdf.DocumentMetadata,
+    metadata: pdfa.DocumentMetadata,
     profile: ScanProfile,
     store: Store,
     batch: Batch,
@@ -355,7 +355,7 @@ def write_folder_pdf(
 ) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     return recorded_assembly(
-        lambda: pdf.assemble_pdfa(page_pdfs, target, metadata, pdfa=profile.pdf.pdfa),
+        lambda: pdfa.assemble_pdfa(page_pdfs, target, metadata, pdfa=profile.pdf.pdfa),
         store,
         batch,
         folder_id,

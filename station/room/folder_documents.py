@@ -21,7 +21,7 @@ from typing import Any
 from station import __version__
 from station.documents import describe, records, split
 from station.documents.model import FieldReading, PageReading
-from station.pipeline import pdf
+from station.pipeline import pdfa
 from station.profiles import ScanProfile
 from station.room.assembly import in_folder_pdf, recorded_assembly, write_folder_pdf
 from station.store import Batch, Document, Event, Folder, NewDocument, Page, Store
@@ -203,16 +203,16 @@ def _extract_pdf(
     source: Path,
     numbers: list[int],
     target: Path,
-    metadata: pdf.DocumentMetadata,
+    metadata: pdfa.DocumentMetadata,
     flavour: str,
 ) -> Path:
     """The document's pages out of the folder's PDF/A (0-based `numbers`), with its own XMP.
 
     The folder's file was validated a moment ago; taking pages from it costs a fraction of
-    joining and validating the page PDFs again (see `station.pipeline.pdf.extract_pdfa`).
+    joining and validating the page PDFs again (see `station.pipeline.pdfa.extract_pdfa`).
     """
     return recorded_assembly(
-        lambda: pdf.extract_pdfa(source, numbers, target, metadata, pdfa=flavour),
+        lambda: pdfa.extract_pdfa(source, numbers, target, metadata, pdfa=flavour),
         store,
         batch,
         folder.folder_id,
