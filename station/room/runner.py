@@ -12,6 +12,7 @@ the `PagePool`, then `finish_batch` (folders, documents, reconciliation, report)
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import multiprocessing
@@ -26,17 +27,18 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from station import __version__, ingest, pipeline, tools
 from station.errors import PageError
 from station.launch import WORKER_PRELOAD
-from station.pipeline import PageJob, PageResult, imaging, run_page
+from station.pipeline import PageJob, PageResult, imaging
 from station.profiles import ScanProfile, load_profile
-from station.room import assembly, folder_documents
-from station.room.assembly import FolderPdf
 from station.settings import StationSettings
 from station.store import Batch, Event, Page, Store, to_json_safe
+
+if TYPE_CHECKING:
+    from station.room.assembly import FolderPdf
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +156,14 @@ def _warm_up() -> None:
     """A first task that makes the pool start its workers while originals are still copied."""
 
 
+def _run_page(job: PageJob) -> PageResult:
+    """A page's journey, in a worker. The stages are imported here, where the forkserver has
+    them loaded already, and not by the runner's process, which only hands out jobs."""
+    from station.pipeline.stages import run_page
+
+    return run_page(job)
+
+
 class PagePool:
     """One worker process per core, started from a forkserver that already imported the
     pipeline, so a worker is ready in milliseconds instead of half a second."""
@@ -197,7 +207,7 @@ class PagePool:
         if self._executor is None:
             self._inline.append(job)
         else:
-            self._pending[self._executor.submit(run_page, job)] = job
+            self._pending[self._executor.submit(_run_page, job)] = job
 
     def results(self, should_stop: StopRequested = _never) -> Iterator[PageResult]:
         """Results as pages finish; once a stop is asked for, only the pages in hand."""
@@ -205,7 +215,7 @@ class PagePool:
             if should_stop():
                 self._inline.clear()
                 return
-            yield run_page(self._inline.pop(0))
+            yield _run_page(self._inline.pop(0))
         stopping = False
         while self._pending:
             if should_stop() and not stopping:
@@ -425,6 +435,7 @@ def run_batch(
         if after_intake is not None:
             after_intake()
         progress.prepared(jobs)
+        _load_finishing()
         if not _run_pages(pool, store, batch_id, progress, should_stop):
             return None
     return finish_batch(store, batch_id, out_dir, profile, versions, started, skipped)
@@ -608,6 +619,14 @@ def result_record(
 # --- finishing: documents (station.room.assembly) and the report --------------------------------
 
 
+def _load_finishing() -> None:
+    """Import what finishing a batch needs (PDF/A and its validator, the document readers:
+    about half a second) while the workers read the pages: not before the first page is
+    handed out, and not after the last one is done."""
+    for module in ("station.room.assembly", "station.room.folder_documents"):
+        importlib.import_module(module)
+
+
 def finish_batch(
     store: Store,
     batch_id: int,
@@ -618,6 +637,8 @@ def finish_batch(
     skipped: list[str],
 ) -> BatchOutcome:
     """Split the batch into folders and documents, write report.json, close the batch."""
+    from station.room import assembly
+
     batch = store.get_batch(batch_id)
     assert batch is not None
     folder_pdfs, pdf_page_of = assembly.assemble(store, batch, out_dir, profile, versions)
@@ -666,6 +687,8 @@ def _find_documents(
     """The documents (văn bản) of every manifest folder the batch touched, found and recorded."""
     if not profile.documents.enabled:
         return []
+    from station.room import assembly, folder_documents
+
     producer = assembly.producer(versions["ocr_engine"])
     folder_ids = []
     for made in folder_pdfs:
