@@ -1,4 +1,5 @@
-"""station.pipeline.pdf and .pdfa with real tools: Pillow scans, Tesseract, img2pdf, pikepdf, poppler, page.
+"""station.pipeline.pdf and .pdfa with real tools: Pillow scans, Tesseract, img2pdf, pikepdf,
+poppler, page.
 
 Each page is OCR'd for real and its PDF is checked the way a reader meets it: the page
 size, the text pdftotext extracts, and whether each word's box sits on the word's ink.
