@@ -40,6 +40,7 @@ from station.profiles import list_profiles, load_profile
 from station.room import runner
 from station.room.runner import BatchOutcome, BatchProgress, process_batch
 from station.settings import StationSettings, load_settings
+from station.stats.cli import stats as stats_command
 from station.store import Folder, Store
 
 app = typer.Typer(
@@ -984,6 +985,9 @@ def _load_plugins() -> None:
 
     for plugin in entry_points(group="station.commands"):
         plugin.load()(app)
+
+
+app.command("stats")(stats_command)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -1,0 +1,77 @@
+"""`station stats`: issue 13's figures as JSON for scripts, or a short summary for people."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from station.errors import BadArgumentError
+
+DateOption = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+
+
+def _date(option: str, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise BadArgumentError(f"{option} {value!r}: give a date as YYYY-MM-DD") from None
+
+
+def stats(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    since: DateOption = None,
+    until: DateOption = None,
+    fonds: Annotated[str | None, typer.Option(help="Fonds code (phông).")] = None,
+    profile: Annotated[str | None, typer.Option(help="Processing profile.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Backlog, throughput, quality and processing figures."""
+    from station.cli import _print_json, _run
+    from station.settings import StationSettings
+    from station.stats.figures import StatsFilter, compute
+    from station.store import Store
+
+    def body(settings: StationSettings) -> None:
+        chosen = StatsFilter(_date("--since", since), _date("--until", until), fonds, profile)
+        figures = compute(Store.open(settings.database_url), chosen)
+        if json_out:
+            _print_json(figures)
+        else:
+            summary(figures, Console())
+
+    _run(verbose, body)
+
+
+def summary(figures: dict[str, Any], console: Console) -> None:
+    """Fonds totals, operators, and failures, one table each."""
+    backlog = Table(title="Backlog per fonds (phông)")
+    for name in (
+        "fonds_code",
+        "manifest_sheets",
+        "scanned_sheets",
+        "approved_folders",
+        "exported_folders",
+        "projected_completion",
+    ):
+        backlog.add_column(name)
+    for row in figures["backlog"]:
+        if row["box_no"] == "":
+            backlog.add_row(*(str(row[c.header]) for c in backlog.columns))
+    console.print(backlog)
+    ops = Table(title="Operators")
+    for name in ("operator", "pages", "batches", "pages_per_hour"):
+        ops.add_column(name)
+    for row in figures["throughput"]["operator"]:
+        ops.add_row(*(str(row[c.header]) for c in ops.columns))
+    console.print(ops)
+    q = figures["quality"]
+    console.print(
+        f"Rejected pages: {sum(q['rejects'].values())}, rescans: {q['rescans']}, "
+        f"failed files: {sum(q['failed_files'].values())}"
+    )
