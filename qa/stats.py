@@ -1,0 +1,561 @@
+"""The statistics page, `/stats`: backlog, throughput, quality and processing at a glance.
+
+The figures are station.stats.figures' (SQL aggregates); this module only chooses who sees
+which, draws them (station.stats.charts, SVG on the server) and hands them on as tables:
+every chart has a `<table>` with the same numbers beside it, and each table downloads as
+CSV (UTF-8 with a BOM, so Excel reads Vietnamese) or, all together, as XLSX.
+
+Archivists and admins see everything. Operators and reviewers see only their own
+throughput rows: a colleague's pace is not theirs to compare.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+
+from qa.app import templates
+from qa.security import CurrentUser, store_of
+from station.errors import InvalidInputError, NotAllowedError
+from station.review import rules
+from station.stats import charts
+from station.store import User
+
+router = APIRouter(include_in_schema=False)
+
+TABLES = ("backlog", "throughput", "quality", "processing")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run or eat
+BURN_DOWNS_SHOWN = 4  # fonds with a burn-down chart; the table has them all
+SERIES_SHOWN = 6  # operators drawn per day (one dash each); the table has them all
+Text = Annotated[str, Query(max_length=200)]
+
+
+def _figure(value: Any) -> Any:
+    """Numbers in tables as on the charts (12,345; 2.5); anything else as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return charts.number(float(value))
+    return value
+
+
+templates.env.filters["figure"] = _figure
+
+BACKLOG_COLUMNS = (
+    ("fonds_code", "Phông (fonds)"),
+    ("box_no", "Hộp số (box)"),
+    ("manifest_sheets", "Sheets in manifest"),
+    ("scanned_sheets", "Sheets scanned"),
+    ("reviewed_pages", "Pages reviewed"),
+    ("approved_folders", "Folders approved"),
+    ("exported_folders", "Folders exported"),
+    ("projected_completion", "Projected completion"),
+)
+THROUGHPUT_COLUMNS = (
+    ("role", "Role"),
+    ("who", "Who"),
+    ("day", "Day"),
+    ("pages", "Pages"),
+    ("batches", "Batches"),
+    ("decisions", "Decisions"),
+    ("pages_per_hour", "Pages per hour"),
+)
+
+
+@dataclass
+class Table:
+    """Rows of plain values under headers: one chart's numbers, a CSV, an XLSX sheet."""
+
+    headers: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass
+class Panel:
+    """One chart and its table, side by side on the page."""
+
+    title: str
+    svg: Markup
+    table: Table
+    note: str = ""
+
+
+@dataclass
+class Section:
+    key: str  # also the CSV table's name
+    heading: str
+    panels: list[Panel] = field(default_factory=list)
+    summary: str = ""
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+def sees_everything(user: User) -> bool:
+    try:
+        rules.require_role(user, "archivist", "all statistics")
+    except NotAllowedError:
+        return False
+    return True
+
+
+def own_figures(figures: Mapping[str, Any], user: User) -> dict[str, Any]:
+    """What the user may see: everything for archivists and admins; for an operator or a
+    reviewer only their own throughput rows (by username), nothing else."""
+    if sees_everything(user):
+        return dict(figures)
+    rows = [r for r in throughput_rows(figures) if r["who"] == user.username]
+    return {"throughput_rows": rows}
+
+
+# --- the figures as flat rows (the one place that knows figures.py's shapes) -----------------
+
+
+def throughput_rows(figures: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per operator and per reviewer: a total row (day "") and a row per day."""
+    if "throughput_rows" in figures:  # already cut down to one user's own
+        return list(figures["throughput_rows"])
+    out: list[dict[str, Any]] = []
+    for role in ("operator", "reviewer"):
+        for row in _entries(figures.get("throughput", {}).get(role, []), role):
+            who = str(row.get(role) or row.get("name") or row.get("username") or "")
+            out.append(_throughput_row(role, who, "", row))
+            for day, values in _days(row):
+                out.append(_throughput_row(role, who, day, values))
+    return out
+
+
+def _throughput_row(role: str, who: str, day: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "role": role,
+        "who": who,
+        "day": day,
+        "pages": row.get("pages", 0) or 0,
+        "batches": row.get("batches", 0) or 0,
+        "decisions": row.get("decisions", 0) or 0,
+        "pages_per_hour": row.get("pages_per_hour"),
+    }
+
+
+def _entries(value: Any, key: str) -> list[Mapping[str, Any]]:
+    """Rows given as a list of dicts, or as {name: {figures}}."""
+    if isinstance(value, Mapping):
+        return [{key: name, **(v if isinstance(v, Mapping) else {})} for name, v in value.items()]
+    return [v for v in value or [] if isinstance(v, Mapping)]
+
+
+def _days(row: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """A row's per-day figures, as [(ISO day, {figures})], oldest first."""
+    days = row.get("days", row.get("per_day", row.get("day", [])))
+    if isinstance(days, Mapping):
+        pairs = [(str(d), v if isinstance(v, Mapping) else {"value": v}) for d, v in days.items()]
+    else:
+        pairs = [(str(v.get("day", "")), v) for v in days or [] if isinstance(v, Mapping)]
+    return sorted(pairs, key=lambda pair: pair[0])
+
+
+def _counts(value: Any, key: str) -> list[tuple[str, float]]:
+    """Counts given as {label: n} or [{key: label, count: n}], largest first."""
+    if isinstance(value, Mapping):
+        pairs = [(str(k), float(v or 0)) for k, v in value.items()]
+    else:
+        pairs = [
+            (str(v.get(key, "")), float(v.get("count", v.get("pages", 0)) or 0))
+            for v in value or []
+            if isinstance(v, Mapping)
+        ]
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+
+
+QUALITY = (  # (measure, key in list-shaped figures, chart title, table header)
+    ("rejects", "reason", "Rejected pages by reason", "Reason"),
+    ("flags", "kind", "Machine flags by kind", "Flag"),
+    ("failed_files", "cause", "Failed files by cause", "Cause"),
+)
+
+
+def quality_counts(quality: Mapping[str, Any]) -> dict[str, list[tuple[str, float]]]:
+    """Rejects, flags and failures, each as (label people read, count), largest first."""
+    out = {}
+    for measure, key, _, _ in QUALITY:
+        counts = _counts(quality.get(measure, {}), key)
+        if measure == "rejects":
+            counts = [(_reason(label), n) for label, n in counts]
+        elif measure == "flags":
+            counts = [(label.replace("_", " "), n) for label, n in counts]
+        out[measure] = counts
+    return out
+
+
+def _reason(reason: str) -> str:
+    """A stored reason ("blurred", "other: torn") as reviewers chose it: "Blurred (Mờ)"."""
+    code, _, note = reason.partition(":")
+    label = rules.REJECT_REASONS.get(code.strip(), code.strip())
+    return f"{label}: {note.strip()}" if note.strip() else label
+
+
+def _stages(processing: Any) -> list[tuple[str, float, float]]:
+    stages = processing.get("stages", processing) if isinstance(processing, Mapping) else {}
+    out = []
+    for row in _entries(stages, "stage"):
+        if isinstance(row.get("p50_ms"), int | float):
+            out.append((str(row.get("stage", "")), float(row["p50_ms"]), float(row["p95_ms"])))
+    return out
+
+
+def tables(figures: Mapping[str, Any]) -> dict[str, Table]:
+    """The four downloadable tables, flat, with the same numbers as the page."""
+    backlog = Table(
+        [h for _, h in BACKLOG_COLUMNS],
+        [
+            [row.get(k) if row.get(k) is not None else "" for k, _ in BACKLOG_COLUMNS]
+            for row in _entries(figures.get("backlog", []), "fonds_code")
+        ],
+    )
+    throughput = Table(
+        [h for _, h in THROUGHPUT_COLUMNS],
+        [
+            [r[k] if r[k] is not None else "" for k, _ in THROUGHPUT_COLUMNS]
+            for r in throughput_rows(figures)
+        ],
+    )
+    quality_figures = figures.get("quality", {})
+    quality = Table(["Measure", "Kind", "Count"], [])
+    for measure, counts in quality_counts(quality_figures).items():
+        quality.rows += [[measure, label, count] for label, count in counts]
+    if "rescans" in quality_figures:
+        quality.rows.append(["rescans", "", _total(quality_figures["rescans"])])
+    processing = Table(
+        ["Stage", "Median (ms)", "95th percentile (ms)"],
+        [list(s) for s in _stages(figures.get("processing", {}))],
+    )
+    every = {"backlog": backlog, "throughput": throughput, "quality": quality}
+    every["processing"] = processing
+    if "throughput_rows" in figures:  # one user's own figures: their throughput only
+        return {"throughput": throughput}
+    return every
+
+
+def _total(value: Any) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return float(value.get("total", sum(_total(v) for v in value.values())))
+    return float(sum(_total(v) for v in value)) if isinstance(value, list) else 0.0
+
+
+# --- the figures as charts --------------------------------------------------------------------
+
+
+def sections(figures: Mapping[str, Any]) -> list[Section]:
+    """The mapping from figures to charts: which chart shows which numbers, in page order."""
+    out = []
+    if "backlog" in figures:
+        out.append(_backlog(_entries(figures["backlog"], "fonds_code")))
+    out.append(_throughput(throughput_rows(figures)))
+    if "quality" in figures:
+        quality = figures["quality"]
+        counts = quality_counts(quality)
+        panels = [_bars(title, header, counts[m]) for m, _, title, header in QUALITY]
+        rescans = f"Pages sent back for rescan: {charts.number(_total(quality.get('rescans', 0)))}"
+        out.append(Section("quality", "Quality", panels, summary=rescans))
+    if "processing" in figures:
+        stages = _stages(figures["processing"])
+        out.append(
+            Section(
+                "processing",
+                "Processing",
+                [
+                    _groups(
+                        "Time per stage (ms)",
+                        "Stage",
+                        [s for s, _, _ in stages],
+                        [
+                            ("Median", [m for _, m, _ in stages]),
+                            ("95th percentile", [p for *_, p in stages]),
+                        ],
+                    )
+                ],
+                summary=_pace(figures["processing"]),
+            )
+        )
+    return out
+
+
+def _backlog(rows: list[Mapping[str, Any]]) -> Section:
+    fonds = [r for r in rows if not r.get("box_no")]
+    measures = [(k, h) for k, h in BACKLOG_COLUMNS[2:5]]
+    panels = [
+        _groups(
+            "Backlog per fonds (phông)",
+            "Phông",
+            [str(r.get("fonds_code", "")) for r in fonds],
+            [(h, [float(r.get(k) or 0) for r in fonds]) for k, h in measures],
+            folders=[(str(r.get("fonds_code", "")), r) for r in fonds],
+        )
+    ]
+
+    def left(row: Mapping[str, Any]) -> float:
+        return float(row.get("manifest_sheets") or 0) - float(row.get("scanned_sheets") or 0)
+
+    moving = sorted((r for r in fonds if _days(r)), key=lambda r: (-left(r), str(r["fonds_code"])))
+    panels += [_burn_down(r) for r in moving[:BURN_DOWNS_SHOWN]]
+    return Section("backlog", "Backlog", panels)
+
+
+def _burn_down(row: Mapping[str, Any]) -> Panel:
+    """Sheets left to scan at the end of each day, and the pace's line to completion."""
+    fonds = str(row.get("fonds_code", ""))
+    left = float(row.get("manifest_sheets") or 0) - float(row.get("scanned_sheets") or 0)
+    days = _days(row)
+    points: list[tuple[date, float]] = []
+    for day, values in reversed(days):
+        points.append((date.fromisoformat(day[:10]), max(0.0, left)))
+        left += float(values.get("scanned_sheets", values.get("value", 0)) or 0)
+    points.reverse()
+    projection = None
+    done = row.get("projected_completion")
+    if done and points and points[-1][1] > 0:
+        end = date.fromisoformat(str(done)[:10])
+        projection = charts.Projection(*points[-1], end, 0, "Projected completion")
+    title = f"Burn-down of phông {fonds}: sheets left to scan"
+    svg = charts.line_chart(title, [("Sheets left", points)], projection=projection)
+    table = Table(["Day", "Sheets left", "Sheets scanned that day"], [])
+    for (day, values), (_, value) in zip(days, points, strict=True):
+        scanned = float(values.get("scanned_sheets", values.get("value", 0)) or 0)
+        table.rows.append([day[:10], value, scanned])
+    note = (
+        f"Projected completion at the pace of the last 4 weeks: {projection.end:%d/%m/%Y}"
+        if projection
+        else "Done"
+        if points and not points[-1][1]
+        else "No pace in the last 4 weeks"
+    )
+    return Panel(title, Markup(svg), table, note)
+
+
+def _throughput(rows: list[dict[str, Any]]) -> Section:
+    totals = [r for r in rows if not r["day"]]
+    operators = [r for r in totals if r["role"] == "operator"]
+    reviewers = [r for r in totals if r["role"] == "reviewer"]
+    pages = _bars(
+        "Pages scanned per operator", "Operator", [(r["who"], r["pages"]) for r in operators]
+    )
+    pages.table = Table(
+        ["Operator", "Pages", "Batches", "Pages per hour"],
+        [[r["who"], r["pages"], r["batches"], _or_blank(r["pages_per_hour"])] for r in operators],
+    )
+    decisions = [(r["who"], r["decisions"]) for r in reviewers]
+    panels = [
+        pages,
+        _bars("Review decisions per reviewer", "Reviewer", decisions),
+        _per_day([r for r in rows if r["day"] and r["role"] == "operator"]),
+    ]
+    return Section("throughput", "Throughput", panels)
+
+
+def _or_blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _per_day(rows: list[dict[str, Any]]) -> Panel:
+    """Pages per day, one line per operator (the busiest few), with the table of all."""
+    people = sorted({r["who"] for r in rows})
+    busiest = sorted(people, key=lambda w: -sum(r["pages"] for r in rows if r["who"] == w))
+    series = [
+        (
+            who,
+            [
+                (date.fromisoformat(r["day"][:10]), float(r["pages"]))
+                for r in rows
+                if r["who"] == who
+            ],
+        )
+        for who in busiest[:SERIES_SHOWN]
+    ]
+    title = "Pages scanned per day"
+    days = sorted({r["day"][:10] for r in rows})
+    pages = {(r["day"][:10], r["who"]): r["pages"] for r in rows}
+    table = Table(["Day", *people], [[d, *(pages.get((d, w), 0) for w in people)] for d in days])
+    return Panel(title, Markup(charts.line_chart(title, series)), table)
+
+
+def _bars(title: str, header: str, items: Sequence[tuple[str, float]]) -> Panel:
+    table = Table([header, "Count"], [[label, value] for label, value in items])
+    return Panel(title, Markup(charts.bar_chart(title, items)), table)
+
+
+def _groups(
+    title: str,
+    header: str,
+    categories: list[str],
+    series: list[tuple[str, list[float]]],
+    folders: Iterable[tuple[str, Mapping[str, Any]]] = (),
+) -> Panel:
+    table = Table([header, *(name for name, _ in series)], [])
+    for i, category in enumerate(categories):
+        table.rows.append([category, *(values[i] for _, values in series)])
+    extra = dict(folders)
+    if extra:  # folders approved and exported: another unit, in the table only
+        table.headers += ["Folders approved", "Folders exported"]
+        for line in table.rows:
+            row = extra.get(line[0], {})
+            line += [row.get("approved_folders") or 0, row.get("exported_folders") or 0]
+    return Panel(title, Markup(charts.grouped_bar_chart(title, categories, series)), table)
+
+
+def _pace(processing: Any) -> str:
+    rate = processing.get("pages_per_minute") if isinstance(processing, Mapping) else None
+    return f"Pages per minute: {charts.number(float(rate))}" if rate is not None else ""
+
+
+# --- the page and the downloads ---------------------------------------------------------------
+
+
+def _period(since: str, until: str) -> tuple[date | None, date | None]:
+    def day(value: str, name: str) -> date | None:
+        if not value.strip():
+            return None
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+
+    start, end = day(since, "From"), day(until, "Until")
+    if start and end and start > end:
+        raise InvalidInputError("The period ends before it starts")
+    return start, end
+
+
+def _figures(
+    request: Request, user: User, since: str, until: str, fonds: str, profile: str
+) -> dict[str, Any]:
+    """The figures for the filters, cut down to what the user may see. (Imported here, not
+    at the top: the pure parts of this module, tables and charts, stand without the SQL.)"""
+    from station.stats.figures import StatsFilter, compute
+
+    rules.require_role(user, "operator", "statistics")
+    start, end = _period(since, until)
+    chosen = StatsFilter(start, end, fonds.strip() or None, profile.strip() or None)
+    return own_figures(compute(store_of(request), chosen), user)
+
+
+@router.get("/stats", response_class=HTMLResponse)
+def stats_page(
+    request: Request,
+    user: CurrentUser,
+    since: Text = "",
+    until: Text = "",
+    fonds: Text = "",
+    profile: Text = "",
+) -> Response:
+    """The figures as charts with their tables, the filters as a GET form."""
+    figures = _figures(request, user, since, until, fonds, profile)
+    kept = {
+        k: v
+        for k, v in {"since": since, "until": until, "fonds": fonds, "profile": profile}.items()
+        if v
+    }
+    every = sees_everything(user)
+    fonds_codes = sorted(
+        {str(r.get("fonds_code")) for r in _entries(figures.get("backlog", []), "fonds_code")}
+        | ({fonds} if fonds else set())
+    )
+    return templates.TemplateResponse(
+        request,
+        "stats.html",
+        {
+            "user": user,
+            "sections": sections(figures),
+            "filters": {"since": since, "until": until, "fonds": fonds, "profile": profile},
+            "fonds_codes": fonds_codes,
+            "profiles": store_of(request).review_profiles() if every else [],
+            "everything": every,
+            "download": lambda table: "/stats.csv?" + urlencode({"table": table, **kept}),
+            "workbook": "/stats.xlsx" + ("?" + urlencode(kept) if kept else ""),
+        },
+    )
+
+
+@router.get("/stats.csv")
+def stats_csv(
+    request: Request,
+    user: CurrentUser,
+    table: Annotated[str, Query(max_length=20)] = "backlog",
+    since: Text = "",
+    until: Text = "",
+    fonds: Text = "",
+    profile: Text = "",
+) -> Response:
+    """One table as CSV: UTF-8 with a BOM, and no cell a spreadsheet would run."""
+    if table not in TABLES:
+        raise InvalidInputError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
+    shown = tables(_figures(request, user, since, until, fonds, profile))
+    if table not in shown:
+        raise NotAllowedError(f"The {table} figures need the archivist role")
+    return Response(
+        to_csv(shown[table]).encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(f"station-{table}.csv"),
+    )
+
+
+@router.get("/stats.xlsx")
+def stats_xlsx(
+    request: Request,
+    user: CurrentUser,
+    since: Text = "",
+    until: Text = "",
+    fonds: Text = "",
+    profile: Text = "",
+) -> Response:
+    """Every table the user may see, one sheet each, in one workbook."""
+    # openpyxl has no type information (types-openpyxl is not a dependency).
+    from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+    from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
+
+    shown = tables(_figures(request, user, since, until, fonds, profile))
+    book = Workbook()
+    book.remove(book.active)
+    for name, found in shown.items():
+        sheet = book.create_sheet(name)
+        sheet.append(found.headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for row in found.rows:
+            sheet.append([safe_cell(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=_attachment("station-stats.xlsx"),
+    )
+
+
+def safe_cell(value: Any) -> Any:
+    """Numbers as numbers; text that starts like a formula gets a leading apostrophe."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() else value
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.headers)
+    writer.writerows([safe_cell(v) for v in row] for row in table.rows)
+    return out.getvalue()
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
