@@ -61,7 +61,7 @@ DEFAULT_DB_DIR = REPO / "bench" / "results" / "review-db"
 RESULTS = REPO / "bench" / "results" / "review.json"
 DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "## Review app"
-GENERATOR = 1  # bump when the generated rows change: a cached database is then rebuilt
+GENERATOR = 2  # bump when the generated rows change: a cached database is then rebuilt
 PASSWORD = "bench-review-password"
 REVIEWER, ARCHIVIST = "rev1", "arch"
 OPERATORS = ("op1", "op2", "op3", "op4")
@@ -189,9 +189,12 @@ class Rows:
         columns: tuple[str, ...],
         chunk: int = 50_000,
         after: Rows | None = None,
+        defaults: dict[str, Any] | None = None,
     ):
-        """`after`: the rows these refer to, written first."""
+        """`after`: the rows these refer to, written first; `defaults`: columns later
+        migrations added that most rows leave at their default."""
         self.engine, self.columns, self.chunk, self.after = engine, columns, chunk, after
+        self.defaults = defaults or {}
         self.sql = (
             f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})"
         )
@@ -199,7 +202,9 @@ class Rows:
         self.count = 0
 
     def add(self, **values: Any) -> None:
-        self.rows.append(tuple(values[c] for c in self.columns))
+        self.rows.append(
+            tuple(values[c] if c in values else self.defaults[c] for c in self.columns)
+        )
         if len(self.rows) >= self.chunk:
             self.flush()
 
@@ -253,6 +258,11 @@ PAGE_COLUMNS = (
     "rescan_of",
     "replaced_by",
     "updated_at",
+    "reading",
+    "document_id",
+    "folder_label",
+    "processed_by",
+    "attempts",
 )
 FOLDER_COLUMNS = (
     "folder_id",
@@ -301,6 +311,7 @@ BATCH_COLUMNS = (
     "operator",
     "station_name",
     "folders",
+    "taken_in_at",
 )
 EVENT_COLUMNS = (
     "batch_id",
@@ -313,6 +324,7 @@ EVENT_COLUMNS = (
     "agent",
     "tool",
     "tool_version",
+    "document_id",
 )
 
 
@@ -412,8 +424,13 @@ def build(db_dir: Path, sizes: Sizes) -> dict[str, Any]:
         )
         for _ in range(64)
     ]
-    pages = Rows(engine, "page", PAGE_COLUMNS)
-    events = Rows(engine, "event", EVENT_COLUMNS, after=pages)
+    pages = Rows(
+        engine,
+        "page",
+        PAGE_COLUMNS,
+        defaults={"reading": None, "document_id": None, "folder_label": None, "attempts": 0},
+    )
+    events = Rows(engine, "event", EVENT_COLUMNS, after=pages, defaults={"document_id": None})
     folder_rows = Rows(engine, "folder", FOLDER_COLUMNS)
     batch_rows = Rows(engine, "batch", BATCH_COLUMNS)
 
@@ -443,6 +460,7 @@ def build(db_dir: Path, sizes: Sizes) -> dict[str, Any]:
             operator=operator,
             station_name=f"s{batch % 2 + 1}",
             folders="{}",
+            taken_in_at=ts(batch_start[batch] + timedelta(minutes=10)),
         )
     batch_rows.flush()  # batches first: pages refer to them
     page_id = 0
@@ -498,6 +516,7 @@ def build(db_dir: Path, sizes: Sizes) -> dict[str, Any]:
             "rescan_of": None,
             "replaced_by": None,
             "updated_at": ts(batch_start[batch] + timedelta(seconds=number)),
+            "processed_by": f"s{batch % 2 + 1}",
         } | values
         pages.add(**row)
         return page_id
