@@ -14,12 +14,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -434,16 +434,35 @@ def _period(since: str, until: str) -> tuple[date | None, date | None]:
     return start, end
 
 
-def _figures(
-    request: Request, user: User, since: str, until: str, fonds: str, profile: str
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Filters:
+    """The page's GET form, as typed: the same four fields on the page and its downloads."""
+
+    since: str = ""
+    until: str = ""
+    fonds: str = ""
+    profile: str = ""
+
+    def kept(self) -> dict[str, str]:
+        """The fields given, for the download links."""
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+def _filters(since: Text = "", until: Text = "", fonds: Text = "", profile: Text = "") -> Filters:
+    return Filters(since, until, fonds, profile)
+
+
+FilterQuery = Annotated[Filters, Depends(_filters)]
+
+
+def _figures(request: Request, user: User, f: Filters) -> dict[str, Any]:
     """The figures for the filters, cut down to what the user may see. (Imported here, not
     at the top: the pure parts of this module, tables and charts, stand without the SQL.)"""
     from station.stats.figures import StatsFilter, compute
 
     rules.require_role(user, "operator", "statistics")
-    start, end = _period(since, until)
-    chosen = StatsFilter(start, end, fonds.strip() or None, profile.strip() or None)
+    start, end = _period(f.since, f.until)
+    chosen = StatsFilter(start, end, f.fonds.strip() or None, f.profile.strip() or None)
     return own_figures(compute(store_of(request), chosen), user)
 
 
@@ -451,22 +470,15 @@ def _figures(
 def stats_page(
     request: Request,
     user: CurrentUser,
-    since: Text = "",
-    until: Text = "",
-    fonds: Text = "",
-    profile: Text = "",
+    f: FilterQuery,
 ) -> Response:
     """The figures as charts with their tables, the filters as a GET form."""
-    figures = _figures(request, user, since, until, fonds, profile)
-    kept = {
-        k: v
-        for k, v in {"since": since, "until": until, "fonds": fonds, "profile": profile}.items()
-        if v
-    }
+    figures = _figures(request, user, f)
+    kept = f.kept()
     every = sees_everything(user)
     fonds_codes = sorted(
         {str(r.get("fonds_code")) for r in _entries(figures.get("backlog", []), "fonds_code")}
-        | ({fonds} if fonds else set())
+        | ({f.fonds} if f.fonds else set())
     )
     return templates.TemplateResponse(
         request,
@@ -474,7 +486,7 @@ def stats_page(
         {
             "user": user,
             "sections": sections(figures),
-            "filters": {"since": since, "until": until, "fonds": fonds, "profile": profile},
+            "filters": asdict(f),
             "fonds_codes": fonds_codes,
             "profiles": store_of(request).review_profiles() if every else [],
             "everything": every,
@@ -488,16 +500,13 @@ def stats_page(
 def stats_csv(
     request: Request,
     user: CurrentUser,
+    f: FilterQuery,
     table: Annotated[str, Query(max_length=20)] = "backlog",
-    since: Text = "",
-    until: Text = "",
-    fonds: Text = "",
-    profile: Text = "",
 ) -> Response:
     """One table as CSV: UTF-8 with a BOM, and no cell a spreadsheet would run."""
     if table not in TABLES:
         raise InvalidInputError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
-    shown = tables(_figures(request, user, since, until, fonds, profile))
+    shown = tables(_figures(request, user, f))
     if table not in shown:
         raise NotAllowedError(f"The {table} figures need the archivist role")
     return Response(
@@ -511,17 +520,14 @@ def stats_csv(
 def stats_xlsx(
     request: Request,
     user: CurrentUser,
-    since: Text = "",
-    until: Text = "",
-    fonds: Text = "",
-    profile: Text = "",
+    f: FilterQuery,
 ) -> Response:
     """Every table the user may see, one sheet each, in one workbook."""
     # openpyxl has no type information (types-openpyxl is not a dependency).
     from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
     from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
-    shown = tables(_figures(request, user, since, until, fonds, profile))
+    shown = tables(_figures(request, user, f))
     book = Workbook()
     book.remove(book.active)
     for name, found in shown.items():
