@@ -487,6 +487,29 @@ def _ratio(real: dict[str, Any], one: str, two: str) -> float | None:
     return round(real[one] / (2 * real[two]), 3)
 
 
+def _longer_batch() -> str:
+    """The same measurement on a batch twice as long, when it has been run (its results kept
+    by hand as distributed-52.json: the script writes distributed.json)."""
+    path = RESULTS.parent / "distributed-52.json"
+    if not path.exists():
+        return ""
+    kept = json.loads(path.read_text())
+    real = kept["real"]
+    return (
+        f"**A batch twice as long** (`{kept['real_command']}`, {real['files']} files, "
+        f"{real['repeats']} alternating repeats, kept in `bench/results/distributed-52.json`): "
+        f"scaling efficiency **{real['scaling_efficiency']}** (each repeat: "
+        f"{', '.join(str(v) for v in real['scaling_by_repeat'])}; the local pool's own: "
+        f"{_ratio(real, 'local_1_s', 'local_2_s')}); distributed over local "
+        f"{real['overhead_1']:+.1%} at one process (each repeat: "
+        f"{', '.join(f'{v:+.1%}' for v in real['overhead_1_by_repeat'])}) and "
+        f"{real['overhead_2']:+.1%} at two. One-process times moved from "
+        f"{min(real['runs']['local_1_s'])} to {max(real['runs']['local_1_s'])} s between "
+        "repeats of the same batch: on this machine a single run says little, the median of "
+        "alternating repeats more."
+    )
+
+
 def _serial(real: dict[str, Any]) -> str:
     """What of a run is not page work: wall time less the pages' pipeline time per process."""
     runs = real.get("runs", {})
@@ -565,6 +588,7 @@ Medians, then each repeat's figure:
 | distributed over local, 2 processes | {real.get("overhead_2", 0):+.1%} | | ≤ +5 % |
 
 {_serial(real)}
+{_longer_batch()}
 
 Per page, from PostgreSQL's counters around the 2-worker run (queue, pages, events,
 folders and documents together): {per_page.get("transactions")} transactions,
