@@ -20,6 +20,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -455,3 +456,33 @@ _HOCR = """<?xml version="1.0" encoding="UTF-8"?>
 @pytest.fixture
 def review_room(settings: StationSettings) -> ReviewRoom:
     return make_review_room(settings)
+
+
+@contextmanager
+def serving(settings: StationSettings) -> Iterator[str]:
+    """The real review app under uvicorn on a free loopback port, in a thread: its URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from qa.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(settings)
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the review app did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(10)

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import datetime
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, ReviewRoom
+from conftest import PASSWORD, ReviewRoom, serving
 from fastapi.testclient import TestClient
 
 from qa.app import create_app
@@ -282,23 +279,8 @@ def test_queue_of_ten_thousand_folders_pages_by_hundred(review_room: ReviewRoom)
 @pytest.fixture
 def server(review_room: ReviewRoom) -> Iterator[str]:
     """The real app under uvicorn on a free port, in a thread."""
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(review_room.settings)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the review app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with serving(review_room.settings) as url:
+        yield url
 
 
 def test_review_in_the_browser(review_room: ReviewRoom, server: str) -> None:

@@ -6,16 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
-import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, ReviewRoom
+from conftest import PASSWORD, ReviewRoom, serving
 from fastapi.testclient import TestClient
 
 from qa import stats
@@ -302,24 +299,9 @@ def test_a_reviewer_cannot_see_the_archivists_view(review_room: ReviewRoom) -> N
 @pytest.fixture
 def server(review_room: ReviewRoom) -> Iterator[str]:
     """The real app under uvicorn on a free port, in a thread."""
-    import uvicorn
-
     reviewed(review_room)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(review_room.settings)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the review app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with serving(review_room.settings) as url:
+        yield url
 
 
 def test_stats_in_the_browser_at_1280_and_390_px(server: str) -> None:
