@@ -12,7 +12,17 @@ import math
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import create_engine
 
@@ -92,19 +102,19 @@ def safe_url(url: str) -> str:
         return url
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, *, new_from_models: bool = True) -> None:
     """Bring the schema to the newest migration (idempotent).
 
     The usual case, a schema already current, is answered by one query: importing Alembic
-    alone costs a quarter of a second on every command.
+    alone costs a quarter of a second on every command. A new SQLite database (a new
+    station, every test) gets the models' tables at once, stamped with the newest revision:
+    the same schema (tests/test_store.py compares the two) in 0.02 s instead of the 0.4 s of
+    running every migration since the first. PostgreSQL, made once per deployment, keeps the
+    migrations' INTEGER keys, which the models would make BIGINT. `new_from_models=False`
+    runs the migrations on SQLite too.
     """
     if _schema_version(engine) == HEAD_REVISION:
         return
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         if is_postgresql(engine):
             # Machines starting together: one migrates (in one transaction, DDL included),
@@ -112,8 +122,34 @@ def migrate(engine: Engine) -> None:
             connection.execute(text("select pg_advisory_xact_lock(7251500)"))
             if _version_on(connection) == HEAD_REVISION:
                 return
+        tables = inspect(connection)
+        new = not tables.has_table("alembic_version") and not tables.has_table("batch")
+        if new and new_from_models and not is_postgresql(engine):
+            _create_newest(connection)
+            return
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _create_newest(connection: Connection) -> None:
+    from sqlmodel import SQLModel
+
+    from station.store import models  # noqa: F401  (the tables, on SQLModel's metadata)
+
+    SQLModel.metadata.create_all(connection)
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),  # as Alembic names it
+    )
+    version.create(connection)
+    connection.execute(version.insert().values(version_num=HEAD_REVISION))
 
 
 # Migrations are named <revision>_<what>.py with revision ids 0001, 0002...: the newest file

@@ -9,14 +9,32 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    TypeDecorator,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel
 
-# Row ids and references to them, as queries see them. The columns are INTEGER (SQLite's are
-# 64-bit anyway); BIGINT here only makes PostgreSQL compare an id from outside (a URL, a
-# rescan slip's QR code) beyond 2**31 as "no such row" instead of failing with "integer out
-# of range".
-Id = BigInteger
+
+class Id(TypeDecorator[int]):
+    """Row ids and references to them: INTEGER columns, as the migrations made them (SQLite's
+    are 64-bit anyway, and its INTEGER PRIMARY KEY numbers the rows), compared as BIGINT on
+    PostgreSQL, so that an id from outside (a URL, a rescan slip's QR code) beyond 2**31 is
+    "no such row" there instead of "integer out of range"."""
+
+    impl = Integer
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(BigInteger() if dialect.name == "postgresql" else Integer())
 
 
 def utcnow() -> datetime:
@@ -35,7 +53,9 @@ class Batch(SQLModel, table=True):
     pdf_path: str | None = None
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    origin: str = "cli"  # cli (station process) or hotfolder (station watch)
+    origin: str = Field(
+        default="cli", sa_column_kwargs={"server_default": "cli"}
+    )  # cli (station process) or hotfolder (station watch)
     taken_in_at: datetime | None = None  # every original stored and its pages recorded
     operator: str | None = None  # from batch.done
     station_name: str | None = None
@@ -46,6 +66,10 @@ class Batch(SQLModel, table=True):
 class Page(SQLModel, table=True):
     """One page of a scanned file, with everything measured on it."""
 
+    __table_args__ = (
+        Index("ix_page_batch_state", "batch_id", "state"),
+        Index("ix_page_folder_position", "folder_id", "position"),
+    )
     id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     batch_id: int = Field(foreign_key="batch.id", sa_type=Id)  # indexed with state (0006)
     seq: int  # position in scan order within the batch
@@ -55,7 +79,9 @@ class Page(SQLModel, table=True):
     master_path: str
     state: str = Field(default="queued", index=True)  # queued, ok, failed
     processed_by: str | None = None  # the machine, or the worker, that ran its pipeline
-    attempts: int = 0  # how many times a distributed worker started on it
+    attempts: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"}
+    )  # how many times a distributed worker started on it
     error: str | None = None
     error_code: str | None = None
     failed_stage: str | None = None
@@ -81,12 +107,18 @@ class Page(SQLModel, table=True):
     phash: str | None = None  # perceptual hash, to find double feeds
     # review (station.review.rules): place in the folder, the reviewer's decision and corrections
     position: int | None = None  # order within the folder, 1-based
-    decision: str | None = None  # None (undecided), approve, reject, blank
+    decision: str | None = Field(
+        default=None, index=True
+    )  # None (undecided), approve, reject, blank
     reason: str | None = None  # why a page was rejected (station.rules.REJECT_REASONS)
     decided_by: str | None = None
     decided_at: datetime | None = None
-    turn: int = 0  # degrees clockwise a reviewer turned the page, on top of `rotation`
-    secrecy: str = ""  # a secrecy level a reviewer marked on this page
+    turn: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"}
+    )  # degrees clockwise a reviewer turned the page, on top of `rotation`
+    secrecy: str = Field(
+        default="", sa_column_kwargs={"server_default": ""}
+    )  # a level a reviewer marked on this page
     rescan_of: int | None = Field(default=None, sa_type=Id)  # a rescan slip: the page to replace
     replaced_by: int | None = Field(default=None, sa_type=Id)  # the rescan in its place
     # documents (văn bản, station.documents): what the page says, and which one it is part of
@@ -103,7 +135,7 @@ class Folder(SQLModel, table=True):
 
     folder_id: str = Field(primary_key=True)
     # short number for URLs: archival folder ids contain slashes
-    id: int | None = Field(default=None, sa_column_kwargs={"unique": True}, sa_type=Id)
+    id: int | None = Field(default=None, unique=True, index=True, sa_type=Id)
     fonds_code: str = ""
     catalogue_no: str = ""
     box_no: str = Field(default="", index=True)
@@ -125,9 +157,13 @@ class Folder(SQLModel, table=True):
     flags: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     pdf_path: str | None = None
     imported_at: datetime | None = None
-    profile: str = ""  # of the batch that brought its pages
+    profile: str = Field(
+        default="", sa_column_kwargs={"server_default": ""}
+    )  # of the batch that brought its pages
     # kept by Store.refresh_review after every change, so the queue reads one table:
-    review_state: str = "empty"  # empty, to_review, rescan, ready, approved
+    review_state: str = Field(
+        default="empty", index=True, sa_column_kwargs={"server_default": "empty"}
+    )  # empty, to_review, rescan, ready, approved
     review_counts: dict[str, int] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )  # pages, undecided, approve, reject, blank, separator
@@ -155,12 +191,20 @@ class Document(SQLModel, table=True):
     sequence: int  # số thứ tự văn bản trong hồ sơ, from 1
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    boundary_confidence: float = 1.0  # how sure the split is that this document starts here
-    secrecy: str = ""  # "", Mật, Tối mật, Tuyệt mật
-    state: str = "unconfirmed"  # unconfirmed, confirmed
+    boundary_confidence: float = Field(
+        default=1.0, sa_column_kwargs={"server_default": "1"}
+    )  # how sure the split is that this document starts here
+    secrecy: str = Field(
+        default="", sa_column_kwargs={"server_default": ""}
+    )  # "", Mật, Tối mật, Tuyệt mật
+    state: str = Field(
+        default="unconfirmed", sa_column_kwargs={"server_default": "unconfirmed"}
+    )  # unconfirmed, confirmed
     confirmed_by: str | None = None
     confirmed_at: datetime | None = None
-    edited: bool = False  # a reviewer changed a field, split or merged: keep it as it is
+    edited: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )  # a reviewer changed a field, split or merged: keep it as it is
     pdf_path: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -196,6 +240,9 @@ class ExportVersion(SQLModel, table=True):
     """Which content of a folder was exported as which version, and when (first)."""
 
     __tablename__ = "export_version"
+    __table_args__ = (
+        UniqueConstraint("folder_id", "digest", name="uq_export_version_folder_digest"),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     folder_id: str = Field(index=True)
