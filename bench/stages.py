@@ -14,6 +14,7 @@ worktree) in a child process first, so the table shows both in one run on the sa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -40,6 +41,10 @@ def measure(
     import cv2
 
     cv2.setNumThreads(1)  # as in a pool worker of a pool sized to the cores
+    # What a pool worker's forkserver sets up (loaded engine; memory kept between pages,
+    # when the code has it), so the stages run as they do in a worker.
+    with contextlib.suppress(ImportError):  # older code has no preload
+        import station.pipeline.preload  # noqa: F401
     from station import profiles
     from station.pipeline import PAGE_STAGES, PageJob, PageWork, imaging
 

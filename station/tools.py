@@ -113,12 +113,23 @@ def tessdata_dir() -> str:
     return found.group(1)
 
 
-@cache
 def _ocr_engine(languages: tuple[str, ...], psm: int) -> tesserocr.PyTessBaseAPI:
-    """One loaded engine per worker process, language set and page segmentation mode."""
+    """The worker's engine for a language set, set to a page segmentation mode.
+
+    One engine per language set, whatever the mode: pages (psm 3) and re-read regions
+    (psm 7) share the loaded model instead of loading it twice (0.1-0.3 s and 30 MB).
+    """
+    engine = _loaded_engine(languages)
+    engine.SetPageSegMode(psm)
+    return engine
+
+
+@cache
+def _loaded_engine(languages: tuple[str, ...]) -> tesserocr.PyTessBaseAPI:
+    """One loaded engine per worker process and language set."""
     try:
         engine = tesserocr.PyTessBaseAPI(
-            path=tessdata_dir(), lang="+".join(languages), oem=tesserocr.OEM.LSTM_ONLY, psm=psm
+            path=tessdata_dir(), lang="+".join(languages), oem=tesserocr.OEM.LSTM_ONLY
         )
     except RuntimeError as exc:
         raise MissingToolError(
@@ -172,6 +183,7 @@ def read_small(
     costs milliseconds where a page costs a second.
     """
     engine = _ocr_engine(languages, psm)
+    engine.SetVariable("user_defined_dpi", "0")  # not the last page's: a region has none
     engine.SetImage(Image.fromarray(image))
     text = unicodedata.normalize("NFC", engine.GetUTF8Text().strip())
     return text, float(engine.MeanTextConf())
