@@ -41,6 +41,7 @@ from station.room import runner
 from station.room.runner import BatchOutcome, BatchProgress, process_batch
 from station.settings import StationSettings, load_settings
 from station.stats.cli import stats as stats_command
+from station.stats.report import report_command
 from station.store import Folder, Store
 
 app = typer.Typer(
@@ -988,6 +989,7 @@ def _load_plugins() -> None:
 
 
 app.command("stats")(stats_command)
+app.command("report")(report_command)
 
 
 def main(argv: list[str] | None = None) -> Any:
