@@ -843,7 +843,8 @@ def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarra
             gain=round(min(flat_gain, max_gain), 2),
             background_range=[round(low), round(high)],
         )
-    sample, _ = _subsample(to_gray(result), 1400)
+    sample, _ = _subsample(result, 1400)
+    sample = to_gray(sample)  # gray is per pixel: sampled first, it is 1/step² of the work
     white = _percentile(sample, 90)
     local = _background(sample, _estimated_dpi(sample))
     marks = sample[_below(sample, local, _limits(max(12.0, white / 8))).view(bool)]
@@ -862,6 +863,11 @@ def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarra
                 gain=round(details["gain"] * 255.0 / (white - black), 2),
             )
     return result, details
+
+
+def blank_probability(gray: np.ndarray, dpi: float) -> float:
+    """How likely the page holds no text: the blank half of `assess_quality`."""
+    return _blank_probability(gray, dpi)
 
 
 def assess_quality(gray: np.ndarray, dpi: float) -> Quality:

@@ -121,7 +121,7 @@ def orient(work: PageWork) -> PageWork:
     method, rotation, confidence = "text-lines", estimate.rotation, estimate.confidence
     looks_blank = (
         estimate.confidence < settings.min_confidence
-        and imaging.assess_quality(work.gray, work.dpi).blank_probability >= 0.8
+        and imaging.blank_probability(work.gray, work.dpi) >= 0.8
     )
     if estimate.confidence < settings.min_confidence and not looks_blank:
         osd = tools.detect_orientation(*imaging.osd_image(work.gray, work.dpi))
