@@ -91,6 +91,11 @@ class StationSettings(BaseSettings):
         default=60.0,
         description="A worker silent this long is taken for dead and its jobs run again",
     )
+    done_jobs_kept_h: Annotated[int, Field(ge=1, le=24 * 366)] = Field(
+        default=24 * 7,
+        description="Hours the queue keeps a job that succeeded (failed jobs stay for "
+        "inspection); the pages' own records are kept for good",
+    )
 
     organization: str = Field(
         default="",

@@ -61,6 +61,11 @@ POSTGRES_SERVER = _postgres_server()
 os.environ.pop("STATION_DATABASE_URL", None)
 
 
+# One count for the process: a module with its own PostgresDatabases (test_distributed's
+# rooms) must not name a database the suite's instance already made.
+_DATABASE_NUMBERS = itertools.count(1)
+
+
 class PostgresDatabases:
     """Databases on the test server: made from a migrated template, dropped after use."""
 
@@ -72,7 +77,6 @@ class PostgresDatabases:
         self.admin = psycopg.connect(self._libpq(self.server.database or "postgres"))
         self.admin.autocommit = True
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        self.counter = itertools.count(1)
         self._template = ""
 
     def _libpq(self, database: str) -> str:
@@ -131,7 +135,7 @@ class PostgresDatabases:
 
     def create(self, *, empty: bool = False) -> str:
         """A new database, migrated (or `empty`, without a single table); its URL."""
-        name = f"station_test_{self.worker}_{os.getpid()}_{next(self.counter)}"
+        name = f"station_test_{self.worker}_{os.getpid()}_{next(_DATABASE_NUMBERS)}"
         source = "template0" if empty else self.template()
         # FILE_COPY: for a database this small, copying the files beats writing it to the WAL
         self._execute(f'create database "{name}" template "{source}" strategy file_copy')

@@ -10,6 +10,7 @@ queues.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -498,3 +499,42 @@ def test_watch_takes_the_next_batch_in_while_the_workers_run(room: Room, tmp_pat
     for seed in (11, 12):
         assert f"Batch scanner-{seed}" in output, output
         assert (tmp_path / "out" / "text-gray-300" / f"scanner-{seed}" / "report.json").is_file()
+
+
+def test_the_queue_forgets_jobs_that_succeeded_long_ago(
+    room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upkeep deletes the queue's rows of jobs that succeeded more than `done_jobs_kept_h`
+    ago (the page records stay in station's tables); recent and failed jobs stay."""
+    made = room.sql(  # through the states a worker takes them, each leaving its event
+        "insert into procrastinate_jobs (queue_name, task_name, args) values"
+        " ('pages', 'station:process_page', '{}'), ('pages', 'station:process_page', '{}'),"
+        " ('pages', 'station:process_page', '{}') returning id"
+    )
+    old_done, new_done, old_failed = (row[0] for row in made)
+    room.sql("update procrastinate_jobs set status = 'doing' returning id")
+    room.sql(
+        "update procrastinate_jobs set status = case id when"
+        f" {old_failed} then 'failed'::procrastinate_job_status else 'succeeded' end returning id"
+    )
+    room.sql(
+        "update procrastinate_events set at = at - interval '8 days'"
+        f" where job_id in ({old_done}, {old_failed}) returning job_id"
+    )
+    for name, value in room.env().items():
+        monkeypatch.setenv(name, value)
+    jobs._context.cache_clear()  # this process's settings and store: the room's
+    app = queue.make_app(room.url)
+
+    async def upkeep() -> None:
+        async with app.open_async():
+            await jobs.forget_done_jobs.configure(app=app).defer_async(timestamp=0)
+            await app.run_worker_async(queues=[queue.UPKEEP], wait=False)
+
+    try:
+        asyncio.run(upkeep())
+    finally:
+        jobs._context.cache_clear()
+    left = {row[0] for row in room.sql("select id from procrastinate_jobs")}
+    assert old_done not in left
+    assert {new_done, old_failed} <= left

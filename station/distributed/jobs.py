@@ -78,6 +78,18 @@ async def retry_stalled(context: JobContext, timestamp: int) -> None:
     await app.job_manager.prune_stalled_workers(settings.stalled_after_s)
 
 
+@blueprint.periodic(cron="17 * * * *")
+@blueprint.task(
+    name="forget_done_jobs", queue=queue.UPKEEP, queueing_lock="forget-done-jobs", pass_context=True
+)
+async def forget_done_jobs(context: JobContext, timestamp: int) -> None:
+    """The queue keeps a row for every job that ever ran (and upkeep runs every 5 s): the
+    ones that succeeded go after `done_jobs_kept_h`, or the queue's table only grows."""
+    settings, _ = _context()
+    assert context.app is not None
+    await context.app.job_manager.delete_old_jobs(nb_hours=settings.done_jobs_kept_h)
+
+
 def run_page_job(
     store: Store,
     settings: StationSettings,
