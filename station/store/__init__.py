@@ -34,7 +34,7 @@ from station.store.review import (
     folder_flag_codes,
     review_state_of,
 )
-from station.store.stats import StatsQueries
+from station.store.quality import QualityQueries
 from station.store.users import UserQueries
 from station.store.work import WorkQueries
 
@@ -72,7 +72,7 @@ class Store(
     DocumentQueries,
     UserQueries,
     ExportQueries,
-    StatsQueries,
+    QualityQueries,  # with StatsQueries, whose filters it shares
 ):
     """The station's database: every query the rest of the code needs, grouped by concern."""
 

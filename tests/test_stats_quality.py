@@ -1,0 +1,95 @@
+"""Rejects and rescans per operator, profile and scanning station, and the OCR confidence
+histogram, on a generated history with known answers (both databases)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from station.store import Batch, Folder, Page, Store
+
+DAY0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+# (operator, station, profile, day, [(decision, reason, rescanned, confidence), ...])
+PLAN = [
+    ("an", "may-1", "text-gray-300", 0, [("reject", "blurred", True, 91.0)] * 3),
+    ("an", "may-1", "text-gray-300", 0, [("reject", "cut_off", False, 55.5)] * 2),
+    ("binh", "may-2", "photo-color", 1, [("reject", "blurred", False, 9.99)] * 1),
+    ("binh", "may-2", "photo-color", 1, [("approve", None, False, 100.0)] * 4),
+    ("an", "may-2", "text-gray-300", 9, [("reject", "blurred", True, 70.0)] * 2),
+]
+
+
+def _history(store: Store) -> None:
+    with store.session() as s:
+        s.add(Folder(folder_id="F1/1/1", fonds_code="F1", box_no="1", folder_no="1", title="t"))
+        s.add(Folder(folder_id="F2/1/1", fonds_code="F2", box_no="1", folder_no="1", title="t"))
+        seq = 0
+        for operator, station, profile, day, pages in PLAN:
+            batch = Batch(
+                name=f"{operator}-{day}-{seq}",
+                source_dir="/x",
+                profile=profile,
+                started_at=DAY0 + timedelta(days=day),
+                operator=operator,
+                station_name=station,
+            )
+            s.add(batch)
+            s.flush()
+            for decision, reason, rescanned, confidence in pages:
+                seq += 1
+                s.add(
+                    Page(
+                        batch_id=batch.id,
+                        seq=seq,
+                        source_file=f"{seq}.tif",
+                        sha256=f"{seq:064x}",
+                        master_path="m",
+                        folder_id="F2/1/1" if operator == "binh" else "F1/1/1",
+                        state="ok",
+                        decision=decision,
+                        reason=reason,
+                        replaced_by=10_000 + seq if rescanned else None,
+                        ocr_confidence=confidence,
+                    )
+                )
+        # a blank page is not read: no confidence, not in the histogram
+        s.add(
+            Page(
+                batch_id=1, seq=99, source_file="b.tif", sha256="b" * 64, master_path="m",
+                state="ok", blank=True, ocr_confidence=None,
+            )
+        )  # fmt: skip
+        s.commit()
+
+
+def test_rejects_and_rescans_per_operator_profile_and_station(database_url: str) -> None:
+    store = Store.open(database_url)
+    _history(store)
+    rows = {
+        (r["operator"], r["profile"], r["station_name"], r["reason"]): (
+            r["rejects"],
+            r["rescanned"],
+        )
+        for r in store.stats_rejects_by_source(None, None, None, None)
+    }
+    assert rows == {
+        ("an", "text-gray-300", "may-1", "blurred"): (3, 3),
+        ("an", "text-gray-300", "may-1", "cut_off"): (2, 0),
+        ("binh", "photo-color", "may-2", "blurred"): (1, 0),
+        ("an", "text-gray-300", "may-2", "blurred"): (2, 2),
+    }
+    first_week = store.stats_rejects_by_source(date(2026, 11, 2), date(2026, 11, 8), None, None)
+    assert sum(r["rejects"] for r in first_week) == 6  # the day-9 batch is outside
+    of_f2 = store.stats_rejects_by_source(None, None, "F2", None)
+    assert [(r["operator"], r["rejects"]) for r in of_f2] == [("binh", 1)]
+    store.engine.dispose()
+
+
+def test_ocr_confidence_in_buckets_of_ten(database_url: str) -> None:
+    store = Store.open(database_url)
+    _history(store)
+    # 9.99 is in 0-9 on both databases (no rounding up), 100 goes with the nineties
+    assert store.stats_ocr_confidence(None, None, None, None) == {0: 1, 50: 2, 70: 2, 90: 7}
+    assert store.stats_ocr_confidence(None, None, None, "photo-color") == {0: 1, 90: 4}
+    assert store.stats_ocr_confidence(date(2026, 11, 11), None, None, None) == {70: 2}
+    store.engine.dispose()
