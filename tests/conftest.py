@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
@@ -31,6 +31,9 @@ from typer.testing import CliRunner
 from station.cli import app
 from station.profiles import ScanProfile, load_profile
 from station.settings import StationSettings, load_settings
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "real"
@@ -329,6 +332,20 @@ class ReviewRoom:
     folders: dict[str, int]  # archival folder id -> short id used in URLs
     pages: dict[str, list[int]]  # archival folder id -> page ids in order
     batches: dict[str, int]  # operator -> batch id
+
+
+def logged_in(room: ReviewRoom, username: str) -> TestClient:
+    """The review app, with `username` logged in."""
+    from fastapi.testclient import TestClient
+
+    from qa.app import create_app
+
+    client = TestClient(create_app(room.settings))
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    return client
 
 
 def make_review_room(settings: StationSettings) -> ReviewRoom:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, ReviewRoom, serving
+from conftest import PASSWORD, ReviewRoom, logged_in, serving
 from fastapi.testclient import TestClient
 
 from qa.app import create_app
@@ -26,15 +26,6 @@ HS1, HS2, HS3, HS4 = (f"05/01/HS-00{n}" for n in range(1, 5))
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def logged_in(room: ReviewRoom, username: str) -> TestClient:
-    client = TestClient(create_app(room.settings))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
-    return client
 
 
 def manifest_folder(folder_id: str, box: str, number: int, **values: Any) -> ManifestFolder:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pikepdf
 import pytest
-from conftest import PASSWORD, ReviewRoom
+from conftest import ReviewRoom, logged_in
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
 
@@ -323,15 +323,6 @@ def test_station_report_writes_both(
     ]
     bad = run_station("report", "--month", "2026-13", "--out", str(out))
     assert bad.exit_code != 0 and "YYYY-MM" in bad.stderr
-
-
-def logged_in(room: ReviewRoom, username: str) -> TestClient:
-    client = TestClient(create_app(room.settings))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
-    return client
 
 
 def test_the_web_report_is_for_archivists_and_admins(
