@@ -852,7 +852,9 @@ def document_history(request: Request, user: CurrentUser, id: DocumentId) -> lis
 def field_crop(request: Request, user: CurrentUser, id: DocumentId, name: FieldName) -> Response:
     """Cut from the cleaned page image (or its preview, scaled, when the image is gone); by
     document and field only, never by path, and only for who may see the page."""
-    page, box = review_documents.field_region(store_of(request), user, id, name)
+    store = store_of(request)
+    page, box = review_documents.field_region(store, user, id, name)
+    store.record_view(user.username, document_id=id, folder_id=page.folder_id, what="document")
     data_dir = security.settings_of(request).data_dir.resolve()
     jpeg = crop_jpeg(page, box, data_dir)
     return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": IMAGE_CACHE})

@@ -43,6 +43,8 @@ async def page_image(
     page, _ = rules.find_page(store, user, id)
     if user.role == "operator" and not _operator_may_see(store, user.username, page):
         raise NotFoundError(f"No page {id}")
+    if kind != "thumbnail":  # a grid's tiles are not a page looked at
+        store.record_view(user.username, page_id=page.id, batch_id=page.batch_id, what=kind)
     data_dir = settings_of(request).data_dir.resolve()
     if kind == "original":
         master = _inside(Path(page.master_path), data_dir, page)

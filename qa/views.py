@@ -294,6 +294,7 @@ def folder(request: Request, user: CurrentUser, id: Id) -> Response:
     rules.require_role(user, "reviewer", "opening folders")
     store = store_of(request)
     found = rules.find_folder(store, user, id)
+    store.record_view(user.username, folder_id=found.folder_id, what="folder")
     pages, events = _pages_and_events(store, user, found)
     counts = Counter(p.decision or "undecided" for p in pages if p.separator is None)
     positions = {p.id: p.position for p in pages}

@@ -23,6 +23,7 @@ from qa.security import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE
 from station.documents.model import FIELDS
 from station.settings import load_settings
 from station.store import LoginSession, NewDocument, Store, User, utcnow
+from station.store.audit import VIEWED, AuditFilter
 
 HS1, HS2, HS3, HS4 = "05/01/HS-001", "05/01/HS-002", "05/01/HS-003", "05/01/HS-004"
 UNKNOWN = 999_999
@@ -1116,7 +1117,11 @@ def test_documents_over_the_api(login: Callable[[str], Session], room: ReviewRoo
     assert crop.status_code == 200 and crop.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(crop.content)).size[0] > 100
     history = rev2.get(f"/api/documents/{first}/history").json()
-    assert [e["detail"]["action"] for e in history] == ["edit_document"]
+    assert [e["detail"]["action"] for e in history] == ["edit_document"]  # not "viewed":
+    assert isinstance(room.store, Store)
+    viewed = [e for e in room.store.audit_events(AuditFilter(user="rev2"), limit=50)
+              if e.stage == VIEWED and e.document_id == first]  # fmt: skip
+    assert len(viewed) == 1  # opening the document is the audit's, once in ten minutes
     assert history[0]["document_id"] == first and history[0]["who"] == "rev2"
     folder_history = rev2.get(f"/api/folders/{room.folders[HS1]}/history").json()
     assert {e["document_id"] for e in folder_history} >= {first, second}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 
 from station.errors import ConfigError
+from station.store.audit import AuditQueries
 from station.store.documents import DocumentQueries, NewDocument
 from station.store.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate, safe_url
 from station.store.exports import ExportQueries
@@ -28,13 +29,13 @@ from station.store.models import (
     utcnow,
 )
 from station.store.pages import PageQueries
+from station.store.quality import QualityQueries
 from station.store.review import (
     ReviewQueries,
     _refresh_review,
     folder_flag_codes,
     review_state_of,
 )
-from station.store.quality import QualityQueries
 from station.store.users import UserQueries
 from station.store.work import WorkQueries
 
@@ -73,6 +74,7 @@ class Store(
     UserQueries,
     ExportQueries,
     QualityQueries,  # with StatsQueries, whose filters it shares
+    AuditQueries,
 ):
     """The station's database: every query the rest of the code needs, grouped by concern."""
 

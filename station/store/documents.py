@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from station import auth
+from station.store.audit import VIEWED  # views are the audit's, not a history's
 from station.store.base import StoreBase
 from station.store.models import Document, Event, Folder, Page, utcnow
 
@@ -300,6 +301,8 @@ class DocumentQueries(StoreBase):
         with self.session() as s:
             return list(
                 s.exec(
-                    select(Event).where(Event.document_id == document_id).order_by(col(Event.id))
+                    select(Event)
+                    .where(Event.document_id == document_id, col(Event.stage) != VIEWED)
+                    .order_by(col(Event.id))
                 )
             )

@@ -11,6 +11,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from station.manifest import ManifestFolder, number_key
+from station.store.audit import VIEWED  # views are the audit's, not a history's
 from station.store.base import StoreBase, _assign
 from station.store.models import Event, Folder, utcnow
 
@@ -99,7 +100,11 @@ class FolderQueries(StoreBase):
     def events_of_folder(self, folder_id: str) -> list[Event]:
         with self.session() as s:
             return list(
-                s.exec(select(Event).where(Event.folder_id == folder_id).order_by(col(Event.id)))
+                s.exec(
+                    select(Event)
+                    .where(Event.folder_id == folder_id, col(Event.stage) != VIEWED)
+                    .order_by(col(Event.id))
+                )
             )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from station.store.audit import VIEWED  # views are the audit's, not a history's
 from station.store.base import StoreBase, _assign
 from station.store.models import Batch, Event, Intake, Page, utcnow
 
@@ -89,7 +90,11 @@ class PageQueries(StoreBase):
     def events_of_page(self, page_id: int) -> list[Event]:
         with self.session() as s:
             return list(
-                s.exec(select(Event).where(Event.page_id == page_id).order_by(col(Event.id)))
+                s.exec(
+                    select(Event)
+                    .where(Event.page_id == page_id, col(Event.stage) != VIEWED)
+                    .order_by(col(Event.id))
+                )
             )
 
     def find_batches(self, name: str | None = None) -> list[Batch]:
