@@ -11,8 +11,6 @@ import ctypes
 import gc
 import sys
 
-from numpy._core.multiarray import _set_madvise_hugepage  # type: ignore[attr-defined]
-
 from station import tools
 from station.errors import StationError
 from station.pipeline import stages
@@ -24,13 +22,14 @@ _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters
 def keep_page_memory() -> None:
     """Let a worker reuse the memory its last page had instead of asking the kernel anew.
 
-    A colour page at 300 dpi is 26-35 MB per copy. glibc hands anything above 32 MB straight
-    back to the kernel, and numpy asks for huge pages, which the kernel compacts memory for
-    at the first touch: on these machines 0.2-0.4 s per fresh copy (a tenth of the page's
-    time, measured in bench/stages.py). Kept in the heap, the next page's copies land on
-    memory already mapped; a worker's size stays at its largest page's.
+    A colour page at 300 dpi is 26-35 MB per copy, and glibc hands a block that large back
+    to the kernel when it is freed. The next copy is then fresh memory, which the kernel
+    maps page by page and, numpy asking for huge pages, compacts memory for at the first
+    touch: 0.2-0.4 s per copy on these machines, a tenth of a page's time at random. Kept in
+    the heap, later copies land on memory already mapped. A worker's size stays flat, at
+    its largest pages' (200 MB over 150 pages: `bench/run.py --only memory`). Turning numpy's
+    huge pages off instead avoids the stall but let workers grow to 460 MB.
     """
-    _set_madvise_hugepage(False)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):  # not glibc: its own allocator
             libc = ctypes.CDLL("libc.so.6")
