@@ -307,35 +307,58 @@ def _backlog(rows: list[Mapping[str, Any]]) -> Section:
 
     moving = sorted((r for r in fonds if _days(r)), key=lambda r: (-left(r), str(r["fonds_code"])))
     panels += [_burn_down(r) for r in moving[:BURN_DOWNS_SHOWN]]
+    if len(fonds) == 1:  # one fonds (chosen, or the only one): its boxes with most left too
+        boxes = sorted((r for r in rows if r.get("box_no") and _days(r)), key=lambda r: -left(r))
+        panels += [_burn_down(r) for r in boxes[: BURN_DOWNS_SHOWN - 1]]
     return Section("backlog", "Backlog", panels)
 
 
+BURN_DOWN_COLUMNS = (
+    ("scanned_sheets", "Sheets scanned"),
+    ("reviewed_pages", "Pages reviewed"),
+    ("approved_folders", "Folders approved"),
+    ("exported_folders", "Folders exported"),
+)
+
+
 def _burn_down(row: Mapping[str, Any]) -> Panel:
-    """Sheets left to scan at the end of each day, and the pace's line to completion."""
+    """Running totals per day against the manifest's sheets (figures.py's `days`), and the
+    pace's dashed line from the last day's sheets scanned to the projected completion."""
     fonds = str(row.get("fonds_code", ""))
-    left = float(row.get("manifest_sheets") or 0) - float(row.get("scanned_sheets") or 0)
-    days = _days(row)
-    points: list[tuple[date, float]] = []
-    for day, values in reversed(days):
-        points.append((date.fromisoformat(day[:10]), max(0.0, left)))
-        left += float(values.get("scanned_sheets", values.get("value", 0)) or 0)
-    points.reverse()
+    box = str(row.get("box_no") or "")
+    manifest = float(row.get("manifest_sheets") or 0)
+    days = [(date.fromisoformat(day[:10]), values) for day, values in _days(row)]
+    lines = [
+        (header, [(day, float(values.get(key) or 0)) for day, values in days])
+        for key, header in BURN_DOWN_COLUMNS[:2]
+    ]
+    if days:
+        lines.insert(0, ("Sheets in manifest", [(days[0][0], manifest), (days[-1][0], manifest)]))
     projection = None
     done = row.get("projected_completion")
-    if done and points and points[-1][1] > 0:
+    scanned = float(days[-1][1].get("scanned_sheets") or 0) if days else 0.0
+    if done and days and scanned < manifest:
         end = date.fromisoformat(str(done)[:10])
-        projection = charts.Projection(*points[-1], end, 0, "Projected completion")
-    title = f"Burn-down of phông {fonds}: sheets left to scan"
-    svg = charts.line_chart(title, [("Sheets left", points)], projection=projection)
-    table = Table(["Day", "Sheets left", "Sheets scanned that day"], [])
-    for (day, values), (_, value) in zip(days, points, strict=True):
-        scanned = float(values.get("scanned_sheets", values.get("value", 0)) or 0)
-        table.rows.append([day[:10], value, scanned])
+        projection = charts.Projection(days[-1][0], scanned, end, manifest, "Projected completion")
+    where = f"phông {fonds}" + (f", hộp {box}" if box else "")
+    title = f"Burn-down of {where}: running totals against {charts.number(manifest)} sheets"
+    svg = charts.line_chart(title, lines, projection=projection)
+    table = Table(
+        ["Day", *(h for _, h in BURN_DOWN_COLUMNS), "Sheets left"],
+        [
+            [
+                day.isoformat(),
+                *(float(values.get(k) or 0) for k, _ in BURN_DOWN_COLUMNS),
+                max(0.0, manifest - float(values.get("scanned_sheets") or 0)),
+            ]
+            for day, values in days
+        ],
+    )
     note = (
         f"Projected completion at the pace of the last 4 weeks: {projection.end:%d/%m/%Y}"
         if projection
-        else "Done"
-        if points and not points[-1][1]
+        else "Every sheet scanned"
+        if days and scanned >= manifest
         else "No pace in the last 4 weeks"
     )
     return Panel(title, Markup(svg), table, note)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, ReviewRoom, serving
+from conftest import PASSWORD, ReviewRoom, logged_in, serving
 from fastapi.testclient import TestClient
 
 from qa import stats
@@ -32,8 +32,10 @@ FIGURES: dict[str, Any] = {
         {"fonds_code": "05", "box_no": "", "manifest_sheets": 120, "scanned_sheets": 80,
          "reviewed_pages": 60, "approved_folders": 3, "exported_folders": 1,
          "projected_completion": "2026-12-24",
-         "days": [{"day": "2026-11-30", "scanned_sheets": 30},
-                  {"day": "2026-12-01", "scanned_sheets": 50}]},
+         "days": [{"day": "2026-11-30", "scanned_sheets": 30, "reviewed_pages": 10,
+                   "approved_folders": 0, "exported_folders": 0},
+                  {"day": "2026-12-01", "scanned_sheets": 80, "reviewed_pages": 60,
+                   "approved_folders": 3, "exported_folders": 1}]},
         {"fonds_code": "05", "box_no": "1", "manifest_sheets": 70, "scanned_sheets": 80,
          "reviewed_pages": 60, "approved_folders": 3, "exported_folders": 1,
          "projected_completion": None, "days": []},
@@ -129,10 +131,30 @@ def test_every_chart_parses_and_has_its_table() -> None:
     assert [float(b.get("data-value", "")) for b in bars[:3]] == [120, 80, 60]
     assert backlog.table.rows[0] == ["05", 120.0, 80.0, 60.0, 3, 1]
     burn = found[0].panels[1]  # fonds 05: 40 sheets left after 1 Dec, 90 after 30 Nov
-    assert burn.table.rows == [["2026-11-30", 90.0, 30.0], ["2026-12-01", 40.0, 50.0]]
+    assert burn.table.rows == [
+        ["2026-11-30", 30.0, 10.0, 0.0, 0.0, 90.0],
+        ["2026-12-01", 80.0, 60.0, 3.0, 1.0, 40.0],
+    ]
     assert burn.note.endswith("24/12/2026")
+    (projection,) = [
+        e for e in ET.fromstring(str(burn.svg)).iter() if e.get("class") == "projection"
+    ]  # dashed, from the last day's 80 sheets scanned up to the manifest's 120
+    assert projection.get("stroke-dasharray") and float(projection.get("y2", "")) < float(
+        projection.get("y1", "")
+    )
     assert found[2].summary == "Pages sent back for rescan: 3"
     assert found[3].summary == "Pages per minute: 14.5"
+
+
+def test_one_fonds_shows_the_burn_down_of_its_boxes_too() -> None:
+    fonds, box = FIGURES["backlog"][0], FIGURES["backlog"][1]
+    one = {"backlog": [fonds, {**box, "manifest_sheets": 100, "days": fonds["days"]}]}
+    panels = stats.sections(one)[0].panels
+    assert [p.title.split(":")[0] for p in panels[1:]] == [
+        "Burn-down of phông 05",
+        "Burn-down of phông 05, hộp 1",
+    ]
+    assert panels[2].table.rows[-1][-1] == 20.0  # 100 sheets in the box, 80 scanned
 
 
 def test_an_operator_or_reviewer_keeps_only_their_own_throughput() -> None:
@@ -157,15 +179,6 @@ def test_no_figures_draw_no_data_charts(figures: dict[str, Any]) -> None:
 
 
 # --- the page on a real station ---------------------------------------------------------------
-
-
-def logged_in(room: ReviewRoom, username: str) -> TestClient:
-    client = TestClient(create_app(room.settings))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
-    return client
 
 
 def reviewed(room: ReviewRoom) -> ReviewRoom:

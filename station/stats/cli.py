@@ -70,6 +70,12 @@ def summary(figures: dict[str, Any], console: Console) -> None:
     for row in figures["throughput"]["operator"]:
         ops.add_row(*(str(row[c.header]) for c in ops.columns))
     console.print(ops)
+    reviewers = Table(title="Reviewers")
+    for name in ("reviewer", "decisions", "active_hours", "pages_per_hour"):
+        reviewers.add_column(name)
+    for row in figures["throughput"]["reviewer"]:
+        reviewers.add_row(*(str(row.get(c.header)) for c in reviewers.columns))
+    console.print(reviewers)
     q = figures["quality"]
     console.print(
         f"Rejected pages: {sum(q['rejects'].values())}, rescans: {q['rescans']}, "

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import col
-
-from station.store import Page, Store
+from station.store import Store
+from station.store.models import PageTally
 
 PACE_DAYS = 28  # projection: pace of the last four weeks
 
@@ -41,7 +40,6 @@ def compute(store: Store, filters: StatsFilter, *, now: datetime | None = None) 
     f = filters
     today = f.until or (now or datetime.now()).date()
     per_day = store.stats_pages_per_day(f.since, f.until, f.fonds, f.profile)
-    folders = store.stats_folders(f.fonds, f.profile)
     decisions = store.stats_decisions_per_day(f.since, f.until, f.fonds, f.profile)
     return {
         "filters": {
@@ -50,40 +48,36 @@ def compute(store: Store, filters: StatsFilter, *, now: datetime | None = None) 
             "fonds": f.fonds,
             "profile": f.profile,
         },
-        "backlog": _backlog(store, folders, today, per_day),
+        "backlog": _backlog(store, f, today, per_day),
         "throughput": _throughput(store, f, per_day, decisions),
-        "quality": _quality(store, f, folders),
+        "quality": _quality(store, f),
         "processing": _processing(store, f),
     }
 
 
+MEASURES = ("scanned_sheets", "reviewed_pages", "approved_folders", "exported_folders")
+
+
 def _backlog(
-    store: Store, folders: list[dict[str, Any]], today: date, per_day: list[dict[str, Any]]
+    store: Store, f: StatsFilter, today: date, per_day: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    exported = store.stats_exported_folders()
+    """Per fonds (box "") and per box: the manifest against what was done, the burn-down over
+    time (`days`), and the projected completion at the room's pace of the last 4 weeks."""
+    boxes = store.stats_boxes(f.fonds, f.profile)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for folder in folders:
-        counts = folder["review_counts"] or {}
-        for key in ((folder["fonds_code"], ""), (folder["fonds_code"], folder["box_no"])):
+    for box in boxes:
+        for key in {(box["fonds_code"], ""), (box["fonds_code"], box["box_no"])}:
             row = rows.setdefault(
                 key,
                 {
                     "fonds_code": key[0],
                     "box_no": key[1],
                     "manifest_sheets": 0,
-                    "scanned_sheets": 0,
-                    "reviewed_pages": 0,
-                    "approved_folders": 0,
-                    "exported_folders": 0,
+                    **dict.fromkeys(MEASURES, 0),
                 },
             )
-            row["manifest_sheets"] += folder["sheet_count"] or 0
-            row["scanned_sheets"] += folder["sheets_counted"] or 0
-            row["reviewed_pages"] += sum(
-                int(counts.get(k, 0)) for k in ("approve", "reject", "blank")
-            )
-            row["approved_folders"] += folder["review_state"] == "approved"
-            row["exported_folders"] += folder["folder_id"] in exported
+            for measure in ("manifest_sheets", *MEASURES):
+                row[measure] += box[measure]
     pace_start = today - timedelta(days=PACE_DAYS)
     recent = sum(
         int(r["pages"])
@@ -91,12 +85,59 @@ def _backlog(
         if pace_start.isoformat() < _day(r["day"]) <= today.isoformat()
     )
     pace = recent / PACE_DAYS
-    for row in rows.values():
+    series = _burn_down(store, f, boxes, today)
+    for key, row in rows.items():
         left = max(row["manifest_sheets"] - row["scanned_sheets"], 0)
         row["projected_completion"] = (
             (today + timedelta(days=math.ceil(left / pace))).isoformat() if pace > 0 else None
         )
-    out = sorted(rows.values(), key=lambda r: (r["fonds_code"], r["box_no"]))
+        row["days"] = series.get(key, [])
+    return sorted(rows.values(), key=lambda r: (r["fonds_code"], r["box_no"]))
+
+
+def _burn_down(
+    store: Store, f: StatsFilter, boxes: list[dict[str, Any]], today: date
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Per fonds and box, one point per day something happened, up to `today`: the running
+    totals of sheets scanned, pages reviewed, folders approved and exported.
+
+    A box's sheets (the sum of its folders' Folder.sheets_counted, which are sheets: a duplex
+    sheet's two pages count once) are spread over the days its pages were scanned in
+    proportion to its pages, so the last point equals the backlog's `scanned_sheets`.
+    """
+    scanned, reviewed = store.stats_progress(f.fonds, f.profile)
+    sheets = {(b["fonds_code"], b["box_no"]): b["scanned_sheets"] for b in boxes}
+    box_pages: dict[tuple[str, str], int] = defaultdict(int)
+    for fonds, box, _, n in scanned:
+        box_pages[(fonds, box)] += n
+    steps: dict[tuple[str, str], dict[str, dict[str, float]]] = defaultdict(
+        lambda: defaultdict(lambda: dict.fromkeys(MEASURES, 0.0))
+    )
+    last = today.isoformat()
+
+    def add(fonds: str, box: str, day: str, measure: str, value: float) -> None:
+        if day <= last:
+            for key in {(fonds, ""), (fonds, box)}:
+                steps[key][day][measure] += value
+
+    for fonds, box, day, n in scanned:
+        share = sheets.get((fonds, box), 0) * n / box_pages[(fonds, box)]
+        add(fonds, box, day, "scanned_sheets", share)
+    for fonds, box, day, n in reviewed:
+        add(fonds, box, day, "reviewed_pages", n)
+    for fonds, box, measure, day, n in store.stats_box_days(f.fonds, f.profile):
+        add(fonds, box, day, measure, n)
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for key, days in steps.items():
+        running = dict.fromkeys(MEASURES, 0.0)
+        points: list[dict[str, Any]] = []
+        for day in sorted(days):
+            for measure in MEASURES:
+                running[measure] += days[day][measure]
+            points.append({"day": day, **{m: round(v) for m, v in running.items()}})
+        if f.since:
+            points = [p for p in points if p["day"] >= f.since.isoformat()]
+        out[key] = points
     return out
 
 
@@ -104,6 +145,16 @@ def _throughput(
     store: Store, f: StatsFilter, per_day: list[dict[str, Any]], decisions: list[dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
     hours = store.stats_batch_hours(f.since, f.until, f.profile)
+    active = store.stats_review_seconds(f.since, f.until)
+    # a reviewer's pace is theirs, whatever the fonds: all their decisions in the period
+    every = (
+        store.stats_decisions_per_day(f.since, f.until, None, None)
+        if f.fonds or f.profile
+        else decisions
+    )
+    made: dict[str, int] = defaultdict(int)
+    for r in every:
+        made[r["decided_by"] or ""] += int(r["decisions"])
     ops: dict[str, dict[str, Any]] = {}
     for r in per_day:
         name = r["operator"] or ""
@@ -128,8 +179,10 @@ def _throughput(
         rev["decisions"] += int(r["decisions"])
         rev["pages"] += int(r["decisions"])
         rev["per_day"].append({"day": _day(r["day"]), "decisions": int(r["decisions"])})
-    for rev in revs.values():
-        rev["pages_per_hour"] = None
+    for name, rev in revs.items():
+        seconds = active.get(name, 0.0)
+        rev["active_hours"] = round(seconds / 3600, 2)
+        rev["pages_per_hour"] = round(made[name] * 3600 / seconds, 1) if seconds > 0 else None
         rev["per_day"].sort(key=lambda d: d["day"])
     return {
         "operator": sorted(ops.values(), key=lambda o: o["operator"]),
@@ -137,15 +190,12 @@ def _throughput(
     }
 
 
-def _quality(store: Store, f: StatsFilter, folders: list[dict[str, Any]]) -> dict[str, Any]:
-    flags: dict[str, int] = defaultdict(int)
-    for folder in folders:
-        for kind, n in (folder["page_flags"] or {}).items():
-            flags[kind] += int(n)
+def _quality(store: Store, f: StatsFilter) -> dict[str, Any]:
+    flags = store.stats_flags(f.fonds, f.profile)
     args = (f.since, f.until, f.fonds, f.profile)
-    rejects = store.stats_counts(Page.reason, *args, Page.decision == "reject")
-    failed = store.stats_counts(Page.error_code, *args, Page.state == "failed")
-    rescans = store.stats_counts(Page.state, *args, col(Page.rescan_of).is_not(None))
+    rejects = store.stats_counts(PageTally.reason, *args, PageTally.decision == "reject")
+    failed = store.stats_counts(PageTally.error_code, *args, PageTally.state == "failed")
+    rescans = store.stats_counts(PageTally.state, *args, PageTally.rescan == 1)
     return {
         "flags": dict(sorted(flags.items())),
         "rejects": rejects,

@@ -264,6 +264,13 @@ class Intake(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """What happened to a page or batch, when, by which stage and tool version."""
 
+    # The audit page's filters, newest first: by user, by action, by time.
+    __table_args__ = (
+        Index("ix_event_agent_id", "agent", "id"),
+        Index("ix_event_stage_id", "stage", "id"),
+        Index("ix_event_at", "at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True, sa_type=Id)
     page_id: int | None = Field(default=None, foreign_key="page.id", index=True, sa_type=Id)
@@ -281,3 +288,50 @@ class Event(SQLModel, table=True):
 def to_json_safe(value: Any) -> Any:
     """Event details are JSON: paths and numpy numbers become plain values."""
     return json.loads(json.dumps(value, default=str))
+
+
+class PageTally(SQLModel, table=True):
+    """Pages counted by what the statistics group them on (issue 13): a rollup kept by
+    station.store.stats in the same flush as every page write, so `/stats` sums about
+    20,000 rows instead of scanning 1,000,000 pages. Text keys are "" rather than NULL
+    (a unique key never matches NULLs)."""
+
+    __tablename__ = "page_tally"
+    __table_args__ = (
+        UniqueConstraint(
+            "batch_id",
+            "folder_id",
+            "state",
+            "error_code",
+            "decision",
+            "reason",
+            "decided_by",
+            "decided_day",
+            "rescan",
+            name="uq_page_tally_key",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=Id)
+    batch_id: int = Field(sa_type=Id)
+    folder_id: str = ""
+    state: str = ""
+    error_code: str = ""
+    decision: str = ""
+    reason: str = ""
+    decided_by: str = ""
+    decided_day: str = ""  # YYYY-MM-DD (UTC) of decided_at, "" when undecided
+    rescan: int = 0  # 1: the page is a rescan slip's page (rescan_of set)
+    pages: int = 0
+
+
+class ReviewTime(SQLModel, table=True):
+    """A reviewer's active review time per day: the gaps under ten minutes between their
+    consecutive decisions, added as each decision is recorded (station.store.stats)."""
+
+    __tablename__ = "review_time"
+
+    reviewer: str = Field(primary_key=True)
+    day: str = Field(primary_key=True)  # YYYY-MM-DD (UTC)
+    active_s: float = 0.0
+    last_at: datetime | None = None  # the reviewer's latest decision that day
