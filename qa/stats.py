@@ -194,6 +194,30 @@ def quality_counts(quality: Mapping[str, Any]) -> dict[str, list[tuple[str, floa
     return out
 
 
+SOURCES = (("operator", "Operator"), ("profile", "Profile"), ("station", "Scanning station"))
+
+
+def rejects_by_source(quality: Mapping[str, Any]) -> dict[str, list[tuple[str, float]]]:
+    """Rejected pages summed per operator, per profile and per scanning station, largest
+    first: which hands, settings or scanner cost the most rescans."""
+    out = {}
+    for key, _ in SOURCES:
+        sums: dict[str, float] = {}
+        for row in _entries(quality.get("rejects_by_source", []), key):
+            name = str(row.get(key) or "–")
+            sums[name] = sums.get(name, 0.0) + float(row.get("rejects") or 0)
+        out[key] = sorted(sums.items(), key=lambda item: (-item[1], item[0]))
+    return out
+
+
+def confidence_bins(quality: Mapping[str, Any]) -> list[tuple[float, float, float]]:
+    """The OCR confidence histogram's ten ranges, empty ones included."""
+    pages = {
+        int(b["from"]): float(b["pages"]) for b in _entries(quality.get("ocr_confidence"), "from")
+    }
+    return [(low, low + 10.0, pages.get(low, 0.0)) for low in range(0, 100, 10)]
+
+
 def _reason(reason: str) -> str:
     """A stored reason ("blurred", "other: torn") as reviewers chose it: "Blurred (Mờ)"."""
     code, _, note = reason.partition(":")
@@ -232,6 +256,12 @@ def tables(figures: Mapping[str, Any]) -> dict[str, Table]:
         quality.rows += [[measure, label, count] for label, count in counts]
     if "rescans" in quality_figures:
         quality.rows.append(["rescans", "", _total(quality_figures["rescans"])])
+    for key, sums in rejects_by_source(quality_figures).items():
+        quality.rows += [[f"rejects_by_{key}", name, n] for name, n in sums]
+    quality.rows += [
+        ["ocr_confidence", f"{low:g}-{high:g}", n]
+        for low, high, n in confidence_bins(quality_figures)
+    ]
     processing = Table(
         ["Stage", "Median (ms)", "95th percentile (ms)"],
         [list(s) for s in _stages(figures.get("processing", {}))],
@@ -264,6 +294,18 @@ def sections(figures: Mapping[str, Any]) -> list[Section]:
         quality = figures["quality"]
         counts = quality_counts(quality)
         panels = [_bars(title, header, counts[m]) for m, _, title, header in QUALITY]
+        by_source = rejects_by_source(quality)
+        panels += [  # only where there is something to break down
+            _bars(f"Rejected pages by {h.lower()}", h, by_source[k])
+            for k, h in SOURCES
+            if by_source[k]
+        ]
+        bins = confidence_bins(quality)
+        title = "OCR confidence of the latest pages read"
+        if any(n for *_, n in bins):
+            histogram = Markup(charts.histogram(title, bins))
+            rows = [[f"{lo:g}–{hi:g}", n] for lo, hi, n in bins]
+            panels.append(Panel(title, histogram, Table(["Confidence", "Pages"], rows)))
         rescans = f"Pages sent back for rescan: {charts.number(_total(quality.get('rescans', 0)))}"
         out.append(Section("quality", "Quality", panels, summary=rescans))
     if "processing" in figures:

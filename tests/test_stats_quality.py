@@ -93,3 +93,40 @@ def test_ocr_confidence_in_buckets_of_ten(database_url: str) -> None:
     assert store.stats_ocr_confidence(None, None, None, "photo-color") == {0: 1, 90: 4}
     assert store.stats_ocr_confidence(date(2026, 11, 11), None, None, None) == {70: 2}
     store.engine.dispose()
+
+
+def test_the_figures_and_the_page_carry_them(database_url: str) -> None:
+    """`station stats --json` and /stats: rejects per operator, profile and station, and
+    the confidence histogram, as chart panels and as rows of the quality CSV."""
+    from qa.stats import sections, tables
+    from station.stats.figures import StatsFilter, compute
+
+    store = Store.open(database_url)
+    _history(store)
+    quality = compute(store, StatsFilter(), now=DAY0 + timedelta(days=20))["quality"]
+    sources = {
+        (r["station"], r["reason"], r["rejects"], r["rescanned"])
+        for r in quality["rejects_by_source"]
+    }
+    assert sources == {
+        ("may-1", "blurred", 3, 3),
+        ("may-1", "cut_off", 2, 0),
+        ("may-2", "blurred", 1, 0),
+        ("may-2", "blurred", 2, 2),
+    }
+    assert quality["ocr_confidence"] == [
+        {"from": 0, "to": 10, "pages": 1},
+        {"from": 50, "to": 60, "pages": 2},
+        {"from": 70, "to": 80, "pages": 2},
+        {"from": 90, "to": 100, "pages": 7},
+    ]
+    rows = tables({"quality": quality})["quality"].rows
+    assert ["rejects_by_station", "may-1", 5.0] in rows
+    assert ["rejects_by_station", "may-2", 3.0] in rows
+    assert ["rejects_by_operator", "an", 7.0] in rows
+    assert ["ocr_confidence", "90-100", 7.0] in rows and ["ocr_confidence", "10-20", 0.0] in rows
+    (section,) = [s for s in sections({"quality": quality}) if s.key == "quality"]
+    titles = [panel.title for panel in section.panels]
+    assert "Rejected pages by scanning station" in titles
+    assert "OCR confidence of the latest pages read" in titles
+    store.engine.dispose()

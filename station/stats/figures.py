@@ -13,6 +13,7 @@ from typing import Any
 
 from station.store import Store
 from station.store.models import PageTally
+from station.store.quality import CONFIDENCE_BUCKET
 
 PACE_DAYS = 28  # projection: pace of the last four weeks
 
@@ -201,6 +202,21 @@ def _quality(store: Store, f: StatsFilter) -> dict[str, Any]:
         "rejects": rejects,
         "rescans": sum(rescans.values()),
         "failed_files": failed,
+        "rejects_by_source": [
+            {
+                "operator": r["operator"] or "",
+                "profile": r["profile"] or "",
+                "station": r["station_name"] or "",
+                "reason": r["reason"] or "",
+                "rejects": int(r["rejects"]),
+                "rescanned": int(r["rescanned"]),
+            }
+            for r in store.stats_rejects_by_source(*args)
+        ],
+        "ocr_confidence": [
+            {"from": low, "to": low + CONFIDENCE_BUCKET, "pages": pages}
+            for low, pages in store.stats_ocr_confidence(*args).items()
+        ],
     }
 
 

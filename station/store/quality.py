@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
@@ -14,11 +14,12 @@ from station.store.models import Batch, Page
 from station.store.stats import StatsQueries
 
 CONFIDENCE_BUCKET = 10  # OCR confidence 0-100 in tens: 0-9.9, 10-19.9, ... 90-100
+CONFIDENCE_SAMPLE = 20_000  # the latest pages read stand in for all, as for stage times
 
 
 class QualityQueries(StatsQueries):
     """Aggregates over the few rejected pages (an index on the decision) and over the OCR
-    confidence of every page read (one grouped scan)."""
+    confidence of the latest pages read."""
 
     def stats_rejects_by_source(
         self, since: date | None, until: date | None, fonds: str | None, profile: str | None
@@ -46,20 +47,22 @@ class QualityQueries(StatsQueries):
     def stats_ocr_confidence(
         self, since: date | None, until: date | None, fonds: str | None, profile: str | None
     ) -> dict[int, int]:
-        """Pages read, by OCR mean confidence in buckets of ten (blank pages are not read)."""
-        confidence = col(Page.ocr_confidence)
-        # CASE, not a cast: PostgreSQL rounds a float to an integer where SQLite truncates.
-        bucket = case(
-            *((confidence < low + CONFIDENCE_BUCKET, low) for low in range(0, 90, 10)), else_=90
-        )
+        """The OCR mean confidence of the latest CONFIDENCE_SAMPLE pages read, in buckets of
+        ten (0 for 0-9.9, ... 90 for 90-100); blank pages are not read. A sample like the
+        stage times: counting every page is 0.4 s on a million, 2.5 s filtered."""
         q = (
-            sa_select(bucket.label("bucket"), func.count(col(Page.id)))
+            sa_select(col(Page.ocr_confidence))
             .where(col(Page.state) == "ok", col(Page.ocr_confidence).is_not(None))
-            .group_by(bucket)
+            .order_by(col(Page.id).desc())
+            .limit(CONFIDENCE_SAMPLE)
         )
         if since or until or fonds or profile:
             q = self._filter(
                 q, col(Batch.started_at), since, until, fonds, profile, join_batch=True
             )
+        counts: dict[int, int] = {}
         with self.session() as s:
-            return {int(low): int(pages) for low, pages in s.execute(q).all()}
+            for (confidence,) in s.execute(q).all():
+                low = min(int(confidence // CONFIDENCE_BUCKET), 9) * CONFIDENCE_BUCKET
+                counts[low] = counts.get(low, 0) + 1
+        return dict(sorted(counts.items()))
