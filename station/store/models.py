@@ -290,6 +290,20 @@ def to_json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+# What the statistics group pages on; a page_tally row counts the pages of one such key.
+PAGE_TALLY_KEY = (
+    "batch_id",
+    "folder_id",
+    "state",
+    "error_code",
+    "decision",
+    "reason",
+    "decided_by",
+    "decided_day",
+    "rescan",
+)
+
+
 class PageTally(SQLModel, table=True):
     """Pages counted by what the statistics group them on (issue 13): a rollup kept by
     station.store.stats in the same flush as every page write, so `/stats` sums about
@@ -297,20 +311,7 @@ class PageTally(SQLModel, table=True):
     (a unique key never matches NULLs)."""
 
     __tablename__ = "page_tally"
-    __table_args__ = (
-        UniqueConstraint(
-            "batch_id",
-            "folder_id",
-            "state",
-            "error_code",
-            "decision",
-            "reason",
-            "decided_by",
-            "decided_day",
-            "rescan",
-            name="uq_page_tally_key",
-        ),
-    )
+    __table_args__ = (UniqueConstraint(*PAGE_TALLY_KEY, name="uq_page_tally_key"),)
 
     id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     batch_id: int = Field(sa_type=Id)

@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from station.store.base import StoreBase
 from station.store.models import (
+    PAGE_TALLY_KEY,
     Batch,
     ExportVersion,
     Folder,
@@ -37,17 +38,7 @@ TIMING_SAMPLE = 2000  # latest pages whose stage times stand in for all (p95 of 
 ACTIVE_GAP_S = 600  # gaps between a reviewer's decisions shorter than this count as work
 DONE = ("ok", "failed")  # page states that count as scanned
 REVIEWED = ("approve", "reject", "blank")
-TALLY_KEY = (
-    "batch_id",
-    "folder_id",
-    "state",
-    "error_code",
-    "decision",
-    "reason",
-    "decided_by",
-    "decided_day",
-    "rescan",
-)
+TALLY_KEY = PAGE_TALLY_KEY
 
 
 def _bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
