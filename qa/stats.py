@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from qa.app import templates
-from qa.security import CurrentUser, store_of
+from qa.security import CurrentUser, settings_of, store_of
 from station.errors import InvalidInputError, NotAllowedError
 from station.review import rules
 from station.stats import charts
@@ -123,7 +123,7 @@ def throughput_rows(figures: Mapping[str, Any]) -> list[dict[str, Any]]:
     if "throughput_rows" in figures:  # already cut down to one user's own
         return list(figures["throughput_rows"])
     out: list[dict[str, Any]] = []
-    for role in ("operator", "reviewer"):
+    for role in ("operator", "station", "reviewer"):
         for row in _entries(figures.get("throughput", {}).get(role, []), role):
             who = str(row.get(role) or row.get("name") or row.get("username") or "")
             out.append(_throughput_row(role, who, "", row))
@@ -418,8 +418,10 @@ def _throughput(rows: list[dict[str, Any]]) -> Section:
         [[r["who"], r["pages"], r["batches"], _or_blank(r["pages_per_hour"])] for r in operators],
     )
     decisions = [(r["who"], r["decisions"]) for r in reviewers]
+    stations = [(r["who"] or "–", r["pages"]) for r in totals if r["role"] == "station"]
     panels = [
         pages,
+        *([_bars("Pages scanned per station", "Scanning station", stations)] if stations else []),
         _bars("Review decisions per reviewer", "Reviewer", decisions),
         _per_day([r for r in rows if r["day"] and r["role"] == "operator"]),
     ]
@@ -478,7 +480,9 @@ def _groups(
 
 def _pace(processing: Any) -> str:
     rate = processing.get("pages_per_minute") if isinstance(processing, Mapping) else None
-    return f"Pages per minute: {charts.number(float(rate))}" if rate is not None else ""
+    pace = f"Pages per minute: {charts.number(float(rate))}" if rate is not None else ""
+    now = processing.get("now", {}) if isinstance(processing, Mapping) else {}
+    return " · ".join([pace, *now.get("summary", [])]).strip(" ·")
 
 
 # --- the page and the downloads ---------------------------------------------------------------
@@ -523,12 +527,14 @@ FilterQuery = Annotated[Filters, Depends(_filters)]
 def _figures(request: Request, user: User, f: Filters) -> dict[str, Any]:
     """The figures for the filters, cut down to what the user may see. (Imported here, not
     at the top: the pure parts of this module, tables and charts, stand without the SQL.)"""
-    from station.stats.figures import StatsFilter, compute
+    from station.stats.figures import StatsFilter, add_work_now, compute
 
     rules.require_role(user, "operator", "statistics")
     start, end = _period(f.since, f.until)
     chosen = StatsFilter(start, end, f.fonds.strip() or None, f.profile.strip() or None)
-    return own_figures(compute(store_of(request), chosen), user)
+    figures = compute(store_of(request), chosen)
+    add_work_now(figures, store_of(request), settings_of(request))
+    return own_figures(figures, user)
 
 
 @router.get("/stats", response_class=HTMLResponse)

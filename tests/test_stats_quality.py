@@ -4,6 +4,7 @@ histogram, on a generated history with known answers (both databases)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from station.store import Batch, Folder, Page, Store
 
@@ -129,4 +130,52 @@ def test_the_figures_and_the_page_carry_them(database_url: str) -> None:
     titles = [panel.title for panel in section.panels]
     assert "Rejected pages by scanning station" in titles
     assert "OCR confidence of the latest pages read" in titles
+    store.engine.dispose()
+
+
+def test_pages_per_scanning_station(database_url: str) -> None:
+    """Throughput per station (batch.done's station), beside per operator, in the JSON, on
+    the page and in the throughput CSV."""
+    from qa.stats import sections, tables
+    from station.stats.figures import StatsFilter, compute
+
+    store = Store.open(database_url)
+    _history(store)
+    throughput = compute(store, StatsFilter(), now=DAY0 + timedelta(days=20))["throughput"]
+    stations = {r["station"]: (r["pages"], r["batches"]) for r in throughput["station"]}
+    assert stations == {"may-1": (6, 2), "may-2": (7, 3)}  # the blank page is may-1's
+    may2 = next(r for r in throughput["station"] if r["station"] == "may-2")
+    assert [(d["day"], d["pages"], d["batches"]) for d in may2["per_day"]] == [
+        ("2026-11-03", 5, 2),  # binh's two batches that day, one row
+        ("2026-11-11", 2, 1),
+    ]
+    operators = {r["operator"]: r["pages"] for r in throughput["operator"]}
+    assert operators == {"an": 8, "binh": 5}
+    rows = tables({"throughput": throughput})["throughput"].rows
+    assert ["station", "may-2", "", 7, 3, 0, ""] in rows
+    (section,) = [s for s in sections({"throughput": throughput}) if s.key == "throughput"]
+    assert "Pages scanned per station" in [panel.title for panel in section.panels]
+    store.engine.dispose()
+
+
+def test_the_room_now_beside_the_history(database_url: str, tmp_path: Path) -> None:
+    """Pages per minute of each worker over the last minutes, and on the queue (PostgreSQL)
+    its depth and live workers: in the JSON and in the processing section's summary."""
+    from qa.stats import sections
+    from station.settings import load_settings
+    from station.stats.figures import StatsFilter, add_work_now, compute
+
+    store = Store.open(database_url)
+    _history(store)
+    settings = load_settings(database_url=database_url, data_dir=tmp_path)
+    figures = compute(store, StatsFilter())
+    add_work_now(figures, store, settings)
+    now = figures["processing"]["now"]
+    assert now["window_minutes"] == 5 and now["pages_per_minute"] == {}  # nothing recent
+    assert ("queue" in now) == settings.distributed
+    if settings.distributed:
+        assert now["queue"]["live_workers"] == 0
+        assert any(line.startswith("Queue: ") for line in now["summary"])
+    (section,) = [s for s in sections(figures) if s.key == "processing"]
+    assert section.summary == " · ".join(now["summary"]).strip(" ·")
     store.engine.dispose()

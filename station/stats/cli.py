@@ -34,12 +34,14 @@ def stats(
     """Backlog, throughput, quality and processing figures."""
     from station.cli import _print_json, _run
     from station.settings import StationSettings
-    from station.stats.figures import StatsFilter, compute
+    from station.stats.figures import StatsFilter, add_work_now, compute
     from station.store import Store
 
     def body(settings: StationSettings) -> None:
         chosen = StatsFilter(_date("--since", since), _date("--until", until), fonds, profile)
-        figures = compute(Store.open(settings.database_url), chosen)
+        store = Store.open(settings.database_url)
+        figures = compute(store, chosen)
+        add_work_now(figures, store, settings)
         if json_out:
             _print_json(figures)
         else:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from station.settings import StationSettings
 from station.store import Store
 from station.store.models import PageTally
 from station.store.quality import CONFIDENCE_BUCKET
@@ -142,6 +143,37 @@ def _burn_down(
     return out
 
 
+def add_work_now(figures: dict[str, Any], store: Store, settings: StationSettings) -> None:
+    """The room as it is now, beside the history: pages per minute of each worker over the
+    last minutes and, in distributed mode, the queue's depth and the workers alive."""
+    from station.distributed.status import describe, work_status
+
+    now = work_status(store, settings)
+    figures["processing"]["now"] = {**now, "summary": describe(now)}
+
+
+def _pages_by(key: str, per_day: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Pages and batches per operator or per scanning station, in all and per day."""
+    out: dict[str, dict[str, Any]] = {}
+    days: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in per_day:
+        name = r[key] or ""
+        row = out.setdefault(
+            name, {key: name, "pages": 0, "batches": 0, "decisions": 0, "per_day": []}
+        )
+        row["pages"] += int(r["pages"])
+        row["batches"] += int(r["batches"])
+        day = days.get((name, _day(r["day"])))
+        if day is None:
+            day = days[(name, _day(r["day"]))] = {"day": _day(r["day"]), "pages": 0, "batches": 0}
+            row["per_day"].append(day)
+        day["pages"] += int(r["pages"])
+        day["batches"] += int(r["batches"])
+    for row in out.values():
+        row["per_day"].sort(key=lambda d: d["day"])
+    return out
+
+
 def _throughput(
     store: Store, f: StatsFilter, per_day: list[dict[str, Any]], decisions: list[dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
@@ -156,21 +188,13 @@ def _throughput(
     made: dict[str, int] = defaultdict(int)
     for r in every:
         made[r["decided_by"] or ""] += int(r["decisions"])
-    ops: dict[str, dict[str, Any]] = {}
-    for r in per_day:
-        name = r["operator"] or ""
-        op = ops.setdefault(
-            name, {"operator": name, "pages": 0, "batches": 0, "decisions": 0, "per_day": []}
-        )
-        op["pages"] += int(r["pages"])
-        op["batches"] += int(r["batches"])
-        op["per_day"].append(
-            {"day": _day(r["day"]), "pages": int(r["pages"]), "batches": int(r["batches"])}
-        )
+    ops = _pages_by("operator", per_day)
     for name, op in ops.items():
         h = hours.get(name or None, 0.0)
         op["pages_per_hour"] = round(op["pages"] / h, 1) if h > 0 else None
-        op["per_day"].sort(key=lambda d: d["day"])
+    stations = _pages_by("station", per_day)
+    for station in stations.values():
+        station["pages_per_hour"] = None  # a station's hours are its operators'
     revs: dict[str, dict[str, Any]] = {}
     for r in decisions:
         name = r["decided_by"] or ""
@@ -187,6 +211,7 @@ def _throughput(
         rev["per_day"].sort(key=lambda d: d["day"])
     return {
         "operator": sorted(ops.values(), key=lambda o: o["operator"]),
+        "station": sorted(stations.values(), key=lambda o: o["station"]),
         "reviewer": sorted(revs.values(), key=lambda o: o["reviewer"]),
     }
 

@@ -350,26 +350,37 @@ class StatsQueries(StoreBase):
     def stats_pages_per_day(
         self, since: date | None, until: date | None, fonds: str | None, profile: str | None
     ) -> list[dict[str, Any]]:
-        """Pages per operator per batch-start day (state ok or failed), with batch counts."""
+        """Pages per operator, scanning station and batch-start day (state ok or failed),
+        with batch counts."""
         q = (
             sa_select(
                 col(Batch.id),
                 col(Batch.operator),
+                col(Batch.station_name),
                 col(Batch.started_at),
                 func.sum(col(PageTally.pages)),
             )
             .where(col(PageTally.state).in_(DONE))
-            .group_by(col(Batch.id), col(Batch.operator), col(Batch.started_at))
+            .group_by(
+                col(Batch.id), col(Batch.operator), col(Batch.station_name), col(Batch.started_at)
+            )
         )
         q = self._window(self._tally(q, fonds, profile), col(Batch.started_at), since, until)
-        out: dict[tuple[str | None, str], dict[str, Any]] = {}
+        out: dict[tuple[str | None, str | None, str], dict[str, Any]] = {}
         with self.session() as s:
-            for _batch, operator, started, pages in s.execute(q).all():
+            for _batch, operator, station, started, pages in s.execute(q).all():
                 if not pages:
                     continue
                 day = _day(started)
                 row = out.setdefault(
-                    (operator, day), {"operator": operator, "day": day, "pages": 0, "batches": 0}
+                    (operator, station, day),
+                    {
+                        "operator": operator,
+                        "station": station,
+                        "day": day,
+                        "pages": 0,
+                        "batches": 0,
+                    },
                 )
                 row["pages"] += int(pages)
                 row["batches"] += 1
