@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from station.distributed import queue
 from station.settings import StationSettings
 from station.store import Store, utcnow
 
@@ -24,6 +23,8 @@ def work_status(store: Store, settings: StationSettings) -> dict[str, Any]:
     }
     status: dict[str, Any] = {"window_minutes": WINDOW_MINUTES, "pages_per_minute": rates}
     if settings.distributed:
+        from station.distributed import queue  # Procrastinate: half a second, not when local
+
         status["queue"] = queue.queue_status(store.engine, settings.stalled_after_s)
     return status
 

@@ -69,6 +69,7 @@ class Page(SQLModel, table=True):
     __table_args__ = (
         Index("ix_page_batch_state", "batch_id", "state"),
         Index("ix_page_folder_position", "folder_id", "position"),
+        Index("ix_page_updated_at", "updated_at"),  # pages per worker over the last minutes
     )
     id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     batch_id: int = Field(foreign_key="batch.id", sa_type=Id)  # indexed with state (0006)

@@ -14,7 +14,7 @@ from station.store.models import Batch, Page
 from station.store.stats import StatsQueries
 
 CONFIDENCE_BUCKET = 10  # OCR confidence 0-100 in tens: 0-9.9, 10-19.9, ... 90-100
-CONFIDENCE_SAMPLE = 20_000  # the latest pages read stand in for all, as for stage times
+CONFIDENCE_SAMPLE = 5_000  # the latest pages read stand in for all, as for stage times
 
 
 class QualityQueries(StatsQueries):
