@@ -13,23 +13,26 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from station import __version__, manifest
+from station import __version__
 from station.errors import BadArgumentError, ExitCode, NotFoundError, StationError
-from station.profiles import list_profiles, load_profile
-from station.room import runner
-from station.room.console import RichBatchProgress, folder_flag_text, print_summary
-from station.room.runner import BatchOutcome, process_batch
 from station.settings import StationSettings, load_settings
+from station.stats.cli import report_command
 from station.stats.cli import stats as stats_command
-from station.stats.report import report_command
-from station.store import Folder, Store
+
+if TYPE_CHECKING:
+    from station.room.runner import BatchOutcome
+    from station.store import Folder, Store
+
+# Each command imports what it needs when it runs: the pipeline (numpy, OpenCV, Tesseract),
+# the store (SQLAlchemy) and the profiles cost most of a second that `station stats` or
+# `station --help` would otherwise pay (tests/test_cli.py keeps it so).
 
 app = typer.Typer(
     help="station: scanning-station digitization pipeline (scans in, searchable PDF/A out).",
@@ -127,6 +130,9 @@ def process(
     verbose: Verbose = False,
 ) -> None:
     """Process every image of a batch folder into OUT/<batch>.pdf (PDF/A) and OUT/report.json."""
+    from station.profiles import load_profile
+    from station.room.console import RichBatchProgress, print_summary
+    from station.room.runner import process_batch
 
     def body(settings: StationSettings) -> BatchOutcome:
         scan_profile = load_profile(profile or settings.default_profile, settings.profiles_dir)
@@ -151,6 +157,7 @@ def process(
 @app.command("profiles")
 def show_profiles(verbose: Verbose = False) -> None:
     """List the scanning profiles and check that each one is valid."""
+    from station.profiles import list_profiles, load_profile
 
     def body(settings: StationSettings) -> None:
         table = Table("profile", "description", "min dpi", "image", "OCR", "PDF/A")
@@ -173,6 +180,7 @@ def show_profiles(verbose: Verbose = False) -> None:
 def check(verbose: Verbose = False) -> None:
     """Check that Tesseract, its language packs and the database are ready."""
     from station import tools
+    from station.profiles import load_profile
     from station.store import Store
 
     def body(settings: StationSettings) -> None:
@@ -205,6 +213,8 @@ def _print_json(data: Any) -> None:
 
 
 def _store(settings: StationSettings) -> Store:
+    from station.store import Store
+
     return Store.open(settings.database_url)
 
 
@@ -214,6 +224,7 @@ def manifest_import(
     verbose: Verbose = False,
 ) -> None:
     """Check a manifest and import it; with any problem, all are listed and nothing is stored."""
+    from station import manifest
 
     def body(settings: StationSettings) -> None:
         folders = manifest.read_manifest(file)
@@ -236,6 +247,7 @@ def manifest_template(
     verbose: Verbose = False,
 ) -> None:
     """Write an empty manifest with the column headers explained in Vietnamese and English."""
+    from station import manifest
 
     def body(settings: StationSettings) -> None:
         written = manifest.write_template(out_file, overwrite=force)
@@ -292,6 +304,7 @@ def show_pages(
     verbose: Verbose = False,
 ) -> None:
     """The page records: report.json's keys plus batch, folder_id, state and separator."""
+    from station.room import runner
 
     def body(settings: StationSettings) -> None:
         store = _store(settings)
@@ -329,6 +342,7 @@ def watch(
 
     Ctrl-C or SIGTERM finish the pages in hand and exit; what is left resumes at the next start.
     """
+    from station.room.console import RichBatchProgress, print_summary
     from station.watch import WatchService
 
     def body(settings: StationSettings) -> None:
@@ -381,6 +395,7 @@ def worker(
 def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
     """Per profile and batch: pages waiting, processing, done, failed and flagged."""
     from station import hotfolder
+    from station.profiles import list_profiles
 
     def body(settings: StationSettings) -> None:
         rows: dict[int, dict[str, Any]] = {}
@@ -769,6 +784,7 @@ def export_verify(
 
 def folder_record(folder: Folder) -> dict[str, Any]:
     """One folder for `station folders`: its manifest fields and what scanning found."""
+    from station import manifest
     from station.review import rules
 
     fields = rules.folder_fields(folder)
@@ -797,6 +813,7 @@ def show_folders(
     verbose: Verbose = False,
 ) -> None:
     """Each folder: manifest fields, pages found, sheets counted, state and flags."""
+    from station.room.console import folder_flag_text
 
     def body(settings: StationSettings) -> None:
         records = [folder_record(f) for f in _store(settings).list_folders(box)]

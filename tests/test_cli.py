@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,29 @@ def test_real_program_reports_a_missing_folder_without_traceback(tmp_path: Path)
     assert completed.returncode == ExitCode.BAD_ARGS
     assert "Batch folder not found" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_commands_that_read_figures_do_not_import_the_pipeline(tmp_path: Path) -> None:
+    """`station stats`, `--help` and the like start in a third of a second: the pipeline
+    (numpy, OpenCV, Tesseract), the profiles and the runner load only for the commands
+    that run pages."""
+    probe = (
+        "import sys, json; sys.argv = ['station', 'stats', '--json']\n"
+        "from station.launch import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ['numpy', 'cv2', 'tesserocr', 'PIL', 'pikepdf', 'procrastinate', 'fastapi',"
+        " 'station.profiles', 'station.room.runner', 'station.pipeline']\n"
+        "print(json.dumps([m for m in heavy if m in sys.modules]), file=sys.stderr)\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "STATION_DATA_DIR": str(tmp_path / "data"),
+        "STATION_CONFIG": str(tmp_path / "none.toml"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert '"backlog"' in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"

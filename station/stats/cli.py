@@ -1,8 +1,13 @@
-"""`station stats`: issue 13's figures as JSON for scripts, or a short summary for people."""
+"""`station stats` and `station report`: issue 13's figures for scripts and people.
+
+Light at import (the figures, the report and the store load when a command runs): the
+`station` command line imports this for every command.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -83,3 +88,32 @@ def summary(figures: dict[str, Any], console: Console) -> None:
         f"Rejected pages: {sum(q['rejects'].values())}, rescans: {q['rescans']}, "
         f"failed files: {sum(q['failed_files'].values())}"
     )
+
+
+def report_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the PDF/A and XLSX into.")],
+    month: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
+    year: Annotated[str | None, typer.Option(help="A year, YYYY.")] = None,
+    fonds: Annotated[str | None, typer.Option(help="One fonds code (phông).")] = None,
+    place: Annotated[str, typer.Option(help="Place for the date line (địa danh).")] = "",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """The periodic report (báo cáo thống kê công tác số hóa) as PDF/A and XLSX."""
+    from station.cli import _run, console
+    from station.stats.report import Period, build_report, file_name, write_pdfa, write_xlsx
+    from station.store import Store
+
+    def body(settings: Any) -> None:
+        period = Period.parse(month, year, fonds)
+        report = build_report(
+            Store.open(settings.database_url),
+            period,
+            organization=settings.organization,
+            place=place,
+        )
+        for suffix, write in ((".pdf", write_pdfa), (".xlsx", write_xlsx)):
+            target = out / file_name(period, suffix)
+            write(report, target)
+            console.print(f"Wrote {target}")
+
+    _run(verbose, body)

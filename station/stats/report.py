@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from sqlalchemy import distinct, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
@@ -610,33 +609,3 @@ def _cell(value: str | int) -> str | int:
     if isinstance(value, int):
         return value
     return "'" + value if value.startswith(("=", "+", "-", "@")) else value
-
-
-# --- `station report` -------------------------------------------------------------------------
-
-
-def report_command(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the PDF/A and XLSX into.")],
-    month: Annotated[str | None, typer.Option(help="A month, YYYY-MM.")] = None,
-    year: Annotated[str | None, typer.Option(help="A year, YYYY.")] = None,
-    fonds: Annotated[str | None, typer.Option(help="One fonds code (phông).")] = None,
-    place: Annotated[str, typer.Option(help="Place for the date line (địa danh).")] = "",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
-) -> None:
-    """The periodic report (báo cáo thống kê công tác số hóa) as PDF/A and XLSX."""
-    from station.cli import _run, console
-
-    def body(settings: Any) -> None:
-        period = Period.parse(month, year, fonds)
-        report = build_report(
-            Store.open(settings.database_url),
-            period,
-            organization=settings.organization,
-            place=place,
-        )
-        for suffix, write in ((".pdf", write_pdfa), (".xlsx", write_xlsx)):
-            target = out / file_name(period, suffix)
-            write(report, target)
-            console.print(f"Wrote {target}")
-
-    _run(verbose, body)
