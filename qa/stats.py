@@ -28,6 +28,7 @@ from qa.security import CurrentUser, settings_of, store_of
 from station.errors import InvalidInputError, NotAllowedError
 from station.review import rules
 from station.stats import charts
+from station.stats.figures import iso_week
 from station.store import User
 
 router = APIRouter(include_in_schema=False)
@@ -424,6 +425,7 @@ def _throughput(rows: list[dict[str, Any]]) -> Section:
         *([_bars("Pages scanned per station", "Scanning station", stations)] if stations else []),
         _bars("Review decisions per reviewer", "Reviewer", decisions),
         _per_day([r for r in rows if r["day"] and r["role"] == "operator"]),
+        _per_week([r for r in rows if r["day"] and r["role"] == "operator"]),
     ]
     return Section("throughput", "Throughput", panels)
 
@@ -452,6 +454,23 @@ def _per_day(rows: list[dict[str, Any]]) -> Panel:
     pages = {(r["day"][:10], r["who"]): r["pages"] for r in rows}
     table = Table(["Day", *people], [[d, *(pages.get((d, w), 0) for w in people)] for d in days])
     return Panel(title, Markup(charts.line_chart(title, series)), table)
+
+
+def _per_week(rows: list[dict[str, Any]]) -> Panel:
+    """Pages per ISO week, the room's total as bars, the table per operator."""
+    people = sorted({r["who"] for r in rows})
+    pages: dict[tuple[str, str], float] = {}
+    for r in rows:
+        key = (iso_week(r["day"]), r["who"])
+        pages[key] = pages.get(key, 0) + r["pages"]
+    weeks = sorted({week for week, _ in pages})
+    totals = [(w, sum(pages.get((w, p), 0) for p in people)) for w in weeks]
+    title = "Pages scanned per week"
+    table = Table(
+        ["Week", "All", *people],
+        [[w, total, *(pages.get((w, p), 0) for p in people)] for w, total in totals],
+    )
+    return Panel(title, Markup(charts.bar_chart(title, totals)), table)
 
 
 def _bars(title: str, header: str, items: Sequence[tuple[str, float]]) -> Panel:

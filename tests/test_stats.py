@@ -100,9 +100,13 @@ def test_throughput_backlog_quality(store: Store) -> None:
         ("2026-11-03", 6),
     ]
     assert ops["binh"]["pages"] == 4 and ops["an"]["batches"] == 2
+    # 2 and 3 November 2026 are the Monday and Tuesday of ISO week 45
+    assert ops["an"]["per_week"] == [{"week": "2026-W45", "pages": 16, "batches": 2}]
     assert ops["an"]["pages_per_hour"] == 8.0
     rev = figures["throughput"]["reviewer"][0]
     assert rev["reviewer"] == "cuc" and rev["decisions"] == 9 + 5 + 3
+    assert sum(w["decisions"] for w in rev["per_week"]) == rev["decisions"]
+    assert [w["week"] for w in rev["per_week"]] == sorted({w["week"] for w in rev["per_week"]})
     q = figures["quality"]
     assert q["rejects"] == {"blurry": 3}
     assert q["failed_files"] == {"decode": 3}

@@ -103,6 +103,25 @@ def test_tables_hold_the_figures_numbers() -> None:
     assert found["processing"].rows == [["deskew", 120, 300], ["ocr", 900, 2100]]
 
 
+def test_pages_per_week_add_up_the_days_by_iso_week() -> None:
+    figures = {**FIGURES}
+    figures["throughput"] = {
+        "operator": [
+            {"operator": "op1", "pages": 12, "batches": 3,
+             "days": [{"day": "2026-11-29", "pages": 4, "batches": 1},  # Sunday, week 48
+                      {"day": "2026-11-30", "pages": 3, "batches": 1},  # Monday, week 49
+                      {"day": "2026-12-01", "pages": 5, "batches": 1}]},
+            {"operator": "Nguyễn Thị Hồng", "pages": 3, "batches": 1,
+             "days": [{"day": "2026-12-01", "pages": 3, "batches": 1}]},
+        ],
+    }  # fmt: skip
+    section = next(s for s in stats.sections(figures) if s.key == "throughput")
+    weekly = next(p for p in section.panels if p.title == "Pages scanned per week")
+    assert weekly.table.headers == ["Week", "All", "Nguyễn Thị Hồng", "op1"]
+    assert weekly.table.rows == [["2026-W48", 4, 0, 4], ["2026-W49", 11, 3, 8]]
+    assert "2026-W49" in str(weekly.svg)
+
+
 def test_csv_guards_formulas_and_parses_back() -> None:
     rows = read_csv(stats.to_csv(stats.tables(FIGURES)["backlog"]).encode("utf-8-sig"))
     assert rows[0][0] == "Phông (fonds)"

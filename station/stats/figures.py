@@ -152,8 +152,24 @@ def add_work_now(figures: dict[str, Any], store: Store, settings: StationSetting
     figures["processing"]["now"] = {**now, "summary": describe(now)}
 
 
+def iso_week(day: str) -> str:
+    """The ISO week a day is in ("2026-W49"): weeks start on Monday, as Vietnamese reports'."""
+    year, week, _ = date.fromisoformat(day[:10]).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _per_week(per_day: list[dict[str, Any]], *measures: str) -> list[dict[str, Any]]:
+    """A row's per-day figures summed by ISO week, oldest first."""
+    weeks: dict[str, dict[str, Any]] = {}
+    for day in per_day:
+        week = weeks.setdefault(iso_week(day["day"]), {"week": iso_week(day["day"])})
+        for measure in measures:
+            week[measure] = week.get(measure, 0) + day[measure]
+    return [weeks[w] for w in sorted(weeks)]
+
+
 def _pages_by(key: str, per_day: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Pages and batches per operator or per scanning station, in all and per day."""
+    """Pages and batches per operator or per scanning station, in all, per day and per week."""
     out: dict[str, dict[str, Any]] = {}
     days: dict[tuple[str, str], dict[str, Any]] = {}
     for r in per_day:
@@ -171,6 +187,7 @@ def _pages_by(key: str, per_day: list[dict[str, Any]]) -> dict[str, dict[str, An
         day["batches"] += int(r["batches"])
     for row in out.values():
         row["per_day"].sort(key=lambda d: d["day"])
+        row["per_week"] = _per_week(row["per_day"], "pages", "batches")
     return out
 
 
@@ -209,6 +226,7 @@ def _throughput(
         rev["active_hours"] = round(seconds / 3600, 2)
         rev["pages_per_hour"] = round(made[name] * 3600 / seconds, 1) if seconds > 0 else None
         rev["per_day"].sort(key=lambda d: d["day"])
+        rev["per_week"] = _per_week(rev["per_day"], "decisions")
     return {
         "operator": sorted(ops.values(), key=lambda o: o["operator"]),
         "station": sorted(stations.values(), key=lambda o: o["station"]),
