@@ -128,7 +128,8 @@ def startup(batch: Path, work: Path, rounds: int = 3) -> dict[str, Any]:
     """
     from station import profiles
     from station.pipeline import PageJob
-    from station.room.runner import PagePool, _warm_up
+    from station.room.page_worker import warm_up
+    from station.room.runner import PagePool
 
     profile = profiles.load_profile("text-gray-300", REPO / "profiles")
     page = next(p for p in sorted(batch.iterdir()) if p.suffix.lower() == ".tif")
@@ -142,7 +143,7 @@ def startup(batch: Path, work: Path, rounds: int = 3) -> dict[str, Any]:
             assert pool._executor is not None and pool._starter is not None
             pool._starter.join()
             executor = pool._executor
-            for future in [executor.submit(_warm_up) for _ in range(2)]:
+            for future in [executor.submit(warm_up) for _ in range(2)]:
                 future.result()
             ready.append(time.perf_counter() - started)
             jobs = [

@@ -19,7 +19,7 @@ import os
 import sys
 from multiprocessing import forkserver
 
-WORKER_PRELOAD = ["station.pipeline.preload"]
+WORKER_PRELOAD = ["station.pipeline.preload", "station.room.page_worker"]
 
 
 def start_forkserver() -> None:

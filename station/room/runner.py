@@ -17,8 +17,6 @@ import json
 import logging
 import multiprocessing
 import os
-import select
-import signal
 import socket
 import tempfile
 import threading
@@ -34,6 +32,7 @@ from station.errors import PageError
 from station.launch import WORKER_PRELOAD
 from station.pipeline import PageJob, PageResult, imaging
 from station.profiles import ScanProfile, load_profile
+from station.room import page_worker
 from station.settings import StationSettings
 from station.store import Batch, Event, Page, Store, to_json_safe
 
@@ -129,41 +128,6 @@ class BatchOutcome:
 # --- the worker pool -------------------------------------------------------------------------
 
 
-def _worker_start(runner_pid: int, workers: int) -> None:
-    """Leave the terminal's process group: Ctrl-C is for the runner, which finishes the pages
-    in hand, and must not kill a worker or its Tesseract mid-page.
-
-    But die with the runner. A forkserver worker is the forkserver's child, and both outlive
-    a killed runner: they would go on taking queued pages whose results nobody records, while
-    the next start runs those pages again.
-    """
-    os.setpgrp()
-    threading.Thread(target=_exit_with, args=(runner_pid,), daemon=True).start()
-    imaging.share_cores(workers)
-
-
-def _exit_with(runner_pid: int) -> None:
-    try:
-        handle = os.pidfd_open(runner_pid)
-    except ProcessLookupError:
-        handle = None
-    if handle is not None:
-        select.select([handle], [], [])  # readable once the runner has exited
-    os.killpg(0, signal.SIGKILL)  # this worker and the Tesseract it may be running
-
-
-def _warm_up() -> None:
-    """A first task that makes the pool start its workers while originals are still copied."""
-
-
-def _run_page(job: PageJob) -> PageResult:
-    """A page's journey, in a worker. The stages are imported here, where the forkserver has
-    them loaded already, and not by the runner's process, which only hands out jobs."""
-    from station.pipeline.stages import run_page
-
-    return run_page(job)
-
-
 class PagePool:
     """One worker process per core, started from a forkserver that already imported the
     pipeline, so a worker is ready in milliseconds instead of half a second."""
@@ -182,7 +146,7 @@ class PagePool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,
-                initializer=_worker_start,
+                initializer=page_worker.start,
                 initargs=(os.getpid(), self.workers),
             )
             # Starting a worker waits for the forkserver to import the pipeline and load
@@ -195,7 +159,7 @@ class PagePool:
 
     def _start_workers(self, executor: ProcessPoolExecutor) -> None:
         for _ in range(self.workers):
-            executor.submit(_warm_up)
+            executor.submit(page_worker.warm_up)
 
     def __exit__(self, *exc: object) -> None:
         if self._starter is not None:
@@ -213,7 +177,7 @@ class PagePool:
         if self._executor is None:
             self._inline.append(job)
         else:
-            self._pending[self._executor.submit(_run_page, job)] = job
+            self._pending[self._executor.submit(page_worker.run_page, job)] = job
 
     def results(self, should_stop: StopRequested = _never) -> Iterator[PageResult]:
         """Results as pages finish; once a stop is asked for, only the pages in hand."""
@@ -221,7 +185,7 @@ class PagePool:
             if should_stop():
                 self._inline.clear()
                 return
-            yield _run_page(self._inline.pop(0))
+            yield page_worker.run_page(self._inline.pop(0))
         stopping = False
         while self._pending:
             if should_stop() and not stopping:
