@@ -14,16 +14,17 @@ or nothing (the pool starts the forkserver itself, as it always could).
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import sys
-from multiprocessing import forkserver
 
 WORKER_PRELOAD = ["station.pipeline.preload", "station.room.page_worker"]
 
 
 def start_forkserver() -> None:
     """Start the forkserver the local page pool forks its workers from (idempotent)."""
+    import multiprocessing  # here: other commands skip its 10 ms
+    from multiprocessing import forkserver
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WORKER_PRELOAD)
     forkserver.ensure_running()
