@@ -1116,3 +1116,48 @@ def rescan_out(entry: rules.RescanEntry) -> RescanOut:
         batch=entry.batch_name,
         reason_label=entry.reason_label,
     )
+
+
+# --- search (issue 14) ---------------------------------------------------------------------------
+
+
+class SearchHitOut(BaseModel):
+    kind: Literal["folder", "document", "page"]
+    id: int | str
+    folder_id: str
+    document: str | None = Field(description="The document's archival code, where known")
+    page_id: int | None = Field(description="The page to open")
+    title: str
+    snippet: str = Field(description="HTML-safe: the text escaped, the matched words in <mark>")
+    score: float
+
+
+class SearchOut(BaseModel):
+    results: list[SearchHitOut]
+    total: int = Field(description="Every match the user may see")
+
+
+@router.get("/search", response_model=SearchOut, responses={k: ERRORS[k] for k in (401, 422)})
+def search(
+    request: Request,
+    user: CurrentUser,
+    q: Annotated[str, Query(min_length=1, max_length=500, description="Words, phrase, id")],
+    fonds: Annotated[str | None, Query(max_length=200)] = None,
+    box: Annotated[str | None, Query(max_length=200)] = None,
+    type: Annotated[str | None, Query(max_length=200, description="Tên loại văn bản")] = None,
+    date_from: Annotated[datetime.date | None, Query(alias="from")] = None,
+    date_to: Annotated[datetime.date | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> dict[str, Any]:
+    """Folders, documents and pages' text the user may see (secrecy inside the query)."""
+    from station.search import SearchRequest
+
+    found = store_of(request).search(
+        SearchRequest(
+            unicodedata.normalize("NFC", q), clearance=user.clearance, fonds=fonds, box=box,
+            document_type=type, date_from=date_from, date_to=date_to, limit=limit,
+            offset=offset,
+        )
+    )  # fmt: skip
+    return found.to_json()

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+from rich.text import Text
 
 from station import __version__
 from station.errors import BadArgumentError, ExitCode, NotFoundError, StationError
@@ -868,6 +869,86 @@ def show_documents(
         out.print(table)
 
     _run(verbose, body)
+
+
+@app.command("search")
+def search(
+    query: Annotated[
+        str | None, typer.Argument(help='Words, "a phrase", an id or a number.')
+    ] = None,
+    json_output: JsonOption = False,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many results.")] = 20,
+    fonds: Annotated[str | None, typer.Option(help="Only this fonds (phông).")] = None,
+    box: Annotated[str | None, typer.Option(help="Only this box (hộp).")] = None,
+    document_type: Annotated[
+        str | None, typer.Option("--type", help="Only this document type (tên loại).")
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+    clearance: Annotated[
+        str,
+        typer.Option(
+            help="Search as a user cleared to this level (none, Mật, Tối mật, Tuyệt mật); "
+            "the command on the station's own machine sees everything by default."
+        ),
+    ] = "Tuyệt mật",
+    reindex: Annotated[
+        bool, typer.Option("--reindex", help="Rebuild the search index from the records.")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Search folders (hồ sơ), documents (văn bản) and the OCR text of every page."""
+    from station.stats.cli import _date
+
+    def body(settings: StationSettings) -> None:
+        from station.search import SearchRequest
+
+        store = _store(settings)
+        if reindex:
+            out.print(f"Indexed {store.reindex_search()} folders, documents and pages.")
+            if not query:
+                return
+        if not query:
+            raise BadArgumentError("Give a query, or --reindex")
+        results = store.search(
+            SearchRequest(
+                unicodedata.normalize("NFC", query),
+                clearance="" if clearance.lower() == "none" else clearance,
+                fonds=fonds,
+                box=box,
+                document_type=document_type,
+                date_from=_date("--from", date_from),
+                date_to=_date("--to", date_to),
+                limit=limit,
+            )
+        )
+        if json_output:
+            _print_json(results.to_json())
+            return
+        table = Table(
+            "kind", "hồ sơ", "mã", "page", "title", "snippet", title=f"{results.total} found"
+        )
+        for hit in results.hits:
+            table.add_row(
+                hit.kind, hit.folder_id, hit.document or "", str(hit.page_id or ""),
+                hit.title[:40], Text.from_markup(_marked(hit.snippet)),
+            )  # fmt: skip
+        out.print(table)
+
+    _run(verbose, body)
+
+
+def _marked(snippet: str) -> str:
+    """A snippet's <mark> as bold, the rest as text (escaped for Rich's markup)."""
+    import html
+
+    from rich.markup import escape
+
+    parts = snippet.replace("</mark>", "<mark>").split("<mark>")
+    return "".join(
+        f"[bold yellow]{escape(html.unescape(p))}[/]" if i % 2 else escape(html.unescape(p))
+        for i, p in enumerate(parts)
+    )
 
 
 @app.callback(invoke_without_command=True)

@@ -79,6 +79,7 @@ ROUTES = (
     Route("GET", "/api/activity", minimum="operator"),
     Route("GET", "/api/work", minimum="operator"),
     Route("GET", "/api/rescan", minimum="operator"),
+    Route("GET", "/api/search", minimum="operator"),
     Route("GET", "/images/pages/{id}/{kind}", "page", minimum="operator"),
     Route("GET", "/api/folders/{id}/documents", "folder"),
     Route("POST", "/api/folders/{id}/documents/confirm-confident", "folder"),

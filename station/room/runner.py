@@ -540,6 +540,8 @@ def result_record(
         "reading": work.reading,
         "folder_label": work.folder_label,
         "processed_by": worker,
+        # searchable at once (station.store.search), and a rescan's text replaces its own
+        "search_text": work.text if result.ok else None,
     }
     if work.width_px:
         values |= {

@@ -36,6 +36,7 @@ from station.store.review import (
     folder_flag_codes,
     review_state_of,
 )
+from station.store.search import SearchQueries
 from station.store.users import UserQueries
 from station.store.work import WorkQueries
 
@@ -75,6 +76,7 @@ class Store(
     ExportQueries,
     QualityQueries,  # with StatsQueries, whose filters it shares
     AuditQueries,
+    SearchQueries,
 ):
     """The station's database: every query the rest of the code needs, grouped by concern."""
 

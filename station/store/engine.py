@@ -142,6 +142,9 @@ def _create_newest(connection: Connection) -> None:
     from station.store import models  # noqa: F401  (the tables, on SQLModel's metadata)
 
     SQLModel.metadata.create_all(connection)
+    from station.store.search import create_full_text
+
+    create_full_text(connection)  # not a model: FTS5 and its triggers
     version = Table(
         "alembic_version",
         MetaData(),

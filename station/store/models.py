@@ -337,3 +337,26 @@ class ReviewTime(SQLModel, table=True):
     day: str = Field(primary_key=True)  # YYYY-MM-DD (UTC)
     active_s: float = 0.0
     last_at: datetime | None = None  # the reviewer's latest decision that day
+
+
+class SearchEntry(SQLModel, table=True):
+    """A folder, a document or a page as the search finds it (station.store.search).
+
+    `folded` and `exact_text` are the words of `body` (station.search.text: without and
+    with diacritics), space-separated, so that SQLite FTS5 (the `search_fts` table) and
+    PostgreSQL's full-text search (expression indexes) tokenize them alike. Who may see an
+    entry is decided at query time from its folder, document and page, never stored here.
+    """
+
+    __tablename__ = "search_entry"
+    __table_args__ = (UniqueConstraint("kind", "ref", name="uq_search_entry_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=Id)
+    kind: str  # folder, document, page
+    ref: str  # the folder's folder_id, the document's or the page's id
+    folder_id: str = ""
+    document_id: int | None = Field(default=None, sa_type=Id)
+    page_id: int | None = Field(default=None, index=True, sa_type=Id)
+    body: str = ""  # the text as written, for snippets
+    folded: str = ""
+    exact_text: str = ""

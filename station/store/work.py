@@ -53,8 +53,13 @@ class WorkQueries(StoreBase):
             done = page.state not in WAITING and not again
             if done or (sha256 is not None and page.sha256 != sha256):
                 return False
+            page_text = values.pop("search_text", None)
             _assign(page, values)
             s.add_all(events)
+            if page_text is not None:
+                from station.store.search import index_page_text
+
+                index_page_text(s, page, page_text)
             batch_id = page.batch_id
         if on_batch_done is not None:
             self.hand_on_if_complete(batch_id, on_batch_done)

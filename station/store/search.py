@@ -1,0 +1,349 @@
+"""The search index (issue 14): kept in the same transaction as the writes it follows,
+queried with the database's own full-text engine, secrecy applied inside the query.
+
+- SQLite: an FTS5 table `search_fts` over `search_entry` (external content, kept in step by
+  triggers). PostgreSQL: GIN indexes on `to_tsvector('simple', …)` of the same columns.
+- A folder or a document is (re)indexed by a `before_flush` listener whenever the ORM writes
+  one, whichever query wrote it; a page's OCR text when its result is recorded
+  (`index_page_text`, station.store.work). A rescan's replaced page drops out at query time.
+- Who may see a result is decided at query time from the folder's, the document's and the
+  page's secrecy, so a mark made later applies at once and nothing above a user's clearance
+  is returned or counted.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, delete, select
+
+from station.auth import CLEARANCES, check_clearance
+from station.documents.model import FIELDS
+from station.search import MAX_LIMIT, SearchHit, SearchRequest, SearchResults
+from station.search.query import WORD as _WORDS
+from station.search.query import Query, fts5, index_words, parse, tsquery
+from station.search.text import fold
+from station.store.base import StoreBase
+from station.store.models import Document, Folder, Page, SearchEntry
+
+SNIPPET_WORDS = 24
+
+_SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(folded, exact_text, "
+    "content='search_entry', content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TRIGGER IF NOT EXISTS search_entry_ai AFTER INSERT ON search_entry BEGIN "
+    "INSERT INTO search_fts(rowid, folded, exact_text) "
+    "VALUES (new.id, new.folded, new.exact_text); END",
+    "CREATE TRIGGER IF NOT EXISTS search_entry_ad AFTER DELETE ON search_entry BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, folded, exact_text) "
+    "VALUES ('delete', old.id, old.folded, old.exact_text); END",
+    "CREATE TRIGGER IF NOT EXISTS search_entry_au AFTER UPDATE ON search_entry BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, folded, exact_text) "
+    "VALUES ('delete', old.id, old.folded, old.exact_text); "
+    "INSERT INTO search_fts(rowid, folded, exact_text) "
+    "VALUES (new.id, new.folded, new.exact_text); END",
+)
+_POSTGRESQL_DDL = (
+    "CREATE INDEX IF NOT EXISTS ix_search_entry_folded ON search_entry "
+    "USING gin (to_tsvector('simple', folded))",
+    "CREATE INDEX IF NOT EXISTS ix_search_entry_exact ON search_entry "
+    "USING gin (to_tsvector('simple', exact_text))",
+)
+
+
+def create_full_text(connection: Connection) -> None:
+    """The engine's own full-text index over search_entry (migration 0011 and new
+    databases made from the models both call this)."""
+    for statement in _POSTGRESQL_DDL if connection.dialect.name == "postgresql" else _SQLITE_DDL:
+        connection.execute(text(statement))
+
+
+# --- what an entry holds ------------------------------------------------------------------------
+
+
+def _value(document: Document, name: str) -> str:
+    field = (document.fields or {}).get(name)
+    value = field.get("value") if isinstance(field, dict) else field
+    return str(value) if value not in (None, "") else ""
+
+
+def folder_text(folder: Folder) -> str:
+    return " ".join(
+        part for part in (folder.folder_id, folder.fonds_code, folder.title, folder.notes) if part
+    )
+
+
+def document_text(document: Document) -> str:
+    from station.documents.records import archival_code
+
+    values = [_value(document, name) for name in FIELDS if name != "secrecy"]
+    return " ".join([archival_code(document.folder_id, document.sequence), *filter(None, values)])
+
+
+def _fill(entry: SearchEntry, body: str) -> None:
+    entry.body = body
+    entry.folded, entry.exact_text = index_words(body)
+
+
+def _put(connection: Connection, kind: str, ref: str, body: str, **keys: Any) -> None:
+    """One entry, replacing the one it had (the FTS triggers follow the table)."""
+    _drop(connection, kind, ref)
+    folded, exact_text = index_words(body)
+    connection.execute(
+        insert(SearchEntry).values(
+            kind=kind, ref=ref, body=body, folded=folded, exact_text=exact_text, **keys
+        )
+    )
+
+
+def _drop(connection: Connection, kind: str, ref: str) -> None:
+    connection.execute(
+        delete(SearchEntry).where(col(SearchEntry.kind) == kind, col(SearchEntry.ref) == ref)
+    )
+
+
+def index_page_text(session: Session, page: Page, page_text: str) -> None:
+    """A page's OCR text, in the transaction that records the page's result."""
+    assert page.id is not None
+    _put(
+        session.connection(), "page", str(page.id), page_text,
+        page_id=page.id, folder_id=page.folder_id or "",
+    )  # fmt: skip
+
+
+_FOLDER_TEXT = ("folder_id", "fonds_code", "title", "notes")
+_DOCUMENT_TEXT = ("fields", "folder_id", "sequence")
+
+
+def _changed(obj: Any, names: Iterable[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _index_flush(session: OrmSession, _context: Any) -> None:
+    """Folders and documents the flush wrote, whichever query wrote them, indexed in the
+    same transaction (after the flush: new documents have their ids)."""
+    connection = session.connection()
+    for obj in [*session.new, *session.dirty]:
+        new = obj in session.new
+        if isinstance(obj, Folder) and (new or _changed(obj, _FOLDER_TEXT)):
+            _put(connection, "folder", obj.folder_id, folder_text(obj), folder_id=obj.folder_id)
+        elif isinstance(obj, Document) and (
+            new or _changed(obj, ("fields", "folder_id", "sequence"))
+        ):
+            assert obj.id is not None
+            _put(
+                connection, "document", str(obj.id), document_text(obj),
+                document_id=obj.id, folder_id=obj.folder_id,
+            )  # fmt: skip
+    for obj in session.deleted:
+        if isinstance(obj, Document):
+            _drop(connection, "document", str(obj.id))
+        elif isinstance(obj, Folder):
+            _drop(connection, "folder", obj.folder_id)
+
+
+event.listen(OrmSession, "after_flush", _index_flush)
+
+
+# --- the query --------------------------------------------------------------------------------
+
+
+def _level(column: str) -> str:
+    """A secrecy mark as its rank; anything unknown counts as the highest (fail closed)."""
+    cases = " ".join(f"WHEN '{name}' THEN {rank}" for rank, name in enumerate(CLEARANCES))
+    return f"(CASE COALESCE({column}, '') {cases} ELSE {len(CLEARANCES) - 1} END)"
+
+
+def _field_sql(dialect: str, name: str) -> str:
+    if dialect == "postgresql":
+        return f"(d.fields::json #>> '{{{name},value}}')"
+    return f"json_extract(d.fields, '$.{name}.value')"
+
+
+class SearchQueries(StoreBase):
+    """Search folders, documents and pages' text; rebuild the index."""
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        query = parse(request.text)
+        rank = CLEARANCES.index(check_clearance(request.clearance))
+        limit = max(1, min(request.limit, MAX_LIMIT))
+        dialect = self.engine.dialect.name
+        params: dict[str, Any] = {"rank": rank, "limit": limit, "offset": max(0, request.offset)}
+        if dialect == "postgresql":
+            params |= {"q": tsquery(query), "qx": tsquery(query, exact_words=True)}
+            matches = (
+                "SELECT e.id, ts_rank(to_tsvector('simple', e.folded), q.q) AS score, "
+                "(to_tsvector('simple', e.exact_text) @@ to_tsquery('simple', :qx)) AS exact_hit "
+                "FROM search_entry e, to_tsquery('simple', :q) AS q(q) "
+                "WHERE to_tsvector('simple', e.folded) @@ q.q"
+            )
+        else:
+            params |= {
+                "q": fts5(query, "folded"),
+                "qx": fts5(query, "exact_text", exact_words=True),
+            }
+            matches = (
+                "SELECT rowid AS id, -bm25(search_fts, 1.0, 0.0) AS score, "
+                "(rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :qx)) "
+                "AS exact_hit FROM search_fts WHERE search_fts MATCH :q"
+            )
+        where = [
+            "(p.id IS NULL OR p.replaced_by IS NULL)",
+            f"{_level('f.secrecy')} <= :rank",
+            f"{_level('d.secrecy')} <= :rank",
+            f"{_level('p.secrecy')} <= :rank",
+            "(d.id IS NULL OR NOT EXISTS (SELECT 1 FROM page p2 WHERE p2.document_id = d.id "
+            f"AND {_level('p2.secrecy')} > :rank))",
+        ]
+        if request.fonds:
+            where.append("f.fonds_code = :fonds")
+            params["fonds"] = request.fonds
+        if request.box:
+            where.append("f.box_no = :box")
+            params["box"] = request.box
+        if request.document_type:
+            where.append(f"lower({_field_sql(dialect, 'document_type')}) = lower(:type)")
+            params["type"] = request.document_type
+        issued = _field_sql(dialect, "issued_date")
+        if request.date_from:
+            where.append(f"COALESCE({issued}, CAST(f.end_date AS TEXT)) >= :date_from")
+            params["date_from"] = request.date_from.isoformat()
+        if request.date_to:
+            where.append(f"COALESCE({issued}, CAST(f.start_date AS TEXT)) <= :date_to")
+            params["date_to"] = request.date_to.isoformat()
+        joined = (
+            f"FROM ({matches}) m JOIN search_entry e ON e.id = m.id "
+            "LEFT JOIN page p ON p.id = e.page_id "
+            "LEFT JOIN document d ON d.id = COALESCE(e.document_id, p.document_id) "
+            "LEFT JOIN folder f ON f.folder_id = COALESCE(p.folder_id, d.folder_id, "
+            "NULLIF(e.folder_id, '')) "
+            "WHERE " + " AND ".join(where)
+        )
+        first_page = (
+            "(SELECT MIN(p3.id) FROM page p3 WHERE p3.replaced_by IS NULL AND "
+            f"{_level('p3.secrecy')} <= :rank AND "
+            "((e.kind = 'document' AND p3.document_id = e.document_id) OR "
+            "(e.kind = 'folder' AND p3.folder_id = e.folder_id)))"
+        )
+        with self.engine.connect() as connection:
+            total = connection.execute(text(f"SELECT count(*) {joined}"), params).scalar_one()
+            rows = connection.execute(
+                text(
+                    "SELECT e.kind, e.ref, e.body, m.score, m.exact_hit, "
+                    "COALESCE(f.folder_id, e.folder_id) AS folder_id, f.title AS folder_title, "
+                    "d.id AS document_id, d.folder_id AS document_folder, d.sequence, "
+                    f"{_field_sql(dialect, 'summary')} AS summary, "
+                    f"{_field_sql(dialect, 'document_type')} AS document_type, "
+                    f"{_field_sql(dialect, 'number_symbol')} AS number_symbol, "
+                    f"p.id AS page_id, p.position, {first_page} AS first_page "
+                    f"{joined} ORDER BY m.exact_hit DESC, m.score DESC, e.id "
+                    "LIMIT :limit OFFSET :offset"
+                ),
+                params,
+            ).all()
+        return SearchResults([_hit(row, query) for row in rows], int(total))
+
+    def reindex_search(self) -> int:
+        """Rebuild the index from the folders, the documents and the pages' text files."""
+        count = 0
+        with self.session() as s:
+            s.exec(delete(SearchEntry))
+            if self.engine.dialect.name != "postgresql":
+                s.connection().execute(
+                    text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+                )
+            for folder in s.exec(select(Folder)):
+                s.add(
+                    _entry(
+                        "folder", folder.folder_id, folder_text(folder), folder_id=folder.folder_id
+                    )
+                )
+                count += 1
+            for document in s.exec(select(Document)):
+                s.add(
+                    _entry(
+                        "document", str(document.id), document_text(document),
+                        document_id=document.id, folder_id=document.folder_id,
+                    )
+                )  # fmt: skip
+                count += 1
+            for page in s.exec(select(Page).where(Page.state == "ok")):
+                page_text = _read_text(page.derivatives.get("text"))
+                if page_text:
+                    s.add(
+                        _entry(
+                            "page", str(page.id), page_text,
+                            page_id=page.id, folder_id=page.folder_id or "",
+                        )
+                    )  # fmt: skip
+                    count += 1
+        return count
+
+
+def _entry(kind: str, ref: str, body: str, **keys: Any) -> SearchEntry:
+    entry = SearchEntry(kind=kind, ref=ref, **keys)
+    _fill(entry, body)
+    return entry
+
+
+def _read_text(path: str | None) -> str:
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _hit(row: Any, query: Query) -> SearchHit:
+    code = f"{row.document_folder}.{row.sequence}" if row.document_id is not None else None
+    if row.kind == "folder":
+        title = row.folder_title or row.folder_id
+    elif row.kind == "document":
+        title = row.summary or " ".join(filter(None, (row.document_type, row.number_symbol)))
+    else:
+        place = f"trang {row.position}" if row.position else f"page {row.page_id}"
+        title = f"{row.folder_title or row.folder_id or '–'}, {place}"
+    page_id = row.page_id if row.kind == "page" else row.first_page
+    return SearchHit(
+        kind=row.kind,
+        id=row.ref if row.kind == "folder" else int(row.ref),
+        folder_id=row.folder_id or "",
+        document=code,
+        page_id=int(page_id) if page_id is not None else None,
+        title=title or "",
+        snippet=snippet(row.body or "", query.folded_words()),
+        score=float(row.score or 0.0) + (1.0 if row.exact_hit else 0.0),
+    )
+
+
+def snippet(body: str, wanted: Iterable[str], size: int = SNIPPET_WORDS) -> str:
+    """The words of `body` around its first match, as written (punctuation kept), escaped,
+    the matched words in <mark>."""
+    wanted = set(wanted)
+    spans = [m.span() for m in _WORDS.finditer(body)]
+    if not spans:
+        return ""
+    marked = [_matches(fold(body[a:b]), wanted) for a, b in spans]
+    first = marked.index(True) if any(marked) else 0
+    start = max(0, first - size // 3)
+    end = min(len(spans), start + size)
+    out, at = [], spans[start][0]
+    for (a, b), hit in zip(spans[start:end], marked[start:end], strict=True):
+        out.append(html.escape(body[at:a]))
+        word = html.escape(body[a:b])
+        out.append(f"<mark>{word}</mark>" if hit else word)
+        at = b
+    text_ = "".join(out).replace("\n", " ")
+    return ("… " if start else "") + " ".join(text_.split()) + (" …" if end < len(spans) else "")
+
+
+def _matches(word: str, wanted: set[str]) -> bool:
+    return word in wanted or any(len(w) >= 2 and word.startswith(w) for w in wanted)
