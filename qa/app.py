@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: StationSettings) -> FastAPI:
-    from qa import api, audit, images, report, stats, views
+    from qa import api, audit, images, report, search, stats, views
 
     app = FastAPI(
         title="station review",
@@ -53,6 +53,7 @@ def create_app(settings: StationSettings) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(report.router)
     app.include_router(audit.router)
+    app.include_router(search.router)
     app.add_exception_handler(StationError, _station_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]

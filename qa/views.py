@@ -24,7 +24,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from PIL import Image
 
-from qa import api, security
+from qa import api, search, security
 from qa.app import templates
 from qa.security import CheckedUser, CurrentUser, settings_of, store_of
 from station import auth, manifest
@@ -457,6 +457,7 @@ def page_view(request: Request, user: CurrentUser, id: Id) -> Response:
         request,
         "page.html",
         user,
+        found=_found_on_page(request, page),
         page=page,
         out=api.page_out(page, folder),
         folder=folder,
@@ -469,6 +470,23 @@ def page_view(request: Request, user: CurrentUser, id: Id) -> Response:
         document=_document_of(store, user, page),
         marks=_suspect_marks(page, text, settings_of(request).data_dir.resolve()),
     )
+
+
+def _found_on_page(request: Request, page: Page) -> dict[str, Any] | None:
+    """Opened from a search (`?q=`): the query's words boxed over the image (qa.search), how
+    many, and the way back to the results."""
+    form = search.form_of(request.query_params)
+    if not form.q.strip():
+        return None
+    hocr = page.derivatives.get("hocr")
+    data_dir = settings_of(request).data_dir.resolve()
+    boxes: list[search.Box] = []
+    if hocr:
+        path = Path(hocr).resolve()
+        if path.is_relative_to(data_dir) and path.is_file():
+            boxes = search.highlight_boxes(path.read_text(encoding="utf-8"), form.q, turn=page.turn)
+    words = {b.text for b in boxes}  # marked in the text beside the image too
+    return {"query": form.q, "boxes": boxes, "words": words, "back": form.url()}
 
 
 def _document_of(store: Store, user: User, page: Page) -> dict[str, Any] | None:
