@@ -1,7 +1,7 @@
 """Search (issue 14): search_entry, one row per folder, document and page text, and the
-database's own full-text index over it (SQLite FTS5 with its triggers; PostgreSQL GIN
-indexes on to_tsvector('simple', …)). `station search --reindex` fills it for what was
-recorded before.
+database's own full-text index over it (SQLite FTS5 with its triggers; PostgreSQL stored
+generated tsvector columns, to_tsvector('simple', …), with GIN indexes).
+`station search --reindex` fills it for what was recorded before.
 
 Revision ID: 0011
 Revises: 0010
