@@ -11,6 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import cv2
 import make_samples as ms
 import numpy as np
 import pytest
@@ -474,3 +475,41 @@ def test_text_lines_turned_with_the_page_measure_as_the_turned_page(
         assert direct.angle is not None and reused.angle is not None
         assert direct.angle == pytest.approx(2.5, abs=0.1)
         assert reused.angle == pytest.approx(direct.angle, abs=0.03)
+
+
+def test_components_label_as_opencv_does_and_survive_a_noise_page(
+    page300: tuple[Image.Image, str],
+) -> None:
+    """16-bit labels are the fast path; a mask with more components than 16 bits can count
+    (speckle noise) must still be labelled, in 32 bits, rather than fail the page."""
+    gray = _gray(page300[0])
+    mask = (gray < 128).astype(np.uint8)
+    count, labels, stats = imaging.components(mask)
+    expected_count, expected_labels, expected_stats, _ = cv2.connectedComponentsWithStats(
+        mask, connectivity=8
+    )
+    assert count == expected_count > 100
+    assert labels.dtype == np.uint16
+    assert np.array_equal(labels, expected_labels)
+    assert np.array_equal(stats, expected_stats)
+    noise = np.zeros((700, 700), np.uint8)
+    noise[::2, ::2] = 1  # 122500 single-pixel components
+    count, labels, stats = imaging.components(noise)
+    assert count == 350 * 350 + 1
+    assert labels.dtype == np.int32 and int(labels.max()) == 350 * 350
+    assert int(stats[1:, cv2.CC_STAT_AREA].max()) == 1
+
+
+def test_a_bilevel_page_is_told_from_a_gray_one_by_a_single_gray_pixel() -> None:
+    """The sparse first look only ever says "gray"; a page that passes it is checked on the
+    full every-third-pixel sample."""
+    page = np.where(np.random.default_rng(3).random((600, 500)) < 0.1, 0, 255).astype(np.uint8)
+    assert imaging._is_bilevel(page)
+    page[30, 21] = 128  # on the every-third-pixel grid, not on the sparse one
+    assert not imaging._is_bilevel(page)
+    page[30, 21] = 255
+    page[31, 21] = 128  # off both grids: the sample does not see it, as before
+    assert imaging._is_bilevel(page)
+    page[48, 48] = 1  # on the sparse grid
+    assert not imaging._is_bilevel(page)
+    assert imaging._is_bilevel(np.zeros((0, 5), np.uint8))  # no pixels: nothing gray

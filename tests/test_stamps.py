@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import cv2
 import make_samples as ms
 import numpy as np
 import pytest
@@ -254,3 +255,25 @@ def test_one_line_tells_a_stamp_from_a_block() -> None:
     block[10:30, 20:180] = 0
     block[50:110, 20:180] = 0
     assert not stamps._one_line(block)
+
+
+def test_stamp_sized_contours_are_those_whose_bounding_box_fits() -> None:
+    """All bounding boxes at once give exactly the contours `cv2.boundingRect` keeps, one at a
+    time, on a real page's ink at 100 dpi (letters, rules, the header's frames)."""
+    path = REAL / "real_cv_3722_metro_p1.png"
+    image = imaging.load_page_image(path, 0, path.name, assumed_dpi=200).pixels
+    small = np.ascontiguousarray(imaging.to_gray(image)[::2, ::2])
+    cm = 100 / 2.54
+    for threshold in (100, 180, 230):
+        ink = (small < threshold).astype(np.uint8)
+        contours, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        one_at_a_time = []
+        for index, contour in enumerate(contours):
+            _, _, w, h = cv2.boundingRect(contour)
+            if 1.2 * cm <= w <= 8.5 * cm and 0.5 * cm <= h <= 3.5 * cm:
+                one_at_a_time.append(index)
+        assert len(contours) > 500
+        assert stamps._frame_sized(contours, cm) == one_at_a_time
+    assert stamps._frame_sized([], cm) == []
+    big = np.array([[[0, 0]], [[100, 0]], [[100, 40]], [[0, 40]]], dtype=np.int32)
+    assert stamps._frame_sized([big], cm) == [0]

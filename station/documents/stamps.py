@@ -367,10 +367,9 @@ def _frame_candidates(image: np.ndarray, dpi: float) -> list[_Frame]:
     contours, _ = cv2.findContours(ink, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cm = dpi * scale * _CM
     out = []
-    for contour in contours:
+    for index in _frame_sized(contours, cm):
+        contour = contours[index]
         x, y, w, h = cv2.boundingRect(contour)
-        if not (1.2 * cm <= w <= 8.5 * cm and 0.5 * cm <= h <= 3.5 * cm):
-            continue
         _, labels = cv2.connectedComponents(ink[y : y + h, x : x + w], connectivity=8)
         px, py = (int(v) for v in contour[0, 0])
         own = (labels == labels[py - y, px - x]).astype(np.uint8)
@@ -408,6 +407,20 @@ def _frame_candidates(image: np.ndarray, dpi: float) -> list[_Frame]:
             )
         )
     return out
+
+
+def _frame_sized(contours: Sequence[np.ndarray], cm: float) -> list[int]:
+    """Which contours have a bounding box of a stamp's size: all boxes at once (a text page
+    has thousands of contours, 3 ms one `boundingRect` at a time)."""
+    if not contours:
+        return []
+    sizes = np.fromiter((len(c) for c in contours), dtype=np.int64, count=len(contours))
+    points = np.concatenate(contours).reshape(-1, 2)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    w = np.maximum.reduceat(points[:, 0], starts) - np.minimum.reduceat(points[:, 0], starts) + 1
+    h = np.maximum.reduceat(points[:, 1], starts) - np.minimum.reduceat(points[:, 1], starts) + 1
+    sized = (1.2 * cm <= w) & (w <= 8.5 * cm) & (0.5 * cm <= h) & (h <= 3.5 * cm)
+    return [int(i) for i in np.flatnonzero(sized)]
 
 
 def _read_frame(image: np.ndarray, frame: _Frame, dpi: float) -> Stamp | None:
