@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from qa.app import templates
+from qa.forms import period
 from qa.security import CurrentUser, store_of
 from qa.stats import safe_cell
 from station import auth
@@ -70,9 +71,7 @@ class Filters:
         document = self.document.strip()
         if document and not (document.isdigit() and 0 < int(document) < 2**62):
             raise InvalidInputError(f"Document must be a document number, not {document!r}")
-        start, end = _day(self.since, "From"), _day(self.until, "Until")
-        if start and end and start > end:
-            raise InvalidInputError("The period ends before it starts")
+        start, end = period(self.since, self.until)
         return AuditFilter(
             user=self.user.strip() or None,
             action=self.action.strip() or None,
@@ -81,15 +80,6 @@ class Filters:
             since=start,
             until=end,
         )
-
-
-def _day(value: str, name: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
 
 
 def _filters(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from xml.etree import ElementTree
@@ -25,9 +24,9 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from qa.app import templates
+from qa.forms import period
 from qa.security import CurrentUser, store_of
 from station.documents import vocab
-from station.errors import InvalidInputError
 from station.pipeline import ocr
 from station.search import DEFAULT_LIMIT, KINDS, MAX_LIMIT, SearchHit, SearchRequest
 from station.search.text import fold
@@ -82,9 +81,7 @@ class Form:
         return f"/pages/{page_id}?" + urlencode(self.params())
 
     def request(self, clearance: str) -> SearchRequest:
-        start, end = _day(self.date_from, "From"), _day(self.date_to, "To")
-        if start and end and start > end:
-            raise InvalidInputError("The period ends before it starts (From is after To)")
+        start, end = period(self.date_from, self.date_to, "From", "To")
         return SearchRequest(
             text=self.q.strip(),
             clearance=clearance,
@@ -96,15 +93,6 @@ class Form:
             limit=self.limit,
             offset=self.offset,
         )
-
-
-def _day(value: str, name: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
 
 
 def _form(

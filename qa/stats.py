@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from qa.app import templates
+from qa.forms import period
 from qa.security import CurrentUser, settings_of, store_of
 from station.errors import InvalidInputError, NotAllowedError
 from station.review import rules
@@ -507,21 +508,6 @@ def _pace(processing: Any) -> str:
 # --- the page and the downloads ---------------------------------------------------------------
 
 
-def _period(since: str, until: str) -> tuple[date | None, date | None]:
-    def day(value: str, name: str) -> date | None:
-        if not value.strip():
-            return None
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidInputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
-
-    start, end = day(since, "From"), day(until, "Until")
-    if start and end and start > end:
-        raise InvalidInputError("The period ends before it starts")
-    return start, end
-
-
 @dataclass(frozen=True)
 class Filters:
     """The page's GET form, as typed: the same four fields on the page and its downloads."""
@@ -549,7 +535,7 @@ def _figures(request: Request, user: User, f: Filters) -> dict[str, Any]:
     from station.stats.figures import StatsFilter, add_work_now, compute
 
     rules.require_role(user, "operator", "statistics")
-    start, end = _period(f.since, f.until)
+    start, end = period(f.since, f.until)
     chosen = StatsFilter(start, end, f.fonds.strip() or None, f.profile.strip() or None)
     figures = compute(store_of(request), chosen)
     add_work_now(figures, store_of(request), settings_of(request))
