@@ -154,9 +154,11 @@ def search_page(request: Request, user: CurrentUser, form: FormQuery) -> Respons
         results = store.search(form.request(user.clearance))
         links = _links(store, form, results.hits)
     shown = len(results.hits) if results else 0
-    total = results.total if results else 0
+    more = results is not None and (
+        form.offset + shown < results.total or (not results.total_is_exact and shown == form.limit)
+    )
     previous = form.url(offset=max(form.offset - form.limit, 0)) if form.offset > 0 else None
-    following = form.url(offset=form.offset + form.limit) if form.offset + shown < total else None
+    following = form.url(offset=form.offset + form.limit) if more else None
     return templates.TemplateResponse(
         request,
         "search.html",

@@ -926,7 +926,7 @@ def search(
             _print_json(results.to_json())
             return
         table = Table(
-            "kind", "hồ sơ", "mã", "page", "title", "snippet", title=f"{results.total} found"
+            "kind", "hồ sơ", "mã", "page", "title", "snippet", title=f"{results.total_text} found"
         )
         for hit in results.hits:
             table.add_row(

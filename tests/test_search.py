@@ -110,6 +110,37 @@ def test_filters_by_box_and_fonds(store: Store) -> None:
     assert find(store, "tai lieu", fonds="99") == []
 
 
+def test_a_common_word_is_counted_and_ranked_within_a_window_and_pages_go_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past RANK_WINDOW matches the total says "more than", and later pages of results go on
+    newest first without repeating or losing an entry."""
+    import station.store.search as search_store
+
+    batch = store.info["batch"]  # type: ignore[attr-defined]
+    added = [
+        _page(store, batch, "05/01/HS-002", f"công văn số {n} về công tác lưu trữ", 10 + n)
+        for n in range(7)
+    ]
+    assert store.search(SearchRequest("cong tac")).total_is_exact  # 8 matches: counted whole
+    monkeypatch.setattr(search_store, "RANK_WINDOW", 3)
+    first = store.search(SearchRequest("cong tac", limit=2))
+    assert (first.total, first.total_is_exact) == (3, False)
+    assert first.to_json()["total_relation"] == "gte" and first.total_text == "more than 3"
+    seen = [(h.kind, h.id) for h in first.hits]
+    for offset in range(2, 12, 2):
+        page = store.search(SearchRequest("cong tac", limit=2, offset=offset)).hits
+        seen += [(h.kind, h.id) for h in page]
+    p2 = store.info["p2"]  # type: ignore[attr-defined]
+    everything = [*(("page", p) for p in [*added, p2]), ("folder", "05/01/HS-002")]
+    assert sorted(seen, key=str) == sorted(everything, key=str)  # each once, none lost
+    assert {i for _, i in seen[:3]} == set(added[-3:])  # the window: the newest three
+    assert seen[3:] == [("page", p) for p in reversed(added[:-3])] + [
+        ("page", p2),
+        ("folder", "05/01/HS-002"),
+    ]  # past the window: newest first
+
+
 def test_secrecy_hides_results_and_counts(store: Store) -> None:
     p3 = store.info["p3"]  # type: ignore[attr-defined]
     uncleared = store.search(SearchRequest("bi mat nha nuoc"))

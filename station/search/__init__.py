@@ -18,6 +18,13 @@ Kind = Literal["folder", "document", "page"]
 KINDS: tuple[Kind, ...] = ("folder", "document", "page")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
+# A word on half the pages of a million-page station matches 400,000 entries; ranking and
+# counting them all takes seconds (4 s for one word, bench/search.py). As search engines do
+# (Elasticsearch stops counting at 10,000 by default), the count stops, here at RANK_WINDOW,
+# and says "more than"; relevance orders the newest RANK_WINDOW matches a user may see, and
+# past them results go on newest first. A query with fewer matches than that (the usual
+# search for a name, a number or a phrase) is counted and ranked whole.
+RANK_WINDOW = 2_000
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,17 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchResults:
     hits: list[SearchHit]
-    total: int  # every match the user may see, not only this page of them
+    total: int  # every match the user may see, not only this page of them (up to RANK_WINDOW)
+    total_is_exact: bool = True  # False: there are more than `total` (RANK_WINDOW) matches
+
+    @property
+    def total_text(self) -> str:
+        """'1,234' or 'more than 10,000'."""
+        return f"{self.total:,}" if self.total_is_exact else f"more than {self.total:,}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"results": [h.to_json() for h in self.hits], "total": self.total}
+        return {
+            "results": [h.to_json() for h in self.hits],
+            "total": self.total,
+            "total_relation": "eq" if self.total_is_exact else "gte",
+        }

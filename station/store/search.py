@@ -25,7 +25,13 @@ from sqlmodel import Session, col, delete, select
 
 from station.auth import CLEARANCES, check_clearance
 from station.documents.model import FIELDS
-from station.search import MAX_LIMIT, SearchHit, SearchRequest, SearchResults
+from station.search import (
+    MAX_LIMIT,
+    RANK_WINDOW,
+    SearchHit,
+    SearchRequest,
+    SearchResults,
+)
 from station.search.query import WORD as _WORDS
 from station.search.query import Query, fts5, index_words, parse, tsquery
 from station.search.text import fold
@@ -175,84 +181,44 @@ class SearchQueries(StoreBase):
     """Search folders, documents and pages' text; rebuild the index."""
 
     def search(self, request: SearchRequest) -> SearchResults:
+        """Two short queries however common the words: the newest RANK_WINDOW matches the
+        user may see, with their scores (ranked here; their number is the total, or "more
+        than" it when the window is full), and what the results shown need to be shown."""
         query = parse(request.text)
-        rank = CLEARANCES.index(check_clearance(request.clearance))
         limit = max(1, min(request.limit, MAX_LIMIT))
-        dialect = self.engine.dialect.name
-        params: dict[str, Any] = {"rank": rank, "limit": limit, "offset": max(0, request.offset)}
-        if dialect == "postgresql":
-            params |= {"q": tsquery(query), "qx": tsquery(query, exact_words=True)}
-            matches = (
-                "SELECT e.id, ts_rank(e.folded_tsv, q.q) AS score, "
-                "(e.exact_tsv @@ to_tsquery('simple', :qx)) AS exact_hit "
-                "FROM search_entry e, to_tsquery('simple', :q) AS q(q) "
-                "WHERE e.folded_tsv @@ q.q"
-            )
-        else:
-            params |= {
-                "q": fts5(query, "folded"),
-                "qx": fts5(query, "exact_text", exact_words=True),
-            }
-            matches = (
-                "SELECT rowid AS id, -bm25(search_fts, 1.0, 0.0) AS score, "
-                "(rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :qx)) "
-                "AS exact_hit FROM search_fts WHERE search_fts MATCH :q"
-            )
-        where = [
-            "(p.id IS NULL OR p.replaced_by IS NULL)",
-            f"{_level('f.secrecy')} <= :rank",
-            f"{_level('d.secrecy')} <= :rank",
-            f"{_level('p.secrecy')} <= :rank",
-            "(d.id IS NULL OR NOT EXISTS (SELECT 1 FROM page p2 WHERE p2.document_id = d.id "
-            f"AND {_level('p2.secrecy')} > :rank))",
-        ]
-        if request.fonds:
-            where.append("f.fonds_code = :fonds")
-            params["fonds"] = request.fonds
-        if request.box:
-            where.append("f.box_no = :box")
-            params["box"] = request.box
-        if request.document_type:
-            where.append(f"lower({_field_sql(dialect, 'document_type')}) = lower(:type)")
-            params["type"] = request.document_type
-        issued = _field_sql(dialect, "issued_date")
-        if request.date_from:
-            where.append(f"COALESCE({issued}, CAST(f.end_date AS TEXT)) >= :date_from")
-            params["date_from"] = request.date_from.isoformat()
-        if request.date_to:
-            where.append(f"COALESCE({issued}, CAST(f.start_date AS TEXT)) <= :date_to")
-            params["date_to"] = request.date_to.isoformat()
-        joined = (
-            f"FROM ({matches}) m JOIN search_entry e ON e.id = m.id "
-            "LEFT JOIN page p ON p.id = e.page_id "
-            "LEFT JOIN document d ON d.id = COALESCE(e.document_id, p.document_id) "
-            "LEFT JOIN folder f ON f.folder_id = COALESCE(p.folder_id, d.folder_id, "
-            "NULLIF(e.folder_id, '')) "
-            "WHERE " + " AND ".join(where)
-        )
-        first_page = (
-            "(SELECT MIN(p3.id) FROM page p3 WHERE p3.replaced_by IS NULL AND "
-            f"{_level('p3.secrecy')} <= :rank AND "
-            "((e.kind = 'document' AND p3.document_id = e.document_id) OR "
-            "(e.kind = 'folder' AND p3.folder_id = e.folder_id)))"
-        )
+        offset = max(0, request.offset)
+        matching = _Matching(self.engine.dialect.name, query, request)
         with self.engine.connect() as connection:
-            total = connection.execute(text(f"SELECT count(*) {joined}"), params).scalar_one()
-            rows = connection.execute(
-                text(
-                    "SELECT e.kind, e.ref, e.body, m.score, m.exact_hit, "
-                    "COALESCE(f.folder_id, e.folder_id) AS folder_id, f.title AS folder_title, "
-                    "d.id AS document_id, d.folder_id AS document_folder, d.sequence, "
-                    f"{_field_sql(dialect, 'summary')} AS summary, "
-                    f"{_field_sql(dialect, 'document_type')} AS document_type, "
-                    f"{_field_sql(dialect, 'number_symbol')} AS number_symbol, "
-                    f"p.id AS page_id, p.position, {first_page} AS first_page "
-                    f"{joined} ORDER BY m.exact_hit DESC, m.score DESC, e.id "
-                    "LIMIT :limit OFFSET :offset"
-                ),
-                params,
-            ).all()
-        return SearchResults([_hit(row, query) for row in rows], int(total))
+            window = list(
+                connection.execute(
+                    text(matching.select("e.id, " + matching.score, limit=":window")),
+                    matching.params | {"window": RANK_WINDOW + 1},
+                ).all()
+            )
+            more = len(window) > RANK_WINDOW
+            window = window[:RANK_WINDOW]
+            ranked = _ranked(window, matching.exact_ids(connection, [r.id for r in window]))
+            chosen = ranked[offset : offset + limit]
+            if more and offset + limit > len(ranked):
+                # Past the ranked window: the rest, newest first.
+                older = connection.execute(
+                    text(
+                        matching.select(
+                            "e.id, " + matching.score,
+                            extra=f"{matching.key} < :oldest",
+                            limit=":n OFFSET :skip",
+                        )
+                    ),
+                    matching.params
+                    | {
+                        "oldest": window[-1].id,
+                        "n": offset + limit - max(offset, len(ranked)),
+                        "skip": max(0, offset - len(ranked)),
+                    },
+                ).all()
+                chosen += [(row.id, float(row.score or 0.0), False) for row in older]
+            rows = matching.details(connection, chosen)
+        return SearchResults([_hit(row, query) for row in rows], len(window), not more)
 
     def reindex_search(self) -> int:
         """Rebuild the index from the folders, the documents and the pages' text files."""
@@ -289,6 +255,141 @@ class SearchQueries(StoreBase):
                     )  # fmt: skip
                     count += 1
         return count
+
+
+class _Matching:
+    """The entries matching a query that a user may see, as SQL for either engine: which
+    rows, in what order cheaply (newest first, the order the full-text index keeps), and
+    the relevance score of each."""
+
+    def __init__(self, dialect: str, query: Query, request: SearchRequest) -> None:
+        self.dialect = dialect
+        self.params: dict[str, Any] = {"rank": CLEARANCES.index(check_clearance(request.clearance))}
+        if dialect == "postgresql":
+            self.params |= {"q": tsquery(query), "qx": tsquery(query, exact_words=True)}
+            self.source = "search_entry e CROSS JOIN to_tsquery('simple', :q) AS q(q)"
+            self.match = "e.folded_tsv @@ q.q"
+            self.score = "ts_rank(e.folded_tsv, q.q) AS score"
+            self.key = "e.id"
+        else:
+            self.params |= {
+                "q": fts5(query, "folded"),
+                "qx": fts5(query, "exact_text", exact_words=True),
+            }
+            self.source = "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
+            self.match = "search_fts MATCH :q"
+            self.score = "-bm25(search_fts, 1.0, 0.0) AS score"
+            self.key = "search_fts.rowid"  # the order FTS5 walks its index in
+        self.where = [
+            self.match,
+            "(p.id IS NULL OR p.replaced_by IS NULL)",
+            f"{_level('f.secrecy')} <= :rank",
+            f"{_level('d.secrecy')} <= :rank",
+            f"{_level('p.secrecy')} <= :rank",
+            "(d.id IS NULL OR NOT EXISTS (SELECT 1 FROM page p2 WHERE p2.document_id = d.id "
+            f"AND {_level('p2.secrecy')} > :rank))",
+        ]
+        if request.fonds:
+            self.where.append("f.fonds_code = :fonds")
+            self.params["fonds"] = request.fonds
+        if request.box:
+            self.where.append("f.box_no = :box")
+            self.params["box"] = request.box
+        if request.document_type:
+            self.where.append(f"lower({_field_sql(dialect, 'document_type')}) = lower(:type)")
+            self.params["type"] = request.document_type
+        issued = _field_sql(dialect, "issued_date")
+        if request.date_from:
+            self.where.append(f"COALESCE({issued}, CAST(f.end_date AS TEXT)) >= :date_from")
+            self.params["date_from"] = request.date_from.isoformat()
+        if request.date_to:
+            self.where.append(f"COALESCE({issued}, CAST(f.start_date AS TEXT)) <= :date_to")
+            self.params["date_to"] = request.date_to.isoformat()
+
+    def select(self, columns: str, *, limit: str, extra: str | None = None) -> str:
+        """Visible matches, newest first: the engine walks its index in this order and
+        stops at the limit, so a common word costs no more than a rare one."""
+        where = [*self.where, extra] if extra else self.where
+        return (
+            f"SELECT {columns} FROM {self.source} {_JOINS} WHERE {' AND '.join(where)} "
+            f"ORDER BY {self.key} DESC LIMIT {limit}"
+        )
+
+    def exact_ids(self, connection: Connection, ids: list[int]) -> set[int]:
+        """Which of these entries match with the diacritics as typed (ranked first)."""
+        if not ids:
+            return set()
+        if self.dialect == "postgresql":
+            sql = (
+                "SELECT id FROM search_entry WHERE id = ANY(:ids) "
+                "AND exact_tsv @@ to_tsquery('simple', :qx)"
+            )
+            found = connection.execute(text(sql), {"ids": ids, "qx": self.params["qx"]})
+        else:  # a rowid range FTS5 seeks to, not every exact match in the index
+            sql = (
+                "SELECT rowid FROM search_fts WHERE search_fts MATCH :qx "
+                "AND rowid BETWEEN :low AND :high"
+            )
+            found = connection.execute(
+                text(sql), {"qx": self.params["qx"], "low": min(ids), "high": max(ids)}
+            )
+        return {row[0] for row in found} & set(ids)
+
+    def details(self, connection: Connection, chosen: list[tuple[int, float, bool]]) -> list[Any]:
+        """What a result shows, for the entries on this page of results, in their order."""
+        if not chosen:
+            return []
+        dialect = self.dialect
+        first_page = (
+            "(SELECT MIN(p3.id) FROM page p3 WHERE p3.replaced_by IS NULL AND "
+            f"{_level('p3.secrecy')} <= :rank AND "
+            "((e.kind = 'document' AND p3.document_id = e.document_id) OR "
+            "(e.kind = 'folder' AND p3.folder_id = e.folder_id)))"
+        )
+        ids = ", ".join(str(int(entry_id)) for entry_id, _, _ in chosen)
+        rows = connection.execute(
+            text(
+                "SELECT e.id, e.kind, e.ref, e.body, "
+                "COALESCE(f.folder_id, e.folder_id) AS folder_id, f.title AS folder_title, "
+                "d.id AS document_id, d.folder_id AS document_folder, d.sequence, "
+                f"{_field_sql(dialect, 'summary')} AS summary, "
+                f"{_field_sql(dialect, 'document_type')} AS document_type, "
+                f"{_field_sql(dialect, 'number_symbol')} AS number_symbol, "
+                f"p.id AS page_id, p.position, {first_page} AS first_page "
+                f"FROM search_entry e {_JOINS} WHERE e.id IN ({ids})"
+            ),
+            {"rank": self.params["rank"]},
+        ).all()
+        by_id = {row.id: row for row in rows}
+        return [
+            _Shown(by_id[entry_id], score, exact_hit)
+            for entry_id, score, exact_hit in chosen
+            if entry_id in by_id
+        ]
+
+
+_JOINS = (
+    "LEFT JOIN page p ON p.id = e.page_id "
+    "LEFT JOIN document d ON d.id = COALESCE(e.document_id, p.document_id) "
+    "LEFT JOIN folder f ON f.folder_id = COALESCE(p.folder_id, d.folder_id, "
+    "NULLIF(e.folder_id, ''))"
+)
+
+
+class _Shown:
+    """A result row with its score and whether it matched exactly."""
+
+    def __init__(self, row: Any, score: float, exact_hit: bool) -> None:
+        self._row, self.score, self.exact_hit = row, score, exact_hit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+def _ranked(window: list[Any], exact: set[int]) -> list[tuple[int, float, bool]]:
+    """Exact-diacritic matches first, then by score; newest first among equals."""
+    entries = [(row.id, float(row.score or 0.0), row.id in exact) for row in window]
+    return sorted(entries, key=lambda e: (not e[2], -e[1], -e[0]))
 
 
 def _entry(kind: str, ref: str, body: str, **keys: Any) -> SearchEntry:
