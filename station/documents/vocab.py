@@ -105,20 +105,34 @@ def similarity(first: str, second: str) -> float:
     return max(exact, 0.9 * folded)
 
 
-@lru_cache(maxsize=1024)
-def _folded(text: str) -> str:
-    return fold(text)
+@lru_cache(maxsize=2048)
+def _exact_matcher(choice: str) -> SequenceMatcher[str]:
+    return SequenceMatcher(None, "", choice.upper())
+
+
+@lru_cache(maxsize=2048)
+def _loose_matcher(choice: str) -> SequenceMatcher[str]:
+    return SequenceMatcher(None, "", fold(choice))
 
 
 def nearest(text: str, choices: Iterable[str]) -> tuple[str | None, float]:
-    """The choice most `similar` to the text, and how similar (0-1)."""
+    """The choice most `similar` to the text, and how similar (0-1).
+
+    The choices are the same few lists page after page: a matcher per choice keeps what
+    SequenceMatcher learns of its second string, and only the text is set anew (the same
+    ratios as a fresh matcher: the text stays the first string)."""
     best, score = None, 0.0
     upper, folded = text.upper(), fold(text)
     for choice in choices:
-        exact = SequenceMatcher(None, upper, choice.upper())
-        loose = SequenceMatcher(None, folded, _folded(choice))
+        exact, loose = _exact_matcher(choice), _loose_matcher(choice)
+        exact.set_seq1(upper)
+        loose.set_seq1(folded)
+        # Bounds first, cheapest first: a choice that cannot beat the best so far is
+        # spared the full comparison.
         if max(exact.real_quick_ratio(), 0.9 * loose.real_quick_ratio()) <= score:
-            continue  # cannot beat the best so far: spare the full comparison
+            continue
+        if max(exact.quick_ratio(), 0.9 * loose.quick_ratio()) <= score:
+            continue
         s = max(exact.ratio(), 0.9 * loose.ratio())
         if s > score:
             best, score = choice, s
