@@ -49,10 +49,11 @@ def vocabulary() -> list[str]:
 
 
 def build(db: Path, seed: int = 7) -> dict[str, Any]:
-    from station.search.query import index_words
+    from station.search.query import facets
     from station.store import Store
+    from station.store.search import entry_words
 
-    Store.open(f"sqlite:///{db}")  # migration 0011: search_entry and search_fts
+    Store.open(f"sqlite:///{db}")  # migrations 0011-0012: search_entry and search_fts
     connection = sqlite3.connect(db)
     if connection.execute("select count(*) from search_entry").fetchone()[0]:
         return json.loads((db.parent / "build.json").read_text(encoding="utf-8"))
@@ -60,18 +61,23 @@ def build(db: Path, seed: int = 7) -> dict[str, Any]:
     words = vocabulary()
     started = time.perf_counter()
     folders = connection.execute(
-        "select folder_id, fonds_code, title, notes from folder"
+        "select folder_id, fonds_code, title, notes, box_no from folder"
     ).fetchall()
     rows = []
-    for folder_id, fonds, title, notes in folders:
+    facet_words = {}
+    for folder_id, fonds, title, notes, box in folders:
         body = " ".join(filter(None, (folder_id, fonds, title, notes)))
-        rows.append(("folder", folder_id, folder_id, None, body, *index_words(body)))
+        facet_words[folder_id] = facets(fonds, box)
+        rows.append(
+            ("folder", folder_id, folder_id, None, body, *entry_words(body, facet_words[folder_id]))
+        )
     pages = connection.execute("select id, folder_id from page").fetchall()
     for n, (page_id, folder_id) in enumerate(pages):
         body = " ".join(rng.choice(words) for _ in range(WORDS_PER_PAGE))
         if n % NUMBER_EVERY == 0:
             body = f"Số {n // NUMBER_EVERY + 1}-QĐ/VPTW " + body
-        rows.append(("page", str(page_id), folder_id or "", page_id, body, *index_words(body)))
+        words_ = entry_words(body, facet_words.get(folder_id or "", ""))
+        rows.append(("page", str(page_id), folder_id or "", page_id, body, *words_))
         if len(rows) >= 20_000:
             _insert(connection, rows)
     _insert(connection, rows)

@@ -110,6 +110,73 @@ def test_filters_by_box_and_fonds(store: Store) -> None:
     assert find(store, "tai lieu", fonds="99") == []
 
 
+def test_filters_follow_a_page_into_its_folder_and_a_folder_into_another_box(
+    store: Store,
+) -> None:
+    """Fonds and box are words in the index (facets): kept in step when a page is placed in
+    a folder after its text was recorded, and when the manifest moves a folder."""
+    from sqlmodel import select
+
+    from station.store.models import SearchEntry
+
+    batch = store.info["batch"]  # type: ignore[attr-defined]
+    loose = store.add_page(
+        batch, seq=40, source_file="40.tif", page_index=0, sha256=f"{40:064x}",
+        master_path=Path("/m/40.tif"),
+    )  # fmt: skip
+    store.record_page_result(
+        loose, {"state": "ok", "search_text": "biên bản giao nhận"}, [], sha256=f"{40:064x}"
+    )
+    assert find(store, "bien ban") == [("page", loose)]
+    assert find(store, "bien ban", box="1") == []  # not in a folder yet
+    store.place_pages("05/01/HS-002", [loose], "text-gray-300")
+    assert find(store, "bien ban", box="1", fonds="05") == [("page", loose)]
+    moved = _folder(2, "Báo cáo tổng kết công tác", box="7")
+    store.import_folders([moved], Path("manifest-2.csv"))
+    assert find(store, "bien ban", box="1") == []
+    assert find(store, "bien ban", box="7") == [("page", loose)]
+    assert set(find(store, "cong tac", box="7")) == {
+        ("page", store.info["p2"]),
+        ("folder", "05/01/HS-002"),
+    }  # type: ignore[attr-defined]
+    with store.session() as s:
+        entries = {e.ref: e for e in s.exec(select(SearchEntry))}
+    assert entries[str(loose)].folder_id == "05/01/HS-002"
+    assert entries[str(loose)].folded.endswith("qqfonds05 qqbox7")
+    before = {ref: e.folded for ref, e in entries.items() if e.kind == "folder"}
+    store.reindex_search()  # (these pages have no text files to index again)
+    with store.session() as s:
+        again = {e.ref: e.folded for e in s.exec(select(SearchEntry)) if e.kind == "folder"}
+    assert again == before and before["05/01/HS-002"].endswith("qqfonds05 qqbox7")
+
+
+def test_a_search_index_from_before_facets_gains_them_on_upgrade(
+    settings: StationSettings,
+) -> None:
+    """Migration 0012 refiles what 0011 indexed: each page's folder and its facet words."""
+    import sqlalchemy as sa
+
+    from tests.conftest import current_database_url
+
+    url = current_database_url(settings)
+    st = Store.open(url)
+    st.import_folders([_folder(1, "Hồ sơ", box="3")], Path("manifest.csv"))
+    page = _page(st, st.create_batch("b1", Path("/m"), "text-gray-300", None), "", TEXT_2, 1)
+    st.place_pages("05/01/HS-001", [page], "text-gray-300")
+    with st.engine.begin() as connection:  # the index as 0011 left it
+        connection.execute(
+            sa.text("update search_entry set folder_id = '', folded = :f where kind = 'page'"),
+            {"f": "bao cao tinh hinh"},
+        )
+        connection.execute(sa.text("drop index ix_search_entry_folder_id"))
+        connection.execute(sa.text("update alembic_version set version_num = '0011'"))
+    st.engine.dispose()
+    assert find(st, "bao cao", box="3") == []
+    upgraded = Store.open(url)
+    assert find(upgraded, "bao cao", box="3") == [("page", page)]
+    assert find(upgraded, "tong ket", box="3") == [("page", page)]  # the whole text again
+
+
 def test_a_common_word_is_counted_and_ranked_within_a_window_and_pages_go_on(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -344,8 +344,10 @@ class SearchEntry(SQLModel, table=True):
 
     `folded` and `exact_text` are the words of `body` (station.search.text: without and
     with diacritics), space-separated, so that SQLite FTS5 (the `search_fts` table) and
-    PostgreSQL's full-text search (expression indexes) tokenize them alike. Who may see an
-    entry is decided at query time from its folder, document and page, never stored here.
+    PostgreSQL's full-text search (expression indexes) tokenize them alike; `folded` ends with
+    the folder's fonds and box as words (station.search.query.facets), for the filters. Who
+    may see an entry is decided at query time from its folder, document and page, never
+    stored here.
     """
 
     __tablename__ = "search_entry"
@@ -354,7 +356,7 @@ class SearchEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True, sa_type=Id)
     kind: str  # folder, document, page
     ref: str  # the folder's folder_id, the document's or the page's id
-    folder_id: str = ""
+    folder_id: str = Field(default="", index=True)  # kept in step with the page's (0012)
     document_id: int | None = Field(default=None, sa_type=Id)
     page_id: int | None = Field(default=None, index=True, sa_type=Id)
     body: str = ""  # the text as written, for snippets

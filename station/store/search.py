@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, text
+from sqlalchemy import event, insert, inspect, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, delete, select
@@ -33,7 +33,7 @@ from station.search import (
     SearchResults,
 )
 from station.search.query import WORD as _WORDS
-from station.search.query import Query, fts5, index_words, parse, tsquery
+from station.search.query import Query, facets, fts5, index_words, parse, tsquery
 from station.search.text import fold
 from station.store.base import StoreBase
 from station.store.models import Document, Folder, Page, SearchEntry
@@ -96,20 +96,64 @@ def document_text(document: Document) -> str:
     return " ".join([archival_code(document.folder_id, document.sequence), *filter(None, values)])
 
 
-def _fill(entry: SearchEntry, body: str) -> None:
-    entry.body = body
-    entry.folded, entry.exact_text = index_words(body)
+def entry_words(body: str, facet_words: str) -> tuple[str, str]:
+    """The entry's folded and exact words; the folded ones end with its folder's facets."""
+    folded, exact_text = index_words(body)
+    return (f"{folded} {facet_words}" if facet_words else folded), exact_text
 
 
-def _put(connection: Connection, kind: str, ref: str, body: str, **keys: Any) -> None:
+def _folder_facets(connection: Connection, folder_id: str | None) -> str:
+    if not folder_id:
+        return ""
+    row = connection.execute(
+        select(Folder.fonds_code, Folder.box_no).where(col(Folder.folder_id) == folder_id)
+    ).first()
+    return facets(row[0], row[1]) if row else ""
+
+
+def _put(
+    connection: Connection, kind: str, ref: str, body: str, folder_id: str, **keys: Any
+) -> None:
     """One entry, replacing the one it had (the FTS triggers follow the table)."""
     _drop(connection, kind, ref)
-    folded, exact_text = index_words(body)
+    folded, exact_text = entry_words(body, _folder_facets(connection, folder_id))
     connection.execute(
         insert(SearchEntry).values(
-            kind=kind, ref=ref, body=body, folded=folded, exact_text=exact_text, **keys
+            kind=kind,
+            ref=ref,
+            body=body,
+            folded=folded,
+            exact_text=exact_text,
+            folder_id=folder_id or "",
+            **keys,
         )
     )
+
+
+def _refile(connection: Connection, where: Any, folder_id: str) -> None:
+    """Entries that now belong to `folder_id` (a page placed in a folder, a folder given
+    another box or fonds): their folder and facet words follow."""
+    facet_words = _folder_facets(connection, folder_id)
+    rows = connection.execute(select(SearchEntry.id, SearchEntry.body).where(where)).all()
+    for entry_id, body in rows:
+        connection.execute(
+            update(SearchEntry)
+            .where(col(SearchEntry.id) == entry_id)
+            .values(folder_id=folder_id or "", folded=entry_words(body, facet_words)[0])
+        )
+
+
+def refile_all(connection: Connection) -> None:
+    """Every entry's folder and facet words from the tables (migration 0012)."""
+    connection.execute(
+        text(
+            "UPDATE search_entry SET folder_id = COALESCE((SELECT p.folder_id FROM page p "
+            "WHERE p.id = search_entry.page_id), '') WHERE kind = 'page'"
+        )
+    )
+    folders = connection.execute(select(Folder.folder_id)).scalars().all()
+    for folder_id in folders:
+        _refile(connection, col(SearchEntry.folder_id) == folder_id, folder_id)
 
 
 def _drop(connection: Connection, kind: str, ref: str) -> None:
@@ -122,12 +166,13 @@ def index_page_text(session: Session, page: Page, page_text: str) -> None:
     """A page's OCR text, in the transaction that records the page's result."""
     assert page.id is not None
     _put(
-        session.connection(), "page", str(page.id), page_text,
-        page_id=page.id, folder_id=page.folder_id or "",
+        session.connection(), "page", str(page.id), page_text, page.folder_id or "",
+        page_id=page.id,
     )  # fmt: skip
 
 
 _FOLDER_TEXT = ("folder_id", "fonds_code", "title", "notes")
+_FOLDER_FACETS = ("fonds_code", "box_no")
 _DOCUMENT_TEXT = ("fields", "folder_id", "sequence")
 
 
@@ -138,20 +183,26 @@ def _changed(obj: Any, names: Iterable[str]) -> bool:
 
 def _index_flush(session: OrmSession, _context: Any) -> None:
     """Folders and documents the flush wrote, whichever query wrote them, indexed in the
-    same transaction (after the flush: new documents have their ids)."""
+    same transaction (after the flush: new documents have their ids); pages placed in a
+    folder, and a folder's entries when its fonds or box changes, refiled."""
     connection = session.connection()
     for obj in [*session.new, *session.dirty]:
         new = obj in session.new
-        if isinstance(obj, Folder) and (new or _changed(obj, _FOLDER_TEXT)):
-            _put(connection, "folder", obj.folder_id, folder_text(obj), folder_id=obj.folder_id)
-        elif isinstance(obj, Document) and (
-            new or _changed(obj, ("fields", "folder_id", "sequence"))
-        ):
+        if isinstance(obj, Folder):
+            if new or _changed(obj, _FOLDER_TEXT + _FOLDER_FACETS):
+                _put(connection, "folder", obj.folder_id, folder_text(obj), obj.folder_id)
+            if new or _changed(obj, _FOLDER_FACETS):
+                held = col(SearchEntry.folder_id) == obj.folder_id
+                _refile(connection, held & (col(SearchEntry.kind) != "folder"), obj.folder_id)
+        elif isinstance(obj, Document) and (new or _changed(obj, _DOCUMENT_TEXT)):
             assert obj.id is not None
             _put(
-                connection, "document", str(obj.id), document_text(obj),
-                document_id=obj.id, folder_id=obj.folder_id,
+                connection, "document", str(obj.id), document_text(obj), obj.folder_id,
+                document_id=obj.id,
             )  # fmt: skip
+        elif isinstance(obj, Page) and not new and _changed(obj, ("folder_id",)):
+            entry = (col(SearchEntry.kind) == "page") & (col(SearchEntry.ref) == str(obj.id))
+            _refile(connection, entry, obj.folder_id or "")
     for obj in session.deleted:
         if isinstance(obj, Document):
             _drop(connection, "document", str(obj.id))
@@ -229,30 +280,26 @@ class SearchQueries(StoreBase):
                 s.connection().execute(
                     text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
                 )
-            for folder in s.exec(select(Folder)):
-                s.add(
-                    _entry(
-                        "folder", folder.folder_id, folder_text(folder), folder_id=folder.folder_id
-                    )
-                )
+            folders = list(s.exec(select(Folder)))
+            facet_words = {f.folder_id: facets(f.fonds_code, f.box_no) for f in folders}
+            for folder in folders:
+                s.add(_entry("folder", folder.folder_id, folder_text(folder), facet_words))
                 count += 1
             for document in s.exec(select(Document)):
-                s.add(
-                    _entry(
-                        "document", str(document.id), document_text(document),
-                        document_id=document.id, folder_id=document.folder_id,
-                    )
+                entry = _entry(
+                    "document", str(document.id), document_text(document), facet_words,
+                    folder_id=document.folder_id, document_id=document.id,
                 )  # fmt: skip
+                s.add(entry)
                 count += 1
             for page in s.exec(select(Page).where(Page.state == "ok")):
                 page_text = _read_text(page.derivatives.get("text"))
                 if page_text:
-                    s.add(
-                        _entry(
-                            "page", str(page.id), page_text,
-                            page_id=page.id, folder_id=page.folder_id or "",
-                        )
+                    entry = _entry(
+                        "page", str(page.id), page_text, facet_words,
+                        folder_id=page.folder_id or "", page_id=page.id,
                     )  # fmt: skip
+                    s.add(entry)
                     count += 1
         return count
 
@@ -265,15 +312,19 @@ class _Matching:
     def __init__(self, dialect: str, query: Query, request: SearchRequest) -> None:
         self.dialect = dialect
         self.params: dict[str, Any] = {"rank": CLEARANCES.index(check_clearance(request.clearance))}
+        narrow = facets(request.fonds, request.box)
         if dialect == "postgresql":
-            self.params |= {"q": tsquery(query), "qx": tsquery(query, exact_words=True)}
+            self.params |= {
+                "q": tsquery(query, facets=narrow),
+                "qx": tsquery(query, exact_words=True),
+            }
             self.source = "search_entry e CROSS JOIN to_tsquery('simple', :q) AS q(q)"
             self.match = "e.folded_tsv @@ q.q"
             self.score = "ts_rank(e.folded_tsv, q.q) AS score"
             self.key = "e.id"
         else:
             self.params |= {
-                "q": fts5(query, "folded"),
+                "q": fts5(query, "folded", facets=narrow),
                 "qx": fts5(query, "exact_text", exact_words=True),
             }
             self.source = "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
@@ -392,10 +443,16 @@ def _ranked(window: list[Any], exact: set[int]) -> list[tuple[int, float, bool]]
     return sorted(entries, key=lambda e: (not e[2], -e[1], -e[0]))
 
 
-def _entry(kind: str, ref: str, body: str, **keys: Any) -> SearchEntry:
-    entry = SearchEntry(kind=kind, ref=ref, **keys)
-    _fill(entry, body)
-    return entry
+def _entry(
+    kind: str, ref: str, body: str, facet_words: dict[str, str], folder_id: str | None = None,
+    **keys: Any,
+) -> SearchEntry:  # fmt: skip
+    folder = ref if folder_id is None else folder_id  # a folder's entry: its own
+    folded, exact_text = entry_words(body, facet_words.get(folder, ""))
+    return SearchEntry(
+        kind=kind, ref=ref, body=body, folded=folded, exact_text=exact_text, folder_id=folder,
+        **keys,
+    )  # fmt: skip
 
 
 def _read_text(path: str | None) -> str:
