@@ -83,14 +83,17 @@ def index_words(text: str) -> tuple[str, str]:
 
 
 def fts5(query: Query, column: str, *, exact_words: bool = False, facets: str = "") -> str:
-    """SQLite FTS5: `column : ("a" AND "b c" AND "d" * AND "qqbox12")`."""
+    """SQLite FTS5: `column : ("a" AND "b c" AND "d" *) AND folded : ("qqbox12")` (the
+    facets are words of the folded column, whichever column the query is for)."""
     parts = []
     for term in query.terms:
         tokens = term.exact if exact_words else term.folded
         phrase = '"' + " ".join(tokens) + '"'
         parts.append(phrase + (" *" if term.prefix else ""))
-    parts += [f'"{word}"' for word in facets.split()]
-    return f"{column} : (" + " AND ".join(parts) + ")"
+    found = f"{column} : (" + " AND ".join(parts) + ")"
+    if facets:
+        found += " AND folded : (" + " AND ".join(f'"{w}"' for w in facets.split()) + ")"
+    return found
 
 
 def tsquery(query: Query, *, exact_words: bool = False, facets: str = "") -> str:

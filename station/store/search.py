@@ -325,7 +325,9 @@ class _Matching:
         else:
             self.params |= {
                 "q": fts5(query, "folded", facets=narrow),
-                "qx": fts5(query, "exact_text", exact_words=True),
+                # the facets here too: the exact matches looked for are in the same few
+                # folders as the window, not everywhere between its first and last rowid
+                "qx": fts5(query, "exact_text", exact_words=True, facets=narrow),
             }
             self.source = "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
             self.match = "search_fts MATCH :q"
