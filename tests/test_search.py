@@ -155,7 +155,11 @@ def test_a_search_index_from_before_facets_gains_them_on_upgrade(
 ) -> None:
     """Migration 0012 refiles what 0011 indexed: each page's folder and its facet words."""
     import sqlalchemy as sa
+    from sqlmodel import select
 
+    from station.search.query import index_words
+    from station.store.models import SearchEntry
+    from station.store.search import entry_words
     from tests.conftest import current_database_url
 
     url = current_database_url(settings)
@@ -163,10 +167,10 @@ def test_a_search_index_from_before_facets_gains_them_on_upgrade(
     st.import_folders([_folder(1, "Hồ sơ", box="3")], Path("manifest.csv"))
     page = _page(st, st.create_batch("b1", Path("/m"), "text-gray-300", None), "", TEXT_2, 1)
     st.place_pages("05/01/HS-001", [page], "text-gray-300")
-    with st.engine.begin() as connection:  # the index as 0011 left it
+    with st.engine.begin() as connection:  # the index as 0011 left it: words, no facets
         connection.execute(
             sa.text("update search_entry set folder_id = '', folded = :f where kind = 'page'"),
-            {"f": "bao cao tinh hinh"},
+            {"f": index_words(TEXT_2)[0]},
         )
         connection.execute(sa.text("drop index ix_search_entry_folder_id"))
         connection.execute(sa.text("update alembic_version set version_num = '0011'"))
@@ -174,7 +178,13 @@ def test_a_search_index_from_before_facets_gains_them_on_upgrade(
     assert find(st, "bao cao", box="3") == []
     upgraded = Store.open(url)
     assert find(upgraded, "bao cao", box="3") == [("page", page)]
-    assert find(upgraded, "tong ket", box="3") == [("page", page)]  # the whole text again
+    assert find(upgraded, "bao cao", box="4") == []
+    with upgraded.session() as s:
+        entry = s.exec(select(SearchEntry).where(SearchEntry.kind == "page")).one()
+    assert (entry.folder_id, entry.folded) == (
+        "05/01/HS-001",
+        entry_words(TEXT_2, "qqfonds05 qqbox3")[0],
+    )
 
 
 def test_a_common_word_is_counted_and_ranked_within_a_window_and_pages_go_on(

@@ -21,9 +21,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_search_entry_folder_id", "search_entry", ["folder_id"])
-    from station.store.search import refile_all
+    from station.store.search import add_facets
 
-    refile_all(op.get_bind())
+    add_facets(op.get_bind())
 
 
 def downgrade() -> None:
