@@ -1,0 +1,623 @@
+"""The digitizing body's digital signature on every exported PDF/A (issue 15).
+
+NĐ 30/2020 Annex I and TT 01/2019 (standards.md 5.1) make a digitized copy valid only when
+the body that digitized it signs the file, the signature shown at the top right of the first
+page: the body's seal at its real size, its name and the signing time. pyHanko makes the
+PAdES signature (B-B; B-T with a timestamp server; B-LT when revocation information is
+supplied or may be fetched) as an incremental update, so the PDF/A below stays byte for byte
+what it was; what pyHanko leaves to us for PDF/A-2b is here: an embedded font for the
+Vietnamese text whose widths agree with its program, and the seal drawn in the output
+intent's (RGB) colour space.
+
+One `Signing` per export run: a USB token allows one session and may take seconds per
+signature, so it is opened once and the files are signed in sequence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import io
+import logging
+import math
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from station.errors import ConfigError, MissingToolError, OutputError
+from station.settings import StationSettings
+
+log = logging.getLogger(__name__)
+
+FIELD_NAME = "Signature-station"
+# Noto Sans has 1000 units per em: pyHanko writes /W in the font's own units, which agree
+# with the embedded program (PDF/A-2 6.2.11.5) only then; DejaVu's 2048 fail the check.
+FONT = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
+FONT_SIZE = 8
+MARGIN_PT = 5 / 25.4 * 72  # 5 mm from the page's edges
+TEXT_WIDTH_PT = 190.0
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # how pyHanko hands us the signing time, read back
+_STAMP_TEXT = "Ký bởi: %(org)s\nThời gian ký: %(ts)s"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One signature in a signed file: who signed (certificate subject and serial), when,
+    and at which PAdES level."""
+
+    subject: str
+    serial: str  # the certificate's serial number, hex
+    signed_at: datetime
+    level: str  # "B-B", "B-T" or "B-LT"
+
+    @property
+    def summary(self) -> str:
+        return f"PAdES {self.level}, certificate {self.subject}, serial {self.serial}"
+
+
+@dataclass(frozen=True)
+class SignerFacts:
+    """What `station signing check` reports about the configured signer."""
+
+    kind: str  # "PKCS#12 file x" or "PKCS#11 token y"
+    subject: str
+    issuer: str
+    serial: str
+    not_after: datetime
+    seal_mm: tuple[float, float]
+    level: str
+
+
+# --- the appearance ----------------------------------------------------------------------------
+
+
+def _appearance_style(seal: Path, seal_mm: float | None, zone: str) -> tuple[Any, float, float]:
+    """The stamp: the seal at its real size on the left, the body's name and the signing time
+    (in `zone`) on the right; with its width and height in points."""
+    from PIL import Image, UnidentifiedImageError
+    from pyhanko.pdf_utils import layout
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.images import PdfImage
+    from pyhanko.pdf_utils.text import TextBoxStyle
+
+    if not FONT.is_file():
+        raise MissingToolError(f"{FONT} is missing: install fonts-noto-core (scripts/setup)")
+    try:
+        image: Image.Image = Image.open(seal)
+        image.load()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ConfigError(f"Seal image {seal}: cannot read it as a PNG: {exc}") from exc
+    if image.format != "PNG":
+        raise ConfigError(f"Seal image {seal}: a PNG is needed, found {image.format}")
+    if seal_mm is not None:
+        width = seal_mm / 25.4 * 72
+    elif image.info.get("dpi") and float(image.info["dpi"][0]) > 1:
+        width = image.width / float(image.info["dpi"][0]) * 72
+    else:
+        raise ConfigError(
+            f"Seal image {seal} carries no DPI, so its real size is unknown: save it with its "
+            "resolution, or set signing_seal_mm (STATION_SIGNING_SEAL_MM) to its width"
+        )
+    height = width * image.height / image.width
+    # The output intent is sRGB: the seal goes in as RGB (its alpha as a soft mask).
+    image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info
+                          else "RGB")  # fmt: skip
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"signing_timezone {zone!r} is not a known time zone") from exc
+    style = _stamp_classes()[0](
+        stamp_text=_STAMP_TEXT,
+        timestamp_format=_TS_FORMAT,
+        zone=zone,
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(FONT)), font_size=FONT_SIZE),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MAX,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins(left=round(width) + 4, right=2),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+        background=PdfImage(image, box=layout.BoxConstraints(width=width, height=height)),
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            inner_content_scaling=layout.InnerScaling.NO_SCALING,
+        ),
+        background_opacity=1.0,
+        border_width=0,
+    )
+    return style, width + 4 + TEXT_WIDTH_PT, height
+
+
+@functools.cache
+def _stamp_classes() -> tuple[type, type]:
+    """pyHanko's text stamp, with the signing time in the body's time zone and the whole
+    appearance turned with a page the reviewer turned (so it reads upright at top right)."""
+    from pyhanko.pdf_utils import generic, layout
+    from pyhanko.stamp import TextStamp, TextStampStyle
+
+    @dataclass(frozen=True)
+    class LocalTimeStampStyle(TextStampStyle):
+        zone: str = "UTC"
+        rotate: int = 0
+
+        def create_stamp(self, writer: Any, box: Any, text_params: dict[str, Any]) -> Any:
+            when = datetime.strptime(text_params["ts"], _TS_FORMAT).astimezone(ZoneInfo(self.zone))
+            offset = when.strftime("%z")
+            shown = f"{when:%d/%m/%Y %H:%M:%S} {offset[:3]}:{offset[3:]}"
+            if self.rotate in (90, 270):
+                box = layout.BoxConstraints(width=box.height, height=box.width)
+            return TurnedStamp(
+                writer=writer, style=self, box=box, text_params={**text_params, "ts": shown}
+            )
+
+    class TurnedStamp(TextStamp):
+        def as_form_xobject(self) -> Any:
+            xobject = super().as_form_xobject()
+            turn = self.style.rotate
+            if turn:
+                matrix = {90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}[turn]
+                numbers = [generic.NumberObject(v) for v in (*matrix, 0, 0)]  # type: ignore[no-untyped-call]
+                xobject["/Matrix"] = generic.ArrayObject(numbers)
+            return xobject
+
+    return LocalTimeStampStyle, TurnedStamp
+
+
+def _field_box(page: Any, width: float, height: float) -> tuple[tuple[int, int, int, int], int]:
+    """The appearance's rectangle at the top right of the page as it is shown (its /Rotate
+    taken into account), in the page's own coordinates; and the rotation."""
+    box = [float(v) for v in (page.get("/CropBox") or page["/MediaBox"])]
+    x0, y0, x1, y1 = (
+        min(box[0], box[2]),
+        min(box[1], box[3]),
+        max(box[0], box[2]),
+        max(box[1], box[3]),
+    )
+    turn = int(page.get("/Rotate", 0)) % 360
+    m = MARGIN_PT
+    rects = {
+        0: (x1 - m - width, y1 - m - height, x1 - m, y1 - m),
+        90: (x0 + m, y1 - m - width, x0 + m + height, y1 - m),
+        180: (x0 + m, y0 + m, x0 + m + width, y0 + m + height),
+        270: (x1 - m - height, y0 + m, x1 - m, y0 + m + width),
+    }
+    left, bottom, right, top = rects.get(turn, rects[0])
+    outer = (math.floor(left), math.floor(bottom), math.ceil(right), math.ceil(top))
+    return outer, turn if turn in rects else 0
+
+
+# --- the signer ----------------------------------------------------------------------------------
+
+
+def _first_line(path: Path, what: str) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"{what} file {path}: cannot read it: {exc}") from exc
+    if not lines or not lines[0]:
+        raise ConfigError(f"{what} file {path} is empty")
+    return lines[0]
+
+
+def _load_certificates(paths: Sequence[Path], what: str) -> list[Any]:
+    """Certificates from PEM (or DER) files, for pyHanko's validation context."""
+    from asn1crypto import pem, x509
+
+    found = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{what} {path}: cannot read it: {exc}") from exc
+        try:
+            blocks = [d for _, _, d in pem.unarmor(data, multiple=True)] if pem.detect(data) else [
+                data]  # fmt: skip
+            found += [x509.Certificate.load(block) for block in blocks]
+            for cert in found:
+                _ = cert.subject  # parse now: a bad file is named here, not mid-export
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{what} {path}: not a certificate in PEM or DER: {exc}") from exc
+    return found
+
+
+def _load_crls(paths: Sequence[Path]) -> list[Any]:
+    from asn1crypto import crl, pem
+
+    found = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+            blocks = [d for _, _, d in pem.unarmor(data, multiple=True)] if pem.detect(data) else [
+                data]  # fmt: skip
+            for block in blocks:
+                found.append(crl.CertificateList.load(block))
+                _ = found[-1].issuer
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(f"Revocation list {path}: cannot read it: {exc}") from exc
+    return found
+
+
+def validation_context(settings: StationSettings, *, fetch: bool = False) -> Any:
+    """pyHanko's validation context: the trust roots of STATION_SIGNING_TRUST_ROOTS and the
+    revocation lists supplied; None without trust roots."""
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = _load_certificates(settings.signing_trust_roots, "Trust root")
+    if not roots:
+        return None
+    return ValidationContext(
+        trust_roots=roots,
+        crls=_load_crls(settings.signing_crls),
+        allow_fetching=fetch,
+        revocation_mode="soft-fail",
+    )
+
+
+class Signing:
+    """An open signer for one export run: the key (file or token session), the appearance,
+    the timestamp server and the validation context, made once."""
+
+    def __init__(self, settings: StationSettings, signer: Any, kind: str) -> None:
+        from pyhanko.sign.timestamps.requests_client import HTTPTimeStamper
+
+        if not settings.organization.strip():
+            raise ConfigError(
+                "Signing shows the body's name on page 1: set organization (STATION_ORGANIZATION)"
+            )
+        if settings.signing_seal is None:
+            raise ConfigError("Signing needs the body's seal: set signing_seal (a PNG)")
+        self.settings = settings
+        self.signer = signer
+        self.kind = kind
+        self.organization = settings.organization.strip()
+        self.style, self.width, self.height = _appearance_style(
+            settings.signing_seal, settings.signing_seal_mm, settings.signing_timezone
+        )
+        self.timestamper = (
+            HTTPTimeStamper(settings.signing_tsa_url, timeout=30)  # type: ignore[no-untyped-call]
+            if settings.signing_tsa_url
+            else None
+        )
+        fetch = settings.signing_fetch_revocation
+        self.context = validation_context(settings, fetch=fetch)
+        self.long_term = self.context is not None and bool(settings.signing_crls or fetch)
+        cert = signer.signing_cert
+        if cert is None:
+            raise ConfigError(f"{kind}: no signing certificate found")
+        self.certificate = cert
+        self.fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+        not_after = cert.not_valid_after
+        if not_after < datetime.now(UTC):
+            raise ConfigError(
+                f"{kind}: the signing certificate ({_subject(cert)}) expired on "
+                f"{not_after:%Y-%m-%d}"
+            )
+
+    @property
+    def level(self) -> str:
+        return "B-LT" if self.long_term else "B-T" if self.timestamper else "B-B"
+
+    def facts(self) -> SignerFacts:
+        cert = self.certificate
+        background = self.style.background
+        return SignerFacts(
+            kind=self.kind,
+            subject=_subject(cert),
+            issuer=_name(cert, "issuer"),
+            serial=_serial(cert),
+            not_after=cert.not_valid_after,
+            seal_mm=(background.box.width / 72 * 25.4, background.box.height / 72 * 25.4),
+            level=self.level,
+        )
+
+    def sign_stream(self, source: IO[bytes], target: IO[bytes], name: str) -> None:
+        """Sign the PDF read from `source` into `target` (an incremental update)."""
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.pdf_utils.misc import PdfError
+        from pyhanko.sign import fields, signers
+        from pyhanko.sign.general import SigningError
+        from pyhanko.sign.signers import pdf_signer
+
+        try:
+            writer = _keeping_metadata(IncrementalPdfFileWriter)(source, strict=False)
+            page = writer.root["/Pages"]["/Kids"][0].get_object()
+            while "/Kids" in page:
+                page = page["/Kids"][0].get_object()
+            _check_output_intent(writer.root, name)
+            box, turn = _field_box(page, self.width, self.height)
+            meta = signers.PdfSignatureMetadata(
+                field_name=FIELD_NAME,
+                subfilter=fields.SigSeedSubFilter.PADES,
+                md_algorithm="sha256",
+                reason="Số hóa tài liệu lưu trữ",
+                embed_validation_info=self.long_term,
+                validation_context=self.context if self.long_term else None,
+                # B-LT: the validation data goes into the signed revision, so the signature
+                # still covers the whole file (PDF/A-2 6.4.3; a DSS added after it does not)
+                dss_settings=pdf_signer.DSSContentSettings(
+                    placement=pdf_signer.SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+                    include_vri=False,
+                ),
+            )
+            pades = signers.PdfSigner(
+                meta,
+                signer=self.signer,
+                timestamper=self.timestamper,
+                stamp_style=dataclasses.replace(self.style, rotate=turn),
+                new_field_spec=fields.SigFieldSpec(FIELD_NAME, on_page=0, box=box),
+            )
+            pades.sign_pdf(writer, output=target, appearance_text_params={"org": self.organization})
+        except (SigningError, PdfError, OSError, ValueError, KeyError) as exc:
+            raise OutputError(f"{name}: signing failed: {exc}") from exc
+
+    def signed(self, source: Path) -> Path:
+        """The signed copy of `source`, made once beside it (a repeated export reuses it, so
+        the package's bytes stay the same and the token is not asked again)."""
+        target = source.with_name(f"{source.stem}.signed-{self.fingerprint[:12]}.pdf")
+        if target.is_file():
+            return target
+        partial = target.with_name(f".partial-{secrets.token_hex(4)}-{target.name}")
+        try:
+            with source.open("rb") as inf, partial.open("wb") as out:
+                self.sign_stream(inf, out, source.name)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+
+@functools.cache
+def _keeping_metadata(base: type) -> type:
+    """pyHanko's incremental writer, but leaving the XMP and the Info dictionary as they
+    were: it would rewrite the XMP packet (producer, dates), and the PDF/A's metadata is
+    the archive's, not the signature's."""
+
+    class KeepingMetadata(base):  # type: ignore[misc]
+        def _update_meta(self) -> None:
+            pass
+
+    return KeepingMetadata
+
+
+def _check_output_intent(root: Any, name: str) -> None:
+    """The seal is drawn in RGB: the file's output intent must be an RGB profile."""
+    intents = root.get("/OutputIntents")
+    if not intents:
+        return  # not a PDF/A: nothing to keep
+    profile = intents[0].get_object().get("/DestOutputProfile")
+    channels = int(profile.get_object().get("/N", 3)) if profile is not None else 3
+    if channels != 3:
+        raise OutputError(
+            f"{name}: its output intent has {channels} colour channels; the seal is RGB and "
+            "would break PDF/A: export from an sRGB PDF/A"
+        )
+
+
+def _subject(cert: Any) -> str:
+    return _name(cert, "subject")
+
+
+def _name(cert: Any, which: str) -> str:
+    """The certificate's subject or issuer as RFC 4514 writes it (CN=...,O=...,C=VN)."""
+    from cryptography import x509
+
+    loaded = x509.load_der_x509_certificate(cert.dump())
+    return str((loaded.subject if which == "subject" else loaded.issuer).rfc4514_string())
+
+
+def _serial(cert: Any) -> str:
+    return f"{cert.serial_number:X}"
+
+
+@contextmanager
+def open_signing(settings: StationSettings) -> Iterator[Signing]:
+    """The configured signer, open for one run: a PKCS#12 file, or one PKCS#11 session."""
+    with ExitStack() as stack:
+        if settings.signing_p12 is not None:
+            yield Signing(settings, _p12_signer(settings), f"PKCS#12 file {settings.signing_p12}")
+        elif settings.signing_pkcs11_module is not None:
+            signer, kind = _pkcs11_signer(settings, stack)
+            yield Signing(settings, signer, kind)
+        else:
+            raise ConfigError(
+                "No signer configured: set signing_p12 (STATION_SIGNING_P12) with "
+                "signing_password_file, or signing_pkcs11_module with its token, key and "
+                "signing_pin_file"
+            )
+
+
+def _p12_signer(settings: StationSettings) -> Any:
+    from pyhanko.sign import signers
+
+    path = settings.signing_p12
+    assert path is not None
+    if not path.is_file():
+        raise ConfigError(f"PKCS#12 file {path} does not exist")
+    password = None
+    if settings.signing_password_file is not None:
+        password = _first_line(settings.signing_password_file, "Passphrase").encode()
+    try:
+        signer = signers.SimpleSigner.load_pkcs12(str(path), passphrase=password)  # type: ignore[no-untyped-call]
+    except (ValueError, OSError) as exc:
+        signer, reason = None, str(exc)
+    else:
+        reason = "wrong passphrase or not a PKCS#12 file"
+    if signer is None:
+        raise ConfigError(f"PKCS#12 file {path}: cannot open it ({reason})")
+    return signer
+
+
+def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, str]:
+    import pkcs11
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    module = settings.signing_pkcs11_module
+    assert module is not None
+    label = settings.signing_pkcs11_token
+    kind = f"PKCS#11 token {label or settings.signing_pkcs11_slot or ''} ({module})"
+    if not module.is_file():
+        raise ConfigError(f"PKCS#11 module {module} does not exist: install the token's driver")
+    if not settings.signing_pkcs11_key:
+        raise ConfigError(f"{kind}: set signing_pkcs11_key to the signing key's label")
+    if settings.signing_pin_file is None:
+        raise ConfigError(f"{kind}: set signing_pin_file to a file holding the user PIN")
+    pin = _first_line(settings.signing_pin_file, "PIN")
+    try:
+        session = open_pkcs11_session(
+            str(module),
+            slot_no=settings.signing_pkcs11_slot,
+            token_criteria=TokenCriteria(label=label) if label else None,
+            user_pin=pin,
+        )
+    except pkcs11.PinIncorrect as exc:
+        raise ConfigError(f"{kind}: the PIN in {settings.signing_pin_file} is wrong") from exc
+    except (pkcs11.PKCS11Error, OSError, RuntimeError) as exc:
+        raise ConfigError(f"{kind}: cannot open a session: {type(exc).__name__} {exc}") from exc
+    stack.callback(session.close)
+    signer = PKCS11Signer(session, key_label=settings.signing_pkcs11_key)
+    try:
+        _ = signer.signing_cert  # loads the certificate and key now, once
+    except (pkcs11.PKCS11Error, Exception) as exc:
+        raise ConfigError(
+            f"{kind}: no key and certificate labelled {settings.signing_pkcs11_key!r}: {exc}"
+        ) from exc
+    return signer, kind
+
+
+# --- reading and verifying -----------------------------------------------------------------------
+
+
+def read_signatures(path: Path) -> list[Signature]:
+    """The signatures in a signed file, as PREMIS records them."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with path.open("rb") as handle:
+        reader = PdfFileReader(handle, strict=False)
+        dss = reader.root["/DSS"] if "/DSS" in reader.root else None
+        has_dss = dss is not None and any(k in dss for k in ("/CRLs", "/OCSPs"))
+        return [
+            Signature(
+                subject=_subject(sig.signer_cert),
+                serial=_serial(sig.signer_cert),
+                signed_at=(sig.self_reported_timestamp or datetime.now(UTC)).astimezone(UTC),
+                level="B-LT" if has_dss else "B-T" if _timestamped(sig) else "B-B",
+            )
+            for sig in reader.embedded_signatures
+        ]
+
+
+def _timestamped(sig: Any) -> bool:
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    unsigned = sig.signer_info["unsigned_attrs"]
+    return bool(unsigned.native) and any(extract_tst_data_iter(sig.signer_info, signed=False))
+
+
+def verify_pdf(path: Path, settings: StationSettings, shown: str | None = None) -> list[str]:
+    """Everything wrong with the signatures of one PDF, one sentence each naming the file:
+    a change after signing, an untrusted or expired certificate, no signing time, or no
+    signature where signing is mandatory. The chain is checked against the trust roots of
+    STATION_SIGNING_TRUST_ROOTS when they are set."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+
+    name = shown or path.name
+    context = validation_context(settings)
+    problems: list[str] = []
+    try:
+        with path.open("rb") as handle:
+            reader = PdfFileReader(handle, strict=False)
+            signatures = reader.embedded_signatures
+            if not signatures:
+                return [f"{name}: not signed, and signing is mandatory"] * bool(
+                    settings.signing_required
+                )
+            for sig in signatures:
+                status = validate_pdf_signature(sig, context)
+                problems += _status_problems(name, sig, status, context is not None)
+    except (PdfError, SignatureValidationError, OSError, ValueError, KeyError) as exc:
+        problems.append(f"{name}: its signature cannot be checked: {exc}")
+    return problems
+
+
+def _status_problems(name: str, sig: Any, status: Any, chain: bool) -> list[str]:
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    who = f"signature by {_subject(sig.signer_cert)}"
+    if not status.intact or not status.valid:
+        return [f"{name}: {who} does not match the file: it changed after signing"]
+    problems = []
+    if status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+        problems.append(f"{name}: {who} covers only part of the file")
+    elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE and not status.docmdp_ok:
+        problems.append(f"{name}: {who}: the file was changed after signing (an update added)")
+    if status.signer_reported_dt is None and status.timestamp_validity is None:
+        problems.append(f"{name}: {who} carries no signing time")
+    if chain and not status.trusted:
+        cert = sig.signer_cert
+        if cert.not_valid_after < (status.signer_reported_dt or datetime.now(UTC)):
+            problems.append(
+                f"{name}: {who}: the certificate had expired ({cert.not_valid_after:%Y-%m-%d})"
+            )
+        elif cert.not_valid_after < datetime.now(UTC) and status.timestamp_validity is None:
+            problems.append(
+                f"{name}: {who}: the certificate expired on {cert.not_valid_after:%Y-%m-%d} "
+                "and no timestamp proves the signature was made before"
+            )
+        else:
+            problems.append(
+                f"{name}: {who}: the certificate (issued by {_name(cert, 'issuer')}) does not "
+                "chain to a trust root in STATION_SIGNING_TRUST_ROOTS, or is revoked"
+            )
+    return problems
+
+
+# --- `station signing check` ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignerCheck:
+    facts: SignerFacts
+    problems: list[str]  # the signer cannot sign valid files
+    warnings: list[str]  # it can, but look: an expiry soon, an unchecked chain
+
+
+def check(settings: StationSettings) -> SignerCheck:
+    """Open the signer, sign a one-page PDF with the real appearance and verify it: the key,
+    the chain (against the trust roots), the seal and the font all work, or why not."""
+    import pikepdf
+
+    blank = io.BytesIO()
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(595.28, 841.89))
+        pdf.save(blank)
+    blank.seek(0)
+    with open_signing(settings) as signing:
+        facts = signing.facts()
+        out = io.BytesIO()
+        signing.sign_stream(blank, out, "a test page")
+    scratch = settings.data_dir / f".signing-check-{os.getpid()}.pdf"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        scratch.write_bytes(out.getvalue())
+        problems = verify_pdf(scratch, settings, "a test signature")
+    finally:
+        scratch.unlink(missing_ok=True)
+    warnings = []
+    days = (facts.not_after - datetime.now(UTC)).days
+    if days < 30:
+        warnings.append(f"the certificate expires in {days} day(s), on {facts.not_after:%Y-%m-%d}")
+    if not settings.signing_trust_roots:
+        warnings.append("no trust roots (STATION_SIGNING_TRUST_ROOTS): the chain is not checked")
+    return SignerCheck(facts, problems, warnings)

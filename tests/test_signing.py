@@ -1,0 +1,457 @@
+"""Signed digitized copies (issue 15): the digitizing body's PAdES signature on every exported
+PDF/A, with the real parts: a test CA and signer made with `cryptography`, a SoftHSM token for
+the PKCS#11 path, pyHanko and Poppler's `pdfsig` to verify, the suite's PDF/A validators, and
+a whole export (the processed batch of tests/test_export.py) signed, bagged and verified."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import page
+import pikepdf
+import pikepdf.pdfa
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from PIL import Image, ImageDraw
+from test_export import OPEN, _export, room  # noqa: F401  (the processed, approved folders)
+from typer.testing import CliRunner
+
+from station.cli import app
+from station.errors import ConfigError, ExitCode
+from station.export import packages, signing
+from station.pipeline import pdfa
+from station.settings import StationSettings, load_settings
+
+BODY = "Văn phòng Tỉnh ủy Thử nghiệm"
+SEAL_MM = 40.0
+
+
+@dataclass(frozen=True)
+class Pki:
+    root: Path
+    ca_pem: Path
+    other_ca_pem: Path  # a CA that did not issue the signer
+    p12: Path
+    password: Path
+    key_pem: Path  # the signer's key, PKCS#8, for the token
+    cert_der: bytes
+    crl: Path
+    seal: Path
+    serial: str
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, BODY),
+            x509.NameAttribute(NameOID.COMMON_NAME, common),
+        ]
+    )
+
+
+def _ca(common: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common))
+        .issuer_name(_name(common))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A root CA, a signer certificate for the body (PKCS#12 and PKCS#8), a CRL, a seal."""
+    root = tmp_path_factory.mktemp("pki")
+    ca_key, ca = _ca("Station Test Root CA")
+    _, other = _ca("Some Other CA")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(BODY))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.subject)
+        .last_update(now - timedelta(hours=1))
+        .next_update(now + timedelta(days=30))
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    (root / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (root / "other.pem").write_bytes(other.public_bytes(pem))
+    (root / "ca.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    (root / "signer.p12").write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"signer", key, cert, [ca], serialization.BestAvailableEncryption(b"mat khau 15")
+        )
+    )
+    (root / "password").write_text("mat khau 15\n", encoding="utf-8")
+    (root / "key.pem").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    # a round red seal with a transparent background, 40 mm wide at 300 dpi
+    size = round(SEAL_MM / 25.4 * 300)
+    seal = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(seal)
+    draw.ellipse((4, 4, size - 4, size - 4), outline=(210, 20, 20, 255), width=16)
+    draw.ellipse((70, 70, size - 70, size - 70), fill=(210, 20, 20, 255))
+    seal.save(root / "seal.png", dpi=(300, 300))
+    return Pki(
+        root, root / "ca.pem", root / "other.pem", root / "signer.p12", root / "password",
+        root / "key.pem", cert.public_bytes(serialization.Encoding.DER), root / "ca.crl",
+        root / "seal.png", f"{cert.serial_number:X}",
+    )  # fmt: skip
+
+
+def _settings(pki: Pki, data: Path, **changes: Any) -> StationSettings:
+    values: dict[str, Any] = {
+        "data_dir": data,
+        "organization": BODY,
+        "signing_p12": pki.p12,
+        "signing_password_file": pki.password,
+        "signing_seal": pki.seal,
+        "signing_trust_roots": (pki.ca_pem,),
+    }
+    return load_settings(**(values | changes))
+
+
+@pytest.fixture(scope="module")
+def token(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A SoftHSM token in a temporary folder holding the signer's key and certificate."""
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    root = tmp_path_factory.mktemp("softhsm")
+    (root / "tokens").mkdir()
+    conf = root / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)  # read by the module when it loads
+    module = Path("/usr/lib/softhsm/libsofthsm2.so")
+    env = os.environ | {"SOFTHSM2_CONF": str(conf)}
+    run = lambda *args: subprocess.run(args, check=True, env=env, capture_output=True)  # noqa: E731
+    run("softhsm2-util", "--init-token", "--free", "--label", "station-test",
+        "--pin", "1234", "--so-pin", "5678")  # fmt: skip
+    run("softhsm2-util", "--import", str(pki.key_pem), "--token", "station-test",
+        "--label", "body-key", "--id", "0f15", "--pin", "1234")  # fmt: skip
+    lib = pkcs11.lib(str(module))
+    loaded = x509.load_der_x509_certificate(pki.cert_der)
+    with lib.get_token(token_label="station-test").open(rw=True, user_pin="1234") as session:
+        session.create_object(
+            {
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.TOKEN: True,
+                Attribute.LABEL: "body-key",
+                Attribute.ID: bytes.fromhex("0f15"),
+                Attribute.VALUE: pki.cert_der,
+                Attribute.SUBJECT: loaded.subject.public_bytes(),
+                Attribute.ISSUER: loaded.issuer.public_bytes(),
+                Attribute.SERIAL_NUMBER: loaded.serial_number.to_bytes(20, "big"),
+            }
+        )
+    (root / "pin").write_text("1234\n")
+    return {"module": module, "label": "station-test", "key": "body-key", "pin": root / "pin"}
+
+
+@pytest.fixture(scope="module")
+def pdfa_2b(room: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+    """The approved folder's PDF/A-2b as the export builds it (page 2 turned by review)."""
+    store, settings = room["store"], room["settings"]
+    chief = store.get_user("chief")
+    export = packages.gather(store, chief, OPEN)
+    packages.fix_version(store, export, chief)
+    made = packages.folder_pdf(settings, export, store)
+    target = tmp_path_factory.mktemp("pdfa") / "folder.pdf"
+    shutil.copyfile(made, target)
+    assert pdfa.validate_pdfa(target, "2b") == []
+    return target
+
+
+def _pdfsig(path: Path) -> str:
+    done = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
+    return done.stdout + done.stderr
+
+
+def _red_share(image: Image.Image, box: tuple[int, int, int, int]) -> float:
+    pixels = np.asarray(image.convert("RGB").crop(box)).astype(int)
+    red = (pixels[..., 0] > 150) & (pixels[..., 1] < 90) & (pixels[..., 2] < 90)
+    return float(red.mean())
+
+
+def _render_first_page(path: Path, out: Path) -> Image.Image:
+    subprocess.run(["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-png", str(path),
+                    str(out / "page")], check=True)  # fmt: skip
+    return Image.open(next(out.glob("page*.png")))
+
+
+def _sign_one(settings: StationSettings, source: Path, target_dir: Path) -> Path:
+    target_dir.mkdir(parents=True, exist_ok=True)
+    copy = target_dir / source.name
+    shutil.copyfile(source, copy)
+    with signing.open_signing(settings) as signer:
+        return signer.signed(copy)
+
+
+def test_a_signed_pdfa_stays_pdfa_2b_and_its_signature_verifies(
+    pki: Pki, pdfa_2b: Path, tmp_path: Path
+) -> None:
+    settings = _settings(pki, tmp_path / "data")
+    signed = _sign_one(settings, pdfa_2b, tmp_path / "out")
+    original, after = pdfa_2b.read_bytes(), signed.read_bytes()
+    assert after.startswith(original), "an incremental update: the PDF/A below is untouched"
+    # the independent validator passes the whole file as PDF/A-2b ...
+    report = page.validate_pdf(signed, profile="2b", limits=page.SafetyLimits.unlimited())
+    assert report.is_compliant, [f"{f.rule_id}: {f.message}" for f in report.failures]
+    # ... and pikepdf's allowlist finds nothing but the form it does not read (the signature)
+    findings = pikepdf.pdfa.validate_written(signed, "2b").findings
+    assert [(f.kind, f.where.split()[-1]) for f in findings] == [("unsupported", "/AcroForm")]
+    with pikepdf.open(pdfa_2b) as before, pikepdf.open(signed) as now:
+        assert bytes(now.trailer.ID[0]) == bytes(before.trailer.ID[0])
+        assert now.Root.Metadata.read_bytes() == before.Root.Metadata.read_bytes()
+        assert now.Root.OutputIntents[0].DestOutputProfile.read_bytes() == (
+            before.Root.OutputIntents[0].DestOutputProfile.read_bytes()
+        )
+        assert now.open_metadata().pdfa_status == "2B"
+        widget = now.Root.AcroForm.Fields[0]
+        assert int(widget.F) & 4, "printed, as PDF/A wants of an annotation"
+        font = next(iter(widget.AP.N.Resources.Font.values()))
+        assert "/FontFile2" in font.DescendantFonts[0].FontDescriptor  # embedded
+        unicode_map = font.ToUnicode.read_bytes().decode()
+        assert all(f"{ord(c):04x}" in unicode_map for c in "ủ")  # the body's Vietnamese name
+    assert signing.verify_pdf(signed, settings) == []
+    (made,) = signing.read_signatures(signed)
+    assert made.serial == pki.serial and BODY in made.subject and made.level == "B-B"
+    assert abs((made.signed_at - datetime.now(UTC)).total_seconds()) < 120
+    poppler = _pdfsig(signed)  # Poppler, independently
+    assert "Signature is Valid." in poppler and "Total document signed" in poppler
+    assert "ETSI.CAdES.detached" in poppler and BODY in poppler
+
+
+def test_the_seal_is_at_the_top_right_of_page_one_at_its_real_size(
+    pki: Pki, pdfa_2b: Path, tmp_path: Path
+) -> None:
+    settings = _settings(pki, tmp_path / "data")
+    signed = _sign_one(settings, pdfa_2b, tmp_path / "out")
+    with pikepdf.open(signed) as pdf:
+        _, y0, x1, y1 = (float(v) for v in pdf.Root.AcroForm.Fields[0].Rect)
+        width, height = (float(v) for v in pdf.pages[0].mediabox[2:])
+        image = next(iter(pdf.Root.AcroForm.Fields[0].AP.N.Resources.XObject.values()))
+        assert "/SMask" in image and image.ColorSpace == "/DeviceRGB"  # sRGB output intent
+    assert width - x1 < 30 and height - y1 < 30, "top right"
+    assert abs((y1 - y0) - SEAL_MM / 25.4 * 72) < 2, "the seal's real height"
+    shown = _render_first_page(signed, tmp_path)
+    w, h = shown.size
+    assert _red_share(shown, (w // 2, 0, w, h // 4)) > 0.02  # the red seal is drawn there
+    assert _red_share(shown, (0, h // 2, w, h)) < 0.001
+
+
+def test_a_turned_first_page_gets_its_seal_at_the_top_right_as_shown(
+    pki: Pki, pdfa_2b: Path, tmp_path: Path
+) -> None:
+    turned = tmp_path / "turned.pdf"
+    with pikepdf.open(pdfa_2b) as pdf:
+        pdf.pages[0].rotate(90, relative=True)
+        pdf.save(turned)
+    signed = _sign_one(_settings(pki, tmp_path / "data"), turned, tmp_path / "out")
+    shown = _render_first_page(signed, tmp_path)
+    w, h = shown.size
+    assert w > h, "shown in landscape"
+    assert _red_share(shown, (w * 3 // 4, 0, w, h // 2)) > 0.02
+    assert _red_share(shown, (0, 0, w // 2, h)) < 0.001
+
+
+def test_revocation_information_supplied_gives_b_lt(
+    pki: Pki, pdfa_2b: Path, tmp_path: Path
+) -> None:
+    settings = _settings(pki, tmp_path / "data", signing_crls=(pki.crl,))
+    signed = _sign_one(settings, pdfa_2b, tmp_path / "out")
+    assert [s.level for s in signing.read_signatures(signed)] == ["B-LT"]
+    with pikepdf.open(signed) as pdf:
+        assert len(pdf.Root.DSS.CRLs) == 1
+    assert signing.verify_pdf(signed, settings) == []
+    assert pdfa.validate_pdfa(signed, "2b") == []
+
+
+def test_a_pkcs11_token_signs_every_file_in_one_session(
+    pki: Pki, token: dict[str, Any], pdfa_2b: Path, tmp_path: Path
+) -> None:
+    settings = _settings(
+        pki, tmp_path / "data", signing_p12=None, signing_pkcs11_module=token["module"],
+        signing_pkcs11_token=token["label"], signing_pkcs11_key=token["key"],
+        signing_pin_file=token["pin"],
+    )  # fmt: skip
+    copies = []
+    for n in range(3):
+        copies.append(tmp_path / f"doc{n}.pdf")
+        shutil.copyfile(pdfa_2b, copies[-1])
+    with signing.open_signing(settings) as signer:
+        assert signer.kind.startswith("PKCS#11 token station-test")
+        signed = [signer.signed(copy) for copy in copies]
+    for path in signed:
+        assert signing.verify_pdf(path, settings) == []
+        assert [s.serial for s in signing.read_signatures(path)] == [pki.serial]
+        assert "Signature is Valid." in _pdfsig(path)
+    assert pdfa.validate_pdfa(signed[0], "2b") == []
+    wrong = tmp_path / "wrong-pin"
+    wrong.write_text("0000\n")
+    with pytest.raises(ConfigError, match=r"PIN in .*wrong-pin is wrong"):
+        signing.check(settings.model_copy(update={"signing_pin_file": wrong}))
+
+
+def test_signing_check_reports_the_signer_or_why_not(
+    pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "STATION_DATA_DIR": tmp_path / "data", "STATION_ORGANIZATION": BODY,
+        "STATION_SIGNING_P12": pki.p12, "STATION_SIGNING_PASSWORD_FILE": pki.password,
+        "STATION_SIGNING_SEAL": pki.seal, "STATION_SIGNING_TRUST_ROOTS": pki.ca_pem,
+        "STATION_CONFIG": tmp_path / "none.toml",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, str(value))
+    done = CliRunner().invoke(app, ["signing", "check", "--json"])
+    assert done.exit_code == 0, done.output
+    facts = json.loads(done.stdout)
+    assert facts["serial"] == pki.serial and facts["problems"] == []
+    assert facts["seal_mm"] == pytest.approx([SEAL_MM, SEAL_MM], abs=0.4)  # whole points
+    assert facts["level"] == "B-B"
+    assert datetime.fromisoformat(facts["expires"]) > datetime.now(UTC) + timedelta(days=300)
+    monkeypatch.setenv("STATION_SIGNING_TRUST_ROOTS", str(pki.other_ca_pem))
+    untrusted = CliRunner().invoke(app, ["signing", "check"])
+    assert untrusted.exit_code == ExitCode.BAD_CONFIG
+    assert "does not chain to a trust root" in untrusted.stderr
+    bad = tmp_path / "bad-password"
+    bad.write_text("not it\n")
+    monkeypatch.setenv("STATION_SIGNING_PASSWORD_FILE", str(bad))
+    refused = CliRunner().invoke(app, ["signing", "check"])
+    assert refused.exit_code == ExitCode.BAD_CONFIG
+    assert f"PKCS#12 file {pki.p12}: cannot open it" in refused.stderr
+    no_dpi = tmp_path / "seal.png"
+    Image.open(pki.seal).save(no_dpi)  # no pHYs chunk: the real size is unknown
+    with pytest.raises(ConfigError, match="carries no DPI"):
+        signing.check(_settings(pki, tmp_path / "data", signing_seal=no_dpi))
+    assert signing.check(
+        _settings(pki, tmp_path / "data", signing_seal=no_dpi, signing_seal_mm=38)
+    ).facts.seal_mm[0] == pytest.approx(38, abs=0.4)
+
+
+def test_a_signed_export_carries_signed_pdfas_premis_and_manifests_after_signing(
+    room: dict[str, Any],  # noqa: F811
+    pki: Pki,
+    tmp_path: Path,
+) -> None:
+    settings = _settings(pki, room["settings"].data_dir,
+                         profiles_dir=room["settings"].profiles_dir)  # fmt: skip
+    progress: list[str] = []
+    store = room["store"]
+    (result,) = packages.export_folders(
+        store, settings, store.get_user("chief"), [OPEN], "bagit", tmp_path,
+        sign=True, progress=progress.append,
+    )  # fmt: skip
+    bag = result.path
+    pdfs = sorted((bag / "data").glob("*.pdf"))
+    assert len(pdfs) >= 2, "the folder's PDF/A and its documents'"
+    assert [m for m in progress if "signing" in m] == [
+        f"{OPEN}: signing PDF/A {n}/{len(pdfs)}" for n in range(1, len(pdfs) + 1)
+    ]
+    manifest = dict(
+        reversed(line.split(maxsplit=1))
+        for line in (bag / "manifest-sha256.txt").read_text().splitlines()
+    )
+    for pdf in pdfs:
+        assert signing.read_signatures(pdf), pdf.name
+        assert manifest[f"data/{pdf.name}"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert packages.verify(bag, settings) == []
+    mets_xml = (bag / "data" / "METS.xml").read_text(encoding="utf-8")
+    assert mets_xml.count(">digital signature generation<") == len(pdfs)
+    assert f"serial: {pki.serial}" in mets_xml and f"CN={BODY}" in mets_xml
+    # the same export again: the same signed bytes, no second signature
+    (again,) = packages.export_folders(
+        store, settings, store.get_user("chief"), [OPEN], "bagit", tmp_path / "again", sign=True
+    )
+    assert _tree_digest(again.path) == _tree_digest(bag)
+    # a byte changed after signing is named as such, file and cause
+    target = pdfs[0]
+    data = bytearray(target.read_bytes())
+    data[len(data) // 3] ^= 0x20
+    target.write_bytes(bytes(data))
+    problems = packages.verify(bag, settings)
+    assert any(
+        p.startswith(f"data/{target.name}: signature by CN={BODY}") and "changed after signing" in p
+        for p in problems
+    ), problems
+    # trusted only against its own root
+    other = settings.model_copy(update={"signing_trust_roots": (pki.other_ca_pem,)})
+    untrusted = packages.verify(again.path, other)
+    assert len(untrusted) == len(pdfs) and all("does not chain" in p for p in untrusted)
+
+
+def _tree_digest(path: Path) -> dict[str, str]:
+    return {
+        p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_mandatory_signing_without_a_signer_is_a_clear_error(
+    room: dict[str, Any],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    required = room["settings"].model_copy(update={"signing_required": True})
+    with pytest.raises(ConfigError, match=r"Signing is mandatory .* no signer is configured"):
+        packages.export_folders(
+            room["store"], required, room["store"].get_user("chief"), [OPEN], "bagit", tmp_path
+        )
+    assert list(tmp_path.iterdir()) == [], "nothing written"
+    run = CliRunner(env=room["env"]).invoke
+    refused = run(app, ["export", "--format", "bagit", "--folder", OPEN, "--out",
+                        str(tmp_path), "--as", "chief", "--sign"])  # fmt: skip
+    assert refused.exit_code == ExitCode.BAD_CONFIG
+    assert "--sign asked for a signature but no signer is configured" in refused.stderr
+    (unsigned,) = _export(room, "bagit", tmp_path / "unsigned")
+    assert packages.verify(unsigned.path, room["settings"]) == []
+    missing = packages.verify(unsigned.path, required)
+    assert missing and all(p.endswith("not signed, and signing is mandatory") for p in missing)
+    assert any(p.startswith(f"data/{unsigned.path.name}.pdf") for p in missing)
