@@ -6,11 +6,12 @@ a whole export (the processed batch of tests/test_export.py) signed, bagged and 
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
-import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,8 @@ import page
 import pikepdf
 import pikepdf.pdfa
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
-from PIL import Image, ImageDraw
+from make_test_pki import BODY, SEAL_MM, Pki, make_pki, make_token
+from PIL import Image
 from test_export import OPEN, _export, room  # noqa: F401  (the processed, approved folders)
 from typer.testing import CliRunner
 
@@ -35,114 +32,10 @@ from station.export import packages, signing
 from station.pipeline import pdfa
 from station.settings import StationSettings, load_settings
 
-BODY = "Văn phòng Tỉnh ủy Thử nghiệm"
-SEAL_MM = 40.0
-
-
-@dataclass(frozen=True)
-class Pki:
-    root: Path
-    ca_pem: Path
-    other_ca_pem: Path  # a CA that did not issue the signer
-    p12: Path
-    password: Path
-    key_pem: Path  # the signer's key, PKCS#8, for the token
-    cert_der: bytes
-    crl: Path
-    seal: Path
-    serial: str
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, BODY),
-            x509.NameAttribute(NameOID.COMMON_NAME, common),
-        ]
-    )
-
-
-def _ca(common: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common))
-        .issuer_name(_name(common))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """A root CA, a signer certificate for the body (PKCS#12 and PKCS#8), a CRL, a seal."""
-    root = tmp_path_factory.mktemp("pki")
-    ca_key, ca = _ca("Station Test Root CA")
-    _, other = _ca("Some Other CA")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(BODY))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    crl = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(ca.subject)
-        .last_update(now - timedelta(hours=1))
-        .next_update(now + timedelta(days=30))
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    (root / "ca.pem").write_bytes(ca.public_bytes(pem))
-    (root / "other.pem").write_bytes(other.public_bytes(pem))
-    (root / "ca.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
-    (root / "signer.p12").write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"signer", key, cert, [ca], serialization.BestAvailableEncryption(b"mat khau 15")
-        )
-    )
-    (root / "password").write_text("mat khau 15\n", encoding="utf-8")
-    (root / "key.pem").write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    # a round red seal with a transparent background, 40 mm wide at 300 dpi
-    size = round(SEAL_MM / 25.4 * 300)
-    seal = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(seal)
-    draw.ellipse((4, 4, size - 4, size - 4), outline=(210, 20, 20, 255), width=16)
-    draw.ellipse((70, 70, size - 70, size - 70), fill=(210, 20, 20, 255))
-    seal.save(root / "seal.png", dpi=(300, 300))
-    return Pki(
-        root, root / "ca.pem", root / "other.pem", root / "signer.p12", root / "password",
-        root / "key.pem", cert.public_bytes(serialization.Encoding.DER), root / "ca.crl",
-        root / "seal.png", f"{cert.serial_number:X}",
-    )  # fmt: skip
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def _settings(pki: Pki, data: Path, **changes: Any) -> StationSettings:
@@ -159,40 +52,7 @@ def _settings(pki: Pki, data: Path, **changes: Any) -> StationSettings:
 
 @pytest.fixture(scope="module")
 def token(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A SoftHSM token in a temporary folder holding the signer's key and certificate."""
-    import pkcs11
-    from pkcs11 import Attribute, CertificateType, ObjectClass
-
-    root = tmp_path_factory.mktemp("softhsm")
-    (root / "tokens").mkdir()
-    conf = root / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\n")
-    os.environ["SOFTHSM2_CONF"] = str(conf)  # read by the module when it loads
-    module = Path("/usr/lib/softhsm/libsofthsm2.so")
-    env = os.environ | {"SOFTHSM2_CONF": str(conf)}
-    run = lambda *args: subprocess.run(args, check=True, env=env, capture_output=True)  # noqa: E731
-    run("softhsm2-util", "--init-token", "--free", "--label", "station-test",
-        "--pin", "1234", "--so-pin", "5678")  # fmt: skip
-    run("softhsm2-util", "--import", str(pki.key_pem), "--token", "station-test",
-        "--label", "body-key", "--id", "0f15", "--pin", "1234")  # fmt: skip
-    lib = pkcs11.lib(str(module))
-    loaded = x509.load_der_x509_certificate(pki.cert_der)
-    with lib.get_token(token_label="station-test").open(rw=True, user_pin="1234") as session:
-        session.create_object(
-            {
-                Attribute.CLASS: ObjectClass.CERTIFICATE,
-                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-                Attribute.TOKEN: True,
-                Attribute.LABEL: "body-key",
-                Attribute.ID: bytes.fromhex("0f15"),
-                Attribute.VALUE: pki.cert_der,
-                Attribute.SUBJECT: loaded.subject.public_bytes(),
-                Attribute.ISSUER: loaded.issuer.public_bytes(),
-                Attribute.SERIAL_NUMBER: loaded.serial_number.to_bytes(20, "big"),
-            }
-        )
-    (root / "pin").write_text("1234\n")
-    return {"module": module, "label": "station-test", "key": "body-key", "pin": root / "pin"}
+    return make_token(pki, tmp_path_factory.mktemp("softhsm"))
 
 
 @pytest.fixture(scope="module")
@@ -298,8 +158,9 @@ def test_a_turned_first_page_gets_its_seal_at_the_top_right_as_shown(
     shown = _render_first_page(signed, tmp_path)
     w, h = shown.size
     assert w > h, "shown in landscape"
-    assert _red_share(shown, (w * 3 // 4, 0, w, h // 2)) > 0.02
+    assert _red_share(shown, (w // 2, 0, w, h // 3)) > 0.02
     assert _red_share(shown, (0, 0, w // 2, h)) < 0.001
+    assert _red_share(shown, (w // 2, h // 2, w, h)) < 0.001
 
 
 def test_revocation_information_supplied_gives_b_lt(
@@ -311,6 +172,53 @@ def test_revocation_information_supplied_gives_b_lt(
     with pikepdf.open(signed) as pdf:
         assert len(pdf.Root.DSS.CRLs) == 1
     assert signing.verify_pdf(signed, settings) == []
+    assert pdfa.validate_pdfa(signed, "2b") == []
+
+
+@pytest.fixture
+def timestamp_server(pki: Pki) -> Iterator[str]:
+    """An RFC 3161 timestamp server over HTTP on localhost, its tokens made by pyHanko's
+    timestamper with the test CA's TSA certificate."""
+    from asn1crypto import keys, tsp
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(pki.tsa[0]),
+        tsa_key=keys.PrivateKeyInfo.load(pki.tsa[1]),
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            reply = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def test_a_timestamp_server_gives_b_t(
+    pki: Pki, pdfa_2b: Path, tmp_path: Path, timestamp_server: str
+) -> None:
+    settings = _settings(pki, tmp_path / "data", signing_tsa_url=timestamp_server)
+    signed = _sign_one(settings, pdfa_2b, tmp_path / "out")
+    assert [s.level for s in signing.read_signatures(signed)] == ["B-T"]
+    assert signing.verify_pdf(signed, settings) == []
+    assert "Signature is Valid." in _pdfsig(signed)
     assert pdfa.validate_pdfa(signed, "2b") == []
 
 
