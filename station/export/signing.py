@@ -5,9 +5,9 @@ the body that digitized it signs the file, the signature shown at the top right 
 page: the body's seal at its real size, its name and the signing time. pyHanko makes the
 PAdES signature (B-B; B-T with a timestamp server; B-LT when revocation information is
 supplied or may be fetched) as an incremental update, so the PDF/A below stays byte for byte
-what it was; what pyHanko leaves to us for PDF/A-2b is here: an embedded font for the
-Vietnamese text whose widths agree with its program, and the seal drawn in the output
-intent's (RGB) colour space.
+what it was (pyHanko would rewrite the XMP: kept as it was; B-LT's validation data goes into
+the signed revision, so the signature covers the whole file). The appearance is drawn by
+`station.export.appearance`.
 
 One `Signing` per export run: a USB token allows one session and may take seconds per
 signature, so it is opened once and the files are signed in sequence.
@@ -20,7 +20,6 @@ import functools
 import hashlib
 import io
 import logging
-import math
 import os
 import secrets
 import tempfile
@@ -31,22 +30,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from station.errors import ConfigError, MissingToolError, OutputError
+from station.export import appearance
 from station.settings import StationSettings
 
 log = logging.getLogger(__name__)
 
 FIELD_NAME = "Signature-station"
-# Noto Sans has 1000 units per em: pyHanko writes /W in the font's own units, which agree
-# with the embedded program (PDF/A-2 6.2.11.5) only then; DejaVu's 2048 fail the check.
-FONT = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
-FONT_SIZE = 8
-MARGIN_PT = 5 / 25.4 * 72  # 5 mm from the page's edges
-TEXT_WIDTH_PT = 190.0
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # how pyHanko hands us the signing time, read back
-_STAMP_TEXT = "Ký bởi: %(org)s\nThời gian ký: %(ts)s"
 
 
 @dataclass(frozen=True)
@@ -75,146 +66,6 @@ class SignerFacts:
     not_after: datetime
     seal_mm: tuple[float, float]
     level: str
-
-
-# --- the appearance ----------------------------------------------------------------------------
-
-
-# What the appearance writes: Latin, Vietnamese (precomposed, NFC), digits and punctuation.
-_FONT_RANGES = ((0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x36F), (0x1E00, 0x1EFF), (0x2000, 0x206F))
-
-
-def _reduced_font(target: Path) -> Path:
-    """Noto Sans cut to the characters the appearance writes, without its layout tables:
-    pyHanko subsets the font for every file it signs, and decompiling Noto's full layout
-    tables took 60% of the time per file (precomposed Vietnamese needs none of them)."""
-    from fontTools import subset
-
-    options = subset.Options()
-    options.layout_features = []
-    options.drop_tables += ["GSUB", "GPOS", "GDEF"]
-    font = subset.load_font(str(FONT), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[c for low, high in _FONT_RANGES for c in range(low, high + 1)])
-    subsetter.subset(font)
-    subset.save_font(font, str(target), options)
-    return target
-
-
-def _appearance_style(
-    seal: Path, seal_mm: float | None, zone: str, font: Path
-) -> tuple[Any, float, float]:
-    """The stamp: the seal at its real size on the left, the body's name and the signing time
-    (in `zone`) on the right; with its width and height in points."""
-    from PIL import Image, UnidentifiedImageError
-    from pyhanko.pdf_utils import layout
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
-    from pyhanko.pdf_utils.images import PdfImage
-    from pyhanko.pdf_utils.text import TextBoxStyle
-
-    try:
-        image: Image.Image = Image.open(seal)
-        image.load()
-    except (OSError, UnidentifiedImageError) as exc:
-        raise ConfigError(f"Seal image {seal}: cannot read it as a PNG: {exc}") from exc
-    if image.format != "PNG":
-        raise ConfigError(f"Seal image {seal}: a PNG is needed, found {image.format}")
-    if seal_mm is not None:
-        width = seal_mm / 25.4 * 72
-    elif image.info.get("dpi") and float(image.info["dpi"][0]) > 1:
-        width = image.width / float(image.info["dpi"][0]) * 72
-    else:
-        raise ConfigError(
-            f"Seal image {seal} carries no DPI, so its real size is unknown: save it with its "
-            "resolution, or set signing_seal_mm (STATION_SIGNING_SEAL_MM) to its width"
-        )
-    height = width * image.height / image.width
-    # The output intent is sRGB: the seal goes in as RGB (its alpha as a soft mask).
-    image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info
-                          else "RGB")  # fmt: skip
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"signing_timezone {zone!r} is not a known time zone") from exc
-    style = _stamp_classes()[0](
-        stamp_text=_STAMP_TEXT,
-        timestamp_format=_TS_FORMAT,
-        zone=zone,
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font)), font_size=FONT_SIZE),
-        inner_content_layout=layout.SimpleBoxLayoutRule(
-            x_align=layout.AxisAlignment.ALIGN_MAX,
-            y_align=layout.AxisAlignment.ALIGN_MID,
-            margins=layout.Margins(left=round(width) + 4, right=2),
-            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
-        ),
-        background=PdfImage(image, box=layout.BoxConstraints(width=width, height=height)),
-        background_layout=layout.SimpleBoxLayoutRule(
-            x_align=layout.AxisAlignment.ALIGN_MIN,
-            y_align=layout.AxisAlignment.ALIGN_MID,
-            inner_content_scaling=layout.InnerScaling.NO_SCALING,
-        ),
-        background_opacity=1.0,
-        border_width=0,
-    )
-    return style, width + 4 + TEXT_WIDTH_PT, height
-
-
-@functools.cache
-def _stamp_classes() -> tuple[type, type]:
-    """pyHanko's text stamp, with the signing time in the body's time zone and the whole
-    appearance turned with a page the reviewer turned (so it reads upright at top right)."""
-    from pyhanko.pdf_utils import generic, layout
-    from pyhanko.stamp import TextStamp, TextStampStyle
-
-    @dataclass(frozen=True)
-    class LocalTimeStampStyle(TextStampStyle):
-        zone: str = "UTC"
-        rotate: int = 0
-
-        def create_stamp(self, writer: Any, box: Any, text_params: dict[str, Any]) -> Any:
-            when = datetime.strptime(text_params["ts"], _TS_FORMAT).astimezone(ZoneInfo(self.zone))
-            offset = when.strftime("%z")
-            shown = f"{when:%d/%m/%Y %H:%M:%S} {offset[:3]}:{offset[3:]}"
-            if self.rotate in (90, 270):
-                box = layout.BoxConstraints(width=box.height, height=box.width)
-            return TurnedStamp(
-                writer=writer, style=self, box=box, text_params={**text_params, "ts": shown}
-            )
-
-    class TurnedStamp(TextStamp):
-        def as_form_xobject(self) -> Any:
-            xobject = super().as_form_xobject()
-            turn = self.style.rotate
-            if turn:
-                matrix = {90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}[turn]
-                numbers = [generic.NumberObject(v) for v in (*matrix, 0, 0)]  # type: ignore[no-untyped-call]
-                xobject["/Matrix"] = generic.ArrayObject(numbers)
-            return xobject
-
-    return LocalTimeStampStyle, TurnedStamp
-
-
-def _field_box(page: Any, width: float, height: float) -> tuple[tuple[int, int, int, int], int]:
-    """The appearance's rectangle at the top right of the page as it is shown (its /Rotate
-    taken into account), in the page's own coordinates; and the rotation."""
-    box = [float(v) for v in (page.get("/CropBox") or page["/MediaBox"])]
-    x0, y0, x1, y1 = (
-        min(box[0], box[2]),
-        min(box[1], box[3]),
-        max(box[0], box[2]),
-        max(box[1], box[3]),
-    )
-    turn = int(page.get("/Rotate", 0)) % 360
-    m = MARGIN_PT
-    rects = {
-        0: (x1 - m - width, y1 - m - height, x1 - m, y1 - m),
-        90: (x0 + m, y1 - m - width, x0 + m + height, y1 - m),
-        180: (x0 + m, y0 + m, x0 + m + width, y0 + m + height),
-        270: (x1 - m - height, y0 + m, x1 - m, y0 + m + width),
-    }
-    left, bottom, right, top = rects.get(turn, rects[0])
-    outer = (math.floor(left), math.floor(bottom), math.ceil(right), math.ceil(top))
-    return outer, turn if turn in rects else 0
 
 
 # --- the signer ----------------------------------------------------------------------------------
@@ -301,13 +152,15 @@ class Signing:
         self.signer = signer
         self.kind = kind
         self.organization = unicodedata.normalize("NFC", settings.organization.strip())
-        if not FONT.is_file():
-            raise MissingToolError(f"{FONT} is missing: install fonts-noto-core (scripts/setup)")
-        self.style, self.width, self.height = _appearance_style(
+        if not appearance.FONT.is_file():
+            raise MissingToolError(
+                f"{appearance.FONT} is missing: install fonts-noto-core (scripts/setup)"
+            )
+        self.style, self.width, self.height = appearance.appearance_style(
             settings.signing_seal,
             settings.signing_seal_mm,
             settings.signing_timezone,
-            _reduced_font(scratch / "appearance.ttf"),
+            appearance.reduced_font(scratch / "appearance.ttf"),
         )
         self.timestamper = (
             HTTPTimeStamper(settings.signing_tsa_url, timeout=30)  # type: ignore[no-untyped-call]
@@ -360,7 +213,7 @@ class Signing:
             while "/Kids" in page:
                 page = page["/Kids"][0].get_object()
             _check_output_intent(writer.root, name)
-            box, turn = _field_box(page, self.width, self.height)
+            box, turn = appearance.field_box(page, self.width, self.height)
             meta = signers.PdfSignatureMetadata(
                 field_name=FIELD_NAME,
                 subfilter=fields.SigSeedSubFilter.PADES,
