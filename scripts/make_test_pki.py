@@ -49,26 +49,44 @@ def _name(common: str) -> x509.Name:
     )
 
 
-def _ca(common: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _issue(
+    subject: str,
+    key: rsa.RSAPrivateKey,
+    issuer: tuple[rsa.RSAPrivateKey, x509.Certificate] | None,
+    days: int,
+    *extensions: tuple[x509.ExtensionType, bool],
+) -> x509.Certificate:
+    """`key`'s certificate, issued by `issuer` (None: self-signed)."""
     now = datetime.now(UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(common))
-        .issuer_name(_name(common))
+        .subject_name(_name(subject))
+        .issuer_name(issuer[1].subject if issuer else _name(subject))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .sign(key, hashes.SHA256())
+        .not_valid_after(now + timedelta(days=days))
     )
-    return key, cert
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(issuer[0] if issuer else key, hashes.SHA256())
+
+
+def _ca(common: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    key = _key()
+    return key, _issue(
+        common,
+        key,
+        None,
+        3650,
+        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (x509.KeyUsage(False, False, False, False, False, True, True, False, False), True),
+        (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+    )
 
 
 def make_pki(root: Path) -> Pki:
@@ -76,38 +94,24 @@ def make_pki(root: Path) -> Pki:
     authority, an empty CRL and a 40 mm seal, written into `root`."""
     ca_key, ca = _ca("Station Test Root CA")
     _, other = _ca("Some Other CA")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key, tsa_key = _key(), _key()
+    cert = _issue(
+        BODY,
+        key,
+        (ca_key, ca),
+        365,
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (x509.KeyUsage(True, True, False, False, False, False, False, False, False), True),
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
+    )
+    tsa = _issue(
+        "Station Test TSA",
+        tsa_key,
+        (ca_key, ca),
+        365,
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True),
+    )
     now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(BODY))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    tsa = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Station Test TSA"))
-        .issuer_name(ca.subject)
-        .public_key(tsa_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
     crl = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca.subject)
