@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import types
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,7 +58,6 @@ def appearance_style(
     (in `zone`) on the right; with its width and height in points."""
     from PIL import Image, UnidentifiedImageError
     from pyhanko.pdf_utils import layout
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.images import PdfImage
     from pyhanko.pdf_utils.text import TextBoxStyle
 
@@ -89,7 +89,7 @@ def appearance_style(
         stamp_text=_STAMP_TEXT,
         timestamp_format=_TS_FORMAT,
         zone=zone,
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(str(font)), font_size=FONT_SIZE),
+        text_box_style=TextBoxStyle(font=_stamp_classes()[2](str(font)), font_size=FONT_SIZE),
         inner_content_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MAX,
             y_align=layout.AxisAlignment.ALIGN_MID,
@@ -109,10 +109,13 @@ def appearance_style(
 
 
 @functools.cache
-def _stamp_classes() -> tuple[type, type]:
+def _stamp_classes() -> tuple[type, type, type]:
     """pyHanko's text stamp, with the signing time in the body's time zone and the whole
-    appearance turned with a page the reviewer turned (so it reads upright at top right)."""
+    appearance turned with a page the reviewer turned (so it reads upright at top right);
+    and its font engine writing the ToUnicode map one character a line (bfchar), which the
+    suite's PDF/A-2u check reads (pyHanko's bfrange arrays it calls malformed)."""
     from pyhanko.pdf_utils import generic, layout
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.stamp import TextStamp, TextStampStyle
 
     @dataclass(frozen=True)
@@ -140,7 +143,38 @@ def _stamp_classes() -> tuple[type, type]:
                 xobject["/Matrix"] = generic.ArrayObject(numbers)
             return xobject
 
-    return LocalTimeStampStyle, TurnedStamp
+    @dataclass(frozen=True)
+    class PlainCMapFont(GlyphAccumulatorFactory):
+        def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
+            engine = super().create_font_engine(writer, obj_stream)
+            engine._format_tounicode_cmap = types.MethodType(_bfchar_cmap, engine)  # type: ignore[method-assign]
+            return engine
+
+    return LocalTimeStampStyle, TurnedStamp, PlainCMapFont
+
+
+def _bfchar_cmap(engine: Any) -> Any:
+    """The glyph accumulator's ToUnicode CMap with a bfchar line per glyph (100 a block)."""
+    from pyhanko.pdf_utils import generic
+
+    pairs = sorted(engine._cid_to_unicode.items())
+    blocks = [pairs[n : n + 100] for n in range(0, len(pairs), 100)]
+    body = "".join(
+        f"{len(block)} beginbfchar\n"
+        + "".join(f"<{cid:04x}> <{text.encode('utf-16be').hex()}>\n" for cid, text in block)
+        + "endbfchar\n"
+        for block in blocks
+    )
+    cmap = (
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+        f"{body}endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+    )
+    stream = generic.StreamObject(stream_data=cmap.encode("ascii"))
+    stream.compress()  # type: ignore[no-untyped-call]
+    return stream
 
 
 def field_box(page: Any, width: float, height: float) -> tuple[tuple[int, int, int, int], int]:
