@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw
 
 BODY = "Văn phòng Tỉnh ủy Thử nghiệm"
 SEAL_MM = 40.0
+PASSWORD = "mat khau 15"
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 
 
@@ -37,6 +38,7 @@ class Pki:
     seal: Path
     serial: str
     tsa: tuple[bytes, bytes]  # a timestamp authority's certificate and key (DER)
+    ca: tuple[rsa.RSAPrivateKey, x509.Certificate]  # to issue more signers
 
 
 def _name(common: str) -> x509.Name:
@@ -57,7 +59,7 @@ def _issue(
     subject: str,
     key: rsa.RSAPrivateKey,
     issuer: tuple[rsa.RSAPrivateKey, x509.Certificate] | None,
-    days: int,
+    lifetime: timedelta,
     *extensions: tuple[x509.ExtensionType, bool],
 ) -> x509.Certificate:
     """`key`'s certificate, issued by `issuer` (None: self-signed)."""
@@ -69,7 +71,7 @@ def _issue(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=days))
+        .not_valid_after(now + lifetime)
     )
     for extension, critical in extensions:
         builder = builder.add_extension(extension, critical=critical)
@@ -82,7 +84,7 @@ def _ca(common: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         common,
         key,
         None,
-        3650,
+        timedelta(days=3650),
         (x509.BasicConstraints(ca=True, path_length=None), True),
         (x509.KeyUsage(False, False, False, False, False, True, True, False, False), True),
         (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
@@ -94,21 +96,13 @@ def make_pki(root: Path) -> Pki:
     authority, an empty CRL and a 40 mm seal, written into `root`."""
     ca_key, ca = _ca("Station Test Root CA")
     _, other = _ca("Some Other CA")
-    key, tsa_key = _key(), _key()
-    cert = _issue(
-        BODY,
-        key,
-        (ca_key, ca),
-        365,
-        (x509.BasicConstraints(ca=False, path_length=None), True),
-        (x509.KeyUsage(True, True, False, False, False, False, False, False, False), True),
-        (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
-    )
+    key, cert = signer_p12((ca_key, ca), root / "signer.p12", timedelta(days=365))
+    tsa_key = _key()
     tsa = _issue(
         "Station Test TSA",
         tsa_key,
         (ca_key, ca),
-        365,
+        timedelta(days=365),
         (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True),
     )
     now = datetime.now(UTC)
@@ -123,12 +117,7 @@ def make_pki(root: Path) -> Pki:
     (root / "ca.pem").write_bytes(ca.public_bytes(pem))
     (root / "other.pem").write_bytes(other.public_bytes(pem))
     (root / "ca.crl").write_bytes(crl.public_bytes(serialization.Encoding.DER))
-    (root / "signer.p12").write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"signer", key, cert, [ca], serialization.BestAvailableEncryption(b"mat khau 15")
-        )
-    )
-    (root / "password").write_text("mat khau 15\n", encoding="utf-8")
+    (root / "password").write_text(f"{PASSWORD}\n", encoding="utf-8")
     (root / "key.pem").write_bytes(
         key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
@@ -145,8 +134,30 @@ def make_pki(root: Path) -> Pki:
         root / "seal.png", f"{cert.serial_number:X}",
         (tsa.public_bytes(serialization.Encoding.DER), tsa_key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
+            serialization.NoEncryption())), (ca_key, ca),
     )  # fmt: skip
+
+
+def signer_p12(
+    ca: tuple[rsa.RSAPrivateKey, x509.Certificate], target: Path, lifetime: timedelta
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A signer certificate for the body, valid from yesterday for `lifetime` from now,
+    issued by `ca` and written with its key and the CA into a PKCS#12 file (PASSWORD)."""
+    key = _key()
+    cert = _issue(
+        BODY,
+        key,
+        ca,
+        lifetime,
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (x509.KeyUsage(True, True, False, False, False, False, False, False, False), True),
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca[0].public_key()), False),
+    )
+    encryption = serialization.BestAvailableEncryption(PASSWORD.encode())
+    target.write_bytes(
+        pkcs12.serialize_key_and_certificates(b"signer", key, cert, [ca[1]], encryption)
+    )
+    return key, cert
 
 
 def make_token(pki: Pki, root: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,13 +22,13 @@ import page
 import pikepdf
 import pikepdf.pdfa
 import pytest
-from make_test_pki import BODY, SEAL_MM, Pki, make_pki, make_token
+from make_test_pki import BODY, SEAL_MM, Pki, make_pki, make_token, signer_p12
 from PIL import Image
 from test_export import OPEN, _export, room  # noqa: F401  (the processed, approved folders)
 from typer.testing import CliRunner
 
 from station.cli import app
-from station.errors import ConfigError, ExitCode
+from station.errors import ConfigError, ConflictError, ExitCode
 from station.export import packages, signing
 from station.pipeline import pdfa
 from station.settings import StationSettings, load_settings
@@ -333,6 +334,12 @@ def test_a_signed_export_carries_signed_pdfas_premis_and_manifests_after_signing
         store, settings, store.get_user("chief"), [OPEN], "bagit", tmp_path / "again", sign=True
     )
     assert _tree_digest(again.path) == _tree_digest(bag)
+    # a package exported unsigned is not passed off as signed
+    store_user = store.get_user("chief")
+    plain = tmp_path / "plain"
+    packages.export_folders(store, room["settings"], store_user, [OPEN], "bagit", plain)
+    with pytest.raises(ConflictError, match="holds the unsigned package"):
+        packages.export_folders(store, settings, store_user, [OPEN], "bagit", plain, sign=True)
     # a byte changed after signing is named as such, file and cause
     target = pdfs[0]
     data = bytearray(target.read_bytes())
@@ -347,6 +354,24 @@ def test_a_signed_export_carries_signed_pdfas_premis_and_manifests_after_signing
     other = settings.model_copy(update={"signing_trust_roots": (pki.other_ca_pem,)})
     untrusted = packages.verify(again.path, other)
     assert len(untrusted) == len(pdfs) and all("does not chain" in p for p in untrusted)
+
+
+def test_an_expired_certificate_is_refused_and_named(
+    pki: Pki, pdfa_2b: Path, tmp_path: Path
+) -> None:
+    expired = tmp_path / "expired.p12"
+    signer_p12(pki.ca, expired, timedelta(hours=-1))
+    with pytest.raises(ConfigError, match=r"expired\.p12: the signing certificate .* expired on"):
+        signing.check(_settings(pki, tmp_path / "data", signing_p12=expired))
+    short = tmp_path / "short.p12"
+    signer_p12(pki.ca, short, timedelta(seconds=4))
+    settings = _settings(pki, tmp_path / "data", signing_p12=short)
+    signed = _sign_one(settings, pdfa_2b, tmp_path / "out")
+    assert signing.verify_pdf(signed, settings) == []
+    time.sleep(5)  # the certificate expires; no timestamp proves the signature came before
+    (problem,) = signing.verify_pdf(signed, settings)
+    assert problem.startswith(f"{signed.name}: signature by CN={BODY}")
+    assert "the certificate expired on" in problem and "no timestamp" in problem
 
 
 def _tree_digest(path: Path) -> dict[str, str]:
