@@ -14,6 +14,10 @@ Formats:
 - `atom-csv`: one AtoM information-object CSV (fonds, series, file, and an item per
   document) for all the folders, with their PDFs and the documents' PDFs beside it.
 
+Signed (`sign`, or the signing_required setting): every PDF/A of a package carries the
+digitizing body's PAdES signature (station.export.signing), made before anything is copied
+or checksummed, with a PREMIS `digital signature generation` event each.
+
 Two promises:
 - atomic: a package is built in a hidden `.partial-*` folder beside its place and renamed
   into place only when complete; an export killed half-way leaves no package (and the
@@ -501,14 +505,12 @@ def _signed(
     """The package's PDF/As signed, one after the other, before anything is copied or
     checksummed (the bag's manifests are computed from the signed files)."""
     files = [pdfs.folder, *pdfs.documents.values()]
+    signed: dict[Path, Path] = {}
     for number, path in enumerate(files, start=1):
         progress(f"{export.folder.folder_id}: signing PDF/A {number}/{len(files)}")
-        signer.signed(path)
-    return _Pdfs(
-        signer.signed(pdfs.folder),
-        {sequence: signer.signed(path) for sequence, path in pdfs.documents.items()},
-        signed=True,
-    )
+        signed[path] = signer.signed(path)
+    documents = {sequence: signed[path] for sequence, path in pdfs.documents.items()}
+    return _Pdfs(signed[pdfs.folder], documents, signed=True)
 
 
 def _package_signed(package: Path) -> bool:
