@@ -164,18 +164,22 @@ def test_a_turned_first_page_gets_its_seal_at_the_top_right_as_shown(
     assert _red_share(shown, (w // 2, h // 2, w, h)) < 0.001
 
 
-def test_a_signed_pdfa_2u_keeps_every_glyph_mapped_to_unicode(
-    pki: Pki, pdfa_2b: Path, tmp_path: Path
+@pytest.mark.parametrize("flavour", ["1b", "2u", "3b"])
+def test_every_pdfa_flavour_station_writes_stays_valid_when_signed(
+    pki: Pki, pdfa_2b: Path, tmp_path: Path, flavour: str
 ) -> None:
-    unicode_level = tmp_path / "2u.pdf"
+    source = tmp_path / f"{flavour}.pdf"
     metadata = pdfa.DocumentMetadata(title="Văn bản thử ký số", date=datetime.now(UTC))
-    pdfa.extract_pdfa(pdfa_2b, [0], unicode_level, metadata, pdfa="2u")
-    signed = _sign_one(_settings(pki, tmp_path / "data"), unicode_level, tmp_path / "out")
-    assert pdfa.validate_pdfa(signed, "2u") == []  # the appearance's text too
+    pdfa.extract_pdfa(pdfa_2b, [0], source, metadata, pdfa=flavour)
+    signed = _sign_one(_settings(pki, tmp_path / "data"), source, tmp_path / "out")
+    assert pdfa.validate_pdfa(signed, flavour) == []  # the appearance's font and seal too
     with pikepdf.open(signed) as pdf:
-        font = next(iter(pdf.Root.AcroForm.Fields[0].AP.N.Resources.Font.values()))
-        cmap = font.ToUnicode.read_bytes().decode()
-    assert "beginbfchar" in cmap and "beginbfrange" not in cmap
+        form = pdf.Root.AcroForm.Fields[0].AP.N.Resources
+        cmap = next(iter(form.Font.values())).ToUnicode.read_bytes().decode()
+        seal = next(iter(form.XObject.values()))
+        flattened = "/SMask" not in seal
+    assert "beginbfchar" in cmap and "beginbfrange" not in cmap  # read by the 2u check
+    assert flattened == (flavour == "1b"), "PDF/A-1: the seal flattened on white"
 
 
 def test_revocation_information_supplied_gives_b_lt(

@@ -9,6 +9,7 @@ appearance turned with a first page a reviewer turned.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import types
@@ -44,10 +45,13 @@ def reduced_font(target: Path) -> Path:
     options.layout_features = []
     options.drop_tables += ["GSUB", "GPOS", "GDEF"]
     font = subset.load_font(str(FONT), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[c for low, high in _FONT_RANGES for c in range(low, high + 1)])
-    subsetter.subset(font)
-    subset.save_font(font, str(target), options)
+    try:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=[c for low, high in _FONT_RANGES for c in range(low, high + 1)])
+        subsetter.subset(font)
+        subset.save_font(font, str(target), options)
+    finally:
+        font.close()
     return target
 
 
@@ -108,6 +112,19 @@ def appearance_style(
     return style, width + 4 + TEXT_WIDTH_PT, height
 
 
+def opaque(style: Any) -> Any:
+    """The style with its seal flattened onto white: PDF/A-1 allows no soft mask."""
+    from PIL import Image
+    from pyhanko.pdf_utils.images import PdfImage
+
+    seal = style.background
+    if seal.image.mode != "RGBA":
+        return style
+    flat = Image.new("RGBA", seal.image.size, (255, 255, 255, 255))
+    flat.alpha_composite(seal.image)
+    return dataclasses.replace(style, background=PdfImage(flat.convert("RGB"), box=seal.box))
+
+
 @functools.cache
 def _stamp_classes() -> tuple[type, type, type]:
     """pyHanko's text stamp, with the signing time in the body's time zone and the whole
@@ -148,9 +165,29 @@ def _stamp_classes() -> tuple[type, type, type]:
         def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
             engine = super().create_font_engine(writer, obj_stream)
             engine._format_tounicode_cmap = types.MethodType(_bfchar_cmap, engine)  # type: ignore[method-assign]
+            engine.prepare_write = functools.partial(_with_cidset, engine, engine.prepare_write)  # type: ignore[method-assign]
             return engine
 
     return LocalTimeStampStyle, TurnedStamp, PlainCMapFont
+
+
+def _with_cidset(engine: Any, prepare_write: Any) -> None:
+    """pyHanko's font embedding, plus the /CIDSet of the subset PDF/A-1 asks for (and
+    PDF/A-2 accepts when it is right): a bit per CID the subset holds, .notdef included."""
+    from pyhanko.pdf_utils import generic
+
+    prepare_write()
+    engine.tt.close()  # embedded now; pyHanko leaves the font file open
+    descriptor = engine.cidfont_obj._font_descriptor
+    if "/CIDSet" in descriptor:
+        return
+    cids = {0, *(cid for cid, _ in engine._glyphs.values())}
+    bits = bytearray(max(cids) // 8 + 1)
+    for cid in cids:
+        bits[cid // 8] |= 0x80 >> (cid % 8)
+    stream = generic.StreamObject(stream_data=bytes(bits))
+    stream.compress()  # type: ignore[no-untyped-call]
+    descriptor["/CIDSet"] = engine.writer.add_object(stream)
 
 
 def _bfchar_cmap(engine: Any) -> Any:

@@ -21,6 +21,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import secrets
 import tempfile
 import unicodedata
@@ -182,6 +183,10 @@ class Signing:
                 f"{not_after:%Y-%m-%d}"
             )
 
+    @functools.cached_property
+    def opaque_style(self) -> Any:
+        return appearance.opaque(self.style)
+
     @property
     def level(self) -> str:
         return "B-LT" if self.long_term else "B-T" if self.timestamper else "B-B"
@@ -213,6 +218,7 @@ class Signing:
             while "/Kids" in page:
                 page = page["/Kids"][0].get_object()
             _check_output_intent(writer.root, name)
+            style = self.opaque_style if _pdfa_part(writer.root) == 1 else self.style
             box, turn = appearance.field_box(page, self.width, self.height)
             meta = signers.PdfSignatureMetadata(
                 field_name=FIELD_NAME,
@@ -232,7 +238,7 @@ class Signing:
                 meta,
                 signer=self.signer,
                 timestamper=self.timestamper,
-                stamp_style=dataclasses.replace(self.style, rotate=turn),
+                stamp_style=dataclasses.replace(style, rotate=turn),
                 new_field_spec=fields.SigFieldSpec(FIELD_NAME, on_page=0, box=box),
             )
             pades.sign_pdf(writer, output=target, appearance_text_params={"org": self.organization})
@@ -266,6 +272,15 @@ def _keeping_metadata(base: type) -> type:
             pass
 
     return KeepingMetadata
+
+
+def _pdfa_part(root: Any) -> int | None:
+    """The PDF/A part the file's XMP claims (pdfaid:part), or None."""
+    if "/Metadata" not in root:
+        return None
+    xmp = root["/Metadata"].data.decode("utf-8", "replace")
+    found = re.search(r"pdfaid:part(?:>|=[\"'])\s*(\d)", xmp)
+    return int(found.group(1)) if found else None
 
 
 def _check_output_intent(root: Any, name: str) -> None:
