@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -132,6 +133,7 @@ def run(root: Path, pages: int, files: int) -> dict[str, Any]:
         "date": datetime.now(UTC).date().isoformat(),
         "first_open_ms": first_open_ms,
         "machine": f"{platform.system()} {platform.machine()}",
+        "load_average": round(os.getloadavg()[0], 1),  # other work on the machine meanwhile
         "pages": pages,
         "files": files,
         "pdf_bytes": source.stat().st_size,
@@ -159,7 +161,8 @@ def write_section(r: dict[str, Any]) -> None:
 Signing exported PDF/As (issue 15): {r["files"]} copies of a PDF/A-2b of {r["pages"]} A4 \
 300 dpi pages ({r["pdf_bytes"] / 1e6:.1f} MB) signed one after the other in one session \
 (PAdES B-B, RSA 2048, SHA-256, the seal and the body's name at the top right of page 1), \
-measured {r["date"]} on {r["machine"]}, 2 cores. Repeat with `.venv/bin/python \
+measured {r["date"]} on {r["machine"]}, 2 cores shared with other work (load average \
+{r["load_average"]} at the end: the minimum is the closer figure for a quiet machine). Repeat with `.venv/bin/python \
 bench/signing.py [--pages N] [--files N]` (raw numbers in `bench/results/signing.json`). \
 *Open* is once per export run (load the key, or open the token session and find the key; \
 the first in a process also imports pyHanko: {r["first_open_ms"] / 1000:.1f} s); \
