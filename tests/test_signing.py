@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -376,6 +377,34 @@ def test_an_expired_certificate_is_refused_and_named(
     (problem,) = signing.verify_pdf(signed, settings)
     assert problem.startswith(f"{signed.name}: signature by CN={BODY}")
     assert "the certificate expired on" in problem and "no timestamp" in problem
+
+
+def test_export_sign_and_verify_on_the_command_line(
+    room: dict[str, Any],  # noqa: F811
+    pki: Pki,
+    tmp_path: Path,
+) -> None:
+    env = room["env"] | {
+        "STATION_SIGNING_P12": str(pki.p12),
+        "STATION_SIGNING_PASSWORD_FILE": str(pki.password),
+        "STATION_SIGNING_SEAL": str(pki.seal),
+        "STATION_SIGNING_TRUST_ROOTS": str(pki.ca_pem),
+        "STATION_SIGNING_REQUIRED": "true",
+    }
+    run = CliRunner(env=env).invoke
+    done = run(app, ["export", "--format", "archivematica", "--zip", "--folder", OPEN,
+                     "--out", str(tmp_path), "--as", "chief", "--json"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    (written,) = json.loads(done.stdout)
+    checked = run(app, ["export", "verify", written["path"]])
+    assert checked.exit_code == 0 and checked.stdout.split()[-1] == "valid", checked.output
+    with zipfile.ZipFile(written["path"]) as archive:
+        pdfs = [n for n in archive.namelist() if "/objects/" in n and n.endswith(".pdf")]
+        assert pdfs and all(b"/ByteRange" in archive.read(n) for n in pdfs)
+    untrusted = CliRunner(env=env | {"STATION_SIGNING_TRUST_ROOTS": str(pki.other_ca_pem)})
+    refused = untrusted.invoke(app, ["export", "verify", written["path"]])
+    assert refused.exit_code == ExitCode.OUTPUT_ERROR
+    assert "does not chain to a trust root" in refused.stderr
 
 
 def _tree_digest(path: Path) -> dict[str, str]:
