@@ -169,6 +169,21 @@ class StationSettings(BaseSettings):
         default="Asia/Ho_Chi_Minh", description="Time zone of the signing time shown on page 1"
     )
 
+    @field_validator(
+        "signing_p12",
+        "signing_password_file",
+        "signing_pkcs11_module",
+        "signing_pin_file",
+        "signing_seal",
+        "signing_pkcs11_slot",
+        "signing_seal_mm",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`STATION_SIGNING_P12=` unsets it (an empty path would be the working directory)."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("signing_trust_roots", "signing_crls", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -405,6 +406,21 @@ def test_export_sign_and_verify_on_the_command_line(
     refused = untrusted.invoke(app, ["export", "verify", written["path"]])
     assert refused.exit_code == ExitCode.OUTPUT_ERROR
     assert "does not chain to a trust root" in refused.stderr
+
+
+def test_signing_settings_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATION_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("STATION_SIGNING_TRUST_ROOTS", f"/a/root.pem{os.pathsep}/b/ca.pem")
+    monkeypatch.setenv("STATION_SIGNING_P12", "")  # unset, not the working directory
+    settings = load_settings()
+    assert settings.signing_trust_roots == (Path("/a/root.pem"), Path("/b/ca.pem"))
+    assert settings.signing_p12 is None and not settings.signing_configured
+    monkeypatch.setenv("STATION_SIGNING_P12", "/a/signer.p12")
+    monkeypatch.setenv("STATION_SIGNING_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+    with pytest.raises(ConfigError, match="configure one signer"):
+        load_settings()
 
 
 def _tree_digest(path: Path) -> dict[str, str]:

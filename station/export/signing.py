@@ -398,7 +398,9 @@ def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, st
     module = settings.signing_pkcs11_module
     assert module is not None
     label = settings.signing_pkcs11_token
-    kind = f"PKCS#11 token {label or settings.signing_pkcs11_slot or ''} ({module})"
+    slot = settings.signing_pkcs11_slot
+    where = label or (f"in slot {slot}" if slot is not None else "in the first slot")
+    kind = f"PKCS#11 token {where} ({module})"
     if not module.is_file():
         raise ConfigError(f"PKCS#11 module {module} does not exist: install the token's driver")
     if not settings.signing_pkcs11_key:
@@ -416,7 +418,10 @@ def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, st
     except pkcs11.PinIncorrect as exc:
         raise ConfigError(f"{kind}: the PIN in {settings.signing_pin_file} is wrong") from exc
     except (pkcs11.PKCS11Error, OSError, RuntimeError) as exc:
-        raise ConfigError(f"{kind}: cannot open a session: {type(exc).__name__} {exc}") from exc
+        raise ConfigError(
+            f"{kind}: cannot open a session ({type(exc).__name__} {exc}): is the token plugged "
+            "in, and is this its CA's driver?"
+        ) from exc
     stack.callback(session.close)
     signer = PKCS11Signer(session, key_label=settings.signing_pkcs11_key)
     try:
