@@ -175,7 +175,11 @@ class Signing:
         if cert is None:
             raise ConfigError(f"{kind}: no signing certificate found")
         self.certificate = cert
-        self.fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+        # What a signed file depends on: a change of certificate, seal, name, time zone or
+        # level signs again rather than reusing a copy signed otherwise.
+        facts = [cert.dump(), settings.signing_seal.read_bytes(), self.organization.encode(),
+                 settings.signing_timezone.encode(), self.level.encode()]  # fmt: skip
+        self.fingerprint = hashlib.sha256(b"\0".join(facts)).hexdigest()
         not_after = cert.not_valid_after
         if not_after < datetime.now(UTC):
             raise ConfigError(
