@@ -82,41 +82,48 @@ def _first_line(path: Path, what: str) -> str:
     return lines[0]
 
 
+def _der_blocks(path: Path, what: str) -> list[bytes]:
+    """The DER objects of a PEM file (one or more blocks), or the DER file itself."""
+    from asn1crypto import pem
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot read it: {exc}") from exc
+    if pem.detect(data):
+        return [der for _, _, der in pem.unarmor(data, multiple=True)]
+    return [data]
+
+
 def _load_certificates(paths: Sequence[Path], what: str) -> list[Any]:
-    """Certificates from PEM (or DER) files, for pyHanko's validation context."""
-    from asn1crypto import pem, x509
+    """Certificates from PEM (or DER) files, for pyHanko's validation context; parsed now,
+    so a bad file is named here and not in the middle of an export."""
+    from asn1crypto import x509
 
     found = []
     for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"{what} {path}: cannot read it: {exc}") from exc
-        try:
-            blocks = [d for _, _, d in pem.unarmor(data, multiple=True)] if pem.detect(data) else [
-                data]  # fmt: skip
-            found += [x509.Certificate.load(block) for block in blocks]
-            for cert in found:
-                _ = cert.subject  # parse now: a bad file is named here, not mid-export
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"{what} {path}: not a certificate in PEM or DER: {exc}") from exc
+        for block in _der_blocks(path, what):
+            try:
+                found.append(x509.Certificate.load(block))
+                _ = found[-1].subject
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"{what} {path}: not a certificate in PEM or DER: {exc}") from exc
     return found
 
 
 def _load_crls(paths: Sequence[Path]) -> list[Any]:
-    from asn1crypto import crl, pem
+    from asn1crypto import crl
 
     found = []
     for path in paths:
-        try:
-            data = path.read_bytes()
-            blocks = [d for _, _, d in pem.unarmor(data, multiple=True)] if pem.detect(data) else [
-                data]  # fmt: skip
-            for block in blocks:
+        for block in _der_blocks(path, "Revocation list"):
+            try:
                 found.append(crl.CertificateList.load(block))
                 _ = found[-1].issuer
-        except (OSError, ValueError, TypeError) as exc:
-            raise ConfigError(f"Revocation list {path}: cannot read it: {exc}") from exc
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"Revocation list {path}: not a CRL in PEM or DER: {exc}"
+                ) from exc
     return found
 
 
