@@ -38,7 +38,7 @@ import make_samples  # noqa: E402
 from make_test_pki import BODY, make_pki, make_token  # noqa: E402
 from sections import replace_section  # noqa: E402
 
-from station.export import signing  # noqa: E402
+from station.export import signatures, signing  # noqa: E402
 from station.pipeline import pdf, pdfa  # noqa: E402
 from station.settings import StationSettings, load_settings  # noqa: E402
 
@@ -92,7 +92,7 @@ def _one_signer(settings: StationSettings, source: Path, work: Path, files: int)
             sign_ms.append((time.perf_counter() - began) * 1000)
     for path in signed:
         began = time.perf_counter()
-        problems = signing.verify_pdf(path, settings)
+        problems = signatures.verify_pdf(path, settings)
         verify_ms.append((time.perf_counter() - began) * 1000)
         assert problems == [], problems
     return {

@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 
 from station.cli import app
 from station.errors import ConfigError, ConflictError, ExitCode
-from station.export import packages, signing
+from station.export import packages, signatures, signing
 from station.pipeline import pdfa
 from station.settings import StationSettings, load_settings
 
@@ -123,8 +123,8 @@ def test_a_signed_pdfa_stays_pdfa_2b_and_its_signature_verifies(
         assert "/FontFile2" in font.DescendantFonts[0].FontDescriptor  # embedded
         unicode_map = font.ToUnicode.read_bytes().decode()
         assert all(f"{ord(c):04x}" in unicode_map for c in "ủ")  # the body's Vietnamese name
-    assert signing.verify_pdf(signed, settings) == []
-    (made,) = signing.read_signatures(signed)
+    assert signatures.verify_pdf(signed, settings) == []
+    (made,) = signatures.read_signatures(signed)
     assert made.serial == pki.serial and BODY in made.subject and made.level == "B-B"
     assert abs((made.signed_at - datetime.now(UTC)).total_seconds()) < 120
     poppler = _pdfsig(signed)  # Poppler, independently
@@ -189,10 +189,10 @@ def test_revocation_information_supplied_gives_b_lt(
 ) -> None:
     settings = _settings(pki, tmp_path / "data", signing_crls=(pki.crl,))
     signed = _sign_one(settings, pdfa_2b, tmp_path / "out")
-    assert [s.level for s in signing.read_signatures(signed)] == ["B-LT"]
+    assert [s.level for s in signatures.read_signatures(signed)] == ["B-LT"]
     with pikepdf.open(signed) as pdf:
         assert len(pdf.Root.DSS.CRLs) == 1
-    assert signing.verify_pdf(signed, settings) == []
+    assert signatures.verify_pdf(signed, settings) == []
     assert pdfa.validate_pdfa(signed, "2b") == []
 
 
@@ -237,8 +237,8 @@ def test_a_timestamp_server_gives_b_t(
 ) -> None:
     settings = _settings(pki, tmp_path / "data", signing_tsa_url=timestamp_server)
     signed = _sign_one(settings, pdfa_2b, tmp_path / "out")
-    assert [s.level for s in signing.read_signatures(signed)] == ["B-T"]
-    assert signing.verify_pdf(signed, settings) == []
+    assert [s.level for s in signatures.read_signatures(signed)] == ["B-T"]
+    assert signatures.verify_pdf(signed, settings) == []
     assert "Signature is Valid." in _pdfsig(signed)
     assert pdfa.validate_pdfa(signed, "2b") == []
 
@@ -259,8 +259,8 @@ def test_a_pkcs11_token_signs_every_file_in_one_session(
         assert signer.kind.startswith("PKCS#11 token station-test")
         signed = [signer.signed(copy) for copy in copies]
     for path in signed:
-        assert signing.verify_pdf(path, settings) == []
-        assert [s.serial for s in signing.read_signatures(path)] == [pki.serial]
+        assert signatures.verify_pdf(path, settings) == []
+        assert [s.serial for s in signatures.read_signatures(path)] == [pki.serial]
         assert "Signature is Valid." in _pdfsig(path)
     assert pdfa.validate_pdfa(signed[0], "2b") == []
     wrong = tmp_path / "wrong-pin"
@@ -329,7 +329,7 @@ def test_a_signed_export_carries_signed_pdfas_premis_and_manifests_after_signing
         for line in (bag / "manifest-sha256.txt").read_text().splitlines()
     )
     for pdf in pdfs:
-        assert signing.read_signatures(pdf), pdf.name
+        assert signatures.read_signatures(pdf), pdf.name
         assert manifest[f"data/{pdf.name}"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
     assert packages.verify(bag, settings) == []
     mets_xml = (bag / "data" / "METS.xml").read_text(encoding="utf-8")
@@ -373,9 +373,9 @@ def test_an_expired_certificate_is_refused_and_named(
     signer_p12(pki.ca, short, timedelta(seconds=4))
     settings = _settings(pki, tmp_path / "data", signing_p12=short)
     signed = _sign_one(settings, pdfa_2b, tmp_path / "out")
-    assert signing.verify_pdf(signed, settings) == []
+    assert signatures.verify_pdf(signed, settings) == []
     time.sleep(5)  # the certificate expires; no timestamp proves the signature came before
-    (problem,) = signing.verify_pdf(signed, settings)
+    (problem,) = signatures.verify_pdf(signed, settings)
     assert problem.startswith(f"{signed.name}: signature by CN={BODY}")
     assert "the certificate expired on" in problem and "no timestamp" in problem
 

@@ -57,7 +57,7 @@ from station.errors import (
     NotFoundError,
     OutputError,
 )
-from station.export import catalogue, mets, signing
+from station.export import catalogue, mets, signatures, signing
 from station.pipeline import pdfa
 from station.profiles import ScanProfile, load_profile
 from station.review import rules
@@ -518,7 +518,7 @@ def _package_signed(package: Path) -> bool:
     if package.is_file():
         return True
     found = _package_pdfs(package)
-    return bool(found) and all(signing.read_signatures(p) for p in found)
+    return bool(found) and all(signatures.read_signatures(p) for p in found)
 
 
 def _package_pdfs(package: Path) -> list[Path]:
@@ -778,7 +778,7 @@ def premis_history(
     store: Store,
     export: FolderExport,
     user: User,
-    signatures: Sequence[tuple[int | None, signing.Signature]] = (),
+    signed: Sequence[tuple[int | None, signatures.Signature]] = (),
 ) -> tuple[tuple[mets.PackageEvent, ...], tuple[mets.PackageAgent, ...]]:
     """The PREMIS events of the folder and its pages, from the station's own event log; and
     the signature of each signed PDF/A (None: the folder's; else a document's sequence)."""
@@ -845,7 +845,7 @@ def premis_history(
             agents=(exporter, station),
         )
     )
-    for sequence, signature in signatures:
+    for sequence, signature in signed:
         signer = agent(f"certificate:{signature.serial}", signature.subject, "organization")
         events.append(
             mets.PackageEvent(
@@ -938,11 +938,11 @@ def _write_bag(
 def _write_mets(
     store: Store, user: User, export: FolderExport, payload: _Payload, target: Path, pdfs: _Pdfs
 ) -> None:
-    signatures: list[tuple[int | None, signing.Signature]] = []
+    signed: list[tuple[int | None, signatures.Signature]] = []
     if pdfs.signed:
         places = [(None, pdfs.folder), *pdfs.documents.items()]
-        signatures = [(where, signing.read_signatures(path)[-1]) for where, path in places]
-    events, agents = premis_history(store, export, user, signatures)
+        signed = [(where, signatures.read_signatures(path)[-1]) for where, path in places]
+    events, agents = premis_history(store, export, user, signed)
     xml = mets.build_mets(
         mets.PackageFacts(
             object_id=export.folder.folder_id,
@@ -1163,7 +1163,7 @@ def verify(path: Path, settings: StationSettings | None = None) -> list[str]:
         return [f"{path}: not a station export (no bagit.txt, objects/ or information_objects.csv)"]
     if settings is not None:
         for pdf in _package_pdfs(path):
-            problems += signing.verify_pdf(pdf, settings, pdf.relative_to(path).as_posix())
+            problems += signatures.verify_pdf(pdf, settings, pdf.relative_to(path).as_posix())
     return problems
 
 

@@ -7,7 +7,7 @@ PAdES signature (B-B; B-T with a timestamp server; B-LT when revocation informat
 supplied or may be fetched) as an incremental update, so the PDF/A below stays byte for byte
 what it was (pyHanko would rewrite the XMP: kept as it was; B-LT's validation data goes into
 the signed revision, so the signature covers the whole file). The appearance is drawn by
-`station.export.appearance`.
+`station.export.appearance`; reading and checking signatures is `station.export.signatures`.
 
 One `Signing` per export run: a USB token allows one session and may take seconds per
 signature, so it is opened once and the files are signed in sequence.
@@ -25,7 +25,7 @@ import re
 import secrets
 import tempfile
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,27 +33,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from station.errors import ConfigError, MissingToolError, OutputError
-from station.export import appearance
+from station.export import appearance, signatures
 from station.settings import StationSettings
 
 log = logging.getLogger(__name__)
 
 FIELD_NAME = "Signature-station"
-
-
-@dataclass(frozen=True)
-class Signature:
-    """One signature in a signed file: who signed (certificate subject and serial), when,
-    and at which PAdES level."""
-
-    subject: str
-    serial: str  # the certificate's serial number, hex
-    signed_at: datetime
-    level: str  # "B-B", "B-T" or "B-LT"
-
-    @property
-    def summary(self) -> str:
-        return f"PAdES {self.level}, certificate {self.subject}, serial {self.serial}"
 
 
 @dataclass(frozen=True)
@@ -80,67 +65,6 @@ def _first_line(path: Path, what: str) -> str:
     if not lines or not lines[0]:
         raise ConfigError(f"{what} file {path} is empty")
     return lines[0]
-
-
-def _der_blocks(path: Path, what: str) -> list[bytes]:
-    """The DER objects of a PEM file (one or more blocks), or the DER file itself."""
-    from asn1crypto import pem
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{what} {path}: cannot read it: {exc}") from exc
-    if pem.detect(data):
-        return [der for _, _, der in pem.unarmor(data, multiple=True)]
-    return [data]
-
-
-def _load_certificates(paths: Sequence[Path], what: str) -> list[Any]:
-    """Certificates from PEM (or DER) files, for pyHanko's validation context; parsed now,
-    so a bad file is named here and not in the middle of an export."""
-    from asn1crypto import x509
-
-    found = []
-    for path in paths:
-        for block in _der_blocks(path, what):
-            try:
-                found.append(x509.Certificate.load(block))
-                _ = found[-1].subject
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(f"{what} {path}: not a certificate in PEM or DER: {exc}") from exc
-    return found
-
-
-def _load_crls(paths: Sequence[Path]) -> list[Any]:
-    from asn1crypto import crl
-
-    found = []
-    for path in paths:
-        for block in _der_blocks(path, "Revocation list"):
-            try:
-                found.append(crl.CertificateList.load(block))
-                _ = found[-1].issuer
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(
-                    f"Revocation list {path}: not a CRL in PEM or DER: {exc}"
-                ) from exc
-    return found
-
-
-def validation_context(settings: StationSettings, *, fetch: bool = False) -> Any:
-    """pyHanko's validation context: the trust roots of STATION_SIGNING_TRUST_ROOTS and the
-    revocation lists supplied; None without trust roots."""
-    from pyhanko_certvalidator import ValidationContext
-
-    roots = _load_certificates(settings.signing_trust_roots, "Trust root")
-    if not roots:
-        return None
-    return ValidationContext(
-        trust_roots=roots,
-        crls=_load_crls(settings.signing_crls),
-        allow_fetching=fetch,
-        revocation_mode="soft-fail",
-    )
 
 
 class Signing:
@@ -176,7 +100,7 @@ class Signing:
             else None
         )
         fetch = settings.signing_fetch_revocation
-        self.context = validation_context(settings, fetch=fetch)
+        self.context = signatures.validation_context(settings, fetch=fetch)
         self.long_term = self.context is not None and bool(settings.signing_crls or fetch)
         cert = signer.signing_cert
         if cert is None:
@@ -190,7 +114,7 @@ class Signing:
         not_after = cert.not_valid_after
         if not_after < datetime.now(UTC):
             raise ConfigError(
-                f"{kind}: the signing certificate ({_subject(cert)}) expired on "
+                f"{kind}: the signing certificate ({signatures.subject_name(cert)}) expired on "
                 f"{not_after:%Y-%m-%d}"
             )
 
@@ -207,9 +131,9 @@ class Signing:
         background = self.style.background
         return SignerFacts(
             kind=self.kind,
-            subject=_subject(cert),
-            issuer=_name(cert, "issuer"),
-            serial=_serial(cert),
+            subject=signatures.subject_name(cert),
+            issuer=signatures.cert_name(cert, "issuer"),
+            serial=signatures.serial_number(cert),
             not_after=cert.not_valid_after,
             seal_mm=(background.box.width / 72 * 25.4, background.box.height / 72 * 25.4),
             level=self.level,
@@ -306,22 +230,6 @@ def _check_output_intent(root: Any, name: str) -> None:
             f"{name}: its output intent has {channels} colour channels; the seal is RGB and "
             "would break PDF/A: export from an sRGB PDF/A"
         )
-
-
-def _subject(cert: Any) -> str:
-    return _name(cert, "subject")
-
-
-def _name(cert: Any, which: str) -> str:
-    """The certificate's subject or issuer as RFC 4514 writes it (CN=...,O=...,C=VN)."""
-    from cryptography import x509
-
-    loaded = x509.load_der_x509_certificate(cert.dump())
-    return str((loaded.subject if which == "subject" else loaded.issuer).rfc4514_string())
-
-
-def _serial(cert: Any) -> str:
-    return f"{cert.serial_number:X}"
 
 
 @contextmanager
@@ -444,97 +352,6 @@ def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, st
     return signer, kind
 
 
-# --- reading and verifying -----------------------------------------------------------------------
-
-
-def read_signatures(path: Path) -> list[Signature]:
-    """The signatures in a signed file, as PREMIS records them."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    with path.open("rb") as handle:
-        reader = PdfFileReader(handle, strict=False)
-        dss = reader.root.get("/DSS")
-        dss = dss.get_object() if dss is not None else None
-        has_dss = dss is not None and any(k in dss for k in ("/CRLs", "/OCSPs"))
-        return [
-            Signature(
-                subject=_subject(sig.signer_cert),
-                serial=_serial(sig.signer_cert),
-                signed_at=(sig.self_reported_timestamp or datetime.now(UTC)).astimezone(UTC),
-                level="B-LT" if has_dss else "B-T" if _timestamped(sig) else "B-B",
-            )
-            for sig in reader.embedded_signatures
-        ]
-
-
-def _timestamped(sig: Any) -> bool:
-    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
-
-    unsigned = sig.signer_info["unsigned_attrs"]
-    return bool(unsigned.native) and any(extract_tst_data_iter(sig.signer_info, signed=False))
-
-
-def verify_pdf(path: Path, settings: StationSettings, shown: str | None = None) -> list[str]:
-    """Everything wrong with the signatures of one PDF, one sentence each naming the file:
-    a change after signing, an untrusted or expired certificate, no signing time, or no
-    signature where signing is mandatory. The chain is checked against the trust roots of
-    STATION_SIGNING_TRUST_ROOTS when they are set."""
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.errors import SignatureValidationError
-
-    name = shown or path.name
-    context = validation_context(settings)
-    problems: list[str] = []
-    try:
-        with path.open("rb") as handle:
-            reader = PdfFileReader(handle, strict=False)
-            signatures = reader.embedded_signatures
-            if not signatures:
-                return [f"{name}: not signed, and signing is mandatory"] * bool(
-                    settings.signing_required
-                )
-            for sig in signatures:
-                status = validate_pdf_signature(sig, context)
-                problems += _status_problems(name, sig, status, context is not None)
-    except (PdfError, SignatureValidationError, OSError, ValueError, KeyError) as exc:
-        problems.append(f"{name}: its signature cannot be checked: {exc}")
-    return problems
-
-
-def _status_problems(name: str, sig: Any, status: Any, chain: bool) -> list[str]:
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-
-    who = f"signature by {_subject(sig.signer_cert)}"
-    if not status.intact or not status.valid:
-        return [f"{name}: {who} does not match the file: it changed after signing"]
-    problems = []
-    if status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-        problems.append(f"{name}: {who} covers only part of the file")
-    elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE and not status.docmdp_ok:
-        problems.append(f"{name}: {who}: the file was changed after signing (an update added)")
-    if status.signer_reported_dt is None and status.timestamp_validity is None:
-        problems.append(f"{name}: {who} carries no signing time")
-    if chain and not status.trusted:
-        cert = sig.signer_cert
-        if cert.not_valid_after < (status.signer_reported_dt or datetime.now(UTC)):
-            problems.append(
-                f"{name}: {who}: the certificate had expired ({cert.not_valid_after:%Y-%m-%d})"
-            )
-        elif cert.not_valid_after < datetime.now(UTC) and status.timestamp_validity is None:
-            problems.append(
-                f"{name}: {who}: the certificate expired on {cert.not_valid_after:%Y-%m-%d} "
-                "and no timestamp proves the signature was made before"
-            )
-        else:
-            problems.append(
-                f"{name}: {who}: the certificate (issued by {_name(cert, 'issuer')}) does not "
-                "chain to a trust root in STATION_SIGNING_TRUST_ROOTS, or is revoked"
-            )
-    return problems
-
-
 # --- `station signing check` ------------------------------------------------------------------
 
 
@@ -563,7 +380,7 @@ def check(settings: StationSettings) -> SignerCheck:
     scratch.parent.mkdir(parents=True, exist_ok=True)
     try:
         scratch.write_bytes(out.getvalue())
-        problems = verify_pdf(scratch, settings, "a test signature")
+        problems = signatures.verify_pdf(scratch, settings, "a test signature")
     finally:
         scratch.unlink(missing_ok=True)
     warnings = []
