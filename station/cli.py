@@ -711,6 +711,12 @@ def export(
     zipped: Annotated[
         bool, typer.Option("--zip", help="archivematica: a zipped bag instead of a folder.")
     ] = False,
+    sign: Annotated[
+        bool,
+        typer.Option(
+            "--sign", help="Sign every PDF/A with the configured signer (PAdES, seal on page 1)."
+        ),
+    ] = False,
     json_output: JsonOption = False,
     verbose: Verbose = False,
 ) -> None:
@@ -747,6 +753,7 @@ def export(
                 fmt,
                 out_dir,
                 zipped=zipped,
+                sign=sign,
                 progress=lambda message: status.update(f"Exporting {message}"),
             )
         if json_output:
@@ -768,11 +775,12 @@ def export_verify(
     verbose: Verbose = False,
 ) -> None:
     """Check an exported package: fixity and completeness of bags, METS against its schemas,
-    transfer checksums and metadata.csv paths, the AtoM CSV's header and hierarchy."""
+    transfer checksums and metadata.csv paths, the AtoM CSV's header and hierarchy, and every
+    PDF/A's signatures (against STATION_SIGNING_TRUST_ROOTS; required with signing_required)."""
     from station.export import packages as exporting
 
     def body(settings: StationSettings) -> list[str]:
-        return exporting.verify(path)
+        return exporting.verify(path, settings)
 
     problems = _run(verbose, body)
     if problems:
@@ -781,6 +789,49 @@ def export_verify(
         console.print(f"[bold red]{path}: {len(problems)} problem(s)[/]")
         raise typer.Exit(int(ExitCode.OUTPUT_ERROR))
     out.print(f"{path}: valid")
+
+
+signing_app = typer.Typer(help="The digitizing body's signature on exported PDF/As.")
+app.add_typer(signing_app, name="signing")
+
+
+@signing_app.command("check")
+def signing_check(json_output: JsonOption = False, verbose: Verbose = False) -> None:
+    """Open the configured signer, sign a test page with the seal and verify it: whether the
+    key, the certificate chain and the seal work, and when the certificate expires."""
+    from station.export import signing
+
+    result = _run(verbose, signing.check)
+    facts = result.facts
+    if json_output:
+        _print_json(
+            {
+                "signer": facts.kind,
+                "subject": facts.subject,
+                "issuer": facts.issuer,
+                "serial": facts.serial,
+                "expires": facts.not_after.isoformat(),
+                "seal_mm": [round(v, 1) for v in facts.seal_mm],
+                "level": facts.level,
+                "problems": result.problems,
+                "warnings": result.warnings,
+            }
+        )
+    else:
+        out.print(f"Signer: {facts.kind}", highlight=False)
+        out.print(f"Certificate: {facts.subject} (serial {facts.serial})", highlight=False)
+        out.print(f"Issued by: {facts.issuer}", highlight=False)
+        out.print(f"Expires: {facts.not_after:%Y-%m-%d %H:%M} UTC", highlight=False)
+        out.print(f"Seal: {facts.seal_mm[0]:.1f} x {facts.seal_mm[1]:.1f} mm", highlight=False)
+        out.print(f"Signatures: PAdES {facts.level}", highlight=False)
+        for warning in result.warnings:
+            console.print(f"[yellow]![/] {warning}", highlight=False, soft_wrap=True)
+        for problem in result.problems:
+            console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
+    if result.problems:
+        raise typer.Exit(int(ExitCode.BAD_CONFIG))
+    if not json_output:
+        out.print("The signer works: a test page was signed and verified.")
 
 
 def folder_record(folder: Folder) -> dict[str, Any]:

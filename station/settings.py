@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -118,6 +119,78 @@ class StationSettings(BaseSettings):
         description="Mark cookies Secure: set it when the app is served over HTTPS",
     )
 
+    # Signing exported PDF/As (issue 15): the digitizing body's signature, NĐ 30/2020 and
+    # TT 01/2019 (standards.md 5.1). One signer: a PKCS#12 file, or a PKCS#11 token.
+    signing_p12: Path | None = Field(
+        default=None, description="The signer's PKCS#12 file (.p12/.pfx: key and certificates)"
+    )
+    signing_password_file: Path | None = Field(
+        default=None, description="File holding the PKCS#12 passphrase (its first line)"
+    )
+    signing_pkcs11_module: Path | None = Field(
+        default=None, description="PKCS#11 module of a USB token (the CA's .so driver)"
+    )
+    signing_pkcs11_slot: int | None = Field(default=None, description="The token's slot number")
+    signing_pkcs11_token: str = Field(default="", description="The token's label")
+    signing_pkcs11_key: str = Field(
+        default="", description="Label of the signing key (and its certificate) on the token"
+    )
+    signing_pin_file: Path | None = Field(
+        default=None, description="File holding the token's user PIN (its first line)"
+    )
+    signing_seal: Path | None = Field(
+        default=None, description="The body's seal as a PNG, drawn at its real size"
+    )
+    signing_seal_mm: Annotated[float, Field(gt=0.0, le=200.0)] | None = Field(
+        default=None,
+        description="The seal's real width in millimetres, when its PNG carries no DPI",
+    )
+    signing_required: bool = Field(
+        default=False,
+        description="Every export is signed, and `station export verify` wants a signature",
+    )
+    signing_tsa_url: str = Field(
+        default="", description="RFC 3161 timestamp server: signatures become PAdES B-T"
+    )
+    signing_trust_roots: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default=(),
+        description="PEM files of the trusted root certificates (separated by the path "
+        "separator in STATION_SIGNING_TRUST_ROOTS)",
+    )
+    signing_crls: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default=(),
+        description="Revocation lists (DER or PEM) to embed: signatures become PAdES B-LT",
+    )
+    signing_fetch_revocation: bool = Field(
+        default=False,
+        description="Fetch OCSP/CRL over the network when signing, for PAdES B-LT",
+    )
+    signing_timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="Time zone of the signing time shown on page 1"
+    )
+
+    @field_validator(
+        "signing_p12",
+        "signing_password_file",
+        "signing_pkcs11_module",
+        "signing_pin_file",
+        "signing_seal",
+        "signing_pkcs11_slot",
+        "signing_seal_mm",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`STATION_SIGNING_P12=` unsets it (an empty path would be the working directory)."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("signing_trust_roots", "signing_crls", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(Path(p) for p in value.split(os.pathsep) if p.strip())
+        return value
+
     @model_validator(mode="after")
     def _fill_database_url(self) -> StationSettings:
         if not self.database_url:
@@ -129,7 +202,14 @@ class StationSettings(BaseSettings):
                 "work = queue needs a PostgreSQL database_url (the queue lives there); "
                 "SQLite works with the local pool only"
             )
+        if self.signing_p12 is not None and self.signing_pkcs11_module is not None:
+            raise ValueError("signing_p12 and signing_pkcs11_module both set: configure one signer")
         return self
+
+    @property
+    def signing_configured(self) -> bool:
+        """Whether a signer (PKCS#12 file or PKCS#11 token) is configured."""
+        return self.signing_p12 is not None or self.signing_pkcs11_module is not None
 
     @property
     def distributed(self) -> bool:

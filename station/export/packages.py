@@ -14,6 +14,10 @@ Formats:
 - `atom-csv`: one AtoM information-object CSV (fonds, series, file, and an item per
   document) for all the folders, with their PDFs and the documents' PDFs beside it.
 
+Signed (`sign`, or the signing_required setting): every PDF/A of a package carries the
+digitizing body's PAdES signature (station.export.signing), made before anything is copied
+or checksummed, with a PREMIS `digital signature generation` event each.
+
 Two promises:
 - atomic: a package is built in a hidden `.partial-*` folder beside its place and renamed
   into place only when complete; an export killed half-way leaves no package (and the
@@ -34,7 +38,7 @@ import secrets
 import shutil
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -46,8 +50,14 @@ import pikepdf
 from station import __version__, auth, manifest, tools
 from station.documents import records
 from station.documents.model import FIELDS
-from station.errors import ConflictError, InvalidInputError, NotFoundError, OutputError
-from station.export import catalogue, mets
+from station.errors import (
+    ConfigError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    OutputError,
+)
+from station.export import catalogue, mets, signatures, signing
 from station.pipeline import pdfa
 from station.profiles import ScanProfile, load_profile
 from station.review import rules
@@ -326,9 +336,20 @@ def export_folders(
     out_dir: Path,
     *,
     zipped: bool = False,
+    sign: bool = False,
     progress: ProgressHook = lambda message: None,
 ) -> list[ExportResult]:
-    """Export these folders (all approved) in one format; everything is checked first."""
+    """Export these folders (all approved) in one format; everything is checked first.
+    With `sign` (or signing_required) every PDF/A is signed by the configured signer, opened
+    once for the run (a token allows one session), the files signed in sequence."""
+    sign = sign or settings.signing_required
+    if sign and not settings.signing_configured:
+        raise ConfigError(
+            ("Signing is mandatory (signing_required)" if settings.signing_required else
+             "--sign asked for a signature") + " but no signer is configured: set signing_p12 "
+            "(STATION_SIGNING_P12) or signing_pkcs11_module (STATION_SIGNING_PKCS11_MODULE); "
+            "`station signing check` tests it"
+        )  # fmt: skip
     if fmt not in FORMATS:
         raise InvalidInputError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     if not folder_ids:
@@ -341,14 +362,19 @@ def export_folders(
     for export in exports:
         fix_version(store, export, user)
     results: list[ExportResult] = []
-    if fmt == "atom-csv":
-        results.append(_atom_export(store, settings, user, exports, out_dir, progress))
-    else:
-        for export in exports:
-            progress(f"{export.folder.folder_id}: {fmt}")
-            results.append(
-                _folder_package(store, settings, user, export, fmt, out_dir, zipped=zipped)
-            )
+    with ExitStack() as stack:
+        signer = stack.enter_context(signing.open_signing(settings)) if sign else None
+        if fmt == "atom-csv":
+            results.append(_atom_export(store, settings, user, exports, out_dir, progress, signer))
+        else:
+            for export in exports:
+                progress(f"{export.folder.folder_id}: {fmt}")
+                results.append(
+                    _folder_package(
+                        store, settings, user, export, fmt, out_dir,
+                        zipped=zipped, signer=signer, progress=progress,
+                    )
+                )  # fmt: skip
     store.add_events(
         [
             Event(
@@ -408,6 +434,8 @@ def _folder_package(
     out_dir: Path,
     *,
     zipped: bool,
+    signer: signing.Signing | None = None,
+    progress: ProgressHook = lambda message: None,
 ) -> ExportResult:
     suffix = ".zip" if zipped and fmt == "archivematica" else ""
     final = out_dir / f"{export.package_name}{suffix}"
@@ -419,10 +447,17 @@ def _folder_package(
                 f"{final} already holds the {found} package of folder {export.folder.folder_id}; "
                 f"export the {fmt} package into another folder"
             )
+        if signer is not None and not _package_signed(final):
+            raise ConflictError(
+                f"{final} holds the unsigned package of folder {export.folder.folder_id}; "
+                "export the signed package into another folder"
+            )
         return ExportResult(
             (export.folder.folder_id,), fmt, final, export.version, True, pages, _size(final)
         )
     pdfs = _Pdfs(folder_pdf(settings, export, store), document_pdfs(settings, export, store))
+    if signer is not None:
+        pdfs = _signed(pdfs, signer, export, progress)
     with _staging(out_dir, final) as staging:
         if fmt == "bagit":
             _write_bag(store, settings, user, export, pdfs, staging)
@@ -461,6 +496,36 @@ class _Pdfs:
 
     folder: Path
     documents: dict[int, Path]
+    signed: bool = False
+
+
+def _signed(
+    pdfs: _Pdfs, signer: signing.Signing, export: FolderExport, progress: ProgressHook
+) -> _Pdfs:
+    """The package's PDF/As signed, one after the other, before anything is copied or
+    checksummed (the bag's manifests are computed from the signed files)."""
+    files = [pdfs.folder, *pdfs.documents.values()]
+    signed: dict[Path, Path] = {}
+    for number, path in enumerate(files, start=1):
+        progress(f"{export.folder.folder_id}: signing PDF/A {number}/{len(files)}")
+        signed[path] = signer.signed(path)
+    documents = {sequence: signed[path] for sequence, path in pdfs.documents.items()}
+    return _Pdfs(signed[pdfs.folder], documents, signed=True)
+
+
+def _package_signed(package: Path) -> bool:
+    """Whether a package already in place carries signed PDF/As (a zip: taken as signed)."""
+    if package.is_file():
+        return True
+    found = _package_pdfs(package)
+    return bool(found) and all(signatures.read_signatures(p) for p in found)
+
+
+def _package_pdfs(package: Path) -> list[Path]:
+    """The PDF/As a package carries (the folder's and its documents'), wherever the format
+    puts them: a bag's data/, a transfer's objects/, an AtoM import's objects/."""
+    places = (package / "data", package / "data" / "objects", package / "objects")
+    return sorted(p for place in places for p in place.glob("*.pdf"))
 
 
 @dataclass(frozen=True)
@@ -710,9 +775,13 @@ def access_conditions(folder: Folder, secrecy: str | None = None) -> str:
 
 
 def premis_history(
-    store: Store, export: FolderExport, user: User
+    store: Store,
+    export: FolderExport,
+    user: User,
+    signed: Sequence[tuple[int | None, signatures.Signature]] = (),
 ) -> tuple[tuple[mets.PackageEvent, ...], tuple[mets.PackageAgent, ...]]:
-    """The PREMIS events of the folder and its pages, from the station's own event log."""
+    """The PREMIS events of the folder and its pages, from the station's own event log; and
+    the signature of each signed PDF/A (None: the folder's; else a document's sequence)."""
     agents: dict[str, mets.PackageAgent] = {}
     events: list[mets.PackageEvent] = []
 
@@ -776,6 +845,20 @@ def premis_history(
             agents=(exporter, station),
         )
     )
+    for sequence, signature in signed:
+        signer = agent(f"certificate:{signature.serial}", signature.subject, "organization")
+        events.append(
+            mets.PackageEvent(
+                identifier=f"station-signature-{export.digest[:16]}-{sequence or 0}",
+                type="digital signature generation",
+                date=signature.signed_at,
+                detail=f"Signed by the digitizing body (NĐ 30/2020): {signature.summary}",
+                outcome="success",
+                outcome_detail=f"subject: {signature.subject}; serial: {signature.serial}",
+                agents=(signer, station),
+                document=sequence,
+            )
+        )
     return tuple(events), tuple(agents.values())
 
 
@@ -848,14 +931,18 @@ def _write_bag(
 ) -> None:
     payload = _write_payload(export, pdfs, staging)
     (staging / "metadata.json").write_bytes(metadata_json(export, payload))
-    _write_mets(store, user, export, payload, staging / "METS.xml")
+    _write_mets(store, user, export, payload, staging / "METS.xml", pdfs)
     _bag(staging, export, settings)
 
 
 def _write_mets(
-    store: Store, user: User, export: FolderExport, payload: _Payload, target: Path
+    store: Store, user: User, export: FolderExport, payload: _Payload, target: Path, pdfs: _Pdfs
 ) -> None:
-    events, agents = premis_history(store, export, user)
+    signed: list[tuple[int | None, signatures.Signature]] = []
+    if pdfs.signed:
+        places = [(None, pdfs.folder), *pdfs.documents.items()]
+        signed = [(where, signatures.read_signatures(path)[-1]) for where, path in places]
+    events, agents = premis_history(store, export, user, signed)
     xml = mets.build_mets(
         mets.PackageFacts(
             object_id=export.folder.folder_id,
@@ -925,7 +1012,7 @@ def _write_transfer(
     docs = metadata / "submissionDocumentation"
     docs.mkdir(parents=True, exist_ok=True)
     (docs / "metadata.json").write_bytes(metadata_json(export, payload))
-    _write_mets(store, user, export, payload, docs / "station-METS.xml")
+    _write_mets(store, user, export, payload, docs / "station-METS.xml", pdfs)
     folder = _catalogue_folder(export, payload.pdf.path, settings)
     prefix = "data/" if in_bag else ""
     rows = catalogue.archivematica_rows(
@@ -1013,12 +1100,14 @@ def _atom_export(
     exports: list[FolderExport],
     out_dir: Path,
     progress: ProgressHook,
+    signer: signing.Signing | None = None,
 ) -> ExportResult:
     """One CSV for all the folders, their PDFs in objects/ beside it; named by what it
     holds, so the same folders at the same versions give the same directory."""
-    key = hashlib.sha256(
-        "\n".join(sorted(f"{e.folder.folder_id}:{e.digest}" for e in exports)).encode()
-    ).hexdigest()[:12]
+    held = sorted(f"{e.folder.folder_id}:{e.digest}" for e in exports)
+    if signer is not None:
+        held.append(f"signed:{signer.fingerprint}")
+    key = hashlib.sha256("\n".join(held).encode()).hexdigest()[:12]
     final = out_dir / f"atom-{key}"
     pages = sum(1 for e in exports for p in e.parts if p.in_pdf)
     ids = tuple(e.folder.folder_id for e in exports)
@@ -1028,11 +1117,15 @@ def _atom_export(
     with _staging(out_dir, final) as staging:
         for export in exports:
             progress(f"{export.folder.folder_id}: atom-csv")
-            pdf_path = folder_pdf(settings, export, store)
+            pdfs = _Pdfs(
+                folder_pdf(settings, export, store), document_pdfs(settings, export, store)
+            )
+            if signer is not None:
+                pdfs = _signed(pdfs, signer, export, progress)
             relative = f"objects/{export.package_name}.pdf"
-            _put(pdf_path, staging, relative, "application/pdf")
+            _put(pdfs.folder, staging, relative, "application/pdf")
             documents = []
-            made = document_pdfs(settings, export, store)
+            made = pdfs.documents
             for part in export.documents:
                 where = ""
                 if part.sequence in made:
@@ -1051,21 +1144,27 @@ def _atom_export(
 # --- verification ----------------------------------------------------------------------------
 
 
-def verify(path: Path) -> list[str]:
+def verify(path: Path, settings: StationSettings | None = None) -> list[str]:
     """Everything wrong with an exported package, one sentence each naming the file; [] when
     it is whole. Bags: completeness and every checksum; METS: the schemas; transfers: the
-    checksum file and metadata.csv paths; AtoM imports: the CSV's header and hierarchy."""
+    checksum file and metadata.csv paths; AtoM imports: the CSV's header and hierarchy.
+    With settings, every PDF/A's signatures too (and a missing one where it is mandatory)."""
     if not path.exists():
         return [f"{path}: no such file or folder"]
     if path.is_file() and path.suffix == ".zip":
-        return _verify_zip(path)
+        return _verify_zip(path, settings)
     if (path / "bagit.txt").is_file():
-        return _verify_bag(path)
-    if (path / "objects").is_dir() and (path / "metadata").is_dir():
-        return _verify_transfer(path)
-    if (path / "information_objects.csv").is_file():
-        return _verify_atom(path)
-    return [f"{path}: not a station export (no bagit.txt, objects/ or information_objects.csv)"]
+        problems = _verify_bag(path)
+    elif (path / "objects").is_dir() and (path / "metadata").is_dir():
+        problems = _verify_transfer(path)
+    elif (path / "information_objects.csv").is_file():
+        problems = _verify_atom(path)
+    else:
+        return [f"{path}: not a station export (no bagit.txt, objects/ or information_objects.csv)"]
+    if settings is not None:
+        for pdf in _package_pdfs(path):
+            problems += signatures.verify_pdf(pdf, settings, pdf.relative_to(path).as_posix())
+    return problems
 
 
 def _verify_bag(path: Path) -> list[str]:
@@ -1103,7 +1202,7 @@ def _bag_problem(path: Path, detail: Any) -> str:
     return f"{where}: {detail}"
 
 
-def _verify_zip(path: Path) -> list[str]:
+def _verify_zip(path: Path, settings: StationSettings | None) -> list[str]:
     import tempfile
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -1115,7 +1214,7 @@ def _verify_zip(path: Path) -> list[str]:
         tops = list(Path(scratch).iterdir())
         if len(tops) != 1 or not tops[0].is_dir():
             return [f"{path.name}: a zipped bag must hold exactly one top-level folder"]
-        return [f"{path.name}: {p}" for p in _verify_bag(tops[0])]
+        return [f"{path.name}: {p}" for p in verify(tops[0], settings)]
 
 
 def _verify_transfer(path: Path) -> list[str]:
