@@ -614,11 +614,13 @@ def _sentence(text: str) -> str:
 
 
 def move_failed_file(file: Path, batch_dir: Path, hot_root: Path, reason: str) -> Path:
-    """Set one file aside in `_failed/<batch>/<relative path>`, with <name>.error.txt beside it."""
-    file, batch_dir, hot_root = file.resolve(), batch_dir.resolve(), hot_root.resolve()
+    """Set one file aside in `_failed/<batch>/<relative path>`, with <name>.error.txt beside it.
+    A symbolic link is moved itself, never what it points to."""
+    file = file.parent.resolve() / file.name
+    batch_dir, hot_root = batch_dir.resolve(), hot_root.resolve()
     if not file.is_relative_to(batch_dir):
         raise BadArgumentError(f"{file} is not inside the batch folder {batch_dir}")
-    if not file.is_file():
+    if not (file.is_file() or file.is_symlink()):
         raise BadArgumentError(f"{file}: cannot be set aside: the file does not exist")
     relative = file.relative_to(batch_dir)
     folder = hot_root / FAILED_DIR / batch_dir.name / relative.parent
@@ -653,8 +655,11 @@ def _is_batch_name(name: str) -> bool:
     return not (_is_litter(name) or is_temporary_name(name) or name in RESERVED_FOLDERS)
 
 
-def _profile_entries(hot_root: Path, profiles: Iterable[str]) -> Iterator[tuple[str, Path]]:
-    """(profile, entry) for what lies directly in each profile's hot folder, in name order."""
+def _profile_entries(
+    hot_root: Path, profiles: Iterable[str], *, links: bool = False
+) -> Iterator[tuple[str, Path]]:
+    """(profile, entry) for what lies directly in each profile's hot folder, in name order:
+    real files and folders, or with `links` only the symbolic links (never followed)."""
     for profile in profiles:
         if profile in RESERVED_FOLDERS:
             continue
@@ -663,7 +668,7 @@ def _profile_entries(hot_root: Path, profiles: Iterable[str]) -> Iterator[tuple[
         except (FileNotFoundError, NotADirectoryError):
             continue
         for entry in sorted(entries, key=lambda p: natural_key(p.name)):
-            if _is_batch_name(entry.name) and not entry.is_symlink():
+            if _is_batch_name(entry.name) and entry.is_symlink() == links:
                 yield profile, entry
 
 
@@ -678,8 +683,10 @@ def iter_candidate_batches(hot_root: Path, profiles: Iterable[str]) -> Iterator[
 
 
 def check_loose_files(hot_root: Path, profiles: Iterable[str]) -> list[Path]:
-    """Files lying directly in a profile's hot folder, outside any batch: they are not taken in."""
+    """Files lying directly in a profile's hot folder, outside any batch, and symbolic links
+    there (to a batch folder or anything else): none of them is taken in."""
     loose = [entry for _, entry in _profile_entries(hot_root, profiles) if entry.is_file()]
+    loose += [entry for _, entry in _profile_entries(hot_root, profiles, links=True)]
     return sorted(loose, key=lambda p: natural_key(str(p)))
 
 
@@ -902,6 +909,15 @@ class HotFolderWatcher:
             if path in self._warned_loose:
                 return
             self._warned_loose.add(path)
+        if path.is_symlink():
+            log.warning(
+                "%s in the hot folder %s is a symbolic link (to %s), refused and not read; "
+                "put the batch folder itself in the hot folder",
+                path.name,
+                path.parent,
+                path.readlink(),
+            )
+            return
         log.warning(
             "%s lies directly in the hot folder %s, outside any batch, so it is not taken in; "
             "move it into a batch subfolder",
@@ -928,6 +944,9 @@ class HotFolderWatcher:
             if located is None:
                 continue
             profile, batch_dir = located
+            if batch_dir.is_symlink():  # a linked batch folder is never followed
+                self._warn_loose(batch_dir)
+                continue
             if batch_dir == Path(os.fsdecode(raw)) and not event.is_directory:
                 if batch_dir.is_file():
                     self._warn_loose(batch_dir)
