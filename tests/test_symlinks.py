@@ -80,3 +80,19 @@ def test_process_refuses_links_in_the_report_summary_and_exit_code(
     (made,) = store.find_batches("hop-07")
     assert made.state == "done_with_failures"
     assert made.id is not None and len(store.refused_of_batch(made.id)) == 5
+
+
+def test_links_in_a_profile_hot_folder_are_listed_never_batches(tmp_path: Path) -> None:
+    from station.hotfolder import check_loose_files, iter_candidate_batches
+
+    batch = hostile_batch(tmp_path / "staging")
+    profile = tmp_path / "hot" / "text-gray-300"
+    profile.mkdir(parents=True)
+    (profile / "hop-07").symlink_to(batch, target_is_directory=True)
+    (profile / "passwd.tif").symlink_to(PASSWD)
+    (profile / "real").mkdir()
+    assert list(iter_candidate_batches(tmp_path / "hot", ["text-gray-300"])) == [
+        ("text-gray-300", profile / "real")
+    ]
+    loose = check_loose_files(tmp_path / "hot", ["text-gray-300"])
+    assert loose == [profile / "hop-07", profile / "passwd.tif"]
