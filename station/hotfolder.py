@@ -85,6 +85,7 @@ from station.ingest import (
     IGNORED_DIRS,
     IGNORED_NAMES,
     IMAGE_SUFFIXES,
+    SYMLINK_REFUSED,
     discover_batch,
     natural_key,
     sha256_of,
@@ -271,8 +272,9 @@ class FileProblem:
 
     @property
     def exists(self) -> bool:
-        """False for a file batch.done lists but the folder does not hold."""
-        return self.path.is_file()
+        """False for a file batch.done lists but the folder does not hold, or holds only as a
+        symbolic link (never read)."""
+        return self.path.is_file() and not self.path.is_symlink()
 
 
 @dataclass(frozen=True)
@@ -428,6 +430,17 @@ def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -
     ]
     for relative, expected in marker.checksums.items():
         path = by_name.get(relative)
+        if path is None and (batch_dir / relative).is_symlink():
+            problems.append(
+                FileProblem(
+                    batch_dir / relative,
+                    SYMLINK_REFUSED,
+                    f"{relative}: listed in batch.done, but it is a symbolic link (to "
+                    f"{(batch_dir / relative).readlink()}), refused and not read; put the scan "
+                    "itself in the batch folder",
+                )
+            )
+            continue
         if path is None:
             problems.append(
                 FileProblem(

@@ -96,3 +96,31 @@ def test_links_in_a_profile_hot_folder_are_listed_never_batches(tmp_path: Path) 
     ]
     loose = check_loose_files(tmp_path / "hot", ["text-gray-300"])
     assert loose == [profile / "hop-07", profile / "passwd.tif"]
+
+
+def test_a_link_listed_in_batch_done_is_refused_and_never_read(
+    settings: StationSettings, default_profile: Any, tmp_path: Path
+) -> None:
+    from station.hotfolder import check_batch
+    from station.ingest import sha256_of
+    from station.room.runner import BatchSource, run_batch
+
+    batch = hostile_batch(tmp_path)
+    listed = {name: sha256_of(batch / name) for name in ("scan_0001.tif", "x.png")}
+    lines = [f"{digest}  {name}" for name, digest in listed.items()]
+    (batch / "batch.done").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    state = check_batch(batch, 0)
+    (problem,) = state.problems
+    assert problem.code == SYMLINK_REFUSED and not problem.exists
+    assert "x.png: listed in batch.done, but it is a symbolic link" in problem.message
+    # Even a caller that lists the link among the files to take in does not get it read.
+    source = BatchSource(batch, origin="hotfolder", files=(batch / "x.png", *state.files))
+    outcome = run_batch(source, tmp_path / "out", default_profile, settings, workers=1)
+    assert outcome is not None
+    assert {r["source_file"] for r in outcome.records if r["status"] == "ok"} == {
+        "scan_0001.tif",
+        "sub/scan_0002.tif",
+    }
+    assert "x.png" in {r["source_file"] for r in outcome.refused}
+    passwd = hashlib.sha256(PASSWD.read_bytes()).hexdigest()
+    assert not list((settings.data_dir / "masters").rglob(f"{passwd}*"))

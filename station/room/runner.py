@@ -242,6 +242,9 @@ def take_in(
     already = {(p.source_file, p.sha256) for p in earlier_pages}
     seq = max((p.seq for p in earlier_pages), default=-1) + 1
     for file in files:
+        if file.is_symlink():  # never read, whoever listed it: `refuse_links` reported it
+            progress.stored(file)
+            continue
         relative = file.relative_to(source.batch_dir).as_posix()
         stored = masters.keep(file)
         if (relative, stored.sha256) in already:
