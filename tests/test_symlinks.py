@@ -61,7 +61,8 @@ def test_process_refuses_links_in_the_report_summary_and_exit_code(
     result = run_station("process", str(batch), "--out", str(out), "--jobs", "1")
     assert result.exit_code == ExitCode.PAGES_FAILED, result.stdout
     summary = " ".join(result.stdout.split())  # rich wraps long lines
-    assert "Refused, not read (links)" in summary and "Traceback" not in summary
+    assert "Refused, not read (links) │ 5" in summary and "Traceback" not in summary
+    assert "Pages │ 2 " in summary  # a link is not a page
     for name in ("x.png", "scan_0003.tif", "sub/again.tif", "more", "gone.tif"):
         assert f"{name}: refused, not read: a symbolic link to" in summary
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))

@@ -88,7 +88,7 @@ class RichBatchProgress(BatchProgress):
 
 
 def print_summary(outcome: BatchOutcome) -> None:
-    pages = len(outcome.records)
+    pages = len(outcome.records) - len(outcome.refused)  # a refused link is not a page
     minutes = outcome.elapsed_s / 60
     table = Table(title=f"Batch {outcome.name}", show_header=False, title_justify="left")
     table.add_column(style="bold")

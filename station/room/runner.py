@@ -336,7 +336,7 @@ def refuse_links(batch_id: int, batch_dir: Path, store: Store) -> None:
     recorded = {event.detail.get("source") for event in store.refused_of_batch(batch_id)}
     links = [link for link in ingest.refused_links(batch_dir) if link.relative not in recorded]
     for link in links:
-        log.warning("%s", link.reason)
+        log.info("%s", link.reason)  # the summary lists them all
     store.add_events(
         [
             Event(
