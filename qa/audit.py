@@ -24,8 +24,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from qa.app import templates
 from qa.forms import period
 from qa.security import CurrentUser, store_of
-from qa.stats import safe_cell
-from station import auth
+from station import auth, spreadsheet
 from station.errors import InvalidInputError, NotFoundError
 from station.review import rules
 from station.store import Event, Folder, Store, User
@@ -244,13 +243,13 @@ def csv_row(event: Event) -> list[Any]:
 
 def _csv_lines(rows: list[list[Any]]) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows([safe_cell(v) for v in r] for r in rows)
+    csv.writer(out, lineterminator="\r\n").writerows(spreadsheet.csv_row(r) for r in rows)
     return out.getvalue()
 
 
 def csv_chunks(store: Store, user: User, chosen: AuditFilter) -> Iterator[bytes]:
     """The whole filtered trail, newest first, a keyset chunk at a time (never all in
-    memory): UTF-8 with a BOM so Excel reads Vietnamese, formulas guarded by safe_cell."""
+    memory): UTF-8 with a BOM so Excel reads Vietnamese, formulas escaped (station.spreadsheet)."""
     yield _csv_lines([CSV_HEADERS]).encode("utf-8-sig")
     before: int | None = None
     while True:

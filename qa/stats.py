@@ -28,6 +28,7 @@ from qa.forms import period
 from qa.security import CurrentUser, settings_of, store_of
 from station.errors import InvalidInputError, NotAllowedError
 from station.review import rules
+from station.spreadsheet import append_text_row, csv_row
 from station.stats import charts
 from station.stats.figures import iso_week
 from station.store import User
@@ -35,7 +36,6 @@ from station.store import User
 router = APIRouter(include_in_schema=False)
 
 TABLES = ("backlog", "throughput", "quality", "processing")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run or eat
 BURN_DOWNS_SHOWN = 4  # fonds with a burn-down chart; the table has them all
 SERIES_SHOWN = 6  # operators drawn per day (one dash each); the table has them all
 Text = Annotated[str, Query(max_length=200)]
@@ -599,43 +599,39 @@ def stats_xlsx(
     f: FilterQuery,
 ) -> Response:
     """Every table the user may see, one sheet each, in one workbook."""
-    # openpyxl has no type information (types-openpyxl is not a dependency).
-    from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
-    from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
-
-    shown = tables(_figures(request, user, f))
-    book = Workbook()
-    book.remove(book.active)
-    for name, found in shown.items():
-        sheet = book.create_sheet(name)
-        sheet.append(found.headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-        for row in found.rows:
-            sheet.append([safe_cell(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
     return Response(
-        out.getvalue(),
+        to_xlsx(tables(_figures(request, user, f))),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers=_attachment("station-stats.xlsx"),
     )
 
 
-def safe_cell(value: Any) -> Any:
-    """Numbers as numbers; text that starts like a formula gets a leading apostrophe."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value) if float(value).is_integer() else value
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+def to_xlsx(shown: Mapping[str, Table]) -> bytes:
+    """One sheet per table, bold frozen headers, numbers as numbers, text never a formula."""
+    # openpyxl has no type information (types-openpyxl is not a dependency).
+    from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+    from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, found in shown.items():
+        sheet = book.create_sheet(name)
+        append_text_row(sheet, found.headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for row in found.rows:
+            append_text_row(sheet, row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def to_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.headers)
-    writer.writerows([safe_cell(v) for v in row] for row in table.rows)
+    writer.writerow(csv_row(table.headers))
+    writer.writerows(csv_row(row) for row in table.rows)
     return out.getvalue()
 
 

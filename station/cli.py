@@ -151,7 +151,7 @@ def process(
         return outcome
 
     outcome = _run(verbose, body)
-    if outcome.failed:
+    if outcome.failed or outcome.refused:
         raise typer.Exit(int(ExitCode.PAGES_FAILED))
 
 
@@ -458,7 +458,8 @@ def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
                 waiting.add_row(h["profile"], h["batch"], str(h["files"]))
             out.print(waiting)
         for path in loose:
-            out.print(f"[yellow]Loose file outside a batch folder:[/] {path}", highlight=False)
+            what = "Link (refused, not read)" if Path(path).is_symlink() else "Loose file"
+            out.print(f"[yellow]{what} outside a batch folder:[/] {path}", highlight=False)
 
     _run(verbose, body)
 

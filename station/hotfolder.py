@@ -85,6 +85,7 @@ from station.ingest import (
     IGNORED_DIRS,
     IGNORED_NAMES,
     IMAGE_SUFFIXES,
+    SYMLINK_REFUSED,
     discover_batch,
     natural_key,
     sha256_of,
@@ -271,8 +272,9 @@ class FileProblem:
 
     @property
     def exists(self) -> bool:
-        """False for a file batch.done lists but the folder does not hold."""
-        return self.path.is_file()
+        """False for a file batch.done lists but the folder does not hold, or holds only as a
+        symbolic link (never read)."""
+        return self.path.is_file() and not self.path.is_symlink()
 
 
 @dataclass(frozen=True)
@@ -428,6 +430,17 @@ def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -
     ]
     for relative, expected in marker.checksums.items():
         path = by_name.get(relative)
+        if path is None and (batch_dir / relative).is_symlink():
+            problems.append(
+                FileProblem(
+                    batch_dir / relative,
+                    SYMLINK_REFUSED,
+                    f"{relative}: listed in batch.done, but it is a symbolic link (to "
+                    f"{(batch_dir / relative).readlink()}), refused and not read; put the scan "
+                    "itself in the batch folder",
+                )
+            )
+            continue
         if path is None:
             problems.append(
                 FileProblem(
@@ -614,11 +627,13 @@ def _sentence(text: str) -> str:
 
 
 def move_failed_file(file: Path, batch_dir: Path, hot_root: Path, reason: str) -> Path:
-    """Set one file aside in `_failed/<batch>/<relative path>`, with <name>.error.txt beside it."""
-    file, batch_dir, hot_root = file.resolve(), batch_dir.resolve(), hot_root.resolve()
+    """Set one file aside in `_failed/<batch>/<relative path>`, with <name>.error.txt beside it.
+    A symbolic link is moved itself, never what it points to."""
+    file = file.parent.resolve() / file.name
+    batch_dir, hot_root = batch_dir.resolve(), hot_root.resolve()
     if not file.is_relative_to(batch_dir):
         raise BadArgumentError(f"{file} is not inside the batch folder {batch_dir}")
-    if not file.is_file():
+    if not (file.is_file() or file.is_symlink()):
         raise BadArgumentError(f"{file}: cannot be set aside: the file does not exist")
     relative = file.relative_to(batch_dir)
     folder = hot_root / FAILED_DIR / batch_dir.name / relative.parent
@@ -653,8 +668,11 @@ def _is_batch_name(name: str) -> bool:
     return not (_is_litter(name) or is_temporary_name(name) or name in RESERVED_FOLDERS)
 
 
-def _profile_entries(hot_root: Path, profiles: Iterable[str]) -> Iterator[tuple[str, Path]]:
-    """(profile, entry) for what lies directly in each profile's hot folder, in name order."""
+def _profile_entries(
+    hot_root: Path, profiles: Iterable[str], *, links: bool = False
+) -> Iterator[tuple[str, Path]]:
+    """(profile, entry) for what lies directly in each profile's hot folder, in name order:
+    real files and folders, or with `links` only the symbolic links (never followed)."""
     for profile in profiles:
         if profile in RESERVED_FOLDERS:
             continue
@@ -663,7 +681,7 @@ def _profile_entries(hot_root: Path, profiles: Iterable[str]) -> Iterator[tuple[
         except (FileNotFoundError, NotADirectoryError):
             continue
         for entry in sorted(entries, key=lambda p: natural_key(p.name)):
-            if _is_batch_name(entry.name) and not entry.is_symlink():
+            if _is_batch_name(entry.name) and entry.is_symlink() == links:
                 yield profile, entry
 
 
@@ -678,8 +696,10 @@ def iter_candidate_batches(hot_root: Path, profiles: Iterable[str]) -> Iterator[
 
 
 def check_loose_files(hot_root: Path, profiles: Iterable[str]) -> list[Path]:
-    """Files lying directly in a profile's hot folder, outside any batch: they are not taken in."""
+    """Files lying directly in a profile's hot folder, outside any batch, and symbolic links
+    there (to a batch folder or anything else): none of them is taken in."""
     loose = [entry for _, entry in _profile_entries(hot_root, profiles) if entry.is_file()]
+    loose += [entry for _, entry in _profile_entries(hot_root, profiles, links=True)]
     return sorted(loose, key=lambda p: natural_key(str(p)))
 
 
@@ -902,6 +922,15 @@ class HotFolderWatcher:
             if path in self._warned_loose:
                 return
             self._warned_loose.add(path)
+        if path.is_symlink():
+            log.warning(
+                "%s in the hot folder %s is a symbolic link (to %s), refused and not read; "
+                "put the batch folder itself in the hot folder",
+                path.name,
+                path.parent,
+                path.readlink(),
+            )
+            return
         log.warning(
             "%s lies directly in the hot folder %s, outside any batch, so it is not taken in; "
             "move it into a batch subfolder",
@@ -928,6 +957,9 @@ class HotFolderWatcher:
             if located is None:
                 continue
             profile, batch_dir = located
+            if batch_dir.is_symlink():  # a linked batch folder is never followed
+                self._warn_loose(batch_dir)
+                continue
             if batch_dir == Path(os.fsdecode(raw)) and not event.is_directory:
                 if batch_dir.is_file():
                     self._warn_loose(batch_dir)

@@ -21,6 +21,7 @@ IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg"})
 IGNORED_NAMES = frozenset({"Thumbs.db", "desktop.ini", ".DS_Store", "truth.json", "batch.done"})
 IGNORED_DIRS = frozenset({"@eaDir", ".stversions", ".Trash-1000"})
 _CHUNK = 1 << 20
+SYMLINK_REFUSED = "symlink_refused"  # the error code of a refused link in report.json
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,61 @@ def natural_key(name: str | Path) -> list[object]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(name))]
 
 
+@dataclass(frozen=True)
+class RefusedLink:
+    """A symbolic link in a batch: never read, reported with why (nothing vanishes)."""
+
+    path: Path
+    relative: str
+    target: str  # as the link says, not followed
+    reason: str
+
+
+def refused_links(batch_dir: Path) -> list[RefusedLink]:
+    """Every symbolic link in the batch (to a file or a folder, inside or outside the batch,
+    or to nothing), in scan order. Links are refused: one could show a scan from anywhere,
+    /etc/passwd as x.png, or count one page twice; scanners never write them."""
+    root = batch_dir.resolve()
+    found = []
+    for directory, dirs, names in os.walk(batch_dir):  # does not descend into linked folders
+        for name in sorted([*dirs, *names]):
+            path = Path(directory, name)
+            relative = path.relative_to(batch_dir)
+            if not path.is_symlink() or _ignored(relative):
+                continue
+            found.append(_refused(path, relative.as_posix(), root))
+        dirs[:] = [d for d in dirs if not _ignored(Path(directory, d).relative_to(batch_dir))]
+    return sorted(found, key=lambda link: natural_key(link.relative))
+
+
+def _refused(path: Path, relative: str, root: Path) -> RefusedLink:
+    target = str(path.readlink())
+    resolved = Path(os.path.realpath(path))
+    kind = "folder" if resolved.is_dir() else "file"
+    fix = "put the scan itself in the batch folder"
+    if not resolved.exists():
+        where = "which does not exist"
+    elif resolved.is_relative_to(root):
+        where = f"the {kind} {resolved.relative_to(root).as_posix()} in this batch"
+        fix = "remove the link: a page must not be taken in twice"
+    else:
+        where = f"a {kind} outside the batch folder"
+    reason = f"{relative}: refused, not read: a symbolic link to {target}, {where}; {fix}"
+    return RefusedLink(path, relative, target, reason)
+
+
+def _ignored(relative: Path) -> bool:
+    name = relative.name
+    return (
+        any(part in IGNORED_DIRS or part.startswith(".") for part in relative.parts)
+        or name in IGNORED_NAMES
+        or name.startswith("._")
+    )
+
+
 def discover_batch(batch_dir: Path) -> list[Path]:
-    """Every file of the batch in scan order; non-images are kept so they can be reported."""
+    """Every file of the batch in scan order; non-images are kept so they can be reported.
+    Symbolic links are left out here and reported by `refused_links`."""
     if not batch_dir.exists():
         raise BatchNotFoundError(f"Batch folder not found: {batch_dir}")
     if not batch_dir.is_dir():
@@ -52,7 +106,7 @@ def discover_batch(batch_dir: Path) -> list[Path]:
             continue
         if path.name in IGNORED_NAMES or path.name.startswith("._") or not path.is_file():
             continue
-        if path.is_symlink():  # a link could point anywhere; scanners never write them
+        if path.is_symlink():  # never read: `refused_links` reports it
             continue
         files.append(path)
     if not files:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import BadArgumentError, ManifestError, ManifestProblem, OutputError
+from station.spreadsheet import looks_like_formula
 
 PERMANENT_LABEL = "Vĩnh viễn"
 SECRECY_LEVELS = ("Mật", "Tối mật", "Tuyệt mật")
@@ -269,8 +270,8 @@ def read_manifest(path: Path) -> list[ManifestFolder]:
     """Read and validate a whole manifest; raise `ManifestError` listing every problem.
 
     CSV must be UTF-8 (a BOM is fine, as Excel's "CSV UTF-8" writes it), separated by
-    commas, semicolons or tabs. XLSX is read from its first sheet, with the cached values
-    of formulas.
+    commas, semicolons or tabs. XLSX is read from its first sheet. A cell that holds a
+    formula, or whose text starts like one, is a problem (station.spreadsheet).
     """
     suffix = _manifest_suffix(path)
     if not path.exists():
@@ -402,7 +403,9 @@ def _read_xlsx(path: Path) -> list[list[object]]:
     # openpyxl raises anything from BadZipFile to KeyError on damaged or foreign files;
     # whatever it is, the archivist needs a sentence, not a traceback.
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # Formulas as written, not their cached values: a formula cell is refused (see
+        # `_Formula`), and no other cell reads differently.
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:
         raise BadArgumentError(
             f"Cannot read the manifest {path}: it is not a valid Excel .xlsx workbook "
@@ -413,7 +416,9 @@ def _read_xlsx(path: Path) -> list[list[object]]:
             raise BadArgumentError(f"Cannot read the manifest {path}: the workbook has no sheet")
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some programs record a wrong used range
-        return [list(row) for row in sheet.iter_rows(min_row=1, min_col=1, values_only=True)]
+        return [
+            [_cell_value(cell) for cell in row] for row in sheet.iter_rows(min_row=1, min_col=1)
+        ]
     except BadArgumentError:
         raise
     except Exception as exc:
@@ -422,6 +427,22 @@ def _read_xlsx(path: Path) -> list[list[object]]:
         ) from exc
     finally:
         workbook.close()
+
+
+class _Formula(str):
+    """An XLSX cell holding a formula, as its text ("=A2&B2").
+
+    Refused rather than read through its cached value: a file written by a program has
+    none (the cell would read as empty), a stale one differs from what Excel shows, and a
+    formula can fetch from the network when the workbook is opened.
+    """
+
+
+def _cell_value(cell: Any) -> object:
+    if getattr(cell, "data_type", None) == "f":
+        value = cell.value
+        return _Formula(value if isinstance(value, str) else getattr(value, "text", "") or "=")
+    return cell.value
 
 
 def _cause(exc: Exception) -> str:
@@ -702,6 +723,7 @@ class _Row:
         self.cells = cells
         self.columns = {column.field.english: column for column in columns}
         self.problems: list[ManifestProblem] = []
+        self.refused = self._formulas()
 
     def header(self, name: str) -> str:
         column = self.columns.get(name)
@@ -717,6 +739,28 @@ class _Row:
         self.problems.append(
             ManifestProblem(self.row_no, self.header(name), _clean(raw, single_line=False), message)
         )
+
+    def _formulas(self) -> set[str]:
+        """Fields whose cell is a formula or starts like one (station.spreadsheet), each
+        reported once; their other checks are skipped."""
+        refused: set[str] = set()
+        for name in self.columns:
+            raw = self.raw(name)
+            if isinstance(raw, _Formula):
+                message = (
+                    "the cell holds a formula; station reads values only: select the "
+                    "column, Copy, then Paste Special > Values"
+                )
+            elif isinstance(raw, str) and looks_like_formula(_clean(raw, single_line=False)):
+                message = (
+                    "starts like a spreadsheet formula (= + - @), which Excel or LibreOffice "
+                    "would run: remove the sign, or write a list dash with a space (- Lưu VT)"
+                )
+            else:
+                continue
+            self.problem(name, raw, message)
+            refused.add(name)
+        return refused
 
     def check_headerless(self, header_width: int, headerless: set[int]) -> None:
         for index, raw in enumerate(self.cells):
@@ -778,6 +822,8 @@ class _Row:
     def _present(self, name: str) -> tuple[object, bool]:
         """The raw value, and whether there is one; a missing required value is a problem."""
         raw = self.raw(name)
+        if name in self.refused:
+            return raw, False
         if not _is_empty(raw):
             return raw, True
         field = _FIELD_BY_NAME[name]

@@ -34,7 +34,7 @@ from station.errors import (
     UnsupportedFormatError,
 )
 from station.hotfolder import HotFolderWatcher, ReadyBatch, relative_name
-from station.ingest import natural_key
+from station.ingest import SYMLINK_REFUSED, natural_key
 from station.profiles import load_profile
 from station.room import runner
 from station.room.runner import BatchOutcome, BatchProgress, BatchSource
@@ -220,12 +220,13 @@ class WatchService:
     @staticmethod
     def _set_aside_unreadable(outcome: BatchOutcome, done_dir: Path, hot_root: Path) -> None:
         """Files that turned out not to decode (batch.done batches are not decoded before
-        intake) go to `_failed/` with their reason, like those found before intake."""
-        for record in outcome.failed:
-            if record["error_code"] not in UNREADABLE_CODES:
+        intake) go to `_failed/` with their reason, like those found before intake, and so
+        do the symbolic links refused unread."""
+        for record in outcome.failed + outcome.refused:
+            if record["error_code"] not in (*UNREADABLE_CODES, SYMLINK_REFUSED):
                 continue
             path = done_dir / record["source_file"]
-            if path.is_file():
+            if path.is_file() or path.is_symlink():
                 hotfolder.move_failed_file(path, done_dir, hot_root, record["error"])
 
     def _unfinished_batch_of(self, batch_dir: Path) -> Batch | None:

@@ -129,10 +129,6 @@ def test_csv_guards_formulas_and_parses_back() -> None:
     assert rows[3][0] == '\'=HYPERLINK("x")'  # a spreadsheet shows it, never runs it
     quality = read_csv(stats.to_csv(stats.tables(FIGURES)["quality"]).encode("utf-8-sig"))
     assert ["rejects", "'-1 trang rách", "2"] in quality
-    for start in ("=", "+", "-", "@", "\t", "\r"):
-        assert stats.safe_cell(f"{start}1+1") == f"'{start}1+1"
-    assert stats.safe_cell(-3) == -3 and stats.safe_cell(2.5) == 2.5  # numbers stay numbers
-    assert stats.safe_cell("Hồ sơ") == "Hồ sơ"
 
 
 def test_every_chart_parses_and_has_its_table() -> None:

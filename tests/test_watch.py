@@ -76,10 +76,10 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def _make_batch(folder: Path) -> dict[str, str]:
+def _make_batch(folder: Path, pages: int = PAGES) -> dict[str, str]:
     """Document pages and a batch.done listing their checksums, written last."""
     folder.mkdir(parents=True)
-    for number in range(1, PAGES + 1):
+    for number in range(1, pages + 1):
         page, _ = ms.render_document_page(np.random.default_rng(100 + number), dpi=300)
         page.save(folder / f"scan_{number:04d}.tif", dpi=(300, 300), compression="tiff_lzw")
     hashes = {p.name: sha256_of(p) for p in sorted(folder.iterdir())}
@@ -201,3 +201,45 @@ def test_a_file_whose_checksum_does_not_match_is_set_aside_with_its_reason(
     note = (cut_short.parent / "scan_0009.tif.error.txt").read_text(encoding="utf-8")
     assert "scan_0009.tif" in note and "cut short" in note
     assert not (hot_root / "_done" / "text-gray-300" / "hop-06" / "scan_0009.tif").exists()
+
+
+def test_links_in_a_hot_folder_batch_are_refused_reported_and_set_aside(
+    station_env: dict[str, str], start_watch: Callable[[], subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    hot_root = Path(station_env["STATION_HOTFOLDERS"])
+    staging = tmp_path / "staging" / "hop-08"
+    _make_batch(staging, pages=2)
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(staging, outside / "hop-09")
+    (staging / "x.png").symlink_to("/etc/passwd")
+    (staging / "scan_0007.tif").symlink_to(outside / "hop-09" / "scan_0001.tif")
+    profile_dir = hot_root / "text-gray-300"
+    profile_dir.mkdir(parents=True)
+    (profile_dir / "linked").symlink_to(outside / "hop-09", target_is_directory=True)
+    store = _store(station_env)
+
+    watcher = start_watch()
+    shutil.copytree(staging, profile_dir / "hop-08", symlinks=True)
+    _wait(
+        lambda: any(b.state.startswith("done") for b in store.find_batches("hop-08")),
+        120,
+        "the batch to finish",
+    )
+    time.sleep(3)  # a rescan (every 2 s) has looked at the linked folder too
+    watcher.send_signal(signal.SIGTERM)
+    output, _ = watcher.communicate(timeout=60)
+    (batch,) = store.find_batches("hop-08")
+    assert batch.state == "done_with_failures"
+    assert sorted(p.source_file for p in _pages(store)) == ["scan_0001.tif", "scan_0002.tif"]
+    report = json.loads((Path(batch.out_dir or "") / "report.json").read_text(encoding="utf-8"))
+    refused = {r["source_file"]: r["error"] for r in report if r["status"] == "refused"}
+    assert set(refused) == {"x.png", "scan_0007.tif"}
+    assert "a symbolic link to /etc/passwd, a file outside the batch folder" in refused["x.png"]
+    # Set aside as links, with their reason, never what they point to.
+    failed = hot_root / "_failed" / "hop-08"
+    assert (failed / "x.png").is_symlink() and (failed / "scan_0007.tif").is_symlink()
+    note = (failed / "x.png.error.txt").read_text(encoding="utf-8")
+    assert "refused, not read" in note
+    assert not store.find_batches("linked") and not store.find_batches("hop-09")
+    said = " ".join(output.split())  # the log wraps long lines
+    assert "linked in the hot folder" in said and "is a symbolic link" in said, output

@@ -15,6 +15,12 @@ metadata is written in the two formats the usual open-source archival systems im
 
 Both files are UTF-8 without a BOM (AtoM's docs advise against one, and in metadata.csv it
 would corrupt the `filename` header), LF line endings, NFC text, and written atomically.
+
+Formulas (station/spreadsheet.py): archivists open the AtoM CSV in Excel or LibreOffice
+before importing it, so its cells that start with = + - @ get a leading apostrophe, which
+a spreadsheet hides (and does not save back); imported into AtoM unopened, such a cell
+keeps the apostrophe. metadata.csv is written as it is: Archivematica alone reads it,
+into the METS of the preserved package, where an apostrophe would be kept for good.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from station import auth
 from station.errors import InvalidInputError, OutputError
 from station.manifest import SECRECY_LEVELS, retention_label
 from station.pipeline.pdfa import temporary_beside
+from station.spreadsheet import csv_cell
 
 # The header of AtoM's lib/task/import/example/isad/example_information_objects_isad.csv,
 # in order (standards.md 3.2). AtoM warns that other headers "will fail or cause
@@ -320,7 +327,7 @@ def atom_rows(folders: Sequence[CatalogueFolder]) -> list[dict[str, str]]:
 def write_atom_csv(folders: Sequence[CatalogueFolder], out: Path) -> Path:
     """Write the AtoM import CSV for `folders` to `out` (every `ATOM_COLUMNS`, in order)."""
     rows = atom_rows(folders)
-    _write_csv_atomically(out, ATOM_COLUMNS, rows)
+    _write_csv_atomically(out, ATOM_COLUMNS, rows, for_spreadsheets=True)
     return out
 
 
@@ -735,7 +742,7 @@ def write_archivematica_csv(rows: list[dict[str, str]], out: Path) -> Path:
             }
         )
     _check_unique_filenames(checked)
-    _write_csv_atomically(out, header, checked)
+    _write_csv_atomically(out, header, checked, for_spreadsheets=False)
     return out
 
 
@@ -786,14 +793,18 @@ def _text(value: object) -> str:
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
-def _write_csv_atomically(out: Path, header: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
-    """Write a UTF-8 (no BOM), LF, fully quoted-as-needed CSV, all at once or not at all."""
+def _write_csv_atomically(
+    out: Path, header: Sequence[str], rows: Sequence[dict[str, str]], *, for_spreadsheets: bool
+) -> None:
+    """Write a UTF-8 (no BOM), LF, fully quoted-as-needed CSV, all at once or not at all;
+    `for_spreadsheets`: cells that start like a formula escaped (station.spreadsheet)."""
+    cell = csv_cell if for_spreadsheets else str
 
     def write(handle: TextIO) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow([row.get(column, "") for column in header])
+            writer.writerow([cell(row.get(column, "")) for column in header])
 
     _replace_atomically(out, write)
 

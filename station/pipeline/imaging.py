@@ -155,7 +155,7 @@ def _open(path: Path, source_name: str) -> Image.Image:
         raise UnreadableImageError(
             f"{source_name}: the image is implausibly large ({exc}); {_RESCAN}"
         ) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError) as exc:  # damaged TIFF tags
         raise UnreadableImageError(
             f"{source_name}: the image header is damaged ({exc}); {_RESCAN}"
         ) from exc
@@ -173,7 +173,7 @@ def frame_count(path: Path) -> int:
     with _open(path, path.name) as image:
         try:
             return int(getattr(image, "n_frames", 1))
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as exc:
             raise UnreadableImageError(
                 f"{path.name}: the list of pages in the file is damaged ({exc}); {_RESCAN}"
             ) from exc
@@ -287,7 +287,7 @@ def load_page_image(
         fmt = image.format
         try:
             frames = int(getattr(image, "n_frames", 1))
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as exc:
             raise UnreadableImageError(
                 f"{source_name}: the list of pages in the file is damaged ({exc}); {_RESCAN}"
             ) from exc
@@ -320,6 +320,8 @@ def load_page_image(
             SyntaxError,
             ValueError,
             EOFError,
+            TypeError,
+            KeyError,  # a TIFF tag with an unknown value (compression 2008)
             zlib.error,
             struct.error,
             MemoryError,
@@ -346,6 +348,8 @@ def load_page_image(
 def to_gray(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image
+    if image.shape[2] == 1:  # one channel kept as a third axis
+        return image[:, :, 0]
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 

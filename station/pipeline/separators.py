@@ -635,7 +635,7 @@ def _scaled(gray: np.ndarray, dpi: float, target_dpi: float) -> np.ndarray:
     looking at a page.
     """
     out = gray
-    while dpi / 2 >= 0.9 * target_dpi:
+    while dpi / 2 >= 0.9 * target_dpi and min(out.shape[:2]) >= 2:  # a tiny image stays 1 px
         out = cv2.resize(out, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
         dpi /= 2
     rest = dpi / target_dpi

@@ -88,7 +88,7 @@ class RichBatchProgress(BatchProgress):
 
 
 def print_summary(outcome: BatchOutcome) -> None:
-    pages = len(outcome.records)
+    pages = len(outcome.records) - len(outcome.refused)  # a refused link is not a page
     minutes = outcome.elapsed_s / 60
     table = Table(title=f"Batch {outcome.name}", show_header=False, title_justify="left")
     table.add_column(style="bold")
@@ -107,6 +107,8 @@ def print_summary(outcome: BatchOutcome) -> None:
         table.add_row("Separator sheets", str(len(outcome.separators)))
     if outcome.skipped:
         table.add_row("Already taken in (skipped)", str(len(outcome.skipped)))
+    if outcome.refused:
+        table.add_row("Refused, not read (links)", f"[red]{len(outcome.refused)}[/]")
     documents = [d for d in outcome.folder_pdfs if d.pdf_path]
     if not documents:
         table.add_row("PDF/A", "[red]none: no page succeeded[/]")
@@ -126,7 +128,7 @@ def print_summary(outcome: BatchOutcome) -> None:
             flag_counts[flag] = flag_counts.get(flag, 0) + 1
     if flag_counts:
         out.print("Flags: " + ", ".join(f"{k} {v}" for k, v in sorted(flag_counts.items())))
-    for record in outcome.failed:
+    for record in outcome.failed + outcome.refused:
         out.print(f"[red]✗[/] {record['error']}", highlight=False, soft_wrap=True)
 
 

@@ -34,7 +34,7 @@ from station.pipeline import PageJob, PageResult, imaging
 from station.profiles import ScanProfile, load_profile
 from station.room import page_worker
 from station.settings import StationSettings
-from station.store import Batch, Event, Page, Store, to_json_safe
+from station.store import REFUSED, Batch, Event, Page, Store, to_json_safe
 
 if TYPE_CHECKING:
     from station.room.assembly import FolderPdf
@@ -111,6 +111,11 @@ class BatchOutcome:
     @property
     def failed(self) -> list[dict[str, Any]]:
         return [r for r in self.records if r["status"] == "failed"]
+
+    @property
+    def refused(self) -> list[dict[str, Any]]:
+        """Files refused unread at intake (symbolic links), with why."""
+        return [r for r in self.records if r["status"] == REFUSED]
 
     @property
     def ok(self) -> list[dict[str, Any]]:
@@ -230,12 +235,16 @@ def take_in(
         list(source.files) if source.files is not None else ingest.discover_batch(source.batch_dir)
     )
     progress.discovered(len(files))
+    refuse_links(batch_id, source.batch_dir, store)
     masters = ingest.MasterStore(settings.data_dir / "masters")
     # A batch continued after a crash: its pages so far stay, and are not taken in again.
     earlier_pages = store.pages_of_batch(batch_id)
     already = {(p.source_file, p.sha256) for p in earlier_pages}
     seq = max((p.seq for p in earlier_pages), default=-1) + 1
     for file in files:
+        if file.is_symlink():  # never read, whoever listed it: `refuse_links` reported it
+            progress.stored(file)
+            continue
         relative = file.relative_to(source.batch_dir).as_posix()
         stored = masters.keep(file)
         if (relative, stored.sha256) in already:
@@ -319,6 +328,49 @@ def take_in(
         store.record_intake(stored.sha256, batch_id, relative)
         progress.stored(file)
         yield from jobs
+
+
+def refuse_links(batch_id: int, batch_dir: Path, store: Store) -> None:
+    """Record each symbolic link in the batch as refused, unread, once (a continued batch
+    does not record them again); report.json and the summary list them."""
+    recorded = {event.detail.get("source") for event in store.refused_of_batch(batch_id)}
+    links = [link for link in ingest.refused_links(batch_dir) if link.relative not in recorded]
+    for link in links:
+        log.info("%s", link.reason)  # the summary lists them all
+    store.add_events(
+        [
+            Event(
+                batch_id=batch_id,
+                stage="capture",
+                outcome=REFUSED,
+                detail={
+                    "source": link.relative,
+                    "link_to": link.target,
+                    "error_code": ingest.SYMLINK_REFUSED,
+                    "error": link.reason,
+                },
+                tool="station",
+                tool_version=__version__,
+            )
+            for link in links
+        ]
+    )
+
+
+def refused_record(event: Event, batch_name: str) -> dict[str, Any]:
+    """A refused file's line of report.json: the page record's keys, status "refused"."""
+    unread = Page(batch_id=0, seq=0, source_file="", sha256="", master_path="")
+    blank = page_record(unread, batch_name)
+    return dict.fromkeys(blank) | {
+        "source_file": event.detail["source"],
+        "page_index": 0,
+        "status": REFUSED,
+        "error": event.detail["error"],
+        "error_code": event.detail["error_code"],
+        "flags": [],
+        "batch": batch_name,
+        "state": REFUSED,
+    }
 
 
 def _job(
@@ -632,8 +684,9 @@ def finish_batch(
     write_json_atomically(out_dir / "documents.json", documents)
     pages = store.pages_of_batch(batch_id)
     records = [page_record(page, batch.name, pdf_page_of.get(_id(page))) for page in pages]
-    report_path = write_json_atomically(out_dir / "report.json", records)
-    any_failed = any(p.state == "failed" for p in pages)
+    refused = [refused_record(event, batch.name) for event in store.refused_of_batch(batch_id)]
+    report_path = write_json_atomically(out_dir / "report.json", records + refused)
+    any_failed = any(p.state == "failed" for p in pages) or bool(refused)
     made = [d.pdf_path for d in folder_pdfs]
     store.finish_batch(
         batch_id,
@@ -645,7 +698,7 @@ def finish_batch(
         batch.name,
         folder_pdfs,
         report_path,
-        records,
+        records + refused,
         time.perf_counter() - started,
         skipped,
     )

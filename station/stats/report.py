@@ -567,22 +567,24 @@ def write_xlsx(report: Report, path: Path) -> None:
     from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
     from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped, unused-ignore]
 
+    from station.spreadsheet import append_text_row
+
     book = Workbook()
     book.remove(book.active)
     for table in report.tables:
         sheet = book.create_sheet(table.key[:31])
-        sheet.append([table.heading])
+        append_text_row(sheet, [table.heading])
         sheet["A1"].font = Font(bold=True)
         scope = f" – phông {report.period.fonds}" if report.period.fonds else ""
-        sheet.append([f"{report.title} – {report.period.label}{scope}"])
-        sheet.append(list(table.columns))
+        append_text_row(sheet, [f"{report.title} – {report.period.label}{scope}"])
+        append_text_row(sheet, table.columns)
         for cell in sheet[3]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         for row in table.rows:
-            sheet.append([_cell(v) for v in row])
+            append_text_row(sheet, row)
         if table.total is not None:
-            sheet.append([_cell(v) for v in table.total])
+            append_text_row(sheet, table.total)
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
         sheet.freeze_panes = "A4"
@@ -602,10 +604,3 @@ def write_xlsx(report: Report, path: Path) -> None:
         except OSError as exc:
             raise OutputError(f"{path.name}: cannot write the workbook: {exc}") from exc
         tmp.replace(path)
-
-
-def _cell(value: str | int) -> str | int:
-    """Numbers as numbers; text that a spreadsheet would run as a formula gets an apostrophe."""
-    if isinstance(value, int):
-        return value
-    return "'" + value if value.startswith(("=", "+", "-", "@")) else value

@@ -28,7 +28,7 @@ from station.store.models import (
     to_json_safe,
     utcnow,
 )
-from station.store.pages import PageQueries
+from station.store.pages import REFUSED, PageQueries
 from station.store.quality import QualityQueries
 from station.store.review import (
     ReviewQueries,
@@ -43,6 +43,7 @@ from station.store.work import WorkQueries
 __all__ = [
     "HEAD_REVISION",
     "MIGRATIONS",
+    "REFUSED",
     "Batch",
     "Document",
     "DocumentQueries",

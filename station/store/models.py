@@ -279,7 +279,7 @@ class Event(SQLModel, table=True):
     document_id: int | None = Field(default=None, index=True, sa_type=Id)
     at: datetime = Field(default_factory=utcnow)
     stage: str
-    outcome: str  # ok, failed, skipped
+    outcome: str  # ok, failed, skipped, refused
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     agent: str = "station"
     tool: str | None = None

@@ -11,6 +11,8 @@ from station.store.audit import VIEWED  # views are the audit's, not a history's
 from station.store.base import StoreBase, _assign
 from station.store.models import Batch, Event, Intake, Page, utcnow
 
+REFUSED = "refused"  # the outcome of a file refused at intake without being read
+
 
 class PageQueries(StoreBase):
     """Batches and pages as the runner and the watcher record them."""
@@ -86,6 +88,17 @@ class PageQueries(StoreBase):
     def add_events(self, events: list[Event]) -> None:
         with self.session() as s:
             s.add_all(events)
+
+    def refused_of_batch(self, batch_id: int) -> list[Event]:
+        """The files a batch refused at intake without reading them (symbolic links)."""
+        with self.session() as s:
+            return list(
+                s.exec(
+                    select(Event)
+                    .where(Event.batch_id == batch_id, Event.outcome == REFUSED)
+                    .order_by(col(Event.id))
+                )
+            )
 
     def events_of_page(self, page_id: int) -> list[Event]:
         with self.session() as s:
