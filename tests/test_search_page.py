@@ -237,6 +237,37 @@ def test_results_are_labelled_by_kind_and_open_at_the_page(room: ReviewRoom) -> 
     assert folders and "Hồ sơ" in html and HS1 in html
 
 
+def test_a_document_result_shows_its_code_and_opens_at_its_first_page(room: ReviewRoom) -> None:
+    """A văn bản found by its trích yếu: labelled as one, titled by it, with its archival
+    code, and opening at its first page with the words marked."""
+    from station.store import NewDocument
+
+    store: Store = room.store  # type: ignore[assignment]
+    first, second = room.pages[HS1][1], room.pages[HS1][2]
+    store.replace_documents(
+        HS1,
+        [
+            NewDocument(
+                sequence=1,
+                page_ids=[first, second],
+                fields={
+                    "document_type": {"value": "Kế hoạch", "confidence": 0.9},
+                    "summary": {"value": "Kế hoạch thẩm định giá trị tài liệu", "confidence": 0.9},
+                },
+            )
+        ],
+        [],
+    )
+    client = logged_in(room, "rev1")
+    html = client.get("/search", params={"q": "tham dinh"}).text
+    documents = [h for h in hits_of(html) if h["kind"] == "document"]
+    assert len(documents) == 1, hits_of(html)
+    assert documents[0]["title"].strip() == "Kế hoạch thẩm định giá trị tài liệu"
+    assert f"{HS1}.1" in html and "k-document" in html
+    opened = urlsplit(documents[0]["href"])
+    assert opened.path == f"/pages/{first}" and parse_qs(opened.query)["q"] == ["tham dinh"]
+
+
 def test_titles_and_snippets_are_escaped_except_the_marks(room: ReviewRoom) -> None:
     html = logged_in(room, "rev1").get("/search", params={"q": "to trinh"}).text
     assert "<img src=x" not in html
