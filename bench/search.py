@@ -270,7 +270,8 @@ def main() -> None:
     parser.add_argument(
         "--doc", action="store_true", help="also replace the section in docs/benchmarks.md"
     )
-    parser.add_argument("--pg", action="store_true", help="also on PostgreSQL (a copy)")
+    parser.add_argument("--pg", action="store_true", help="also on PostgreSQL (its copy)")
+    parser.add_argument("--pg-copy", action="store_true", help="(re)make the PostgreSQL copy")
     parser.add_argument("--pg-server", default=PG_SERVER)
     args = parser.parse_args()
     db = args.work / "station.db"
@@ -280,8 +281,10 @@ def main() -> None:
     built = build(db)
     print("built:", built, flush=True)
     results = measure(f"sqlite:///{db}")
-    if args.pg:
+    if args.pg_copy or (args.pg and "pg_copy_s" not in built):
         built["pg_copy_s"] = round(build_pg(db, args.pg_server))
+        (db.parent / "build.json").write_text(json.dumps(built), encoding="utf-8")
+    if args.pg:
         print("PostgreSQL:", flush=True)
         results["postgresql"] = measure(f"{args.pg_server}/{PG_DB}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -218,6 +218,25 @@ def test_a_common_word_is_counted_and_ranked_within_a_window_and_pages_go_on(
     ]  # past the window: newest first
 
 
+def test_matches_a_user_may_not_see_are_passed_over_in_batches(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine hands matches over newest first, a batch at a time; thirty newer pages of
+    a Mật folder do not hide the older one an uncleared reviewer may see."""
+    import station.store.search as search_store
+
+    batch = store.info["batch"]  # type: ignore[attr-defined]
+    visible = _page(store, batch, "05/01/HS-002", "biên bản họp chi bộ", 50)
+    for n in range(30):
+        _page(store, batch, "05/01/HS-003", f"biên bản họp số {n}", 60 + n)
+    monkeypatch.setattr(search_store, "RANK_WINDOW", 1)  # batches of 10, then 40
+    found = store.search(SearchRequest("bien ban"))
+    assert [(h.kind, h.id) for h in found.hits] == [("page", visible)]
+    assert (found.total, found.total_is_exact) == (1, True)
+    cleared = store.search(SearchRequest("bien ban", clearance="Mật"))
+    assert (cleared.total, cleared.total_is_exact) == (1, False)
+
+
 def test_secrecy_hides_results_and_counts(store: Store) -> None:
     p3 = store.info["p3"]  # type: ignore[attr-defined]
     uncleared = store.search(SearchRequest("bi mat nha nuoc"))

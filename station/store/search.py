@@ -247,7 +247,7 @@ class SearchQueries(StoreBase):
     """Search folders, documents and pages' text; rebuild the index."""
 
     def search(self, request: SearchRequest) -> SearchResults:
-        """Two short queries however common the words: the newest RANK_WINDOW matches the
+        """A few short queries however common the words: the newest RANK_WINDOW matches the
         user may see, with their scores (ranked here; their number is the total, or "more
         than" it when the window is full), and what the results shown need to be shown."""
         query = parse(request.text)
@@ -255,34 +255,17 @@ class SearchQueries(StoreBase):
         offset = max(0, request.offset)
         matching = _Matching(self.engine.dialect.name, query, request)
         with self.engine.connect() as connection:
-            window = list(
-                connection.execute(
-                    text(matching.select("e.id, " + matching.score, limit=":window")),
-                    matching.params | {"window": RANK_WINDOW + 1},
-                ).all()
-            )
+            window = matching.newest(connection, RANK_WINDOW + 1)
             more = len(window) > RANK_WINDOW
             window = window[:RANK_WINDOW]
-            ranked = _ranked(window, matching.exact_ids(connection, [r.id for r in window]))
+            ranked = _ranked(window, matching.exact_ids(connection, [i for i, _ in window]))
             chosen = ranked[offset : offset + limit]
             if more and offset + limit > len(ranked):
                 # Past the ranked window: the rest, newest first.
-                older = connection.execute(
-                    text(
-                        matching.select(
-                            "e.id, " + matching.score,
-                            extra=f"{matching.key} < :oldest",
-                            limit=":n OFFSET :skip",
-                        )
-                    ),
-                    matching.params
-                    | {
-                        "oldest": window[-1].id,
-                        "n": offset + limit - max(offset, len(ranked)),
-                        "skip": max(0, offset - len(ranked)),
-                    },
-                ).all()
-                chosen += [(row.id, float(row.score or 0.0), False) for row in older]
+                skip = max(0, offset - len(ranked))
+                wanted = offset + limit - max(offset, len(ranked))
+                older = matching.newest(connection, skip + wanted, below=window[-1][0])
+                chosen += [(entry_id, score, False) for entry_id, score in older[skip:]]
             rows = matching.details(connection, chosen)
         return SearchResults([_hit(row, query) for row in rows], len(window), not more)
 
@@ -335,7 +318,7 @@ class _Matching:
             }
             self.source = "search_entry e CROSS JOIN to_tsquery('simple', :q) AS q(q)"
             self.match = "e.folded_tsv @@ q.q"
-            self.score = "ts_rank(e.folded_tsv, q.q) AS score"
+            self.score = "ts_rank(e.folded_tsv, q.q)"
             self.key = "e.id"
         else:
             self.params |= {
@@ -344,12 +327,11 @@ class _Matching:
                 # folders as the window, not everywhere between its first and last rowid
                 "qx": fts5(query, "exact_text", exact_words=True, facets=narrow),
             }
-            self.source = "search_fts JOIN search_entry e ON e.id = search_fts.rowid"
+            self.source = "search_fts"
             self.match = "search_fts MATCH :q"
-            self.score = "-bm25(search_fts, 1.0, 0.0) AS score"
-            self.key = "search_fts.rowid"  # the order FTS5 walks its index in
-        self.where = [
-            self.match,
+            self.score = "-bm25(search_fts, 1.0, 0.0)"
+            self.key = "rowid"  # the order FTS5 walks its index in
+        self.where = [  # what the user may see, and the filters
             "(p.id IS NULL OR p.replaced_by IS NULL)",
             f"{_level('f.secrecy')} <= :rank",
             f"{_level('d.secrecy')} <= :rank",
@@ -374,14 +356,44 @@ class _Matching:
             self.where.append(f"COALESCE({issued}, CAST(f.start_date AS TEXT)) <= :date_to")
             self.params["date_to"] = request.date_to.isoformat()
 
-    def select(self, columns: str, *, limit: str, extra: str | None = None) -> str:
-        """Visible matches, newest first: the engine walks its index in this order and
-        stops at the limit, so a common word costs no more than a rare one."""
-        where = [*self.where, extra] if extra else self.where
-        return (
-            f"SELECT {columns} FROM {self.source} {_JOINS} WHERE {' AND '.join(where)} "
-            f"ORDER BY {self.key} DESC LIMIT {limit}"
+    def newest(
+        self, connection: Connection, count: int, below: int | None = None
+    ) -> list[tuple[int, float]]:
+        """The newest `count` matches the user may see (older than `below`), newest first,
+        with their scores.
+
+        The engine hands its matches over newest first, a batch at a time (it walks its
+        index in that order and stops at the batch's end), and the secrecy joins and the
+        filters run on each batch alone: a common word costs what a rare one does, and
+        neither engine's planner is left to guess how many matches a user may see (asked
+        in one query, PostgreSQL joined all 434,000 matches of a common word: 5 s)."""
+        found: list[tuple[int, float]] = []
+        batch = count + count // 8 + 8  # most material is unmarked: one batch, as a rule
+        while len(found) < count:
+            older = "" if below is None else f" AND {self.key} < :below"
+            matches = connection.execute(
+                text(
+                    f"SELECT {self.key} AS id, {self.score} AS score FROM {self.source} "
+                    f"WHERE {self.match}{older} ORDER BY {self.key} DESC LIMIT :n"
+                ),
+                self.params | {"n": batch, "below": below},
+            ).all()
+            seen = self._visible(connection, [m.id for m in matches])
+            found += [(m.id, float(m.score or 0.0)) for m in matches if m.id in seen]
+            if len(matches) < batch:
+                break
+            below, batch = matches[-1].id, min(4 * batch, _LARGEST_BATCH)
+        return found[:count]
+
+    def _visible(self, connection: Connection, ids: list[int]) -> set[int]:
+        if not ids:
+            return set()
+        listed = ", ".join(str(int(i)) for i in ids)
+        sql = (
+            f"SELECT e.id FROM search_entry e {_JOINS} "
+            f"WHERE e.id IN ({listed}) AND {' AND '.join(self.where)}"
         )
+        return {row[0] for row in connection.execute(text(sql), self.params)}
 
     def exact_ids(self, connection: Connection, ids: list[int]) -> set[int]:
         """Which of these entries match with the diacritics as typed (ranked first)."""
@@ -436,6 +448,7 @@ class _Matching:
         ]
 
 
+_LARGEST_BATCH = 20_000  # matches handed over at once, when few of them may be seen
 _JOINS = (
     "LEFT JOIN page p ON p.id = e.page_id "
     "LEFT JOIN document d ON d.id = COALESCE(e.document_id, p.document_id) "
@@ -454,9 +467,9 @@ class _Shown:
         return getattr(self._row, name)
 
 
-def _ranked(window: list[Any], exact: set[int]) -> list[tuple[int, float, bool]]:
+def _ranked(window: list[tuple[int, float]], exact: set[int]) -> list[tuple[int, float, bool]]:
     """Exact-diacritic matches first, then by score; newest first among equals."""
-    entries = [(row.id, float(row.score or 0.0), row.id in exact) for row in window]
+    entries = [(entry_id, score, entry_id in exact) for entry_id, score in window]
     return sorted(entries, key=lambda e: (not e[2], -e[1], -e[0]))
 
 
