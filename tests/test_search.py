@@ -159,7 +159,7 @@ def test_a_search_index_from_before_facets_gains_them_on_upgrade(
 
     from station.search.query import index_words
     from station.store.models import SearchEntry
-    from station.store.search import entry_words
+    from station.store.search_index import entry_words
     from tests.conftest import current_database_url
 
     url = current_database_url(settings)

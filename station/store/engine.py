@@ -142,7 +142,7 @@ def _create_newest(connection: Connection) -> None:
     from station.store import models  # noqa: F401  (the tables, on SQLModel's metadata)
 
     SQLModel.metadata.create_all(connection)
-    from station.store.search import create_full_text
+    from station.store.search_index import create_full_text
 
     create_full_text(connection)  # not a model: FTS5 and its triggers
     version = Table(

@@ -57,7 +57,7 @@ class WorkQueries(StoreBase):
             _assign(page, values)
             s.add_all(events)
             if page_text is not None:
-                from station.store.search import index_page_text
+                from station.store.search_index import index_page_text
 
                 index_page_text(s, page, page_text)
             batch_id = page.batch_id

@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "ref", name="uq_search_entry_ref"),
     )
     op.create_index("ix_search_entry_page_id", "search_entry", ["page_id"])
-    from station.store.search import create_full_text
+    from station.store.search_index import create_full_text
 
     create_full_text(op.get_bind())
 

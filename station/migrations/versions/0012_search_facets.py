@@ -21,7 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_search_entry_folder_id", "search_entry", ["folder_id"])
-    from station.store.search import add_facets
+    from station.store.search_index import add_facets
 
     add_facets(op.get_bind())
 
