@@ -553,13 +553,18 @@ def estimate_skew(
     return _skew_from_points(lines if lines is not None else text_lines(gray, dpi), max_angle)
 
 
+_COARSE_POINTS = 30_000
+
+
 def _skew_from_points(points: TextLines, max_angle: float) -> SkewEstimate:
     if len(points.xs) < 200:
         return SkewEstimate(angle=None, confidence=0.0)
     coarse_step = 0.5
     limit = max(coarse_step, float(max_angle))
     angles = np.arange(-limit, limit + coarse_step / 2, coarse_step)
-    scores = _search(points, angles)
+    # The half-degree search needs a fifth of the points (the same angle on 94 mixed pages,
+    # 7.7 -> 5.0 ms); the fine steps use them all.
+    scores = _search(_fewer(points, _COARSE_POINTS), angles)
     best = int(np.argmax(scores))
     baseline = float(np.median(scores))
     contrast = (float(scores[best]) - baseline) / max(baseline, 1.0)
