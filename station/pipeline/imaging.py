@@ -377,16 +377,39 @@ def shrink(image: np.ndarray, factor: int) -> np.ndarray:
     """Average `factor` x `factor` blocks: OpenCV's whole-factor area path.
 
     Measurements need a smaller copy, not an exact size, and the whole-factor path is 4-5x
-    faster than an arbitrary scale (2 ms against 8 ms for an A4 page at 300 dpi). The last
-    rows and columns that do not fill a block are dropped.
+    faster than an arbitrary scale (2 ms against 8 ms for an A4 page at 300 dpi). Halving
+    has a faster path still (0.3 ms for that page), so even factors are taken as halvings
+    first: a factor of 4 in 0.4 ms rather than 3.4, 22 in 0.9 rather than 2.3; each halving
+    rounds, so a value can differ by one level from a single average. The last rows and
+    columns that do not fill a block are dropped.
     """
     if factor <= 1:
         return image
     height, width = image.shape[:2]
     if height < factor or width < factor:
         return image
-    whole = image[: height - height % factor, : width - width % factor]
-    return cv2.resize(whole, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    image = image[: height - height % factor, : width - width % factor]
+    while factor % 2 == 0:
+        image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        factor //= 2
+    if factor == 1:
+        return image
+    if factor <= 5:
+        # A running box sum, sampled at block centres: the same averages as the area path,
+        # in half the time for these small odd factors (2.3 ms against 4.1 for a third).
+        centre = factor // 2
+        return np.ascontiguousarray(
+            cv2.blur(image, (factor, factor))[centre::factor, centre::factor]
+        )
+    return cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+
+
+def halving_factor(image: np.ndarray, long_side: int) -> int:
+    """The power of two that brings the long side nearest `long_side`: for measurements that
+    want a copy of about that size, since whole halvings are the fastest reduction (an A4
+    page at 300 dpi to ~440 px in 0.4 ms, against 2.5 ms for the exact seventh)."""
+    ratio = max(image.shape[:2]) / max(1, long_side)
+    return 1 if ratio < 1.5 else 2 ** round(math.log2(ratio))
 
 
 def shrink_to(image: np.ndarray, long_side: int) -> np.ndarray:
@@ -792,7 +815,7 @@ def find_page_box(gray: np.ndarray) -> tuple[int, int, int, int] | None:
     every mark that is not border, so text is never cropped.
     """
     height, width = gray.shape[:2]
-    factor = max(1, max(height, width) // 700)
+    factor = halving_factor(gray, 700)
     small = shrink(gray, factor)
     scale = 1.0 / factor
     sh, sw = small.shape
@@ -865,7 +888,7 @@ def normalize_exposure(image: np.ndarray, *, max_gain: float) -> tuple[np.ndarra
     """
     gray = to_gray(image)
     height, width = gray.shape
-    small = shrink(gray, max(1, max(height, width) // 500))
+    small = shrink(gray, halving_factor(gray, 500))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     background = cv2.GaussianBlur(background, (0, 0), 3)
@@ -1019,7 +1042,7 @@ def perceptual_hash(gray: np.ndarray) -> str:
     frequencies of a 64x64 copy, rather than pHash's usual 8x8 of 32x32, because text pages
     are alike at the coarsest scale.
     """
-    reduced = shrink(gray, max(1, max(gray.shape[:2]) // 512))
+    reduced = shrink(gray, halving_factor(gray, 512))
     small = cv2.resize(reduced, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
     low = cv2.dct(small)[:16, :16].flatten()
     bits = low > np.median(low[1:])
