@@ -751,11 +751,22 @@ def _label_page(payload: str, fmt: zxingcpp.BarcodeFormat, *, with_text: bool) -
     return page
 
 
-@pytest.mark.parametrize("fmt", [zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.Code128])
-def test_a_foreign_folder_label_on_a_blank_page_is_read(fmt: zxingcpp.BarcodeFormat) -> None:
-    separator, label = separators.read_page_codes(
-        _label_page("HS-2019-05", fmt, with_text=False), 200
-    )
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        zxingcpp.BarcodeFormat.QRCode,
+        zxingcpp.BarcodeFormat.Code128,
+        zxingcpp.BarcodeFormat.DataMatrix,
+    ],
+)
+def test_a_foreign_folder_label_on_a_blank_page_is_read(
+    fmt: zxingcpp.BarcodeFormat, turns: int
+) -> None:
+    """Fed in any direction: the first read takes bars and Data Matrix only as the page lies,
+    so a nearly bare page is read again with the quarter turns."""
+    page = np.ascontiguousarray(np.rot90(_label_page("HS-2019-05", fmt, with_text=False), turns))
+    separator, label = separators.read_page_codes(page, 200)
     assert separator is None and label is not None
     assert label.payload == "HS-2019-05" and label.ink_outside <= separators.LABEL_MAX_INK
 

@@ -646,7 +646,9 @@ def _scaled(gray: np.ndarray, dpi: float, target_dpi: float) -> np.ndarray:
     return out
 
 
-def _read(gray: np.ndarray, *, local: bool, downscale: bool = False) -> list[zxingcpp.Barcode]:
+def _read(
+    gray: np.ndarray, *, local: bool, downscale: bool = False, rotate: bool = True
+) -> list[zxingcpp.Barcode]:
     """Every code zxing finds, including located codes that failed to decode (valid False).
 
     `local` picks zxing's local-average binarizer (handles shadows, slower to converge on
@@ -656,12 +658,21 @@ def _read(gray: np.ndarray, *, local: bool, downscale: bool = False) -> list[zxi
     return zxingcpp.read_barcodes(
         np.ascontiguousarray(gray),
         formats=_FORMATS,
-        try_rotate=True,  # sideways sheets: the pipeline looks before fixing orientation
+        try_rotate=rotate,  # sideways sheets: the pipeline looks before fixing orientation
         try_downscale=downscale,
         try_invert=False,
         binarizer=binarizer,
         return_errors=True,
     )
+
+
+def _little_ink(small: np.ndarray) -> bool:
+    """Whether the page is nearly bare paper, as a label sheet is (a sample of its pixels)."""
+    sample = small[::4, ::4]
+    if not sample.size:
+        return True
+    dark = sample < min(128, int(sample.mean()) - 40)
+    return float(dark.mean()) <= 2 * LABEL_MAX_INK
 
 
 def _symbology(barcode: zxingcpp.Barcode) -> str:
@@ -708,18 +719,24 @@ def _has_sheet_band(small: np.ndarray, dpi: float) -> bool:
 def _passes(gray: np.ndarray, dpi: float, *, thorough: bool) -> Iterator[list[zxingcpp.Barcode]]:
     """The reads of one page, cheapest first; later ones only when there is reason to.
 
-    1. ~150 dpi, global-histogram binarizer: finds the sheet on almost every scan.
-    2. ~150 dpi, local-average binarizer (shadows, low contrast): when a code was located but
-       not decoded, or the page shows the sheet's header band.
-    3. Up to 300 dpi with zxing's own downscaling too (thin Code 128 bars, a damaged QR code):
+    1. ~150 dpi, global-histogram binarizer, as the page lies: finds the sheet on almost
+       every scan. QR codes read at any angle; bars and Data Matrix read upright or upside
+       down. Trying the quarter turns too costs 7 ms more on every page, so:
+    2. the same with the quarter turns, when the page shows the sheet's header band or holds
+       next to no ink (a label sheet fed sideways);
+    3. ~150 dpi, local-average binarizer (shadows, low contrast), quarter turns too: when a
+       code was located but not decoded, or the page shows the sheet's header band.
+    4. Up to 300 dpi with zxing's own downscaling too (thin Code 128 bars, a damaged QR code):
        only when the page shows the sheet's header band.
     `thorough` runs them all.
     """
     small = _scaled(gray, dpi, _WORK_DPI)
     small_dpi = dpi * small.shape[1] / gray.shape[1]
-    first = _read(small, local=False)
+    first = _read(small, local=False, rotate=False)
     yield first
     band = thorough or _has_sheet_band(small, small_dpi)
+    if band or _little_ink(small):
+        yield _read(small, local=False)
     if band or any(not b.valid for b in first):
         yield _read(small, local=True)
     if band and small is not gray:
