@@ -513,3 +513,39 @@ def test_a_bilevel_page_is_told_from_a_gray_one_by_a_single_gray_pixel() -> None
     page[48, 48] = 1  # on the sparse grid
     assert not imaging._is_bilevel(page)
     assert imaging._is_bilevel(np.zeros((0, 5), np.uint8))  # no pixels: nothing gray
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "1"])
+@pytest.mark.parametrize("compression", ["tiff_adobe_deflate", "tiff_lzw", None])
+def test_every_tiff_decodes_to_the_same_pixels_whichever_decoder_reads_it(
+    tmp_path: Path, mode: str, compression: str | None
+) -> None:
+    """Deflate TIFFs go through libdeflate (tifffile), the rest through Pillow: the page,
+    its colour mode and its dpi must not depend on which."""
+    page, _ = ms.render_document_page(np.random.default_rng(11), dpi=150)
+    image = page.convert(mode)
+    if mode == "RGB":  # a red stamp, so that the page stays colour
+        pixels = np.asarray(image).copy()
+        pixels[40:120, 40:200] = (200, 30, 30)
+        image = Image.fromarray(pixels)
+    path = tmp_path / "scan.tif"
+    image.save(path, dpi=(150, 150), compression=compression)
+    loaded = imaging.load_page_image(path, 0, path.name, assumed_dpi=300)
+    with Image.open(path) as reference:
+        expected, expected_mode = imaging._to_array(reference)
+    assert np.array_equal(loaded.pixels, expected)
+    assert loaded.color_mode == expected_mode == {"L": "gray", "RGB": "color", "1": "bw"}[mode]
+    assert loaded.dpi == 150 and loaded.dpi_recorded
+
+
+def test_a_damaged_deflate_tiff_is_named_not_filled(tmp_path: Path) -> None:
+    """libdeflate refusing a strip is not the end: Pillow reads the file again and says what
+    is wrong with it, by name; no page of zeros goes on."""
+    page, _ = ms.render_document_page(np.random.default_rng(12), dpi=150)
+    path = tmp_path / "scan_0007.tif"
+    page.convert("L").save(path, dpi=(150, 150), compression="tiff_adobe_deflate")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnreadableImageError, match=r"scan_0007\.tif"):
+        imaging.load_page_image(path, 0, path.name, assumed_dpi=300)
