@@ -8,11 +8,13 @@ size, the text pdftotext extracts, and whether each word's box sits on the word'
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
+import socket
 import subprocess
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -21,12 +23,17 @@ import numpy as np
 import page
 import pikepdf
 import pytest
+import sqlalchemy
 from PIL import Image, ImageDraw, ImageFont, TiffImagePlugin
 from rapidfuzz import fuzz
 
 from station import tools
 from station.errors import OutputError
 from station.pipeline import imaging, pdf, pdfa
+from station.profiles import ScanProfile
+from station.room import assembly
+from station.settings import StationSettings
+from station.store import Store
 
 FONT = Path("/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf")
 LINES = [
@@ -529,3 +536,59 @@ def test_a_content_stream_ending_in_cr_is_rewritten_so_strict_validators_agree(
     assert report.is_compliant, [f.message for f in report.failures]
     with pikepdf.open(out) as done:
         assert done.pages[0].Contents.read_bytes().rstrip() == content.rstrip()
+
+
+def _image_pdf(tmp_path: Path, name: str, shade: int) -> Path:
+    image = tmp_path / f"{name}.png"
+    Image.new("L", (600, 800), shade).save(image, dpi=(100, 100))
+    return pdf.make_page_pdf(image, 100, None, tmp_path / f"{name}.pdf")
+
+
+def test_a_restarted_finish_does_not_write_a_folder_pdf_a_second_time(
+    settings: StationSettings, default_profile: ScanProfile, tmp_path: Path
+) -> None:
+    """Killed after a folder's PDF/A was written but before the batch was marked finished,
+    the restart assembles again: the same pages give the file already there, not a second
+    write (`bench/soak.py` found this); changed pages do give a new one."""
+    store = Store.open(settings.database_url)
+    batch = store.get_batch(store.create_batch("hop-01", tmp_path, "text-gray-300", tmp_path))
+    assert batch is not None and batch.id is not None
+    pages = [_image_pdf(tmp_path, "p1", 250), _image_pdf(tmp_path, "p2", 240)]
+    target = tmp_path / "out" / "HS-01.pdf"
+    metadata = pdfa.DocumentMetadata(title="Hồ sơ 1", date=datetime.now())
+
+    def write() -> None:
+        metadata_now = replace(metadata, date=datetime.now())  # a later finish, a later time
+        assembly.write_folder_pdf(pages, target, metadata_now, default_profile, store, batch, None)
+
+    def writes() -> int:
+        query = "SELECT count(*) FROM event WHERE stage = 'assemble' AND outcome = 'ok'"
+        with store.engine.connect() as connection:
+            return int(connection.execute(sqlalchemy.text(query)).scalar_one())
+
+    write()
+    first = target.stat().st_mtime_ns
+    write()
+    assert writes() == 1 and target.stat().st_mtime_ns == first
+    pages[1] = _image_pdf(tmp_path, "p2", 200)  # the page made again (a turn, say)
+    write()
+    assert writes() == 2
+
+
+def test_a_killed_writers_temporary_files_are_cleared_a_live_ones_kept(tmp_path: Path) -> None:
+    """SIGKILL runs no clean-up: the next write of the same PDF removes the dead writer's
+    half-written temporaries (this host, process gone), never a running writer's."""
+    out = tmp_path / "HS-01.pdf"
+    host = socket.gethostname()
+    gone = 4_000_000  # above any pid_max: no such process
+    mine = os.getpid()
+    orphan = tmp_path / f".HS-01.pdf.{host}-{gone}.abc123.part"
+    pikepdf_orphan = tmp_path / f".pikepdf..HS-01.pdf.{host}-{gone}.abc123.part.77aa"
+    live = tmp_path / f".HS-01.pdf.{host}-{mine}.def456.part"
+    other = tmp_path / f".HS-02.pdf.{host}-{gone}.abc123.part"
+    for path in (orphan, pikepdf_orphan, live, other):
+        path.write_bytes(b"%PDF-1.7 half")
+    with pdfa.temporary_beside(out) as tmp:
+        assert tmp.name.startswith(f".HS-01.pdf.{host}-{mine}.")
+    assert not orphan.exists() and not pikepdf_orphan.exists()
+    assert live.exists() and other.exists()

@@ -8,8 +8,10 @@ the pages come from `station.pipeline.pdf`.
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
 import os
+import socket
 import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -250,6 +252,34 @@ def _failure_sentence(
     return f"{out.name} failed PDF/A-{pdfa} validation: {shown}"
 
 
+def _temporary_prefix(out: Path) -> str:
+    """`.<name>.<host>-<pid>.`: whose temporary file it is, so that a later write can tell a
+    killed writer's leftovers from a live one's."""
+    return f".{out.name}.{socket.gethostname()}-{os.getpid()}."
+
+
+def _remove_orphans(out: Path) -> None:
+    """Delete temporaries of `out` that a writer killed mid-write left behind (SIGKILL runs no
+    clean-up): those of this host whose process is gone. pikepdf's own temporary carries
+    ours in its name."""
+    host = socket.gethostname()
+    for prefix in (f".{out.name}.{host}-", f".pikepdf..{out.name}.{host}-"):
+        for path in out.parent.glob(f"{glob.escape(prefix)}*"):
+            pid = path.name[len(prefix) :].split(".", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def temporary_beside(out: Path) -> Iterator[Path]:
     """A temporary path in `out`'s folder (same filesystem, so the rename is atomic): every
@@ -257,8 +287,9 @@ def temporary_beside(out: Path) -> Iterator[Path]:
 
     Removed when the block fails; after a successful os.replace it no longer exists.
     """
+    _remove_orphans(out)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        fd, name = tempfile.mkstemp(prefix=_temporary_prefix(out), suffix=".part", dir=out.parent)
     except OSError as exc:
         raise OutputError(f"{out.name}: cannot write in {out.parent}: {exc}") from exc
     os.close(fd)

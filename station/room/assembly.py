@@ -7,9 +7,10 @@ feeds), and the answers are recorded on the pages and folders.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -354,14 +355,33 @@ def write_folder_pdf(
     folder_id: str | None,
 ) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
+    inputs = _inputs_fingerprint(page_pdfs, metadata, profile.pdf.pdfa)
+    assert batch.id is not None
+    last = store.last_assembly(batch.id, str(target))
+    if last is not None and (last.detail or {}).get("inputs") == inputs and target.is_file():
+        # Written already, from these very pages, before a crash stopped the batch's finish:
+        # each folder's PDF/A is written once.
+        return target
     return recorded_assembly(
         lambda: pdfa.assemble_pdfa(page_pdfs, target, metadata, pdfa=profile.pdf.pdfa),
         store,
         batch,
         folder_id,
-        {"pdf": str(target), "pages": len(page_pdfs)},
+        {"pdf": str(target), "pages": len(page_pdfs), "inputs": inputs},
         pdfa=profile.pdf.pdfa,
     )
+
+
+def _inputs_fingerprint(
+    page_pdfs: list[Path], metadata: pdfa.DocumentMetadata, flavour: str
+) -> str:
+    """What a PDF/A is made of: its page PDFs as they are on disk, its metadata but for the
+    moment of writing, and the flavour; equal fingerprints make equal files."""
+    parts = [flavour, repr(replace(metadata, date=datetime(1970, 1, 1, tzinfo=UTC)))]
+    for path in page_pdfs:
+        stat = path.stat()
+        parts.append(f"{path}|{stat.st_size}|{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def recorded_assembly(

@@ -100,6 +100,17 @@ class PageQueries(StoreBase):
                 )
             )
 
+    def last_assembly(self, batch_id: int, pdf: str) -> Event | None:
+        """The batch's latest PDF/A written at `pdf`, if any: what a restart after a crash
+        mid-finish compares with before writing it again."""
+        with self.session() as s:
+            events = s.exec(
+                select(Event)
+                .where(Event.batch_id == batch_id, Event.stage == "assemble", Event.outcome == "ok")
+                .order_by(col(Event.id).desc())
+            )
+            return next((e for e in events if (e.detail or {}).get("pdf") == pdf), None)
+
     def events_of_page(self, page_id: int) -> list[Event]:
         with self.session() as s:
             return list(
