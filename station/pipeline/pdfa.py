@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pikepdf.pdfa
@@ -104,7 +105,9 @@ def assemble_pdfa(
                 if pdfa.endswith("u"):
                     _save_unicode_level(pdf, tmp, out, checked, pdfa)
                 else:
-                    pikepdf.pdfa.save(pdf, tmp, checked, output_intent=None, repair=False)
+                    pikepdf.pdfa.save(
+                        pdf, tmp, checked, output_intent=None, repair=False, **_XREF_TABLE
+                    )
         except pikepdf.pdfa.PdfaError as exc:
             findings = exc.report.violations + exc.report.unsupported
             raise OutputError(_failure_sentence(out, pdfa, findings)) from exc
@@ -130,6 +133,14 @@ def _join_pages(page_pdfs: list[Path], joined: Path, out: Path) -> None:
         raise OutputError(f"{out.name}: cannot join the page PDFs: {exc}") from exc
     if job.exit_code not in (0, 3):  # 3: qpdf repaired a warning-level problem
         raise OutputError(f"{out.name}: qpdf could not join the page PDFs (exit {job.exit_code})")
+
+
+# A classic cross-reference table, not a stream: a cross-reference stream is Flate data qpdf
+# writes last, and its checksum ends in a carriage return one time in 256, which a strict
+# validator reads with the line feed before `endstream` as an end of line (one byte short of
+# /Length: `bench/soak.py` met it in a document's PDF/A). Unlike a content stream it cannot
+# be padded; without object streams there is none.
+_XREF_TABLE: dict[str, Any] = {"object_stream_mode": pikepdf.ObjectStreamMode.disable}
 
 
 def _no_stream_ends_in_cr(pdf: pikepdf.Pdf) -> None:
@@ -194,7 +205,7 @@ def _save_unicode_level(
     here, coarsely: every font carries a /ToUnicode map. The `page` validator's 2u
     profile runs too, but it does not flag a font without one, so it is not enough.
     """
-    kwargs = pikepdf.pdfa.resolve_save_kwargs(checked)
+    kwargs = pikepdf.pdfa.resolve_save_kwargs(checked, **_XREF_TABLE)
     pdf.save(tmp, **kwargs)
     report = pikepdf.pdfa.validate_written(tmp, checked, save_kwargs=kwargs)
     findings = [
@@ -329,7 +340,7 @@ def extract_pdfa(
     if not source.is_file():
         raise OutputError(f"{out.name}: the source PDF {source} is missing; nothing written")
     checked = pikepdf.pdfa.Flavour(pdfa[0] + "b")
-    kwargs = pikepdf.pdfa.resolve_save_kwargs(checked, deterministic_id=True)
+    kwargs = pikepdf.pdfa.resolve_save_kwargs(checked, deterministic_id=True, **_XREF_TABLE)
     with temporary_beside(out) as tmp:
         try:
             with pikepdf.open(source) as pdf:
