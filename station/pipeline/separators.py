@@ -720,7 +720,7 @@ def _passes(gray: np.ndarray, dpi: float, *, thorough: bool) -> Iterator[list[zx
     """The reads of one page, cheapest first; later ones only when there is reason to.
 
     1. ~150 dpi, global-histogram binarizer, as the page lies: finds the sheet on almost
-       every scan. QR codes read at any angle; bars and Data Matrix read upright or upside
+       every scan. QR and Data Matrix codes read at any angle, Code 128 bars upright or upside
        down. Trying the quarter turns too costs 7 ms more on every page, so:
     2. the same with the quarter turns, when the page shows the sheet's header band or holds
        next to no ink (a label sheet fed sideways);
