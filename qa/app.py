@@ -19,16 +19,53 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from station import __version__
+from qa import security
+from station import __version__, i18n
 from station.errors import NotLoggedInError, StationError
 from station.settings import StationSettings
 from station.store import Store
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+)
+templates.env.globals["language"] = i18n.current
+templates.env.globals["script_messages"] = lambda: i18n.script_messages(i18n.current())
 log = logging.getLogger(__name__)
+
+
+class LanguageMiddleware:
+    """Every request answers in one language: the logged-in user's setting, else the
+    browser's Accept-Language, else STATION_LANGUAGE (station.i18n.negotiate).
+
+    Pure ASGI, around the routes: the language is set in this task's context before any
+    dependency or handler runs, so pages, flash messages, API error details and the error
+    handlers all see it. The session it looks up is kept for `qa.security` (one query a
+    request, as before).
+    """
+
+    def __init__(self, app: ASGIApp, store: Store, default: str) -> None:
+        self.app, self.store, self.default = app, store, default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        token = request.cookies.get(security.SESSION_COOKIE)
+        login = await run_in_threadpool(security.find_login, self.store, token) if token else None
+        request.state.login = login
+        chosen = login[1].language if login is not None else None
+        language = i18n.negotiate(chosen, request.headers.get("accept-language"), self.default)
+        request.state.language = language
+        with i18n.use(language):
+            await self.app(scope, receive, send)
 
 
 def create_app(settings: StationSettings) -> FastAPI:
@@ -46,6 +83,7 @@ def create_app(settings: StationSettings) -> FastAPI:
     app.state.settings = settings
     app.state.store = Store.open(settings.database_url)
     app.add_middleware(GZipMiddleware, minimum_size=2000)  # a 1,000-page grid is 400 KiB of HTML
+    app.add_middleware(LanguageMiddleware, store=app.state.store, default=settings.language)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(images.router)

@@ -21,6 +21,7 @@ from fastapi import Depends, Request, Response
 
 from station import auth
 from station.errors import NotAllowedError, NotLoggedInError
+from station.i18n import _
 from station.settings import StationSettings
 from station.store import LoginSession, Store, User, utcnow
 
@@ -122,11 +123,17 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def find_login(store: Store, token: str | None) -> tuple[LoginSession, User] | None:
+    """The session a cookie's token opens (and its user), unchecked: see `_session`."""
+    return store.login_session(_token_hash(token)) if token else None
+
+
 def _session(request: Request) -> tuple[LoginSession, User]:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
-        raise NotLoggedInError("Log in first")
-    found = store_of(request).login_session(_token_hash(token))
+        raise NotLoggedInError(_("Log in first"))
+    # The language middleware (qa.app) has looked the session up already, once per request.
+    found = getattr(request.state, "login", None) or find_login(store_of(request), token)
     if found is None:
         raise NotLoggedInError("Your session has ended; log in again")
     session, user = found

@@ -27,12 +27,13 @@ from PIL import Image
 from qa import api, search, security
 from qa.app import templates
 from qa.security import CheckedUser, CurrentUser, settings_of, store_of
-from station import auth, manifest
+from station import auth, i18n, manifest
 from station.distributed.status import describe as describe_work
 from station.distributed.status import work_status
 from station.documents import records
 from station.documents.model import FIELDS
-from station.errors import NotAllowedError, NotFoundError, NotLoggedInError
+from station.errors import BadArgumentError, NotAllowedError, NotFoundError, NotLoggedInError
+from station.i18n import _
 from station.pipeline import separators
 from station.review import rules
 from station.store import Event, Folder, Page, Store, User
@@ -149,6 +150,7 @@ templates.env.globals.update(
     STATE_LABELS=STATE_LABELS,
     DECISION_LABELS=DECISION_LABELS,
     REJECT_REASONS=rules.REJECT_REASONS,
+    role_names=auth.ROLE_NAMES,
 )
 templates.env.filters.update(when=_when, day=_day, reason=lambda r: _reason(r))
 
@@ -221,6 +223,38 @@ def logout(request: Request, user: CheckedUser) -> Response:
     response = RedirectResponse("/login", status_code=303)
     security.end_session(request, response)
     return response
+
+
+# --- the user's own account -----------------------------------------------------------------
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, user: CurrentUser) -> Response:
+    return _page(
+        request,
+        "account.html",
+        user,
+        languages=i18n.NAMES,
+        browser_language=i18n.negotiate(
+            None, request.headers.get("accept-language"), settings_of(request).language
+        ),
+    )
+
+
+@router.post("/account/language")
+def account_language(
+    request: Request,
+    user: CheckedUser,
+    language: Annotated[str, Form(max_length=10)],
+) -> Response:
+    """The user's interface language, kept on the user: it wins over the browser's."""
+    if language and language not in i18n.LANGUAGES:
+        raise BadArgumentError(
+            _("No such language %(language)r: choose one of %(choices)s",
+              language=language, choices=", ".join(i18n.LANGUAGES))
+        )  # fmt: skip
+    store_of(request).set_user_language(user.username, language)
+    return RedirectResponse("/account?saved=1", status_code=303)
 
 
 # --- the queue --------------------------------------------------------------------------------

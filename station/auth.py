@@ -22,10 +22,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from station.errors import BadArgumentError
+from station.i18n import N_
 
 Role = Literal["operator", "reviewer", "archivist", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
 CLEARANCES = ("", "Mật", "Tối mật", "Tuyệt mật")  # in rising order; "" is none
+ROLE_NAMES: dict[str, str] = {  # as people read them; translate with station.i18n._
+    "operator": N_("scanning operator"),
+    "reviewer": N_("reviewer"),
+    "archivist": N_("archivist"),
+    "admin": N_("administrator"),
+}
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()

@@ -21,8 +21,9 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
-from station import __version__
+from station import __version__, i18n
 from station.errors import BadArgumentError, ExitCode, NotFoundError, StationError
+from station.i18n import _
 from station.settings import StationSettings, load_settings
 from station.stats.cli import report_command
 from station.stats.cli import stats as stats_command
@@ -102,6 +103,7 @@ def _run(verbose: bool, body: Callable[[StationSettings], T]) -> T:
     setup_logging(None, verbose)
     with handle_errors(verbose):
         settings = load_settings()
+        i18n.activate(settings.language)
         setup_logging(settings, verbose)
         return body(settings)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -482,6 +484,9 @@ def users_add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    language: Annotated[
+        str, typer.Option(help="Interface language: en, vi, or empty to follow the browser.")
+    ] = "",
     verbose: Verbose = False,
 ) -> None:
     """Add a user; the password is asked for (twice), or read from standard input."""
@@ -490,6 +495,7 @@ def users_add(
     def body(settings: StationSettings) -> None:
         checked_role = auth.check_role(role)
         level = auth.check_clearance(clearance)
+        chosen = _check_language(language)
         username = unicodedata.normalize("NFC", name.strip())
         if not username or any(c.isspace() for c in username):
             raise BadArgumentError(f"{name!r} cannot be a user name: no spaces, not empty")
@@ -498,9 +504,10 @@ def users_add(
         else:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         password_hash = auth.hash_password(password)
-        _store(settings).add_user(
-            username, role=checked_role, clearance=level, password_hash=password_hash
-        )
+        store = _store(settings)
+        store.add_user(username, role=checked_role, clearance=level, password_hash=password_hash)
+        if chosen:
+            store.set_user_language(username, chosen)
         out.print(
             f"Added {username} ({checked_role}"
             + (f", clearance {level}" if level else ", no secrecy clearance")
@@ -538,6 +545,37 @@ def users_list(json_output: JsonOption = False, verbose: Verbose = False) -> Non
                 u["created_at"],
             )
         out.print(table)
+
+    _run(verbose, body)
+
+
+def _check_language(language: str) -> str:
+    if language and language not in i18n.LANGUAGES:
+        raise BadArgumentError(
+            _("No such language %(language)r: choose one of %(choices)s",
+              language=language, choices=", ".join(i18n.LANGUAGES))
+        )  # fmt: skip
+    return language
+
+
+@users_app.command("language")
+def users_language(
+    name: Annotated[str, typer.Argument(help="Log-in name.")],
+    language: Annotated[
+        str, typer.Argument(help="en, vi, or an empty string to follow the browser.")
+    ],
+    verbose: Verbose = False,
+) -> None:
+    """Set the language the review app speaks to a user (they can change it on /account)."""
+
+    def body(settings: StationSettings) -> None:
+        chosen = _check_language(language)
+        _store(settings).set_user_language(unicodedata.normalize("NFC", name.strip()), chosen)
+        out.print(
+            _("%(name)s: %(language)s", name=name, language=i18n.NAMES[chosen])
+            if chosen
+            else _("%(name)s: the browser's language", name=name)
+        )
 
     _run(verbose, body)
 

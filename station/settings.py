@@ -58,6 +58,11 @@ class StationSettings(BaseSettings):
     default_profile: str = Field(
         default="text-gray-300", description="Profile used when none is named"
     )
+    language: Literal["en", "vi"] = Field(
+        default="en",
+        description="Language of the CLI, and of the review app for a user who chose none and "
+        "whose browser asks for neither English nor Vietnamese: en or vi",
+    )
     watch_mode: Literal["native", "polling"] = Field(
         default="native",
         description="How the hot folders are watched: file-system events, or polling for "

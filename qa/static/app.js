@@ -2,6 +2,15 @@
 // Shared by every page: the JSON API call with the CSRF token, the message area, the
 // queue's keys and the folder metadata form. Plain JavaScript, no build step.
 
+// The page's language (station/i18n.py): base.html embeds the Vietnamese of the messages
+// marked _("…") in these scripts; English is the message itself. %(name)s placeholders are
+// filled from `params` after translation, as in Python and the templates.
+const MESSAGES = JSON.parse(document.getElementById("messages")?.textContent || "{}");
+function _(message, params) {
+  const text = MESSAGES[message] || message;
+  return params ? text.replace(/%\((\w+)\)[sd]/g, (whole, name) => String(params[name])) : text;
+}
+
 const station = (() => {
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]');
@@ -35,7 +44,7 @@ const station = (() => {
     try {
       response = await fetch(url, options);
     } catch (err) {
-      throw new ApiError(0, "network", "The station did not answer: check the network and try again");
+      throw new ApiError(0, "network", _("The station did not answer: check the network and try again"));
     }
     let data = null;
     try {

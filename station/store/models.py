@@ -218,6 +218,7 @@ class User(SQLModel, table=True):
     username: str = Field(sa_column_kwargs={"unique": True})
     role: str  # operator, reviewer, archivist, admin (station.auth.ROLES)
     clearance: str = ""  # "", Mật, Tối mật, Tuyệt mật (station.auth.CLEARANCES)
+    language: str = ""  # en, vi, or "": the browser's choice, else STATION_LANGUAGE
     password_hash: str
     disabled: bool = False
     failed_logins: int = 0

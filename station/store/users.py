@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from station.errors import BadArgumentError
+from station.i18n import _
 from station.store.base import StoreBase
 from station.store.models import Event, LoginSession, User, utcnow
 
@@ -19,7 +20,7 @@ class UserQueries(StoreBase):
     def add_user(self, username: str, *, role: str, clearance: str, password_hash: str) -> User:
         with self.session() as s:
             if s.exec(select(User).where(User.username == username)).first() is not None:
-                raise BadArgumentError(f"A user named {username!r} already exists")
+                raise BadArgumentError(_("A user named %(name)r already exists", name=username))
             user = User(
                 username=username, role=role, clearance=clearance, password_hash=password_hash
             )
@@ -47,13 +48,28 @@ class UserQueries(StoreBase):
         with self.session() as s:
             user = s.exec(select(User).where(User.username == username)).first()
             if user is None:
-                raise BadArgumentError(f"No user named {username!r}")
+                raise BadArgumentError(_("No user named %(name)r", name=username))
             user.disabled = disabled
             s.add(
                 Event(
                     stage="users",
                     outcome="ok",
                     detail={"action": "disabled" if disabled else "enabled", "username": username},
+                )
+            )
+
+    def set_user_language(self, username: str, language: str) -> None:
+        """The user's interface language: en, vi, or "" to follow the browser."""
+        with self.session() as s:
+            user = s.exec(select(User).where(User.username == username)).first()
+            if user is None:
+                raise BadArgumentError(_("No user named %(name)r", name=username))
+            user.language = language
+            s.add(
+                Event(
+                    stage="users",
+                    outcome="ok",
+                    detail={"action": "language", "username": username, "language": language},
                 )
             )
 

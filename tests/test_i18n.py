@@ -1,0 +1,300 @@
+"""The interface in Vietnamese and English (station.i18n): every marked message has its
+Vietnamese, no template or page script holds English that was never marked, the domain's
+errors are raised translated, and each person gets their language: their own setting, then
+the browser's Accept-Language, then STATION_LANGUAGE."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+import unicodedata
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+from conftest import PASSWORD, ReviewRoom, logged_in
+
+from station import i18n
+from station.settings import StationSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = i18n.catalog_path("vi")
+
+
+def _catalog() -> list[tuple[str, str, bool]]:
+    with CATALOG.open("rb") as po:
+        return [
+            (str(m.id), str(m.string), m.fuzzy) for m in read_po(po, locale="vi") if m.id
+        ]
+
+
+def _extracted(tmp_path: Path) -> set[str]:
+    """What scripts/i18n would extract from the code today (babel.cfg)."""
+    pot = tmp_path / "fresh.pot"
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F", "babel.cfg",
+            "--ignore-dirs=.* ._ __pycache__ data out hotfolders bench tests docs scripts "
+            "profiles", "-o", str(pot), ".",
+        ],
+        cwd=ROOT, check=True,
+    )  # fmt: skip
+    with pot.open("rb") as f:
+        return {str(m.id) for m in read_po(f) if m.id}
+
+
+def test_every_marked_message_has_its_vietnamese(tmp_path: Path) -> None:
+    fresh = _extracted(tmp_path)
+    catalog = {msgid: (text, fuzzy) for msgid, text, fuzzy in _catalog()}
+    assert fresh, "nothing was extracted: babel.cfg no longer finds the code"
+    new = sorted(fresh - catalog.keys())
+    assert not new, f"messages not in {CATALOG.name} (run scripts/i18n, translate): {new[:20]}"
+    gone = sorted(catalog.keys() - fresh)
+    assert not gone, f"messages no longer in the code (run scripts/i18n): {gone[:20]}"
+    untranslated = sorted(m for m, (text, fuzzy) in catalog.items() if not text or fuzzy)
+    assert not untranslated, f"{len(untranslated)} without Vietnamese: {untranslated[:20]}"
+    not_nfc = [m for m, (text, _f) in catalog.items() if unicodedata.normalize("NFC", text) != text]
+    assert not not_nfc, f"Vietnamese not in Unicode NFC: {not_nfc[:10]}"
+
+
+def test_placeholders_match_between_english_and_vietnamese() -> None:
+    """A %(name)s the Vietnamese drops or misspells would raise, or show the wrong value."""
+    placeholder = re.compile(r"%\((\w+)\)[sdrfi]")
+    wrong = [
+        (msgid, text)
+        for msgid, text, _fuzzy in _catalog()
+        if sorted(placeholder.findall(msgid)) != sorted(placeholder.findall(text))
+    ]
+    assert not wrong, wrong[:10]
+
+
+def _english_words() -> set[str]:
+    """Words of the English messages that no Vietnamese message uses: their appearance in a
+    page's text means English that was never marked for translation."""
+    words = re.compile(r"[A-Za-z]{3,}")
+    english: set[str] = set()
+    vietnamese: set[str] = set()
+    for msgid, text, _fuzzy in _catalog():
+        english.update(w.lower() for w in words.findall(re.sub(r"%\(\w+\)\w", "", msgid)))
+        vietnamese.update(w.lower() for w in words.findall(text))
+    common = {  # English that no Vietnamese sentence holds, whether or not a message has it
+        "the", "and", "for", "with", "not", "this", "that", "from", "your", "are", "has",
+        "have", "will", "can", "cannot", "all", "none", "page", "pages", "folder", "folders",
+        "document", "documents", "box", "save", "back", "next", "previous", "search", "yet",
+    }  # fmt: skip
+    return (english | common) - vietnamese - {"station", "pdf", "csv", "json", "ocr", "dpi", "utc"}
+
+
+class _Text(HTMLParser):
+    """Text a person reads: text nodes and the attributes that are shown or spoken."""
+
+    SHOWN = frozenset({"title", "placeholder", "aria-label", "alt", "label", "data-confirm"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        self.pieces.extend(v for k, v in attrs if k in self.SHOWN and v)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.pieces.append(data)
+
+
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+
+
+@pytest.mark.parametrize(
+    "template", sorted(p.name for p in (ROOT / "qa" / "templates").glob("*.html"))
+)
+def test_templates_hold_no_unmarked_english(template: str) -> None:
+    source = (ROOT / "qa" / "templates" / template).read_text(encoding="utf-8")
+    parser = _Text()
+    parser.feed(JINJA.sub(" ", source))
+    english = _english_words()
+    found = sorted(
+        {
+            (word, piece.strip()[:60])
+            for piece in parser.pieces
+            for word in re.findall(r"[A-Za-z]{3,}", piece)
+            if word.lower() in english
+        }
+    )
+    assert not found, f"{template}: English text not marked with _(): {found[:15]}"
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "qa/static").glob("*.js")))
+def test_page_scripts_hold_no_unmarked_english(script: str) -> None:
+    """Sentences in the scripts go through _(), so people read them in their language."""
+    source = (ROOT / "qa" / "static" / script).read_text(encoding="utf-8")
+    source = re.sub(r"^\s*//.*$", "", source, flags=re.M)  # comments are for developers
+    english = _english_words()
+    literal = re.compile(r"(_\(\s*)?(\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`[^`]*`)")
+    found = []
+    for match in literal.finditer(source):
+        if match.group(1):
+            continue
+        words = [w for w in re.findall(r"[A-Za-z]{3,}", match.group(2)) if w.lower() in english]
+        if " " in match.group(2) and len(words) >= 2:
+            found.append(match.group(2)[:70])
+    assert not found, f"{script}: sentences not marked with _(): {found[:15]}"
+
+
+def _station_errors() -> set[str]:
+    from station import errors
+
+    return {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.StationError)
+    }
+
+
+@pytest.mark.parametrize("package", ["station", "qa"])
+def test_errors_people_read_are_raised_translated(package: str) -> None:
+    """`raise SomeError("English")` reaches people as API details, pages and CLI lines:
+    the message must go through _() (it is translated in the request's or run's language)."""
+    names = _station_errors()
+    untranslated = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            func = node.exc.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name not in names or not node.exc.args:
+                continue
+            first = node.exc.args[0]
+            if isinstance(first, ast.Constant | ast.JoinedStr | ast.BinOp):
+                untranslated.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not untranslated, f"{len(untranslated)} errors raised in English: {untranslated[:20]}"
+
+
+# --- who gets which language --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7", ["vi", "vi", "en", "en"]),
+        ("en;q=0.3, vi", ["vi", "en"]),
+        ("fr, vi;q=0", ["fr"]),
+        ("*", []),
+        ("", []),
+        ("vi;q=abc, en", ["en"]),
+    ],
+)
+def test_accept_language_is_read_by_quality(header: str, expected: list[str]) -> None:
+    assert [t for t in i18n.accepted(header) if t != "*"] == expected
+
+
+def test_the_users_setting_wins_then_the_browser_then_the_station() -> None:
+    assert i18n.negotiate("vi", "en", "en") == "vi"
+    assert i18n.negotiate("", "fr, vi;q=0.5", "en") == "vi"
+    assert i18n.negotiate(None, "fr, de", "vi") == "vi"
+    assert i18n.negotiate(None, None, "xx") == "en"
+
+
+def test_messages_follow_the_language_of_the_context() -> None:
+    assert i18n.gettext("Log out") == "Log out"
+    with i18n.use("vi"):
+        assert i18n._("Log out") == "Đăng xuất"
+        assert i18n._("No user named %(name)r", name="lan") == "Không có người dùng tên 'lan'"
+        with i18n.use("en"):
+            assert i18n._("Log out") == "Log out"
+        assert i18n.current() == "vi"
+    assert i18n.current() == "en"
+
+
+def test_pages_speak_the_browsers_language_until_the_user_chooses(
+    review_room: ReviewRoom,
+) -> None:
+    client = logged_in(review_room, "rev1")
+    english = client.get("/", headers={"Accept-Language": "en-GB,en"})
+    assert '<html lang="en">' in english.text and ">Log out<" in english.text
+    vietnamese = client.get("/", headers={"Accept-Language": "vi-VN,vi;q=0.9,en;q=0.5"})
+    assert '<html lang="vi">' in vietnamese.text and ">Đăng xuất<" in vietnamese.text
+    login = client.get("/login", headers={"Accept-Language": "vi"})
+    assert "Mật khẩu" in login.text, "before logging in, the browser chooses"
+
+    csrf = client.cookies["csrftoken"]
+    chosen = client.post(
+        "/account/language", data={"language": "vi", "csrf_token": csrf}, follow_redirects=False
+    )
+    assert chosen.status_code == 303
+    mine = client.get("/", headers={"Accept-Language": "en"})
+    assert '<html lang="vi">' in mine.text, "the user's own setting wins over the browser"
+    account = client.get("/account", headers={"Accept-Language": "en"})
+    assert "Ngôn ngữ giao diện" in account.text and 'value="vi" lang="vi" selected' in account.text
+
+    refused = client.post("/account/language", data={"language": "fr", "csrf_token": csrf})
+    assert refused.status_code == 400 and "Không có ngôn ngữ &#39;fr&#39;" in refused.text
+    back = client.post("/account/language", data={"language": "", "csrf_token": csrf})
+    assert back.status_code == 200  # followed to /account
+    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en"}).text
+
+
+def test_api_error_details_are_in_the_users_language(review_room: ReviewRoom) -> None:
+    client = logged_in(review_room, "rev1")
+    answer = client.get("/api/folders/999999", headers={"Accept-Language": "vi"})
+    assert answer.status_code == 404
+    body = answer.json()
+    assert body["error"] == "not_found", "the code stays stable for programs"
+    english = client.get("/api/folders/999999", headers={"Accept-Language": "en"}).json()
+    assert body["detail"] != english["detail"], (body, english)
+    anonymous = logged_in(review_room, "rev2")
+    anonymous.cookies.clear()
+    refused = anonymous.get("/api/folders", headers={"Accept-Language": "vi"})
+    assert refused.status_code == 401 and refused.json()["detail"] == "Hãy đăng nhập trước"
+
+
+def test_station_language_is_the_default(review_room: ReviewRoom) -> None:
+    settings = review_room.settings.model_copy(update={"language": "vi"})
+    from fastapi.testclient import TestClient
+
+    from qa.app import create_app
+
+    client = TestClient(create_app(settings))
+    assert "Mật khẩu" in client.get("/login").text, "no Accept-Language: the station's"
+    assert "Password" in client.get("/login", headers={"Accept-Language": "en"}).text
+    client.post("/login", data={"username": "arch", "password": PASSWORD})
+    assert '<html lang="vi">' in client.get("/stats").text
+
+
+def test_a_user_added_with_a_language_and_changed_by_an_admin(settings: StationSettings) -> None:
+    from typer.testing import CliRunner
+
+    from station.cli import app
+    from station.store import Store
+
+    def run(*args: str, stdin: str | None = None) -> Any:
+        return CliRunner().invoke(app, list(args), input=stdin, catch_exceptions=False)
+
+    added = run(
+        "users", "add", "thu", "--role", "reviewer", "--language", "vi", "--password-stdin",
+        stdin=f"{PASSWORD}\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    store = Store.open(settings.database_url)
+    user = store.get_user("thu")
+    assert user is not None and user.language == "vi"
+    changed = run("users", "language", "thu", "en")
+    assert changed.exit_code == 0, changed.output
+    user = store.get_user("thu")
+    assert user is not None and user.language == "en"
+    wrong = run("users", "language", "thu", "fr")
+    assert wrong.exit_code != 0 and "'fr'" in wrong.stderr
