@@ -27,9 +27,7 @@ CATALOG = i18n.catalog_path("vi")
 
 def _catalog() -> list[tuple[str, str, bool]]:
     with CATALOG.open("rb") as po:
-        return [
-            (str(m.id), str(m.string), m.fuzzy) for m in read_po(po, locale="vi") if m.id
-        ]
+        return [(str(m.id), str(m.string), m.fuzzy) for m in read_po(po, locale="vi") if m.id]
 
 
 def _extracted(tmp_path: Path) -> set[str]:
