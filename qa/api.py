@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import subprocess
 import sys
 import unicodedata
@@ -25,12 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa import security
 from qa.security import CheckedUser, CurrentUser, store_of
-from station import auth, manifest
+from station import auth, i18n, manifest
 from station.distributed.status import work_status
 from station.documents import records
 from station.documents.model import FIELDS, Box, PageReading
 from station.errors import ConflictError, ExitCode, NotFoundError, OutputError
 from station.export import packages
+from station.i18n import _
 from station.pipeline import ocr
 from station.review import documents as review_documents
 from station.review import rules
@@ -872,7 +874,7 @@ def crop_jpeg(page: Page, box: Box, data_dir: Path) -> bytes:
     elif preview and _inside(Path(preview), data_dir):
         source, scaled = Path(preview).resolve(), True
     if source is None:
-        raise NotFoundError(f"Page {page.id} has no image to cut the field from")
+        raise NotFoundError(_("Page %(id)s has no image to cut the field from", id=page.id))
     with Image.open(source) as opened:
         # the preview is the cleaned page made smaller (its width is near the page's)
         scale = opened.width / max(1, page.width_px or opened.width) if scaled else 1.0
@@ -885,7 +887,7 @@ def crop_jpeg(page: Page, box: Box, data_dir: Path) -> bytes:
             min(opened.height, max(top, bottom) + margin),
         )
         if region[2] <= region[0] or region[3] <= region[1]:
-            raise NotFoundError(f"The region of this field lies outside page {page.id}")
+            raise NotFoundError(_("The region of this field lies outside page %(id)s", id=page.id))
         picture = opened.crop(region)
         picture = picture.convert("L" if opened.mode in ("1", "L", "I;16", "I") else "RGB")
     if max(picture.size) > CROP_LONG_SIDE:
@@ -1089,9 +1091,13 @@ def export_folder(request: Request, user: CheckedUser, id: Id, body: ExportIn) -
         "--folder", folder.folder_id, "--out", str(settings.export_dir.resolve()),
         "--as", user.username, "--json",
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    # The export speaks the asking user's language (its errors become this answer's detail).
+    environment = os.environ | {"STATION_LANGUAGE": i18n.current()}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=environment)
     if done.returncode != 0:
-        message = done.stderr.strip().removeprefix("Error:").strip() or "the export failed"
+        said = done.stderr.strip()
+        message = said.removeprefix("Error:").removeprefix(_("Error:")).strip()
+        message = message or _("the export failed")
         if done.returncode == ExitCode.REFUSED:
             raise ConflictError(message)
         raise OutputError(message)

@@ -26,6 +26,7 @@ from qa.forms import period
 from qa.security import CurrentUser, store_of
 from station import auth, spreadsheet
 from station.errors import InvalidInputError, NotFoundError
+from station.i18n import _
 from station.review import rules
 from station.store import Event, Folder, Store, User
 from station.store.audit import VIEWED, AuditFilter
@@ -69,7 +70,9 @@ class Filters:
         """The filter for the store, checked: a bad date or document number is a 422."""
         document = self.document.strip()
         if document and not (document.isdigit() and 0 < int(document) < 2**62):
-            raise InvalidInputError(f"Document must be a document number, not {document!r}")
+            raise InvalidInputError(
+                _("Document must be a document number, not %(document)r", document=document)
+            )
         start, end = period(self.since, self.until)
         return AuditFilter(
             user=self.user.strip() or None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from station.errors import InvalidInputError
+from station.i18n import _
 
 
 def form_date(value: str, name: str) -> date | None:
@@ -14,7 +15,9 @@ def form_date(value: str, name: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+        raise InvalidInputError(
+            _("%(name)s must be a date as YYYY-MM-DD, not %(value)r", name=name, value=value)
+        ) from None
 
 
 def period(
@@ -24,6 +27,10 @@ def period(
     start, end = form_date(start_text, start_name), form_date(end_text, end_name)
     if start and end and start > end:
         raise InvalidInputError(
-            f"The period ends before it starts ({start_name} is after {end_name})"
+            _(
+                "The period ends before it starts (%(start_name)s is after %(end_name)s)",
+                start_name=start_name,
+                end_name=end_name,
+            )
         )
     return start, end

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from qa.security import CurrentUser, settings_of, store_of
 from station.errors import NotFoundError
+from station.i18n import _
 from station.pipeline import imaging
 from station.review import rules
 from station.store import Page, Store
@@ -40,9 +41,9 @@ async def page_image(
 ) -> Response:
     rules.require_role(user, "operator", "seeing pages")
     store = store_of(request)
-    page, _ = rules.find_page(store, user, id)
+    page, _ignored = rules.find_page(store, user, id)
     if user.role == "operator" and not _operator_may_see(store, user.username, page):
-        raise NotFoundError(f"No page {id}")
+        raise NotFoundError(_("No page %(id)s", id=id))
     if kind != "thumbnail":  # a grid's tiles are not a page looked at
         store.record_view(user.username, page_id=page.id, batch_id=page.batch_id, what=kind)
     data_dir = settings_of(request).data_dir.resolve()
@@ -54,7 +55,9 @@ async def page_image(
         return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": CACHE})
     derivative = page.derivatives.get(kind) or page.derivatives.get("thumbnail")
     if not derivative:
-        raise NotFoundError(f"Page {id} has no {kind} image (it failed before one was made)")
+        raise NotFoundError(
+            _("Page %(id)s has no %(kind)s image (it failed before one was made)", id=id, kind=kind)
+        )
     path = _inside(Path(derivative), data_dir, page)
     if page.turn % 360 == 0:
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": CACHE})
@@ -72,5 +75,5 @@ def _operator_may_see(store: Store, username: str, page: Page) -> bool:
 def _inside(path: Path, data_dir: Path, page: Page) -> Path:
     resolved = path.resolve()
     if not resolved.is_relative_to(data_dir) or not resolved.is_file():
-        raise NotFoundError(f"The image of page {page.id} is not in the data directory")
+        raise NotFoundError(_("The image of page %(id)s is not in the data directory", id=page.id))
     return resolved

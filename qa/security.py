@@ -54,11 +54,13 @@ def log_in(store: Store, settings: StationSettings, username: str, password: str
     user = store.get_user(username)
     if user is None or user.disabled:
         auth.verify_password(_DUMMY_HASH, password)
-        raise NotLoggedInError("Wrong username or password")
+        raise NotLoggedInError(_("Wrong username or password"))
     if user.locked_until is not None and _aware(user.locked_until) > utcnow():
         raise NotAllowedError(
-            f"Too many failed log-ins: the account is locked until "
-            f"{_aware(user.locked_until):%H:%M} UTC"
+            _(
+                "Too many failed log-ins: the account is locked until %(aware)s UTC",
+                aware=f"{_aware(user.locked_until):%H:%M}",
+            )
         )
     ok = auth.verify_password(user.password_hash, password)
     recorded = store.record_login(
@@ -70,10 +72,15 @@ def log_in(store: Store, settings: StationSettings, username: str, password: str
     if not ok:
         if recorded is not None and recorded.locked_until is not None:
             raise NotAllowedError(
-                f"Too many failed log-ins: the account is locked for "
-                f"{settings.lockout_minutes:g} minutes"
+                _(
+                    (
+                        "Too many failed log-ins: the account is locked for %(lockout_minutes)s "
+                        "minutes"
+                    ),
+                    lockout_minutes=f"{settings.lockout_minutes:g}",
+                )
             )
-        raise NotLoggedInError("Wrong username or password")
+        raise NotLoggedInError(_("Wrong username or password"))
     return user
 
 
@@ -135,13 +142,13 @@ def _session(request: Request) -> tuple[LoginSession, User]:
     # The language middleware (qa.app) has looked the session up already, once per request.
     found = getattr(request.state, "login", None) or find_login(store_of(request), token)
     if found is None:
-        raise NotLoggedInError("Your session has ended; log in again")
+        raise NotLoggedInError(_("Your session has ended; log in again"))
     session, user = found
     if _aware(session.expires_at) <= utcnow():
         store_of(request).end_login_session(session.token_hash)
-        raise NotLoggedInError("Your session has expired; log in again")
+        raise NotLoggedInError(_("Your session has expired; log in again"))
     if user.disabled:
-        raise NotLoggedInError(f"The account {user.username!r} is disabled")
+        raise NotLoggedInError(_("The account %(username)r is disabled", username=user.username))
     return session, user
 
 
@@ -165,8 +172,15 @@ async def checked_user(request: Request) -> User:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not sent or not (_same(sent, cookie) and _same(sent, session.csrf_token)):
         raise NotAllowedError(
-            f"Missing or wrong CSRF token: send the {CSRF_COOKIE} cookie's value in the "
-            f"{CSRF_HEADER} header (or the {CSRF_FIELD} form field)"
+            _(
+                (
+                    "Missing or wrong CSRF token: send the %(csrf_cookie)s cookie's value in the "
+                    "%(csrf_header)s header (or the %(csrf_field)s form field)"
+                ),
+                csrf_cookie=CSRF_COOKIE,
+                csrf_header=CSRF_HEADER,
+                csrf_field=CSRF_FIELD,
+            )
         )
     request.state.csrf_token = session.csrf_token
     request.state.user = user

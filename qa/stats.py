@@ -27,6 +27,7 @@ from qa.app import templates
 from qa.forms import period
 from qa.security import CurrentUser, settings_of, store_of
 from station.errors import InvalidInputError, NotAllowedError
+from station.i18n import _
 from station.review import rules
 from station.spreadsheet import append_text_row, csv_row
 from station.stats import charts
@@ -186,7 +187,7 @@ QUALITY = (  # (measure, key in list-shaped figures, chart title, table header)
 def quality_counts(quality: Mapping[str, Any]) -> dict[str, list[tuple[str, float]]]:
     """Rejects, flags and failures, each as (label people read, count), largest first."""
     out = {}
-    for measure, key, _, _ in QUALITY:
+    for measure, key, _label, _note in QUALITY:
         counts = _counts(quality.get(measure, {}), key)
         if measure == "rejects":
             counts = [(_reason(label), n) for label, n in counts]
@@ -203,7 +204,7 @@ def rejects_by_source(quality: Mapping[str, Any]) -> dict[str, list[tuple[str, f
     """Rejected pages summed per operator, per profile and per scanning station, largest
     first: which hands, settings or scanner cost the most rescans."""
     out = {}
-    for key, _ in SOURCES:
+    for key, _label in SOURCES:
         sums: dict[str, float] = {}
         for row in _entries(quality.get("rejects_by_source", []), key):
             name = str(row.get(key) or "–")
@@ -581,10 +582,16 @@ def stats_csv(
 ) -> Response:
     """One table as CSV: UTF-8 with a BOM, and no cell a spreadsheet would run."""
     if table not in TABLES:
-        raise InvalidInputError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
+        raise InvalidInputError(
+            _(
+                "table must be one of %(tables)s, not %(table)r",
+                tables=", ".join(TABLES),
+                table=table,
+            )
+        )
     shown = tables(_figures(request, user, f))
     if table not in shown:
-        raise NotAllowedError(f"The {table} figures need the archivist role")
+        raise NotAllowedError(_("The %(table)s figures need the archivist role", table=table))
     return Response(
         to_csv(shown[table]).encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",

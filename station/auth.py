@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from station.errors import BadArgumentError
-from station.i18n import N_
+from station.i18n import N_, _
 
 Role = Literal["operator", "reviewer", "archivist", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -42,7 +42,9 @@ def check_role(role: str) -> Role:
     for known in ROLES:
         if role == known:
             return known
-    raise BadArgumentError(f"Unknown role {role!r}: use one of {', '.join(ROLES)}")
+    raise BadArgumentError(
+        _("Unknown role %(role)r: use one of %(roles)s", role=role, roles=", ".join(ROLES))
+    )
 
 
 def check_clearance(clearance: str) -> str:
@@ -51,7 +53,13 @@ def check_clearance(clearance: str) -> str:
         if level.casefold() == known.casefold():
             return known
     named = ", ".join(repr(c) for c in CLEARANCES[1:])
-    raise BadArgumentError(f"Unknown clearance {clearance!r}: use {named} (or none)")
+    raise BadArgumentError(
+        _(
+            "Unknown clearance %(clearance)r: use %(named)s (or none)",
+            clearance=clearance,
+            named=named,
+        )
+    )
 
 
 def may_see(clearance: str, secrecy: str) -> bool:
@@ -75,7 +83,10 @@ def visible_levels(clearance: str) -> tuple[str, ...]:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadArgumentError(
-            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters"
+            _(
+                "The password is too short: use at least %(min_password_length)s characters",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            )
         )
     return _hasher.hash(unicodedata.normalize("NFC", password))
 

@@ -274,14 +274,20 @@ def print_separators(
         if folder is not None:
             found = store.get_folder(folder)
             if found is None or not found.in_manifest:
-                raise BadArgumentError(f"Folder {folder!r} is not in the manifest")
+                raise BadArgumentError(_("Folder %(folder)r is not in the manifest", folder=folder))
             chosen = [found]
         else:
             chosen = [f for f in store.list_folders(box) if f.in_manifest]
         if not chosen:
             where = f" in box {box}" if box else ""
             raise BadArgumentError(
-                f"No manifest folders{where}: import a manifest first (station manifest import)"
+                _(
+                    (
+                        "No manifest folders%(where)s: import a manifest first (station manifest "
+                        "import)"
+                    ),
+                    where=where,
+                )
             )
         labels = [
             separators.SeparatorLabel(
@@ -498,7 +504,9 @@ def users_add(
         chosen = _check_language(language)
         username = unicodedata.normalize("NFC", name.strip())
         if not username or any(c.isspace() for c in username):
-            raise BadArgumentError(f"{name!r} cannot be a user name: no spaces, not empty")
+            raise BadArgumentError(
+                _("%(name)r cannot be a user name: no spaces, not empty", name=name)
+            )
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
@@ -610,7 +618,7 @@ def review_confirm_documents(
         store = _store(settings)
         user = store.get_user(unicodedata.normalize("NFC", as_user.strip()))
         if user is None:
-            raise NotFoundError(f"No user named {as_user!r}")
+            raise NotFoundError(_("No user named %(as_user)r", as_user=as_user))
         done = document_review.confirm_all(
             store, user, folder_id, profiles_dir=settings.profiles_dir
         )
@@ -637,7 +645,7 @@ def review_approve(
         store = _store(settings)
         user = store.get_user(unicodedata.normalize("NFC", as_user.strip()))
         if user is None:
-            raise NotFoundError(f"No user named {as_user!r}")
+            raise NotFoundError(_("No user named %(as_user)r", as_user=as_user))
         folder, pages = rules.approve_all(
             store, user, folder_id, profiles_dir=settings.profiles_dir
         )
@@ -715,7 +723,9 @@ def rescan_slips(
             if folder is None or page.folder_id == unicodedata.normalize("NFC", folder)
         ]
         if not entries and folder is not None:
-            raise BadArgumentError(f"No rejected pages wait for a rescan in folder {folder!r}")
+            raise BadArgumentError(
+                _("No rejected pages wait for a rescan in folder %(folder)r", folder=folder)
+            )
         written = separators.write_rescan_slips([rules.rescan_label(e) for e in entries], out_path)
         out.print(f"Wrote {len(entries)} rescan slip(s) to {written}")
 
@@ -771,18 +781,22 @@ def export(
     def body(settings: StationSettings) -> None:
         if fmt is None or out_dir is None or as_user is None:
             raise BadArgumentError(
-                "Give --format, --out and --as (and --folder ID... or --approved); "
-                "`station export verify DIR` checks a package"
+                _(
+                    "Give --format, --out and --as (and --folder ID... or --approved); `station "
+                    "export verify DIR` checks a package"
+                )
             )
         if bool(folder) == approved:
-            raise BadArgumentError("Name the folders with --folder, or give --approved (not both)")
+            raise BadArgumentError(
+                _("Name the folders with --folder, or give --approved (not both)")
+            )
         store = _store(settings)
         user = store.get_user(unicodedata.normalize("NFC", as_user.strip()))
         if user is None:
-            raise NotFoundError(f"No user named {as_user!r}")
+            raise NotFoundError(_("No user named %(as_user)r", as_user=as_user))
         folder_ids = folder or exporting.approved_folder_ids(store, user)
         if not folder_ids:
-            raise BadArgumentError("No approved folder to export")
+            raise BadArgumentError(_("No approved folder to export"))
         with console.status("Exporting") as status:
             results = exporting.export_folders(
                 store,
@@ -999,7 +1013,7 @@ def search(
             if not query:
                 return
         if not query:
-            raise BadArgumentError("Give a query, or --reindex")
+            raise BadArgumentError(_("Give a query, or --reindex"))
         results = store.search(
             SearchRequest(
                 unicodedata.normalize("NFC", query),

@@ -81,6 +81,7 @@ from station.errors import (
     PageError,
     StorageError,
 )
+from station.i18n import _
 from station.ingest import (
     IGNORED_DIRS,
     IGNORED_NAMES,
@@ -170,8 +171,15 @@ def _decode_text(path: Path, raw: bytes) -> str:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         raise BadArgumentError(
-            f"{path}: batch.done is not UTF-8 text (undecodable byte at offset {exc.start}); "
-            "save it as UTF-8"
+            _(
+                (
+                    "%(path)s: batch.done is not UTF-8 text (undecodable byte at offset "
+                    "%(start)s); "
+                    "save it as UTF-8"
+                ),
+                path=path,
+                start=exc.start,
+            )
         ) from exc
 
 
@@ -197,8 +205,15 @@ def _checksum_path(path: Path, line_no: int, name: str, escaped: bool) -> str:
     relative = PurePosixPath(_nfc(name))
     if not name or relative.is_absolute() or ".." in relative.parts or ":" in relative.parts[0]:
         raise BadArgumentError(
-            f"{path}: line {line_no}: '{name}' is not a path inside the batch folder; "
-            "write it relative to the folder that holds batch.done"
+            _(
+                (
+                    "%(path)s: line %(line_no)s: '%(name)s' is not a path inside the batch folder; "
+                    "write it relative to the folder that holds batch.done"
+                ),
+                path=path,
+                line_no=line_no,
+                name=name,
+            )
         )
     return relative.as_posix()
 
@@ -208,7 +223,13 @@ def read_done_file(path: Path) -> DoneMarker:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise BadArgumentError(f"{path}: batch.done cannot be read ({exc.strerror})") from exc
+        raise BadArgumentError(
+            _(
+                "%(path)s: batch.done cannot be read (%(strerror)s)",
+                path=path,
+                strerror=exc.strerror,
+            )
+        ) from exc
     text = _decode_text(path, raw)
     fields: dict[str, tuple[str, int]] = {}
     checksums: dict[str, tuple[str, int]] = {}
@@ -224,23 +245,48 @@ def read_done_file(path: Path) -> DoneMarker:
             key, value = match[1].lower(), _nfc(match[2].strip())
             if key in fields and fields[key][0] != value:
                 raise BadArgumentError(
-                    f"{path}: line {line_no}: '{key}' is given a second time (first on line "
-                    f"{fields[key][1]}) with a different value"
+                    _(
+                        (
+                            "%(path)s: line %(line_no)s: '%(key)s' is given a second time (first "
+                            "on "
+                            "line %(item)s) with a different value"
+                        ),
+                        path=path,
+                        line_no=line_no,
+                        key=key,
+                        item=fields[key][1],
+                    )
                 )
             fields[key] = (value, line_no)
             continue
         else:
             shown = stripped if len(stripped) <= 80 else stripped[:77] + "..."
             raise BadArgumentError(
-                f"{path}: line {line_no} is not understood: {shown!r}. Expected 'operator: name', "
-                "'station: name', '<64 hex digits>  <file>' as sha256sum writes it, or a "
-                "'# comment'"
+                _(
+                    (
+                        "%(path)s: line %(line_no)s is not understood: %(shown)r. Expected "
+                        "'operator: name', 'station: name', '<64 hex digits>  <file>' as sha256sum "
+                        "writes it, or a '# comment'"
+                    ),
+                    path=path,
+                    line_no=line_no,
+                    shown=shown,
+                )
             )
         relative = _checksum_path(path, line_no, name, escaped)
         if relative in checksums and checksums[relative][0] != digest:
             raise BadArgumentError(
-                f"{path}: line {line_no}: {relative} is listed a second time (first on line "
-                f"{checksums[relative][1]}) with a different checksum"
+                _(
+                    (
+                        "%(path)s: line %(line_no)s: %(relative)s is listed a second time (first "
+                        "on "
+                        "line %(item)s) with a different checksum"
+                    ),
+                    path=path,
+                    line_no=line_no,
+                    relative=relative,
+                    item=checksums[relative][1],
+                )
             )
         checksums[relative] = (digest, line_no)
     values = {key: value for key, (value, _) in fields.items()}
@@ -390,7 +436,7 @@ def check_batch(
     decoding, for a quick status that does not promise the images are whole.
     """
     if not batch_dir.is_dir():
-        raise BatchNotFoundError(f"Batch folder not found: {batch_dir}")
+        raise BatchNotFoundError(_("Batch folder not found: %(batch_dir)s", batch_dir=batch_dir))
     try:
         temporary = _temporary_files(batch_dir)
         try:
@@ -566,23 +612,45 @@ def _rename_unique(
         except OSError as exc:
             if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):  # taken in between
                 continue
-            raise StorageError(f"{source}: could not be moved to {target}: {exc}") from exc
+            raise StorageError(
+                _(
+                    "%(source)s: could not be moved to %(target)s: %(exc)s",
+                    source=source,
+                    target=target,
+                    exc=exc,
+                )
+            ) from exc
         return target
     raise StorageError(
-        f"{source}: could not be moved: {folder} already holds {name} and its copies"
+        _(
+            "%(source)s: could not be moved: %(folder)s already holds %(name)s and its copies",
+            source=source,
+            folder=folder,
+            name=name,
+        )
     )
 
 
 def _profile_of(batch_dir: Path, hot_root: Path) -> str:
     if batch_dir.parent.parent != hot_root:
         raise BadArgumentError(
-            f"{batch_dir} is not a batch folder of the hot folders in {hot_root} "
-            "(expected <hot folders>/<profile>/<batch>)"
+            _(
+                (
+                    "%(batch_dir)s is not a batch folder of the hot folders in %(hot_root)s "
+                    "(expected <hot folders>/<profile>/<batch>)"
+                ),
+                batch_dir=batch_dir,
+                hot_root=hot_root,
+            )
         )
     profile = batch_dir.parent.name
     if profile in RESERVED_FOLDERS:
         raise BadArgumentError(
-            f"{batch_dir} is already in {profile}, not in a profile's hot folder"
+            _(
+                "%(batch_dir)s is already in %(profile)s, not in a profile's hot folder",
+                batch_dir=batch_dir,
+                profile=profile,
+            )
         )
     return profile
 
@@ -599,7 +667,7 @@ def move_to_done(
     batch_dir, hot_root = batch_dir.resolve(), hot_root.resolve()
     profile = _profile_of(batch_dir, hot_root)
     if not batch_dir.is_dir():
-        raise BatchNotFoundError(f"Batch folder not found: {batch_dir}")
+        raise BatchNotFoundError(_("Batch folder not found: %(batch_dir)s", batch_dir=batch_dir))
     if expected_files is not None:
         expected = {path.resolve() for path in expected_files}
         try:
@@ -613,8 +681,17 @@ def move_to_done(
             names = ", ".join(relative_name(path, batch_dir) for path in arrived[:5])
             more = f" and {len(arrived) - 5} more" if len(arrived) > 5 else ""
             raise BatchNotReadyError(
-                f"{batch_dir.name}: {len(arrived)} file(s) arrived while the batch was being "
-                f"taken in ({names}{more}); the batch was left in place to be checked again"
+                _(
+                    (
+                        "%(name)s: %(n_arrived)s file(s) arrived while the batch was being taken "
+                        "in "
+                        "(%(names)s%(more)s); the batch was left in place to be checked again"
+                    ),
+                    name=batch_dir.name,
+                    n_arrived=len(arrived),
+                    names=names,
+                    more=more,
+                )
             )
     target = _rename_unique(batch_dir, hot_root / DONE_DIR / profile, batch_dir.name)
     log.info("Batch %s moved to %s", batch_dir, target)
@@ -632,9 +709,17 @@ def move_failed_file(file: Path, batch_dir: Path, hot_root: Path, reason: str) -
     file = file.parent.resolve() / file.name
     batch_dir, hot_root = batch_dir.resolve(), hot_root.resolve()
     if not file.is_relative_to(batch_dir):
-        raise BadArgumentError(f"{file} is not inside the batch folder {batch_dir}")
+        raise BadArgumentError(
+            _(
+                "%(file)s is not inside the batch folder %(batch_dir)s",
+                file=file,
+                batch_dir=batch_dir,
+            )
+        )
     if not (file.is_file() or file.is_symlink()):
-        raise BadArgumentError(f"{file}: cannot be set aside: the file does not exist")
+        raise BadArgumentError(
+            _("%(file)s: cannot be set aside: the file does not exist", file=file)
+        )
     relative = file.relative_to(batch_dir)
     folder = hot_root / FAILED_DIR / batch_dir.name / relative.parent
     target = _rename_unique(
@@ -656,7 +741,9 @@ def move_failed_file(file: Path, batch_dir: Path, hot_root: Path, reason: str) -
         with note.open("x", encoding="utf-8", newline="\n") as handle:
             handle.write(_nfc(text))
     except OSError as exc:
-        raise StorageError(f"{note}: could not write the error note: {exc}") from exc
+        raise StorageError(
+            _("%(note)s: could not write the error note: %(exc)s", note=note, exc=exc)
+        ) from exc
     log.warning("%s set aside in %s: %s", relative, target.parent, reason)
     return target
 
@@ -785,19 +872,32 @@ class HotFolderWatcher:
         for profile in self.profiles:
             if profile in RESERVED_FOLDERS or not profile or Path(profile).name != profile:
                 raise BadArgumentError(
-                    f"'{profile}' cannot be a hot folder: profile hot folders are plain names, "
-                    f"and {', '.join(sorted(RESERVED_FOLDERS))} are kept for finished batches"
+                    _(
+                        (
+                            "'%(profile)s' cannot be a hot folder: profile hot folders are plain "
+                            "names, and %(sorted)s are kept for finished batches"
+                        ),
+                        profile=profile,
+                        sorted=", ".join(sorted(RESERVED_FOLDERS)),
+                    )
                 )
         if isinstance(settle_for, Mapping):
             missing = [p for p in self.profiles if p not in settle_for]
             if missing:
-                raise BadArgumentError(f"No settle time given for profile(s): {', '.join(missing)}")
+                raise BadArgumentError(
+                    _(
+                        "No settle time given for profile(s): %(missing)s",
+                        missing=", ".join(missing),
+                    )
+                )
             table = dict(settle_for)
             self._settle_for: Callable[[str], float] = table.__getitem__
         else:
             self._settle_for = settle_for
         if mode not in ("native", "polling"):
-            raise BadArgumentError(f"Unknown watch mode '{mode}' (allowed: native, polling)")
+            raise BadArgumentError(
+                _("Unknown watch mode '%(mode)s' (allowed: native, polling)", mode=mode)
+            )
         self.mode: WatchMode = mode
         self.rescan_interval_s = rescan_interval_s
         self.check_interval_s = check_interval_s
@@ -809,7 +909,13 @@ class HotFolderWatcher:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StorageError(f"{folder}: the hot folder cannot be created: {exc}") from exc
+                raise StorageError(
+                    _(
+                        "%(folder)s: the hot folder cannot be created: %(exc)s",
+                        folder=folder,
+                        exc=exc,
+                    )
+                ) from exc
             self._profile_dirs[folder.resolve()] = profile
         self.observer: BaseObserver = (
             PollingObserver(timeout=poll_interval_s) if mode == "polling" else Observer()
@@ -877,9 +983,15 @@ class HotFolderWatcher:
             self.observer.start()
         except OSError as exc:
             raise ConfigError(
-                f"The hot folders in {self.hot_root} cannot be watched with file-system events "
-                f"({exc}); raise the inotify limits (fs.inotify.max_user_watches, "
-                'max_user_instances) or set watch_mode = "polling"'
+                _(
+                    (
+                        "The hot folders in %(hot_root)s cannot be watched with file-system events "
+                        "(%(exc)s); raise the inotify limits (fs.inotify.max_user_watches, "
+                        'max_user_instances) or set watch_mode = "polling"'
+                    ),
+                    hot_root=self.hot_root,
+                    exc=exc,
+                )
             ) from exc
         try:
             self.rescan()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from station.errors import BadArgumentError, BatchNotFoundError, StorageError
+from station.i18n import _
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg"})
 # System and sync-tool litter found in shared scan folders (Paperless-ngx keeps a similar list).
@@ -94,10 +95,13 @@ def discover_batch(batch_dir: Path) -> list[Path]:
     """Every file of the batch in scan order; non-images are kept so they can be reported.
     Symbolic links are left out here and reported by `refused_links`."""
     if not batch_dir.exists():
-        raise BatchNotFoundError(f"Batch folder not found: {batch_dir}")
+        raise BatchNotFoundError(_("Batch folder not found: %(batch_dir)s", batch_dir=batch_dir))
     if not batch_dir.is_dir():
         raise BatchNotFoundError(
-            f"Not a folder: {batch_dir} (give the folder that holds the scans)"
+            _(
+                "Not a folder: %(batch_dir)s (give the folder that holds the scans)",
+                batch_dir=batch_dir,
+            )
         )
     files = []
     for path in batch_dir.rglob("*"):
@@ -110,7 +114,9 @@ def discover_batch(batch_dir: Path) -> list[Path]:
             continue
         files.append(path)
     if not files:
-        raise BadArgumentError(f"Batch folder {batch_dir} holds no files to process")
+        raise BadArgumentError(
+            _("Batch folder %(batch_dir)s holds no files to process", batch_dir=batch_dir)
+        )
     return sorted(files, key=lambda p: natural_key(p.relative_to(batch_dir)))
 
 
@@ -136,7 +142,13 @@ class MasterStore:
         try:
             return self._keep(source)
         except OSError as exc:
-            raise StorageError(f"{source}: could not be copied into master storage: {exc}") from exc
+            raise StorageError(
+                _(
+                    "%(source)s: could not be copied into master storage: %(exc)s",
+                    source=source,
+                    exc=exc,
+                )
+            ) from exc
 
     def _keep(self, source: Path) -> StoredOriginal:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -159,13 +171,23 @@ class MasterStore:
             tmp_path.unlink()
             if target.stat().st_size != size or sha256_of(target) != sha256:
                 raise StorageError(
-                    f"{target}: the stored master no longer matches its checksum; "
-                    "master storage may be damaged"
+                    _(
+                        (
+                            "%(target)s: the stored master no longer matches its checksum; master "
+                            "storage may be damaged"
+                        ),
+                        target=target,
+                    )
                 )
             return StoredOriginal(source, sha256, size, target, already_stored=True)
         if sha256_of(tmp_path) != sha256:
             tmp_path.unlink()
-            raise StorageError(f"{source}: the copy in master storage does not match the original")
+            raise StorageError(
+                _(
+                    "%(source)s: the copy in master storage does not match the original",
+                    source=source,
+                )
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp_path.replace(target)
         target.chmod(0o444)

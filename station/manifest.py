@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import BadArgumentError, ManifestError, ManifestProblem, OutputError
+from station.i18n import _
 from station.spreadsheet import looks_like_formula
 
 PERMANENT_LABEL = "Vĩnh viễn"
@@ -275,9 +276,9 @@ def read_manifest(path: Path) -> list[ManifestFolder]:
     """
     suffix = _manifest_suffix(path)
     if not path.exists():
-        raise BadArgumentError(f"Manifest file not found: {path}")
+        raise BadArgumentError(_("Manifest file not found: %(path)s", path=path))
     if not path.is_file():
-        raise BadArgumentError(f"Manifest {path} is not a file")
+        raise BadArgumentError(_("Manifest %(path)s is not a file", path=path))
     rows = _read_csv(path) if suffix in CSV_SUFFIXES else _read_xlsx(path)
     folders, problems = _parse_rows(rows)
     if problems:
@@ -323,10 +324,15 @@ def write_template(path: Path, *, overwrite: bool = False) -> Path:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise BadArgumentError(
-            f"Cannot write a manifest template to {path}: the name must end in .xlsx or .csv"
+            _(
+                "Cannot write a manifest template to %(path)s: the name must end in .xlsx or .csv",
+                path=path,
+            )
         )
     if path.exists() and not overwrite:
-        raise BadArgumentError(f"{path} already exists; choose another name for the template")
+        raise BadArgumentError(
+            _("%(path)s already exists; choose another name for the template", path=path)
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if suffix == ".csv":
@@ -334,7 +340,13 @@ def write_template(path: Path, *, overwrite: bool = False) -> Path:
         else:
             _write_xlsx_template(path)
     except OSError as exc:
-        raise OutputError(f"Cannot write the manifest template {path}: {exc.strerror}") from exc
+        raise OutputError(
+            _(
+                "Cannot write the manifest template %(path)s: %(strerror)s",
+                path=path,
+                strerror=exc.strerror,
+            )
+        ) from exc
     return path
 
 
@@ -345,8 +357,14 @@ def _manifest_suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
         raise BadArgumentError(
-            f"Cannot read the manifest {path}: unknown file type '{path.suffix}'; "
-            "save it as .xlsx (Excel workbook) or .csv (CSV UTF-8)"
+            _(
+                (
+                    "Cannot read the manifest %(path)s: unknown file type '%(suffix)s'; save it as "
+                    ".xlsx (Excel workbook) or .csv (CSV UTF-8)"
+                ),
+                path=path,
+                suffix=path.suffix,
+            )
         )
     return suffix
 
@@ -355,13 +373,17 @@ def _read_csv(path: Path) -> list[list[object]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise BadArgumentError(f"Cannot read the manifest {path}: {exc.strerror}") from exc
+        raise BadArgumentError(
+            _("Cannot read the manifest %(path)s: %(strerror)s", path=path, strerror=exc.strerror)
+        ) from exc
     text = _decode(path, data)
     delimiter = _guess_delimiter(text)
     try:
         return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
-        raise BadArgumentError(f"Cannot read the manifest {path} as CSV: {exc}") from exc
+        raise BadArgumentError(
+            _("Cannot read the manifest %(path)s as CSV: %(exc)s", path=path, exc=exc)
+        ) from exc
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -371,9 +393,16 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise BadArgumentError(
-            f"Cannot read the manifest {path}: it is not UTF-8 text (byte "
-            f"0x{data[exc.start]:02x} at position {exc.start}). In Excel, save it as "
-            "'CSV UTF-8 (Comma delimited)' or as an .xlsx workbook"
+            _(
+                (
+                    "Cannot read the manifest %(path)s: it is not UTF-8 text (byte 0x%(data)s at "
+                    "position %(start)s). In Excel, save it as 'CSV UTF-8 (Comma delimited)' or as "
+                    "an .xlsx workbook"
+                ),
+                path=path,
+                data=f"{data[exc.start]:02x}",
+                start=exc.start,
+            )
         ) from exc
 
 
@@ -408,12 +437,20 @@ def _read_xlsx(path: Path) -> list[list[object]]:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:
         raise BadArgumentError(
-            f"Cannot read the manifest {path}: it is not a valid Excel .xlsx workbook "
-            f"({_cause(exc)}). Save it from Excel as 'Excel Workbook (.xlsx)' or as CSV UTF-8"
+            _(
+                (
+                    "Cannot read the manifest %(path)s: it is not a valid Excel .xlsx workbook "
+                    "(%(cause)s). Save it from Excel as 'Excel Workbook (.xlsx)' or as CSV UTF-8"
+                ),
+                path=path,
+                cause=_cause(exc),
+            )
         ) from exc
     try:
         if not workbook.worksheets:
-            raise BadArgumentError(f"Cannot read the manifest {path}: the workbook has no sheet")
+            raise BadArgumentError(
+                _("Cannot read the manifest %(path)s: the workbook has no sheet", path=path)
+            )
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some programs record a wrong used range
         return [
@@ -423,7 +460,11 @@ def _read_xlsx(path: Path) -> list[list[object]]:
         raise
     except Exception as exc:
         raise BadArgumentError(
-            f"Cannot read the manifest {path}: its first sheet is damaged ({_cause(exc)})"
+            _(
+                "Cannot read the manifest %(path)s: its first sheet is damaged (%(cause)s)",
+                path=path,
+                cause=_cause(exc),
+            )
         ) from exc
     finally:
         workbook.close()

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 from station.errors import ConfigError, UnknownProfileError
+from station.i18n import _
 
 DEFAULT_PROFILE = "text-gray-300"
 
@@ -234,7 +235,12 @@ def load_profile(name: str, profiles_dir: Path) -> ScanProfile:
     if not path.is_file():
         known = ", ".join(list_profiles(profiles_dir)) or "none"
         raise UnknownProfileError(
-            f"Unknown profile '{name}': there is no {path}. Profiles available: {known}."
+            _(
+                "Unknown profile '%(name)s': there is no %(path)s. Profiles available: %(known)s.",
+                name=name,
+                path=path,
+                known=known,
+            )
         )
     return parse_profile(path)
 
@@ -243,13 +249,17 @@ def parse_profile(path: Path) -> ScanProfile:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the profile: {exc}") from exc
+        raise ConfigError(
+            _("%(path)s: cannot read the profile: %(exc)s", path=path, exc=exc)
+        ) from exc
     raw.setdefault("name", path.stem)
     try:
         return ScanProfile.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(_describe(error) for error in exc.errors())
-        raise ConfigError(f"{path}: invalid profile: {problems}") from exc
+        raise ConfigError(
+            _("%(path)s: invalid profile: %(problems)s", path=path, problems=problems)
+        ) from exc
 
 
 def _describe(error: Any) -> str:

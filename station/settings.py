@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from station.errors import ConfigError
+from station.i18n import _
 
 PACKAGE_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 
@@ -250,5 +251,12 @@ def load_settings(**overrides: object) -> StationSettings:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(
-            f"Invalid station settings (from {_config_file()} and STATION_* variables): {problems}"
+            _(
+                (
+                    "Invalid station settings (from %(config_file)s and STATION_* variables): "
+                    "%(problems)s"
+                ),
+                config_file=_config_file(),
+                problems=problems,
+            )
         ) from exc

@@ -31,6 +31,7 @@ from PIL import Image
 from pytesseract import pytesseract as tesseract_runner
 
 from station.errors import MissingToolError, ToolFailedError, ToolTimeoutError
+from station.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ def tesseract_version() -> str:
     try:
         return str(pytesseract.get_tesseract_version())
     except pytesseract.TesseractNotFoundError as exc:
-        raise MissingToolError(f"Tesseract is not installed. {INSTALL_HINT}") from exc
+        raise MissingToolError(
+            _("Tesseract is not installed. %(install_hint)s", install_hint=INSTALL_HINT)
+        ) from exc
 
 
 @cache
@@ -71,7 +74,9 @@ def installed_languages() -> frozenset[str]:
     try:
         return frozenset(pytesseract.get_languages())
     except pytesseract.TesseractNotFoundError as exc:
-        raise MissingToolError(f"Tesseract is not installed. {INSTALL_HINT}") from exc
+        raise MissingToolError(
+            _("Tesseract is not installed. %(install_hint)s", install_hint=INSTALL_HINT)
+        ) from exc
 
 
 def check_required_tools(languages: list[str]) -> dict[str, str]:
@@ -81,8 +86,14 @@ def check_required_tools(languages: list[str]) -> dict[str, str]:
     if missing:
         packages = " ".join(f"tesseract-ocr-{lang}" for lang in missing)
         raise MissingToolError(
-            f"Tesseract language pack(s) missing: {', '.join(missing)}. "
-            f"Install with: sudo apt-get install {packages}"
+            _(
+                (
+                    "Tesseract language pack(s) missing: %(missing)s. Install with: sudo apt-get "
+                    "install %(packages)s"
+                ),
+                missing=", ".join(missing),
+                packages=packages,
+            )
         )
     return versions
 
@@ -106,10 +117,14 @@ def tessdata_dir() -> str:
             check=False,
         )
     except FileNotFoundError as exc:
-        raise MissingToolError(f"Tesseract is not installed. {INSTALL_HINT}") from exc
+        raise MissingToolError(
+            _("Tesseract is not installed. %(install_hint)s", install_hint=INSTALL_HINT)
+        ) from exc
     found = re.search(r'"([^"]+)"', listing.stdout + listing.stderr)
     if found is None:
-        raise MissingToolError(f"Cannot find Tesseract's language data. {INSTALL_HINT}")
+        raise MissingToolError(
+            _("Cannot find Tesseract's language data. %(install_hint)s", install_hint=INSTALL_HINT)
+        )
     return found.group(1)
 
 
@@ -133,7 +148,12 @@ def _loaded_engine(languages: tuple[str, ...]) -> tesserocr.PyTessBaseAPI:
         )
     except RuntimeError as exc:
         raise MissingToolError(
-            f"Tesseract cannot load the languages {'+'.join(languages)}: {exc}. {INSTALL_HINT}"
+            _(
+                "Tesseract cannot load the languages %(languages)s: %(exc)s. %(install_hint)s",
+                languages="+".join(languages),
+                exc=exc,
+                install_hint=INSTALL_HINT,
+            )
         ) from exc
     settings = {
         # Scans of paper records have no white-on-black text; retrying every weak line
@@ -145,7 +165,7 @@ def _loaded_engine(languages: tuple[str, ...]) -> tesserocr.PyTessBaseAPI:
     }
     for name, value in settings.items():
         if not engine.SetVariable(name, value):
-            raise ToolFailedError(f"Tesseract does not know the setting {name}")
+            raise ToolFailedError(_("Tesseract does not know the setting %(name)s", name=name))
     return engine
 
 
@@ -167,10 +187,16 @@ def ocr_page(
         hocr_path, pdf_path = base.with_suffix(".hocr"), base.with_suffix(".pdf")
         if not done and time.monotonic() - started >= timeout_s:
             raise ToolTimeoutError(
-                f"{image_path.name}: Tesseract took longer than {timeout_s:.0f} s and was stopped"
+                _(
+                    "%(name)s: Tesseract took longer than %(timeout_s)s s and was stopped",
+                    name=image_path.name,
+                    timeout_s=f"{timeout_s:.0f}",
+                )
             )
         if not (done and hocr_path.is_file() and pdf_path.is_file()):
-            raise ToolFailedError(f"{image_path.name}: Tesseract could not read the page")
+            raise ToolFailedError(
+                _("%(name)s: Tesseract could not read the page", name=image_path.name)
+            )
         return OcrOutput(hocr=hocr_path.read_text(encoding="utf-8"), text_pdf=pdf_path.read_bytes())
 
 
@@ -197,7 +223,11 @@ def _osd_engine() -> tesserocr.PyTessBaseAPI:
         return tesserocr.PyTessBaseAPI(path=tessdata_dir(), lang="osd", psm=tesserocr.PSM.OSD_ONLY)
     except RuntimeError as exc:
         raise MissingToolError(
-            f"Tesseract cannot load its orientation data: {exc}. {INSTALL_HINT}"
+            _(
+                "Tesseract cannot load its orientation data: %(exc)s. %(install_hint)s",
+                exc=exc,
+                install_hint=INSTALL_HINT,
+            )
         ) from exc
 
 

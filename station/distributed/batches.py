@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from station.distributed import queue
 from station.errors import StationError
+from station.i18n import _
 from station.pipeline import PageResult, PageWork
 from station.profiles import ScanProfile
 from station.room import runner
@@ -100,8 +101,14 @@ def _wait_for_database(
         log.warning("the database is unreachable (%s); waiting for it", str(exc).splitlines()[0])
     if now - down_since > DATABASE_PATIENCE_S:
         raise StationError(
-            f"The database has been unreachable for {DATABASE_PATIENCE_S / 60:.0f} minutes; "
-            "the batch goes on when it is back (see `station status`)"
+            _(
+                (
+                    "The database has been unreachable for %(value)s minutes; the batch goes on "
+                    "when "
+                    "it is back (see `station status`)"
+                ),
+                value=f"{DATABASE_PATIENCE_S / 60:.0f}",
+            )
         ) from exc
     if not should_stop():
         time.sleep(2.0)

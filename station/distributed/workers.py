@@ -19,6 +19,7 @@ from types import FrameType
 
 from station.distributed import queue
 from station.errors import ConfigError
+from station.i18n import _
 from station.pipeline import imaging
 from station.settings import StationSettings
 from station.store import Store
@@ -37,18 +38,28 @@ def run_workers(settings: StationSettings, *, concurrency: int, queues: Sequence
     """Run `concurrency` worker processes until told to stop."""
     if not settings.distributed and settings.work == "local":
         raise ConfigError(
-            "station worker takes page work from the queue, but work = local (STATION_WORK) "
-            "keeps it in each `station process`'s own pool: set it to auto or queue"
+            _(
+                "station worker takes page work from the queue, but work = local (STATION_WORK) "
+                "keeps it in each `station process`'s own pool: set it to auto or queue"
+            )
         )
     if not settings.distributed:
         raise ConfigError(
-            "station worker needs the shared PostgreSQL database: set STATION_DATABASE_URL "
-            "to postgresql+psycopg://… (the embedded SQLite default runs pages in "
-            "`station process` itself)"
+            _(
+                "station worker needs the shared PostgreSQL database: set STATION_DATABASE_URL "
+                "to postgresql+psycopg://… (the embedded SQLite default runs pages in `station "
+                "process` itself)"
+            )
         )
     unknown = [q for q in queues if q not in queue.QUEUES]
     if unknown:
-        raise ConfigError(f"Unknown queue {unknown[0]!r}: use some of {', '.join(queue.QUEUES)}")
+        raise ConfigError(
+            _(
+                "Unknown queue %(unknown)r: use some of %(queues)s",
+                unknown=unknown[0],
+                queues=", ".join(queue.QUEUES),
+            )
+        )
     queue.ensure_schema(Store.open(settings.database_url).engine)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["station.pipeline.preload", "station.distributed.jobs"])

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from station.errors import ConfigError
+from station.i18n import _
 
 # Noto Sans has 1000 units per em: pyHanko writes /W in the font's own units, which agree
 # with the embedded program (PDF/A-2 6.2.11.5) only then; DejaVu's 2048 fail the check.
@@ -69,17 +70,30 @@ def appearance_style(
         image: Image.Image = Image.open(seal)
         image.load()
     except (OSError, UnidentifiedImageError) as exc:
-        raise ConfigError(f"Seal image {seal}: cannot read it as a PNG: {exc}") from exc
+        raise ConfigError(
+            _("Seal image %(seal)s: cannot read it as a PNG: %(exc)s", seal=seal, exc=exc)
+        ) from exc
     if image.format != "PNG":
-        raise ConfigError(f"Seal image {seal}: a PNG is needed, found {image.format}")
+        raise ConfigError(
+            _(
+                "Seal image %(seal)s: a PNG is needed, found %(format)s",
+                seal=seal,
+                format=image.format,
+            )
+        )
     if seal_mm is not None:
         width = seal_mm / 25.4 * 72
     elif image.info.get("dpi") and float(image.info["dpi"][0]) > 1:
         width = image.width / float(image.info["dpi"][0]) * 72
     else:
         raise ConfigError(
-            f"Seal image {seal} carries no DPI, so its real size is unknown: save it with its "
-            "resolution, or set signing_seal_mm (STATION_SIGNING_SEAL_MM) to its width"
+            _(
+                (
+                    "Seal image %(seal)s carries no DPI, so its real size is unknown: save it with "
+                    "its resolution, or set signing_seal_mm (STATION_SIGNING_SEAL_MM) to its width"
+                ),
+                seal=seal,
+            )
         )
     height = width * image.height / image.width
     # The output intent is sRGB: the seal goes in as RGB (its alpha as a soft mask).
@@ -88,7 +102,9 @@ def appearance_style(
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"signing_timezone {zone!r} is not a known time zone") from exc
+        raise ConfigError(
+            _("signing_timezone %(zone)r is not a known time zone", zone=zone)
+        ) from exc
     style = _stamp_classes()[0](
         stamp_text=_STAMP_TEXT,
         timestamp_format=_TS_FORMAT,

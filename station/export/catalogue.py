@@ -37,6 +37,7 @@ from typing import Protocol, TextIO
 
 from station import auth
 from station.errors import InvalidInputError, OutputError
+from station.i18n import _
 from station.manifest import SECRECY_LEVELS, retention_label
 from station.pipeline.pdfa import temporary_beside
 from station.spreadsheet import csv_cell
@@ -519,7 +520,7 @@ def _check_folders(folders: Sequence[CatalogueFolder]) -> None:
                 )
     if problems:
         raise InvalidInputError(
-            "Cannot write the AtoM import:\n" + "\n".join(f"  - {p}" for p in problems)
+            _("Cannot write the AtoM import:") + "\n" + "\n".join(f"  - {p}" for p in problems)
         )
 
 
@@ -532,7 +533,14 @@ def _shared(folders: Iterable[CatalogueFolder], field: str, where: str) -> str:
             values.setdefault(value, _text(folder.folder_id))
     if len(values) > 1:
         shown = "; ".join(f"{v!r} (folder {f!r})" for v, f in values.items())
-        raise InvalidInputError(f"Folders of {where} give different {field} values: {shown}")
+        raise InvalidInputError(
+            _(
+                "Folders of %(where)s give different %(field)s values: %(shown)s",
+                where=where,
+                field=field,
+                shown=shown,
+            )
+        )
     return next(iter(values), "")
 
 
@@ -734,7 +742,7 @@ def write_archivematica_csv(rows: list[dict[str, str]], out: Path) -> Path:
     checked = []
     for row in rows:
         if "filename" not in row:
-            raise InvalidInputError(f"metadata.csv row without a filename: {row}")
+            raise InvalidInputError(_("metadata.csv row without a filename: %(row)s", row=row))
         checked.append(
             {
                 c: _transfer_path(row[c]) if c == "filename" else _text(row.get(c, ""))
@@ -760,8 +768,13 @@ def _transfer_path(path: str) -> str:
         or len(pure.parts) < 2
     ):
         raise InvalidInputError(
-            f"metadata.csv filename {path!r} must be a relative path under objects/ "
-            "(like objects/05-01-HS-12.pdf), or data/ in a bag (data/objects/05-01-HS-12.pdf)"
+            _(
+                (
+                    "metadata.csv filename %(path)r must be a relative path under objects/ (like "
+                    "objects/05-01-HS-12.pdf), or data/ in a bag (data/objects/05-01-HS-12.pdf)"
+                ),
+                path=path,
+            )
         )
     return str(pure)
 
@@ -770,7 +783,7 @@ def _check_unique_filenames(rows: Iterable[dict[str, str]]) -> None:
     seen: set[str] = set()
     for row in rows:
         if row["filename"] in seen:
-            raise InvalidInputError(f"metadata.csv describes {row['filename']!r} twice")
+            raise InvalidInputError(_("metadata.csv describes %(row)r twice", row=row["filename"]))
         seen.add(row["filename"])
 
 
@@ -821,4 +834,6 @@ def _replace_atomically(out: Path, write: Callable[[TextIO], None]) -> None:
                 os.fsync(handle.fileno())
             tmp.replace(out)
     except OSError as exc:
-        raise OutputError(f"{out.name}: could not be written: {exc}") from exc
+        raise OutputError(
+            _("%(name)s: could not be written: %(exc)s", name=out.name, exc=exc)
+        ) from exc

@@ -58,6 +58,7 @@ from station.errors import (
     OutputError,
 )
 from station.export import catalogue, mets, signatures, signing
+from station.i18n import _
 from station.pipeline import pdfa
 from station.profiles import ScanProfile, load_profile
 from station.review import rules
@@ -154,8 +155,15 @@ def _check_documents(store: Store, folder: Folder, settings: StationSettings) ->
     ]
     if named:
         raise ConflictError(
-            f"Folder {folder.folder_id} has documents with unconfirmed fields: "
-            f"{'; '.join(named[:10])}. Confirm them before export"
+            _(
+                (
+                    "Folder %(folder_id)s has documents with unconfirmed fields: %(items)s. "
+                    "Confirm "
+                    "them before export"
+                ),
+                folder_id=folder.folder_id,
+                items="; ".join(named[:10]),
+            )
         )
 
 
@@ -165,18 +173,33 @@ def gather(store: Store, user: User, folder_id: str) -> FolderExport:
     folder = rules.find_folder_by_archival_id(store, user, folder_id)
     if folder.approved_at is None:
         raise ConflictError(
-            f"Folder {folder.folder_id} is not approved (review state: {folder.review_state}); "
-            "only approved folders export"
+            _(
+                (
+                    "Folder %(folder_id)s is not approved (review state: %(review_state)s); only "
+                    "approved folders export"
+                ),
+                folder_id=folder.folder_id,
+                review_state=folder.review_state,
+            )
         )
     pages = store.folder_pages(folder.folder_id)
     if rules.visible_pages(user, folder, pages) != pages:
-        raise NotFoundError(f"No folder {folder_id!r}")  # pages above the user's clearance
+        raise NotFoundError(
+            _("No folder %(folder_id)r", folder_id=folder_id)
+        )  # pages above the user's clearance
     kept = [p for p in pages if p.separator is None]
     unmade = [p for p in kept if p.decision == "approve" and not _has_pdf(p)]
     if unmade:
         raise ConflictError(
-            f"Folder {folder.folder_id}: page {unmade[0].position} ({unmade[0].source_file}) "
-            "has no page PDF to export; reject it for a rescan"
+            _(
+                (
+                    "Folder %(folder_id)s: page %(position)s (%(source_file)s) has no page PDF to "
+                    "export; reject it for a rescan"
+                ),
+                folder_id=folder.folder_id,
+                position=unmade[0].position,
+                source_file=unmade[0].source_file,
+            )
         )
     parts = [
         PagePart(page, position, in_pdf=page.decision == "approve")
@@ -239,7 +262,12 @@ def folder_pdf(settings: StationSettings, export: FolderExport, store: Store) ->
         return cached
     pages = [p.page for p in export.parts if p.in_pdf]
     if not pages:
-        raise ConflictError(f"Folder {export.folder.folder_id} has no approved page to export")
+        raise ConflictError(
+            _(
+                "Folder %(folder_id)s has no approved page to export",
+                folder_id=export.folder.folder_id,
+            )
+        )
     _build_pdf(
         settings,
         store,
@@ -304,7 +332,13 @@ def _build_pdf(
 def _turned(page: Page, scratch: Path) -> Path:
     source = Path(page.derivatives.get("pdf", ""))
     if not source.is_file():
-        raise OutputError(f"Page {page.id} ({page.source_file}) has no page PDF to export")
+        raise OutputError(
+            _(
+                "Page %(id)s (%(source_file)s) has no page PDF to export",
+                id=page.id,
+                source_file=page.source_file,
+            )
+        )
     if page.turn % 360 == 0:
         return source
     target = scratch / f"{page.id}.pdf"
@@ -345,15 +379,28 @@ def export_folders(
     sign = sign or settings.signing_required
     if sign and not settings.signing_configured:
         raise ConfigError(
-            ("Signing is mandatory (signing_required)" if settings.signing_required else
-             "--sign asked for a signature") + " but no signer is configured: set signing_p12 "
-            "(STATION_SIGNING_P12) or signing_pkcs11_module (STATION_SIGNING_PKCS11_MODULE); "
-            "`station signing check` tests it"
+            _(
+                "Signing is mandatory (signing_required) but no signer is configured: set "
+                "signing_p12 (STATION_SIGNING_P12) or signing_pkcs11_module "
+                "(STATION_SIGNING_PKCS11_MODULE); `station signing check` tests it"
+            )
+            if settings.signing_required
+            else _(
+                "--sign asked for a signature but no signer is configured: set signing_p12 "
+                "(STATION_SIGNING_P12) or signing_pkcs11_module (STATION_SIGNING_PKCS11_MODULE); "
+                "`station signing check` tests it"
+            )
         )  # fmt: skip
     if fmt not in FORMATS:
-        raise InvalidInputError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+        raise InvalidInputError(
+            _(
+                "Unknown export format %(fmt)r: use one of %(formats)s",
+                fmt=fmt,
+                formats=", ".join(FORMATS),
+            )
+        )
     if not folder_ids:
-        raise InvalidInputError("No folders to export: name them, or ask for every approved one")
+        raise InvalidInputError(_("No folders to export: name them, or ask for every approved one"))
     exports = [gather(store, user, folder_id) for folder_id in folder_ids]
     for export in exports:
         _check_documents(store, export.folder, settings)
@@ -444,13 +491,27 @@ def _folder_package(
         found = _package_kind(final)
         if found != fmt:
             raise ConflictError(
-                f"{final} already holds the {found} package of folder {export.folder.folder_id}; "
-                f"export the {fmt} package into another folder"
+                _(
+                    (
+                        "%(final)s already holds the %(found)s package of folder %(folder_id)s; "
+                        "export the %(fmt)s package into another folder"
+                    ),
+                    final=final,
+                    found=found,
+                    folder_id=export.folder.folder_id,
+                    fmt=fmt,
+                )
             )
         if signer is not None and not _package_signed(final):
             raise ConflictError(
-                f"{final} holds the unsigned package of folder {export.folder.folder_id}; "
-                "export the signed package into another folder"
+                _(
+                    (
+                        "%(final)s holds the unsigned package of folder %(folder_id)s; export the "
+                        "signed package into another folder"
+                    ),
+                    final=final,
+                    folder_id=export.folder.folder_id,
+                )
             )
         return ExportResult(
             (export.folder.folder_id,), fmt, final, export.version, True, pages, _size(final)
@@ -967,7 +1028,14 @@ def _write_mets(
     )
     problems = mets.validate_mets(xml)
     if problems:
-        raise OutputError(f"{target.name} for {export.folder.folder_id} is invalid: {problems[0]}")
+        raise OutputError(
+            _(
+                "%(name)s for %(folder_id)s is invalid: %(problems)s",
+                name=target.name,
+                folder_id=export.folder.folder_id,
+                problems=problems[0],
+            )
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(xml)
 
@@ -989,7 +1057,9 @@ def _bag(directory: Path, export: FolderExport, settings: StationSettings) -> No
     try:
         bagit.make_bag(str(directory), info, checksums=list(CHECKSUMS))
     except (bagit.BagError, OSError, RuntimeError) as exc:
-        raise OutputError(f"Cannot make the bag for {folder.folder_id}: {exc}") from exc
+        raise OutputError(
+            _("Cannot make the bag for %(folder_id)s: %(exc)s", folder_id=folder.folder_id, exc=exc)
+        ) from exc
 
 
 # --- archivematica ---------------------------------------------------------------------------

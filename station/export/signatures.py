@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import ConfigError
+from station.i18n import _
 from station.settings import StationSettings
 
 
@@ -39,7 +40,9 @@ def _der_blocks(path: Path, what: str) -> list[bytes]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{what} {path}: cannot read it: {exc}") from exc
+        raise ConfigError(
+            _("%(what)s %(path)s: cannot read it: %(exc)s", what=what, path=path, exc=exc)
+        ) from exc
     if pem.detect(data):
         return [der for _, _, der in pem.unarmor(data, multiple=True)]
     return [data]
@@ -57,7 +60,14 @@ def _load_certificates(paths: Sequence[Path], what: str) -> list[Any]:
                 found.append(x509.Certificate.load(block))
                 _ = found[-1].subject
             except (ValueError, TypeError) as exc:
-                raise ConfigError(f"{what} {path}: not a certificate in PEM or DER: {exc}") from exc
+                raise ConfigError(
+                    _(
+                        "%(what)s %(path)s: not a certificate in PEM or DER: %(exc)s",
+                        what=what,
+                        path=path,
+                        exc=exc,
+                    )
+                ) from exc
     return found
 
 
@@ -72,7 +82,11 @@ def _load_crls(paths: Sequence[Path]) -> list[Any]:
                 _ = found[-1].issuer
             except (ValueError, TypeError) as exc:
                 raise ConfigError(
-                    f"Revocation list {path}: not a CRL in PEM or DER: {exc}"
+                    _(
+                        "Revocation list %(path)s: not a CRL in PEM or DER: %(exc)s",
+                        path=path,
+                        exc=exc,
+                    )
                 ) from exc
     return found
 

@@ -34,6 +34,7 @@ from typing import IO, Any
 
 from station.errors import ConfigError, MissingToolError, OutputError
 from station.export import appearance, signatures
+from station.i18n import _
 from station.settings import StationSettings
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,11 @@ def _first_line(path: Path, what: str) -> str:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(f"{what} file {path}: cannot read it: {exc}") from exc
+        raise ConfigError(
+            _("%(what)s file %(path)s: cannot read it: %(exc)s", what=what, path=path, exc=exc)
+        ) from exc
     if not lines or not lines[0]:
-        raise ConfigError(f"{what} file {path} is empty")
+        raise ConfigError(_("%(what)s file %(path)s is empty", what=what, path=path))
     return lines[0]
 
 
@@ -76,17 +79,23 @@ class Signing:
 
         if not settings.organization.strip():
             raise ConfigError(
-                "Signing shows the body's name on page 1: set organization (STATION_ORGANIZATION)"
+                _(
+                    "Signing shows the body's name on page 1: set organization "
+                    "(STATION_ORGANIZATION)"
+                )
             )
         if settings.signing_seal is None:
-            raise ConfigError("Signing needs the body's seal: set signing_seal (a PNG)")
+            raise ConfigError(_("Signing needs the body's seal: set signing_seal (a PNG)"))
         self.settings = settings
         self.signer = signer
         self.kind = kind
         self.organization = unicodedata.normalize("NFC", settings.organization.strip())
         if not appearance.FONT.is_file():
             raise MissingToolError(
-                f"{appearance.FONT} is missing: install fonts-noto-core (scripts/setup)"
+                _(
+                    "%(font)s is missing: install fonts-noto-core (scripts/setup)",
+                    font=appearance.FONT,
+                )
             )
         self.style, self.width, self.height = appearance.appearance_style(
             settings.signing_seal,
@@ -104,7 +113,7 @@ class Signing:
         self.long_term = self.context is not None and bool(settings.signing_crls or fetch)
         cert = signer.signing_cert
         if cert is None:
-            raise ConfigError(f"{kind}: no signing certificate found")
+            raise ConfigError(_("%(kind)s: no signing certificate found", kind=kind))
         self.certificate = cert
         # What a signed file depends on: a change of certificate, seal, name, time zone or
         # level signs again rather than reusing a copy signed otherwise.
@@ -114,8 +123,12 @@ class Signing:
         not_after = cert.not_valid_after
         if not_after < datetime.now(UTC):
             raise ConfigError(
-                f"{kind}: the signing certificate ({signatures.subject_name(cert)}) expired on "
-                f"{not_after:%Y-%m-%d}"
+                _(
+                    "%(kind)s: the signing certificate (%(subject_name)s) expired on %(not_after)s",
+                    kind=kind,
+                    subject_name=signatures.subject_name(cert),
+                    not_after=f"{not_after:%Y-%m-%d}",
+                )
             )
 
     @functools.cached_property
@@ -178,7 +191,7 @@ class Signing:
             )
             pades.sign_pdf(writer, output=target, appearance_text_params={"org": self.organization})
         except (SigningError, PdfError, OSError, ValueError, KeyError) as exc:
-            raise OutputError(f"{name}: signing failed: {exc}") from exc
+            raise OutputError(_("%(name)s: signing failed: %(exc)s", name=name, exc=exc)) from exc
 
     def signed(self, source: Path) -> Path:
         """The signed copy of `source`, made once beside it (a repeated export reuses it, so
@@ -227,8 +240,14 @@ def _check_output_intent(root: Any, name: str) -> None:
     channels = int(profile.get_object().get("/N", 3)) if profile is not None else 3
     if channels != 3:
         raise OutputError(
-            f"{name}: its output intent has {channels} colour channels; the seal is RGB and "
-            "would break PDF/A: export from an sRGB PDF/A"
+            _(
+                (
+                    "%(name)s: its output intent has %(channels)s colour channels; the seal is RGB "
+                    "and would break PDF/A: export from an sRGB PDF/A"
+                ),
+                name=name,
+                channels=channels,
+            )
         )
 
 
@@ -245,9 +264,11 @@ def open_signing(settings: StationSettings) -> Iterator[Signing]:
             yield Signing(settings, signer, kind, scratch)
         else:
             raise ConfigError(
-                "No signer configured: set signing_p12 (STATION_SIGNING_P12) with "
-                "signing_password_file, or signing_pkcs11_module with its token, key and "
-                "signing_pin_file"
+                _(
+                    "No signer configured: set signing_p12 (STATION_SIGNING_P12) with "
+                    "signing_password_file, or signing_pkcs11_module with its token, key and "
+                    "signing_pin_file"
+                )
             )
 
 
@@ -257,7 +278,7 @@ def _p12_signer(settings: StationSettings) -> Any:
     path = settings.signing_p12
     assert path is not None
     if not path.is_file():
-        raise ConfigError(f"PKCS#12 file {path} does not exist")
+        raise ConfigError(_("PKCS#12 file %(path)s does not exist", path=path))
     password = None
     if settings.signing_password_file is not None:
         password = _first_line(settings.signing_password_file, "Passphrase").encode()
@@ -268,7 +289,9 @@ def _p12_signer(settings: StationSettings) -> Any:
     else:
         reason = "wrong passphrase or not a PKCS#12 file"
     if signer is None:
-        raise ConfigError(f"PKCS#12 file {path}: cannot open it ({reason})")
+        raise ConfigError(
+            _("PKCS#12 file %(path)s: cannot open it (%(reason)s)", path=path, reason=reason)
+        )
     return _key_loaded_once(signers.SimpleSigner)(
         signing_key=signer.signing_key,
         signing_cert=signer.signing_cert,
@@ -321,11 +344,17 @@ def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, st
     where = label or (f"in slot {slot}" if slot is not None else "in the first slot")
     kind = f"PKCS#11 token {where} ({module})"
     if not module.is_file():
-        raise ConfigError(f"PKCS#11 module {module} does not exist: install the token's driver")
+        raise ConfigError(
+            _("PKCS#11 module %(module)s does not exist: install the token's driver", module=module)
+        )
     if not settings.signing_pkcs11_key:
-        raise ConfigError(f"{kind}: set signing_pkcs11_key to the signing key's label")
+        raise ConfigError(
+            _("%(kind)s: set signing_pkcs11_key to the signing key's label", kind=kind)
+        )
     if settings.signing_pin_file is None:
-        raise ConfigError(f"{kind}: set signing_pin_file to a file holding the user PIN")
+        raise ConfigError(
+            _("%(kind)s: set signing_pin_file to a file holding the user PIN", kind=kind)
+        )
     pin = _first_line(settings.signing_pin_file, "PIN")
     try:
         session = open_pkcs11_session(
@@ -335,19 +364,37 @@ def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, st
             user_pin=pin,
         )
     except pkcs11.PinIncorrect as exc:
-        raise ConfigError(f"{kind}: the PIN in {settings.signing_pin_file} is wrong") from exc
+        raise ConfigError(
+            _(
+                "%(kind)s: the PIN in %(signing_pin_file)s is wrong",
+                kind=kind,
+                signing_pin_file=settings.signing_pin_file,
+            )
+        ) from exc
     except (pkcs11.PKCS11Error, OSError, RuntimeError) as exc:
         raise ConfigError(
-            f"{kind}: cannot open a session ({type(exc).__name__} {exc}): is the token plugged "
-            "in, and is this its CA's driver?"
+            _(
+                (
+                    "%(kind)s: cannot open a session (%(name)s %(exc)s): is the token plugged in, "
+                    "and is this its CA's driver?"
+                ),
+                kind=kind,
+                name=type(exc).__name__,
+                exc=exc,
+            )
         ) from exc
     stack.callback(session.close)
     signer = PKCS11Signer(session, key_label=settings.signing_pkcs11_key)
     try:
-        _ = signer.signing_cert  # loads the certificate and key now, once
+        _cert = signer.signing_cert
     except (pkcs11.PKCS11Error, Exception) as exc:
         raise ConfigError(
-            f"{kind}: no key and certificate labelled {settings.signing_pkcs11_key!r}: {exc}"
+            _(
+                "%(kind)s: no key and certificate labelled %(signing_pkcs11_key)r: %(exc)s",
+                kind=kind,
+                signing_pkcs11_key=settings.signing_pkcs11_key,
+                exc=exc,
+            )
         ) from exc
     return signer, kind
 

@@ -22,6 +22,7 @@ import tifffile
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from station.errors import EmptyFileError, PageError, UnreadableImageError, UnsupportedFormatError
+from station.i18n import _
 from station.profiles import ImageSettings
 
 
@@ -131,10 +132,20 @@ def _open(path: Path, source_name: str) -> Image.Image:
         size = path.stat().st_size
     except OSError as exc:
         raise UnreadableImageError(
-            f"{source_name}: the file cannot be read ({exc.strerror})"
+            _(
+                "%(source_name)s: the file cannot be read (%(strerror)s)",
+                source_name=source_name,
+                strerror=exc.strerror,
+            )
         ) from exc
     if size == 0:
-        raise EmptyFileError(f"{source_name}: the file is empty (0 bytes); {_RESCAN}")
+        raise EmptyFileError(
+            _(
+                "%(source_name)s: the file is empty (0 bytes); %(rescan)s",
+                source_name=source_name,
+                rescan=_RESCAN,
+            )
+        )
     try:
         image = Image.open(path)
     except UnidentifiedImageError as exc:
@@ -143,28 +154,58 @@ def _open(path: Path, source_name: str) -> Image.Image:
         kind = _image_signature(head)
         if kind is not None:
             raise UnreadableImageError(
-                f"{source_name}: the file starts like a {kind} image but its structure is cut "
-                f"short or damaged, so it cannot be decoded; {_RESCAN}"
+                _(
+                    (
+                        "%(source_name)s: the file starts like a %(kind)s image but its "
+                        "structure is "
+                        "cut short or damaged, so it cannot be decoded; %(rescan)s"
+                    ),
+                    source_name=source_name,
+                    kind=kind,
+                    rescan=_RESCAN,
+                )
             ) from exc
         what = _describe_content(path, head)
         raise UnsupportedFormatError(
-            f"{source_name}: not an image station can read: the file is {what}"
+            _(
+                "%(source_name)s: not an image station can read: the file is %(what)s",
+                source_name=source_name,
+                what=what,
+            )
             if not what.startswith("not ")
-            else f"{source_name}: the file is {what}; scan to TIFF, PNG or JPEG"
+            else _(
+                "%(source_name)s: the file is %(what)s; scan to TIFF, PNG or JPEG",
+                source_name=source_name,
+                what=what,
+            )
         ) from exc
     except Image.DecompressionBombError as exc:
         raise UnreadableImageError(
-            f"{source_name}: the image is implausibly large ({exc}); {_RESCAN}"
+            _(
+                "%(source_name)s: the image is implausibly large (%(exc)s); %(rescan)s",
+                source_name=source_name,
+                exc=exc,
+                rescan=_RESCAN,
+            )
         ) from exc
     except (OSError, SyntaxError, ValueError, TypeError, KeyError) as exc:  # damaged TIFF tags
         raise UnreadableImageError(
-            f"{source_name}: the image header is damaged ({exc}); {_RESCAN}"
+            _(
+                "%(source_name)s: the image header is damaged (%(exc)s); %(rescan)s",
+                source_name=source_name,
+                exc=exc,
+                rescan=_RESCAN,
+            )
         ) from exc
     if image.format not in _DECODABLE_FORMATS:
         fmt = image.format
         image.close()
         raise UnsupportedFormatError(
-            f"{source_name}: {fmt} files are not supported; scan to TIFF, PNG or JPEG"
+            _(
+                "%(source_name)s: %(fmt)s files are not supported; scan to TIFF, PNG or JPEG",
+                source_name=source_name,
+                fmt=fmt,
+            )
         )
     return image
 
@@ -176,7 +217,12 @@ def frame_count(path: Path) -> int:
             return int(getattr(image, "n_frames", 1))
         except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as exc:
             raise UnreadableImageError(
-                f"{path.name}: the list of pages in the file is damaged ({exc}); {_RESCAN}"
+                _(
+                    "%(name)s: the list of pages in the file is damaged (%(exc)s); %(rescan)s",
+                    name=path.name,
+                    exc=exc,
+                    rescan=_RESCAN,
+                )
             ) from exc
 
 
@@ -189,13 +235,25 @@ def _check_complete_file(path: Path, fmt: str | None, source_name: str) -> None:
         tail = handle.read().rstrip(b"\x00")
     if fmt in ("JPEG", "MPO") and not tail.endswith(b"\xff\xd9"):
         raise UnreadableImageError(
-            f"{source_name}: the image is truncated (the JPEG data has no end marker, so the "
-            f"bottom of the page is missing); {_RESCAN}"
+            _(
+                (
+                    "%(source_name)s: the image is truncated (the JPEG data has no end marker, so "
+                    "the bottom of the page is missing); %(rescan)s"
+                ),
+                source_name=source_name,
+                rescan=_RESCAN,
+            )
         )
     if fmt == "PNG" and not tail.endswith(b"IEND\xaeB`\x82"):
         raise UnreadableImageError(
-            f"{source_name}: the image is truncated (the PNG file ends before its last chunk); "
-            f"{_RESCAN}"
+            _(
+                (
+                    "%(source_name)s: the image is truncated (the PNG file ends before its last "
+                    "chunk); %(rescan)s"
+                ),
+                source_name=source_name,
+                rescan=_RESCAN,
+            )
         )
 
 
@@ -326,12 +384,27 @@ def load_page_image(
             frames = int(getattr(image, "n_frames", 1))
         except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as exc:
             raise UnreadableImageError(
-                f"{source_name}: the list of pages in the file is damaged ({exc}); {_RESCAN}"
+                _(
+                    (
+                        "%(source_name)s: the list of pages in the file is damaged (%(exc)s); "
+                        "%(rescan)s"
+                    ),
+                    source_name=source_name,
+                    exc=exc,
+                    rescan=_RESCAN,
+                )
             ) from exc
         if not 0 <= page_index < frames:
             raise UnreadableImageError(
-                f"{source_name}: page {page_index + 1} was asked for, but the file holds "
-                f"{frames} page(s)"
+                _(
+                    (
+                        "%(source_name)s: page %(value)s was asked for, but the file holds "
+                        "%(frames)s page(s)"
+                    ),
+                    source_name=source_name,
+                    value=page_index + 1,
+                    frames=frames,
+                )
             )
         try:
             if page_index:
@@ -352,7 +425,12 @@ def load_page_image(
             raise
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
             raise UnreadableImageError(
-                f"{source_name}: the image is implausibly large ({exc}); {_RESCAN}"
+                _(
+                    "%(source_name)s: the image is implausibly large (%(exc)s); %(rescan)s",
+                    source_name=source_name,
+                    exc=exc,
+                    rescan=_RESCAN,
+                )
             ) from exc
         except (
             OSError,
@@ -371,9 +449,22 @@ def load_page_image(
                 reason = "the image is truncated (the file ends before the image data does)"
             else:
                 reason = f"the image data is corrupt ({cause})"
-            raise UnreadableImageError(f"{source_name}: {reason}; {_RESCAN}") from exc
+            raise UnreadableImageError(
+                _(
+                    "%(source_name)s: %(reason)s; %(rescan)s",
+                    source_name=source_name,
+                    reason=reason,
+                    rescan=_RESCAN,
+                )
+            ) from exc
     if pixels.size == 0:
-        raise UnreadableImageError(f"{source_name}: the image has no pixels; {_RESCAN}")
+        raise UnreadableImageError(
+            _(
+                "%(source_name)s: the image has no pixels; %(rescan)s",
+                source_name=source_name,
+                rescan=_RESCAN,
+            )
+        )
     pixels = np.ascontiguousarray(pixels)
     return LoadedImage(
         pixels=pixels,
@@ -603,7 +694,7 @@ def turn_lines(lines: TextLines, degrees_clockwise: int) -> TextLines:
     """The same points on the page turned by quarter turns (a shift of a pixel aside)."""
     turns = (int(degrees_clockwise) // 90) % 4
     xs, ys, (height, width) = lines.xs, lines.ys, lines.shape
-    for _ in range(turns):  # clockwise: (x, y) -> (-y, x), and the page's sides swap
+    for _turn in range(turns):  # clockwise: (x, y) -> (-y, x), and the page's sides swap
         xs, ys, height, width = -ys, xs, width, height
     return TextLines(xs, ys, lines.dpi, (height, width))
 

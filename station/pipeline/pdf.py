@@ -16,6 +16,7 @@ import pikepdf
 from pikepdf import Name
 
 from station.errors import OutputError
+from station.i18n import _
 
 _TEXT_LAYER = Name("/OCRText")
 
@@ -36,7 +37,11 @@ def make_page_pdf(image_path: Path, dpi: float, text_layer_pdf: bytes | None, ou
         image_pdf = img2pdf.convert(str(image_path), layout_fun=layout)
     except (OSError, ValueError, img2pdf.ImageOpenError) as exc:
         raise OutputError(
-            f"{image_path.name}: cannot embed the page image in a PDF: {exc}"
+            _(
+                "%(name)s: cannot embed the page image in a PDF: %(exc)s",
+                name=image_path.name,
+                exc=exc,
+            )
         ) from exc
     try:
         with pikepdf.open(io.BytesIO(image_pdf)) as pdf:
@@ -56,7 +61,12 @@ def make_page_pdf(image_path: Path, dpi: float, text_layer_pdf: bytes | None, ou
             )
     except pikepdf.PdfError as exc:
         raise OutputError(
-            f"{out.name}: cannot write the page PDF for {image_path.name}: {exc}"
+            _(
+                "%(name)s: cannot write the page PDF for %(name2)s: %(exc)s",
+                name=out.name,
+                name2=image_path.name,
+                exc=exc,
+            )
         ) from exc
     return out
 
@@ -73,22 +83,43 @@ def _overlay_text_layer(
         with pikepdf.open(io.BytesIO(text_layer_pdf)) as text_pdf:
             if len(text_pdf.pages) != 1:
                 raise OutputError(
-                    f"{image_name}: the OCR text layer has {len(text_pdf.pages)} pages, not 1"
+                    _(
+                        "%(image_name)s: the OCR text layer has %(n_pages)s pages, not 1",
+                        image_name=image_name,
+                        n_pages=len(text_pdf.pages),
+                    )
                 )
             text_page = text_pdf.pages[0]
             tx0, ty0, tx1, ty1 = (float(v) for v in text_page.mediabox)
             form = pdf.copy_foreign(text_page.as_form_xobject())
     except pikepdf.PdfError as exc:
-        raise OutputError(f"{image_name}: the OCR text layer is not a readable PDF: {exc}") from exc
+        raise OutputError(
+            _(
+                "%(image_name)s: the OCR text layer is not a readable PDF: %(exc)s",
+                image_name=image_name,
+                exc=exc,
+            )
+        ) from exc
     px0, py0, px1, py1 = (float(v) for v in page.mediabox)
     if tx1 <= tx0 or ty1 <= ty0:
-        raise OutputError(f"{image_name}: the OCR text layer has an empty page")
+        raise OutputError(
+            _("%(image_name)s: the OCR text layer has an empty page", image_name=image_name)
+        )
     sx, sy = (px1 - px0) / (tx1 - tx0), (py1 - py0) / (ty1 - ty0)
     if not (0.98 < sx / sy < 1.02):
         # Not a rounding difference: the text layer belongs to another image.
         raise OutputError(
-            f"{image_name}: the OCR text layer's page shape does not match the image "
-            f"({tx1 - tx0:.1f}x{ty1 - ty0:.1f} pt against {px1 - px0:.1f}x{py1 - py0:.1f} pt)"
+            _(
+                (
+                    "%(image_name)s: the OCR text layer's page shape does not match the image "
+                    "(%(value)sx%(value2)s pt against %(value3)sx%(value4)s pt)"
+                ),
+                image_name=image_name,
+                value=f"{tx1 - tx0:.1f}",
+                value2=f"{ty1 - ty0:.1f}",
+                value3=f"{px1 - px0:.1f}",
+                value4=f"{py1 - py0:.1f}",
+            )
         )
     resources = page.obj.get(Name.Resources)
     if resources is None:

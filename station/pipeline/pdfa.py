@@ -25,6 +25,7 @@ import pikepdf.pdfa
 from pikepdf import Name
 
 from station.errors import OutputError
+from station.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +76,24 @@ def assemble_pdfa(
     """
     if pdfa not in PDFA_FLAVOURS:
         raise OutputError(
-            f"{out.name}: unknown PDF/A flavour {pdfa!r}; use one of {', '.join(PDFA_FLAVOURS)}"
+            _(
+                "%(name)s: unknown PDF/A flavour %(pdfa)r; use one of %(pdfa_flavours)s",
+                name=out.name,
+                pdfa=pdfa,
+                pdfa_flavours=", ".join(PDFA_FLAVOURS),
+            )
         )
     if not page_pdfs:
-        raise OutputError(f"{out.name}: no pages to write")
+        raise OutputError(_("%(name)s: no pages to write", name=out.name))
     missing = [path for path in page_pdfs if not path.is_file()]
     if missing:
         raise OutputError(
-            f"{out.name}: {len(missing)} page PDF(s) missing, first {missing[0]}; nothing written"
+            _(
+                "%(name)s: %(n_missing)s page PDF(s) missing, first %(missing)s; nothing written",
+                name=out.name,
+                n_missing=len(missing),
+                missing=missing[0],
+            )
         )
     checked = pikepdf.pdfa.Flavour(pdfa[0] + "b")  # the flavour pikepdf can check
     with temporary_beside(out) as joined, temporary_beside(out) as tmp:
@@ -94,8 +105,12 @@ def assemble_pdfa(
                 prepared = pikepdf.pdfa.prepare(pdf, checked, output_intent="sRGB")
                 if prepared.xmp_dropped:
                     raise OutputError(
-                        f"{out.name}: PDF/A-{pdfa} does not permit the metadata "
-                        f"{', '.join(prepared.xmp_dropped)}"
+                        _(
+                            "%(name)s: PDF/A-%(pdfa)s does not permit the metadata %(xmp_dropped)s",
+                            name=out.name,
+                            pdfa=pdfa,
+                            xmp_dropped=", ".join(prepared.xmp_dropped),
+                        )
                     )
                 with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
                     meta["pdf:Producer"] = metadata.producer
@@ -112,7 +127,9 @@ def assemble_pdfa(
             findings = exc.report.violations + exc.report.unsupported
             raise OutputError(_failure_sentence(out, pdfa, findings)) from exc
         except (OSError, pikepdf.PdfError) as exc:
-            raise OutputError(f"{out.name}: cannot write the PDF/A: {exc}") from exc
+            raise OutputError(
+                _("%(name)s: cannot write the PDF/A: %(exc)s", name=out.name, exc=exc)
+            ) from exc
         tmp.replace(out)  # atomic: same folder, same filesystem
 
 
@@ -130,9 +147,17 @@ def _join_pages(page_pdfs: list[Path], joined: Path, out: Path) -> None:
     try:
         job.run()
     except (OSError, pikepdf.PdfError, pikepdf.JobUsageError) as exc:
-        raise OutputError(f"{out.name}: cannot join the page PDFs: {exc}") from exc
+        raise OutputError(
+            _("%(name)s: cannot join the page PDFs: %(exc)s", name=out.name, exc=exc)
+        ) from exc
     if job.exit_code not in (0, 3):  # 3: qpdf repaired a warning-level problem
-        raise OutputError(f"{out.name}: qpdf could not join the page PDFs (exit {job.exit_code})")
+        raise OutputError(
+            _(
+                "%(name)s: qpdf could not join the page PDFs (exit %(exit_code)s)",
+                name=out.name,
+                exit_code=job.exit_code,
+            )
+        )
 
 
 # A classic cross-reference table, not a stream: a cross-reference stream is Flate data qpdf
@@ -222,20 +247,39 @@ def _check_unicode_level(tmp: Path, out: Path, pdfa: str) -> None:
         unmapped = _fonts_without_unicode(written)
     if unmapped:
         raise OutputError(
-            f"{out.name} failed PDF/A-{pdfa} validation: font(s) {', '.join(unmapped)} "
-            "have no /ToUnicode map, so their text has no Unicode meaning"
+            _(
+                (
+                    "%(name)s failed PDF/A-%(pdfa)s validation: font(s) %(unmapped)s have no "
+                    "/ToUnicode map, so their text has no Unicode meaning"
+                ),
+                name=out.name,
+                pdfa=pdfa,
+                unmapped=", ".join(unmapped),
+            )
         )
     try:
         problems = validate_pdfa(tmp, pdfa)
     except ImportError as exc:
         raise OutputError(
-            f"{out.name}: PDF/A-{pdfa} needs the page-validation package to be checked"
+            _(
+                "%(name)s: PDF/A-%(pdfa)s needs the page-validation package to be checked",
+                name=out.name,
+                pdfa=pdfa,
+            )
         ) from exc
     if problems:
+        shown = "; ".join(problems[:10])
         raise OutputError(
-            f"{out.name} failed PDF/A-{pdfa} validation: {'; '.join(problems[:10])}"
-            + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
-        )
+            _(
+                "%(name)s failed PDF/A-%(pdfa)s validation: %(problems)s (and %(more)s more)",
+                name=out.name, pdfa=pdfa, problems=shown, more=len(problems) - 10,
+            )
+            if len(problems) > 10
+            else _(
+                "%(name)s failed PDF/A-%(pdfa)s validation: %(problems)s",
+                name=out.name, pdfa=pdfa, problems=shown,
+            )
+        )  # fmt: skip
 
 
 _STANDARD_ENCODINGS = {Name.WinAnsiEncoding, Name.MacRomanEncoding, Name.StandardEncoding}
@@ -259,8 +303,16 @@ def _failure_sentence(
     out: Path, pdfa: str, findings: tuple[pikepdf.pdfa.Finding, ...] | list[pikepdf.pdfa.Finding]
 ) -> str:
     rules = sorted({f"{f.rule} ({f.message})" for f in findings})
-    shown = "; ".join(rules[:10]) + (f" (and {len(rules) - 10} more)" if len(rules) > 10 else "")
-    return f"{out.name} failed PDF/A-{pdfa} validation: {shown}"
+    shown = "; ".join(rules[:10])
+    if len(rules) > 10:
+        return _(
+            "%(name)s failed PDF/A-%(pdfa)s validation: %(problems)s (and %(more)s more)",
+            name=out.name, pdfa=pdfa, problems=shown, more=len(rules) - 10,
+        )  # fmt: skip
+    return _(
+        "%(name)s failed PDF/A-%(pdfa)s validation: %(problems)s",
+        name=out.name, pdfa=pdfa, problems=shown,
+    )  # fmt: skip
 
 
 def _temporary_prefix(out: Path) -> str:
@@ -302,7 +354,14 @@ def temporary_beside(out: Path) -> Iterator[Path]:
     try:
         fd, name = tempfile.mkstemp(prefix=_temporary_prefix(out), suffix=".part", dir=out.parent)
     except OSError as exc:
-        raise OutputError(f"{out.name}: cannot write in {out.parent}: {exc}") from exc
+        raise OutputError(
+            _(
+                "%(name)s: cannot write in %(parent)s: %(exc)s",
+                name=out.name,
+                parent=out.parent,
+                exc=exc,
+            )
+        ) from exc
     os.close(fd)
     tmp = Path(name)
     try:
@@ -332,13 +391,24 @@ def extract_pdfa(
     """
     if pdfa not in PDFA_FLAVOURS:
         raise OutputError(
-            f"{out.name}: unknown PDF/A flavour {pdfa!r}; use one of {', '.join(PDFA_FLAVOURS)}"
+            _(
+                "%(name)s: unknown PDF/A flavour %(pdfa)r; use one of %(pdfa_flavours)s",
+                name=out.name,
+                pdfa=pdfa,
+                pdfa_flavours=", ".join(PDFA_FLAVOURS),
+            )
         )
     numbers = list(page_numbers)
     if not numbers:
-        raise OutputError(f"{out.name}: no pages to write")
+        raise OutputError(_("%(name)s: no pages to write", name=out.name))
     if not source.is_file():
-        raise OutputError(f"{out.name}: the source PDF {source} is missing; nothing written")
+        raise OutputError(
+            _(
+                "%(name)s: the source PDF %(source)s is missing; nothing written",
+                name=out.name,
+                source=source,
+            )
+        )
     checked = pikepdf.pdfa.Flavour(pdfa[0] + "b")
     kwargs = pikepdf.pdfa.resolve_save_kwargs(checked, deterministic_id=True, **_XREF_TABLE)
     with temporary_beside(out) as tmp:
@@ -355,8 +425,12 @@ def extract_pdfa(
                 prepared = pikepdf.pdfa.prepare(pdf, checked, output_intent=None)
                 if prepared.xmp_dropped:
                     raise OutputError(
-                        f"{out.name}: PDF/A-{pdfa} does not permit the metadata "
-                        f"{', '.join(prepared.xmp_dropped)}"
+                        _(
+                            "%(name)s: PDF/A-%(pdfa)s does not permit the metadata %(xmp_dropped)s",
+                            name=out.name,
+                            pdfa=pdfa,
+                            xmp_dropped=", ".join(prepared.xmp_dropped),
+                        )
                     )
                 date = metadata.date if metadata.date.tzinfo else metadata.date.astimezone()
                 with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
@@ -369,7 +443,12 @@ def extract_pdfa(
             _check_extracted(tmp, out, checked, pdfa, kwargs)
         except (OSError, pikepdf.PdfError) as exc:
             raise OutputError(
-                f"{out.name}: cannot write the PDF/A from {source.name}: {exc}"
+                _(
+                    "%(name)s: cannot write the PDF/A from %(name2)s: %(exc)s",
+                    name=out.name,
+                    name2=source.name,
+                    exc=exc,
+                )
             ) from exc
         tmp.replace(out)  # atomic: same folder, same filesystem
 
@@ -381,12 +460,27 @@ def _keep_pages(pdf: pikepdf.Pdf, numbers: list[int], source: Path, out: Path) -
     bad += [n for n in numbers if n not in bad and not 0 <= n < count]
     if bad:
         raise OutputError(
-            f"{out.name}: page {bad[0]!r} (0-based) is not in {source.name}, which has "
-            f"{count} pages; nothing written"
+            _(
+                (
+                    "%(name)s: page %(bad)r (0-based) is not in %(name2)s, which has %(count)s "
+                    "pages; nothing written"
+                ),
+                name=out.name,
+                bad=bad[0],
+                name2=source.name,
+                count=count,
+            )
         )
     twice = sorted({n for n in numbers if numbers.count(n) > 1})
     if twice:
-        raise OutputError(f"{out.name}: page {twice[0]} of {source.name} asked for twice")
+        raise OutputError(
+            _(
+                "%(name)s: page %(twice)s of %(name2)s asked for twice",
+                name=out.name,
+                twice=twice[0],
+                name2=source.name,
+            )
+        )
     wanted = [pdf.pages[n] for n in numbers]
     del pdf.pages[:]
     pdf.pages.extend(wanted)

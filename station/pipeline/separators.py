@@ -39,6 +39,7 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 from station.errors import BadArgumentError, MissingToolError, OutputError
+from station.i18n import _
 from station.pipeline.imaging import to_gray
 
 PAYLOAD_PREFIX = "STATION-SEP:"
@@ -114,15 +115,26 @@ class Separator:
 
 def _check_folder_id(folder_id: str) -> None:
     if not folder_id or not folder_id.strip():
-        raise BadArgumentError("a separator sheet needs a folder id; it is empty")
+        raise BadArgumentError(_("a separator sheet needs a folder id; it is empty"))
     if not folder_id.isprintable():
         raise BadArgumentError(
-            f"folder id {folder_id!r} contains control characters; it cannot go on a separator"
+            _(
+                "folder id %(folder_id)r contains control characters; it cannot go on a separator",
+                folder_id=folder_id,
+            )
         )
     if len(folder_id) > MAX_FOLDER_ID_LENGTH:
         raise BadArgumentError(
-            f"folder id {folder_id[:30]!r}… is {len(folder_id)} characters long; a separator "
-            f"sheet holds at most {MAX_FOLDER_ID_LENGTH}"
+            _(
+                (
+                    "folder id %(folder_id)r… is %(n_folder_id)s characters long; a separator "
+                    "sheet "
+                    "holds at most %(max_folder_id_length)s"
+                ),
+                folder_id=folder_id[:30],
+                n_folder_id=len(folder_id),
+                max_folder_id_length=MAX_FOLDER_ID_LENGTH,
+            )
         )
 
 
@@ -156,9 +168,13 @@ def _folder_id_from(text: str, symbology: str) -> str | None:
 
 def _check_page_id(page_id: int) -> None:
     if isinstance(page_id, bool) or not isinstance(page_id, int) or page_id <= 0:
-        raise BadArgumentError(f"a rescan slip needs a positive page id, not {page_id!r}")
+        raise BadArgumentError(
+            _("a rescan slip needs a positive page id, not %(page_id)r", page_id=page_id)
+        )
     if len(str(page_id)) > _MAX_PAGE_ID_DIGITS:
-        raise BadArgumentError(f"page id {page_id} is too large for a rescan slip")
+        raise BadArgumentError(
+            _("page id %(page_id)s is too large for a rescan slip", page_id=page_id)
+        )
 
 
 def rescan_payload(page_id: int) -> str:
@@ -229,8 +245,16 @@ def _font_paths() -> tuple[Path, Path]:
             return regular, bold
     names = ", ".join(f"{regular}/{bold}" for regular, bold in _FONT_FILES)
     raise MissingToolError(
-        "no font with Vietnamese letters was found for printing separator sheets (looked for "
-        f"{names} under {', '.join(str(d) for d in _FONT_DIRS)}); install {_FONT_PACKAGES}"
+        _(
+            (
+                "no font with Vietnamese letters was found for printing separator sheets (looked "
+                "for "
+                "%(names)s under %(font_dirs)s); install %(font_packages)s"
+            ),
+            names=names,
+            font_dirs=", ".join(str(d) for d in _FONT_DIRS),
+            font_packages=_FONT_PACKAGES,
+        )
     )
 
 
@@ -377,7 +401,9 @@ def _code128_modules(folder_id: str) -> np.ndarray:
 
 def _check_dpi(dpi: int) -> None:
     if not 100 <= dpi <= 1200:
-        raise BadArgumentError(f"sheets and slips are rendered at 100-1200 dpi, not {dpi}")
+        raise BadArgumentError(
+            _("sheets and slips are rendered at 100-1200 dpi, not %(dpi)s", dpi=dpi)
+        )
 
 
 def _draw_header(sheet: _Sheet, title: str) -> int:
@@ -583,14 +609,16 @@ def _write_pages_pdf(pages: Iterable[np.ndarray], out: Path, what: str) -> Path:
     except (OSError, ValueError, img2pdf.ImageOpenError) as exc:
         if partial is not None:
             partial.unlink(missing_ok=True)
-        raise OutputError(f"{out.name}: cannot write the {what}: {exc}") from exc
+        raise OutputError(
+            _("%(name)s: cannot write the %(what)s: %(exc)s", name=out.name, what=what, exc=exc)
+        ) from exc
     return out
 
 
 def write_separator_sheets(labels: Sequence[SeparatorLabel], out: Path) -> Path:
     """A multi-page A4 PDF, one bitonal 300 dpi separator sheet per label, in order."""
     if not labels:
-        raise BadArgumentError("no folders given: there are no separator sheets to print")
+        raise BadArgumentError(_("no folders given: there are no separator sheets to print"))
     pages = (render_separator_sheet(label, dpi=_PDF_DPI) for label in labels)
     return _write_pages_pdf(pages, out, "separator sheets")
 
@@ -598,7 +626,7 @@ def write_separator_sheets(labels: Sequence[SeparatorLabel], out: Path) -> Path:
 def write_rescan_slips(labels: Sequence[RescanLabel], out: Path) -> Path:
     """A multi-page A4 PDF, one bitonal 300 dpi rescan slip per rejected page, in order."""
     if not labels:
-        raise BadArgumentError("no rejected pages: there are no rescan slips to print")
+        raise BadArgumentError(_("no rejected pages: there are no rescan slips to print"))
     pages = (render_rescan_slip(label, dpi=_PDF_DPI) for label in labels)
     return _write_pages_pdf(pages, out, "rescan slips")
 
@@ -750,7 +778,7 @@ def read_codes(image: np.ndarray, dpi: float) -> list[tuple[str, str]]:
     `find_separator` is. Each distinct code is listed once, in the order found.
     """
     if dpi <= 0:
-        raise BadArgumentError(f"the page resolution must be positive, not {dpi}")
+        raise BadArgumentError(_("the page resolution must be positive, not %(dpi)s", dpi=dpi))
     codes: list[tuple[str, str]] = []
     for barcodes in _passes(to_gray(image), dpi, thorough=True):
         codes += [code for code in _codes(barcodes) if code not in codes]
@@ -792,7 +820,7 @@ def read_page_codes(image: np.ndarray, dpi: float) -> tuple[Separator | None, Fo
     """One decode of the page for both questions: a station separator or slip, or else a
     folder label from another system (decided against the manifest later, by the room)."""
     if dpi <= 0:
-        raise BadArgumentError(f"the page resolution must be positive, not {dpi}")
+        raise BadArgumentError(_("the page resolution must be positive, not %(dpi)s", dpi=dpi))
     gray = to_gray(image)
     label = None
     for barcodes in _passes(gray, dpi, thorough=False):
@@ -849,7 +877,7 @@ def find_separator(image: np.ndarray, dpi: float) -> Separator | None:
     returned.
     """
     if dpi <= 0:
-        raise BadArgumentError(f"the page resolution must be positive, not {dpi}")
+        raise BadArgumentError(_("the page resolution must be positive, not %(dpi)s", dpi=dpi))
     for barcodes in _passes(to_gray(image), dpi, thorough=False):
         separator = _separator_in(barcodes)
         if separator is not None:

@@ -39,6 +39,7 @@ from station.errors import (
     NotAllowedError,
     NotFoundError,
 )
+from station.i18n import _
 from station.review import rules
 from station.store import Document, Event, Folder, NewDocument, Page, Store, User, to_json_safe
 from station.store import utcnow as _now
@@ -80,21 +81,29 @@ def history(store: Store, user: User, document_id: int) -> list[Event]:
     """What happened to a document: found, edited, split, merged, confirmed, declassified
     (less the events of pages the user may not see)."""
     rules.require_role(user, "reviewer", "document history")
-    _, folder, _ = rules.find_document(store, user, document_id)
+    _document, folder, _pages = rules.find_document(store, user, document_id)
     return rules.visible_events(store, user, folder, store.events_of_document(document_id))
 
 
 def field_region(store: Store, user: User, document_id: int, name: str) -> tuple[Page, Box]:
     """The page a field was read from and its box there (cleaned-page pixels), for a crop."""
     rules.require_role(user, "reviewer", "opening documents")
-    document, _, _ = rules.find_document(store, user, document_id)
+    document, _folder, _pages = rules.find_document(store, user, document_id)
     reading = document.fields.get(name) if name in FIELDS else None
     if not isinstance(reading, dict):
-        raise NotFoundError(f"No field {name!r} in document {document_id}")
+        raise NotFoundError(
+            _("No field %(name)r in document %(document_id)s", name=name, document_id=document_id)
+        )
     box, page_id = region(reading.get("box")), reading.get("page_id")
     if box is None or not isinstance(page_id, int):
-        raise NotFoundError(f"Field {name} of document {document_id} was not read from a page")
-    page, _ = rules.find_page(store, user, page_id)
+        raise NotFoundError(
+            _(
+                "Field %(name)s of document %(document_id)s was not read from a page",
+                name=name,
+                document_id=document_id,
+            )
+        )
+    page, _page_folder = rules.find_page(store, user, page_id)
     return page, box
 
 
@@ -122,22 +131,40 @@ def checked_value(name: str, value: Any, current: Any = None) -> Any:
     secrecy and urgency from their closed lists; text NFC on one line.
     """
     if name not in FIELDS:
-        raise InvalidInputError(f"{name}: not a document field; fields are {', '.join(FIELDS)}")
+        raise InvalidInputError(
+            _(
+                "%(name)s: not a document field; fields are %(fields)s",
+                name=name,
+                fields=", ".join(FIELDS),
+            )
+        )
     if name in READ_ONLY:
         raise InvalidInputError(
-            f"{name}: read-only (the number of the document's pages, counted by the station)"
+            _(
+                "%(name)s: read-only (the number of the document's pages, counted by the station)",
+                name=name,
+            )
         )
     if name == "recipients":
         return _recipients(value)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InvalidInputError(f"{name}: write text, not {type(value).__name__}")
+        raise InvalidInputError(
+            _("%(name)s: write text, not %(name2)s", name=name, name2=type(value).__name__)
+        )
     text = " ".join(unicodedata.normalize("NFC", str(value)).split())
     if _CONTROL.search(text):
-        raise InvalidInputError(f"{name}: contains control characters")
+        raise InvalidInputError(_("%(name)s: contains control characters", name=name))
     if len(text) > TEXT_LIMIT:
-        raise InvalidInputError(f"{name}: at most {TEXT_LIMIT} characters, not {len(text)}")
+        raise InvalidInputError(
+            _(
+                "%(name)s: at most %(text_limit)s characters, not %(n_text)s",
+                name=name,
+                text_limit=TEXT_LIMIT,
+                n_text=len(text),
+            )
+        )
     if not text:
         return None
     if name == "issued_date":
@@ -145,8 +172,13 @@ def checked_value(name: str, value: Any, current: Any = None) -> Any:
     if name == "number":
         if not text.isascii() or not text.isdigit() or len(text) > 12:
             raise InvalidInputError(
-                f"number: digits only (Số của văn bản, e.g. 12), not {text!r}; the symbol "
-                "goes in `symbol`"
+                _(
+                    (
+                        "number: digits only (Số của văn bản, e.g. 12), not %(text)r; the symbol "
+                        "goes in `symbol`"
+                    ),
+                    text=text,
+                )
             )
         return int(text) if isinstance(current, int) else text
     if name == "secrecy":
@@ -156,7 +188,9 @@ def checked_value(name: str, value: Any, current: Any = None) -> Any:
     if name == "language":
         code = text.lower()
         if not _LANGUAGE.fullmatch(code):
-            raise InvalidInputError(f"language: a language code such as vi or en, not {text!r}")
+            raise InvalidInputError(
+                _("language: a language code such as vi or en, not %(text)r", text=text)
+            )
         return code
     if name == "document_type":
         return text.upper()  # as printed: QUYẾT ĐỊNH, CÔNG VĂN
@@ -170,12 +204,19 @@ def _iso_day(text: str) -> date:
     elif match := _DAY_FIRST.fullmatch(text):
         day, month, year = (int(part) for part in match.groups())
     else:
-        raise InvalidInputError(f"issued_date: not a date ({text!r}); {formats}")
+        raise InvalidInputError(
+            _("issued_date: not a date (%(text)r); %(formats)s", text=text, formats=formats)
+        )
     try:
         return date(year, month, day)
     except ValueError as exc:
         raise InvalidInputError(
-            f"issued_date: not a real date ({text!r}: {exc}); {formats}"
+            _(
+                "issued_date: not a real date (%(text)r: %(exc)s); %(formats)s",
+                text=text,
+                exc=exc,
+                formats=formats,
+            )
         ) from exc
 
 
@@ -183,7 +224,14 @@ def _closed(name: str, text: str, known: dict[str, str], shown: tuple[str, ...])
     found = known.get(text.casefold())
     if found is None:
         named = ", ".join(repr(level) for level in shown[1:])
-        raise InvalidInputError(f"{name}: one of {named} (or empty), not {text!r}")
+        raise InvalidInputError(
+            _(
+                "%(name)s: one of %(named)s (or empty), not %(text)r",
+                name=name,
+                named=named,
+                text=text,
+            )
+        )
     return found
 
 
@@ -196,20 +244,25 @@ def _recipients(value: Any) -> list[str] | None:
     elif isinstance(value, list):
         items = value
     else:
-        raise InvalidInputError("recipients: a list of text, or text with ; between recipients")
+        raise InvalidInputError(_("recipients: a list of text, or text with ; between recipients"))
     lines = []
     for item in items:
         if not isinstance(item, str):
-            raise InvalidInputError("recipients: each recipient is text")
+            raise InvalidInputError(_("recipients: each recipient is text"))
         text = " ".join(unicodedata.normalize("NFC", item).split()).strip(" -–+•")
         if _CONTROL.search(text):
-            raise InvalidInputError("recipients: contains control characters")
+            raise InvalidInputError(_("recipients: contains control characters"))
         if len(text) > 500:
-            raise InvalidInputError("recipients: at most 500 characters a recipient")
+            raise InvalidInputError(_("recipients: at most 500 characters a recipient"))
         if text:
             lines.append(text)
     if len(lines) > RECIPIENTS_LIMIT:
-        raise InvalidInputError(f"recipients: at most {RECIPIENTS_LIMIT} recipients")
+        raise InvalidInputError(
+            _(
+                "recipients: at most %(recipients_limit)s recipients",
+                recipients_limit=RECIPIENTS_LIMIT,
+            )
+        )
     return lines or None
 
 
@@ -220,7 +273,7 @@ def edit_fields(store: Store, user: User, document_id: int, changes: dict[str, A
     """Correct fields: each becomes the reviewer's (confidence 1.0), checked from then on."""
     document, folder, pages = _open_for_change(store, user, document_id, "editing documents")
     if not changes:
-        raise InvalidInputError("Nothing to change: send {field: value, ...}")
+        raise InvalidInputError(_("Nothing to change: send {field: value, ...}"))
     problems, checked = [], {}
     for name, value in changes.items():
         try:
@@ -231,8 +284,14 @@ def edit_fields(store: Store, user: User, document_id: int, changes: dict[str, A
         raise InvalidInputError("; ".join(problems))
     if "secrecy" in checked and (checked["secrecy"] or "") != document.secrecy:
         raise InvalidInputError(
-            f"secrecy: the document is {document.secrecy or 'not secret'}; a new level needs "
-            f"a reason and clearance for both levels: POST /api/documents/{document_id}/secrecy"
+            _(
+                (
+                    "secrecy: the document is %(value)s; a new level needs a reason and clearance "
+                    "for both levels: POST /api/documents/%(document_id)s/secrecy"
+                ),
+                value=document.secrecy or "not secret",
+                document_id=document_id,
+            )
         )
     fields = copy.deepcopy(document.fields)
     before, after = {}, {}
@@ -311,10 +370,16 @@ def split(store: Store, user: User, number: int, page_id: int) -> list[Document]
     rules.require_role(user, "reviewer", "splitting documents")
     folder = rules.find_folder(store, user, number)
     _check_open(folder)
-    page, _ = rules.find_page(store, user, page_id)
+    page, _ignored = rules.find_page(store, user, page_id)
     if page.folder_id != folder.folder_id:
-        raise InvalidInputError(f"Page {page_id} is not in folder {folder.folder_id}")
-    document, _, pages = (
+        raise InvalidInputError(
+            _(
+                "Page %(page_id)s is not in folder %(folder_id)s",
+                page_id=page_id,
+                folder_id=folder.folder_id,
+            )
+        )
+    document, _ignored, pages = (
         rules.find_document(store, user, page.document_id)
         if page.document_id is not None
         else (None, None, [])
@@ -322,13 +387,24 @@ def split(store: Store, user: User, number: int, page_id: int) -> list[Document]
     ids = [p.id for p in pages]
     if document is None or page_id not in ids:
         raise ConflictError(
-            f"Page {page_id} (position {page.position}) belongs to no document of the folder "
-            "(a blank page or a separator sheet): there is nothing to split"
+            _(
+                (
+                    "Page %(page_id)s (position %(position)s) belongs to no document of the folder "
+                    "(a blank page or a separator sheet): there is nothing to split"
+                ),
+                page_id=page_id,
+                position=page.position,
+            )
         )
     at = ids.index(page_id)
     if at == 0:
         raise ConflictError(
-            f"Page {page_id} (position {page.position}) already starts văn bản {document.sequence}"
+            _(
+                "Page %(page_id)s (position %(position)s) already starts văn bản %(sequence)s",
+                page_id=page_id,
+                position=page.position,
+                sequence=document.sequence,
+            )
         )
     rules.check_four_eyes(store, user, pages)
     head, tail = pages[:at], pages[at:]
@@ -384,22 +460,40 @@ def merge(store: Store, user: User, number: int, document_id: int) -> list[Docum
     _check_open(folder)
     later, later_folder, later_pages = rules.find_document(store, user, document_id)
     if later_folder.folder_id != folder.folder_id:
-        raise InvalidInputError(f"Document {document_id} is not in folder {folder.folder_id}")
+        raise InvalidInputError(
+            _(
+                "Document %(document_id)s is not in folder %(folder_id)s",
+                document_id=document_id,
+                folder_id=folder.folder_id,
+            )
+        )
     before_it = [
         d for d in store.documents_of_folder(folder.folder_id) if d.sequence < later.sequence
     ]
     if not before_it:
         raise ConflictError(
-            f"Văn bản {later.sequence} is the first document of folder {folder.folder_id}: "
-            "there is none before it to merge with"
+            _(
+                (
+                    "Văn bản %(sequence)s is the first document of folder %(folder_id)s: there is "
+                    "none before it to merge with"
+                ),
+                sequence=later.sequence,
+                folder_id=folder.folder_id,
+            )
         )
     assert before_it[-1].id is not None and later.id is not None
     try:  # (its number shows in the folder anyway: 1, 3 means a 2)
-        earlier, _, earlier_pages = rules.find_document(store, user, before_it[-1].id)
+        earlier, _earlier_folder, earlier_pages = rules.find_document(store, user, before_it[-1].id)
     except NotFoundError:
         raise ConflictError(
-            f"The document before văn bản {later.sequence} is above {user.username!r}'s "
-            "clearance: someone cleared for it must merge them"
+            _(
+                (
+                    "The document before văn bản %(sequence)s is above %(username)r's clearance: "
+                    "someone cleared for it must merge them"
+                ),
+                sequence=later.sequence,
+                username=user.username,
+            )
         ) from None
     rules.check_four_eyes(store, user, [*earlier_pages, *later_pages])
     fields = copy.deepcopy(earlier.fields)
@@ -439,26 +533,34 @@ def change_secrecy(store: Store, user: User, document_id: int, level: str, reaso
     try:
         level = auth.check_clearance(level)
     except BadArgumentError as exc:
-        raise InvalidInputError(f"level: {exc}") from exc
+        raise InvalidInputError(_("level: %(exc)s", exc=exc)) from exc
     why = " ".join(unicodedata.normalize("NFC", reason or "").split())
     if _CONTROL.search(why):
-        raise InvalidInputError("reason: contains control characters")
+        raise InvalidInputError(_("reason: contains control characters"))
     if not why:
         raise InvalidInputError(
-            "reason: say why the level changes (lý do), e.g. 'the MẬT is part of the title'"
+            _("reason: say why the level changes (lý do), e.g. 'the MẬT is part of the title'")
         )
     if len(why) > 500:
-        raise InvalidInputError("reason: at most 500 characters")
+        raise InvalidInputError(_("reason: at most 500 characters"))
     document, folder, pages = rules.find_document(store, user, document_id)
     if not auth.may_see(user.clearance, level):
         raise NotAllowedError(
-            f"{user.username!r} may not mark a document {level!r}: it is above their clearance"
+            _(
+                "%(username)r may not mark a document %(level)r: it is above their clearance",
+                username=user.username,
+                level=level,
+            )
         )
     _check_open(folder)
     current = rules.document_secrecy(document, None, pages)
     if level == current and level == document.secrecy:
         raise ConflictError(
-            f"Văn bản {document.sequence} is already {level or 'not secret'}: nothing changes"
+            _(
+                "Văn bản %(sequence)s is already %(value)s: nothing changes",
+                sequence=document.sequence,
+                value=level or "not secret",
+            )
         )
     if auth.CLEARANCES.index(level) < auth.CLEARANCES.index(current):
         rules.check_four_eyes(store, user, pages)  # lowering decides; raising only protects
@@ -492,7 +594,10 @@ def _open_for_change(
 def _check_open(folder: Folder) -> None:
     if folder.approved_at is not None:
         raise ConflictError(
-            f"Folder {folder.folder_id} is approved; an archivist must reopen it first"
+            _(
+                "Folder %(folder_id)s is approved; an archivist must reopen it first",
+                folder_id=folder.folder_id,
+            )
         )
 
 

@@ -30,6 +30,7 @@ from station.errors import (
     NotAllowedError,
     NotFoundError,
 )
+from station.i18n import _
 from station.pipeline import separators
 from station.profiles import DocumentSettings, load_profile
 from station.store import Document, Event, Folder, Page, Store, User, to_json_safe, utcnow
@@ -65,10 +66,16 @@ _RANK = {"operator": 0, "reviewer": 1, "archivist": 2, "admin": 3}
 
 def require_role(user: User, minimum: str, action: str) -> None:
     if user.disabled:
-        raise NotAllowedError(f"The account {user.username!r} is disabled")
+        raise NotAllowedError(_("The account %(username)r is disabled", username=user.username))
     if _RANK[user.role] < _RANK[minimum]:
         raise NotAllowedError(
-            f"{action.capitalize()} needs the {minimum} role; {user.username!r} is {user.role}"
+            _(
+                "%(capitalize)s needs the %(minimum)s role; %(username)r is %(role)s",
+                capitalize=action.capitalize(),
+                minimum=minimum,
+                username=user.username,
+                role=user.role,
+            )
         )
 
 
@@ -82,24 +89,24 @@ def find_folder(store: Store, user: User, number: int) -> Folder:
     """The folder with this short id, if the user may see it (404 either way otherwise)."""
     folder = store.get_folder_by_number(number)
     if folder is None or not auth.may_see(user.clearance, folder.secrecy):
-        raise NotFoundError(f"No folder {number}")
+        raise NotFoundError(_("No folder %(number)s", number=number))
     return folder
 
 
 def find_folder_by_archival_id(store: Store, user: User, folder_id: str) -> Folder:
     folder = store.get_folder(unicodedata.normalize("NFC", folder_id))
     if folder is None or not auth.may_see(user.clearance, folder.secrecy):
-        raise NotFoundError(f"No folder {folder_id!r}")
+        raise NotFoundError(_("No folder %(folder_id)r", folder_id=folder_id))
     return folder
 
 
 def find_page(store: Store, user: User, page_id: int) -> tuple[Page, Folder | None]:
     page = store.get_page(page_id)
     if page is None:
-        raise NotFoundError(f"No page {page_id}")
+        raise NotFoundError(_("No page %(page_id)s", page_id=page_id))
     folder = store.get_folder(page.folder_id) if page.folder_id else None
     if not auth.may_see(user.clearance, page_secrecy(page, folder)):
-        raise NotFoundError(f"No page {page_id}")
+        raise NotFoundError(_("No page %(page_id)s", page_id=page_id))
     return page, folder
 
 
@@ -177,10 +184,10 @@ def find_document(
     document = store.get_document(document_id)
     folder = store.get_folder(document.folder_id) if document else None
     if document is None or folder is None or not auth.may_see(user.clearance, folder.secrecy):
-        raise NotFoundError(f"No document {document_id}")
+        raise NotFoundError(_("No document %(document_id)s", document_id=document_id))
     pages = [p for p in store.pages_of_document(document_id) if p.folder_id == folder.folder_id]
     if not auth.may_see(user.clearance, document_secrecy(document, folder, pages)):
-        raise NotFoundError(f"No document {document_id}")
+        raise NotFoundError(_("No document %(document_id)s", document_id=document_id))
     return document, folder, pages
 
 
@@ -225,9 +232,18 @@ def check_documents_confirmed(store: Store, folder: Folder, profiles_dir: Path |
         named = "; ".join(f"văn bản {n} ({', '.join(fields)})" for n, fields in waiting[:10])
         more = f"; and {len(waiting) - 10} more" if len(waiting) > 10 else ""
         raise ConflictError(
-            f"Folder {folder.folder_id} has {len(waiting)} document(s) with fields read below "
-            f"{threshold:.0%} confidence that nobody confirmed: {named}{more}. Check and "
-            "confirm them first"
+            _(
+                (
+                    "Folder %(folder_id)s has %(n_waiting)s document(s) with fields read below "
+                    "%(threshold)s confidence that nobody confirmed: %(named)s%(more)s. Check and "
+                    "confirm them first"
+                ),
+                folder_id=folder.folder_id,
+                n_waiting=len(waiting),
+                threshold=f"{threshold:.0%}",
+                named=named,
+                more=more,
+            )
         )
 
 
@@ -237,8 +253,14 @@ def check_four_eyes(store: Store, user: User, pages: list[Page]) -> None:
     own = sorted(batch for batch, operator in operators.items() if operator == user.username)
     if own:
         raise NotAllowedError(
-            f"{user.username!r} fed batch {own[0]} to the scanner; another person must "
-            "review its pages (four eyes)"
+            _(
+                (
+                    "%(username)r fed batch %(own)s to the scanner; another person must review its "
+                    "pages (four eyes)"
+                ),
+                username=user.username,
+                own=own[0],
+            )
         )
 
 
@@ -253,13 +275,25 @@ def decide(
     require_role(user, "reviewer", "deciding pages")
     page, folder = find_page(store, user, page_id)
     if decision not in DECISIONS:
-        raise InvalidInputError(f"Unknown decision {decision!r}: use one of {', '.join(DECISIONS)}")
+        raise InvalidInputError(
+            _(
+                "Unknown decision %(decision)r: use one of %(decisions)s",
+                decision=decision,
+                decisions=", ".join(DECISIONS),
+            )
+        )
     reason = _checked_reason(decision, reason)
     _check_decidable(page, folder)
     if decision == "approve" and page.state != "ok":
         raise ConflictError(
-            f"Page {page_id} ({page.source_file}) failed processing and cannot be approved: "
-            "reject it for a rescan"
+            _(
+                (
+                    "Page %(page_id)s (%(source_file)s) failed processing and cannot be approved: "
+                    "reject it for a rescan"
+                ),
+                page_id=page_id,
+                source_file=page.source_file,
+            )
         )
     check_four_eyes(store, user, [page])
     return _record_decision(store, user, page, decision, reason)
@@ -283,9 +317,11 @@ def undo_separator(
     require_role(user, "reviewer", "deciding pages")
     page, folder = find_page(store, user, page_id)
     if page.separator is None:
-        raise ConflictError(f"Page {page_id} is not a separator sheet")
+        raise ConflictError(_("Page %(page_id)s is not a separator sheet", page_id=page_id))
     if folder is None:
-        raise ConflictError(f"Page {page_id} belongs to no folder; there is nothing to review")
+        raise ConflictError(
+            _("Page %(page_id)s belongs to no folder; there is nothing to review", page_id=page_id)
+        )
     _check_open(folder)
     check_four_eyes(store, user, [page])
     assert page.id is not None
@@ -315,33 +351,52 @@ def _checked_reason(decision: str, reason: str | None) -> str | None:
     if decision != "reject":
         return None
     text = unicodedata.normalize("NFC", (reason or "").strip())
-    code, _, note = text.partition(":")
+    code, _ignored, note = text.partition(":")
     if code.strip() not in REJECT_REASONS:
         raise InvalidInputError(
-            f"A rejected page needs a reason, one of {', '.join(REJECT_REASONS)} "
-            f'("other: ..." for your own words), not {reason!r}'
+            _(
+                (
+                    'A rejected page needs a reason, one of %(reject_reasons)s ("other: ..." for '
+                    "your own words), not %(reason)r"
+                ),
+                reject_reasons=", ".join(REJECT_REASONS),
+                reason=reason,
+            )
         )
     if len(text) > 500:
-        raise InvalidInputError("A reason is at most 500 characters")
+        raise InvalidInputError(_("A reason is at most 500 characters"))
     return f"{code.strip()}: {note.strip()}" if note.strip() else code.strip()
 
 
 def _check_decidable(page: Page, folder: Folder | None) -> None:
     if page.replaced_by is not None:
-        raise ConflictError(f"Page {page.id} was replaced by page {page.replaced_by}")
+        raise ConflictError(
+            _(
+                "Page %(id)s was replaced by page %(replaced_by)s",
+                id=page.id,
+                replaced_by=page.replaced_by,
+            )
+        )
     if page.separator is not None or page.rescan_of is not None:
-        raise ConflictError(f"Page {page.id} is a separator sheet or rescan slip, not a page")
+        raise ConflictError(
+            _("Page %(id)s is a separator sheet or rescan slip, not a page", id=page.id)
+        )
     if page.state not in ("ok", "failed"):
-        raise ConflictError(f"Page {page.id} is still being processed")
+        raise ConflictError(_("Page %(id)s is still being processed", id=page.id))
     if folder is None:
-        raise ConflictError(f"Page {page.id} belongs to no folder; there is nothing to review")
+        raise ConflictError(
+            _("Page %(id)s belongs to no folder; there is nothing to review", id=page.id)
+        )
     _check_open(folder)
 
 
 def _check_open(folder: Folder) -> None:
     if folder.approved_at is not None:
         raise ConflictError(
-            f"Folder {folder.folder_id} is approved; an archivist must reopen it first"
+            _(
+                "Folder %(folder_id)s is approved; an archivist must reopen it first",
+                folder_id=folder.folder_id,
+            )
         )
 
 
@@ -393,7 +448,9 @@ def turn_page(store: Store, user: User, page_id: int, degrees: int) -> Page:
     """Turn a page the machine left on its side (clockwise, in quarter turns)."""
     require_role(user, "reviewer", "turning pages")
     if degrees % 90:
-        raise InvalidInputError(f"Pages turn in quarter turns (90, 180, 270), not {degrees}")
+        raise InvalidInputError(
+            _("Pages turn in quarter turns (90, 180, 270), not %(degrees)s", degrees=degrees)
+        )
     page, folder = find_page(store, user, page_id)
     _check_decidable(page, folder)
     check_four_eyes(store, user, [page])
@@ -412,7 +469,11 @@ def mark_secrecy(store: Store, user: User, page_id: int, level: str) -> Page:
         raise InvalidInputError(str(exc)) from exc
     if not auth.may_see(user.clearance, level):
         raise NotAllowedError(
-            f"{user.username!r} may not mark pages {level!r}: it is above their clearance"
+            _(
+                "%(username)r may not mark pages %(level)r: it is above their clearance",
+                username=user.username,
+                level=level,
+            )
         )
     page, folder = find_page(store, user, page_id)
     _check_decidable(page, folder)
@@ -431,11 +492,18 @@ def reorder(store: Store, user: User, number: int, page_ids: list[int]) -> list[
     pages = store.folder_pages(folder.folder_id)
     if visible_pages(user, folder, pages) != pages:  # or a guessed id would show the page
         raise NotAllowedError(
-            f"Folder {folder.folder_id} holds pages marked above {user.username!r}'s clearance"
+            _(
+                "Folder %(folder_id)s holds pages marked above %(username)r's clearance",
+                folder_id=folder.folder_id,
+                username=user.username,
+            )
         )
     if sorted(page_ids) != sorted(p.id for p in pages if p.id is not None):
         raise InvalidInputError(
-            f"The new order must list each of the folder's {len(pages)} pages exactly once"
+            _(
+                "The new order must list each of the folder's %(n_pages)s pages exactly once",
+                n_pages=len(pages),
+            )
         )
     check_four_eyes(store, user, pages)
     before = [p.id for p in pages]
@@ -466,13 +534,27 @@ def move_page(
     marking, after_move = page_secrecy(page, folder), page_secrecy(page, target)
     if auth.CLEARANCES.index(after_move) < auth.CLEARANCES.index(marking):
         raise ConflictError(
-            f"Page {page_id} is {marking} as part of folder {folder.folder_id}; in folder "
-            f"{target.folder_id} it would lose that marking: mark the page itself first"
+            _(
+                (
+                    "Page %(page_id)s is %(marking)s as part of folder %(folder_id)s; in folder "
+                    "%(folder_id2)s it would lose that marking: mark the page itself first"
+                ),
+                page_id=page_id,
+                marking=marking,
+                folder_id=folder.folder_id,
+                folder_id2=target.folder_id,
+            )
         )
     order = [p.id for p in store.folder_pages(target.folder_id) if p.id != page.id]
     position = len(order) + 1 if position is None else position
     if not 1 <= position <= len(order) + 1:
-        raise InvalidInputError(f"Position must be from 1 to {len(order) + 1}, not {position}")
+        raise InvalidInputError(
+            _(
+                "Position must be from 1 to %(value)s, not %(position)s",
+                value=len(order) + 1,
+                position=position,
+            )
+        )
     order.insert(position - 1, page.id)
     event = _event(
         user,
@@ -522,7 +604,11 @@ def approve_folder(
     pages = store.folder_pages(folder.folder_id)
     if visible_pages(user, folder, pages) != pages:
         raise NotAllowedError(
-            f"Folder {folder.folder_id} holds pages marked above {user.username!r}'s clearance"
+            _(
+                "Folder %(folder_id)s holds pages marked above %(username)r's clearance",
+                folder_id=folder.folder_id,
+                username=user.username,
+            )
         )
     _check_all_decided(folder, pages)
     check_four_eyes(store, user, pages)
@@ -543,17 +629,30 @@ def approve_folder(
 def _check_all_decided(folder: Folder, pages: list[Page], *, allow_none: bool = False) -> None:
     documents = [p for p in pages if p.separator is None]
     if not documents and not allow_none:
-        raise ConflictError(f"Folder {folder.folder_id} has no scanned pages to approve")
+        raise ConflictError(
+            _("Folder %(folder_id)s has no scanned pages to approve", folder_id=folder.folder_id)
+        )
     undecided = [p for p in documents if p.decision is None]
     rejected = [p for p in documents if p.decision == "reject"]
     if undecided:
         raise ConflictError(
-            f"Folder {folder.folder_id} has {len(undecided)} undecided page(s), the first at "
-            f"position {undecided[0].position}: decide every page first"
+            _(
+                (
+                    "Folder %(folder_id)s has %(n_undecided)s undecided page(s), the first at "
+                    "position %(position)s: decide every page first"
+                ),
+                folder_id=folder.folder_id,
+                n_undecided=len(undecided),
+                position=undecided[0].position,
+            )
         )
     if rejected:
         raise ConflictError(
-            f"Folder {folder.folder_id} has {len(rejected)} rejected page(s) waiting for a rescan"
+            _(
+                "Folder %(folder_id)s has %(n_rejected)s rejected page(s) waiting for a rescan",
+                folder_id=folder.folder_id,
+                n_rejected=len(rejected),
+            )
         )
 
 
@@ -568,15 +667,27 @@ def approve_all(
     pages = store.folder_pages(folder.folder_id)
     if visible_pages(user, folder, pages) != pages:
         raise NotAllowedError(
-            f"Folder {folder.folder_id} holds pages marked above {user.username!r}'s clearance"
+            _(
+                "Folder %(folder_id)s holds pages marked above %(username)r's clearance",
+                folder_id=folder.folder_id,
+                username=user.username,
+            )
         )
     check_four_eyes(store, user, pages)
     undecided = [p for p in pages if p.decision is None and p.separator is None]
     failed = [p for p in undecided if p.state != "ok"]
     if failed:
         raise ConflictError(
-            f"Folder {folder.folder_id}: {len(failed)} page(s) failed processing "
-            f"({failed[0].source_file}); reject them for a rescan first"
+            _(
+                (
+                    "Folder %(folder_id)s: %(n_failed)s page(s) failed processing "
+                    "(%(source_file)s); "
+                    "reject them for a rescan first"
+                ),
+                folder_id=folder.folder_id,
+                n_failed=len(failed),
+                source_file=failed[0].source_file,
+            )
         )
     # What approve_folder would refuse once the undecided pages are approved: refuse it now,
     # before anything is recorded.
@@ -593,7 +704,7 @@ def reopen_folder(store: Store, user: User, number: int) -> Folder:
     require_role(user, "archivist", "reopening folders")
     folder = find_folder(store, user, number)
     if folder.approved_at is None:
-        raise ConflictError(f"Folder {folder.folder_id} is not approved")
+        raise ConflictError(_("Folder %(folder_id)s is not approved", folder_id=folder.folder_id))
     event = _event(
         user,
         None,
@@ -613,7 +724,11 @@ def edit_metadata(store: Store, user: User, number: int, changes: dict[str, Any]
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise InvalidInputError(
-            f"Cannot edit {', '.join(unknown)}: editable fields are {', '.join(EDITABLE_FIELDS)}"
+            _(
+                "Cannot edit %(unknown)s: editable fields are %(editable_fields)s",
+                unknown=", ".join(unknown),
+                editable_fields=", ".join(EDITABLE_FIELDS),
+            )
         )
     # Only what may change is checked: the folder's id and shelf numbers stay as imported
     # (an archival id may hold slashes, which a manifest row may not), so stand-ins take
@@ -627,7 +742,11 @@ def edit_metadata(store: Store, user: User, number: int, changes: dict[str, Any]
         )  # fmt: skip
     if not auth.may_see(user.clearance, checked.secrecy):
         raise NotAllowedError(
-            f"{user.username!r} may not mark a folder {checked.secrecy!r}: above their clearance"
+            _(
+                "%(username)r may not mark a folder %(secrecy)r: above their clearance",
+                username=user.username,
+                secrecy=checked.secrecy,
+            )
         )
     new_values = {
         "title": checked.title,
@@ -686,7 +805,7 @@ class RescanEntry:
 
     @property
     def reason_label(self) -> str:
-        code, _, note = (self.page.reason or "").partition(":")
+        code, _ignored, note = (self.page.reason or "").partition(":")
         label = REJECT_REASONS.get(code.strip(), code)
         return f"{label}: {note.strip()}" if note.strip() else label
 

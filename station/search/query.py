@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from station.errors import BadArgumentError
+from station.i18n import _
 from station.search.text import exact, fold
 
 WORD = re.compile(r"\w+")
@@ -65,7 +66,9 @@ def parse(text: str) -> Query:
         prefix = chunk.endswith("*") or any(c.isdigit() for c in chunk)
         terms.append(_term(parts, prefix=prefix))
     if not terms:
-        raise BadArgumentError(f"Search for {text.strip()!r}: give at least one word or number")
+        raise BadArgumentError(
+            _("Search for %(strip)r: give at least one word or number", strip=text.strip())
+        )
     return Query(tuple(terms))
 
 

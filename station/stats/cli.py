@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from station.errors import BadArgumentError
+from station.i18n import _
 
 DateOption = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
 
@@ -25,7 +26,9 @@ def _date(option: str, value: str | None) -> date | None:
     try:
         return datetime.strptime(value.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise BadArgumentError(f"{option} {value!r}: give a date as YYYY-MM-DD") from None
+        raise BadArgumentError(
+            _("%(option)s %(value)r: give a date as YYYY-MM-DD", option=option, value=value)
+        ) from None
 
 
 def stats(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from station.errors import BadArgumentError, OutputError
+from station.i18n import _
 from station.store import Batch, ExportVersion, Folder, Page, Store
 
 PDFA_FLAVOUR = "2b"
@@ -65,14 +66,18 @@ class Period:
         month, year = (month or "").strip(), (year or "").strip()
         fonds = nfc(fonds.strip()) if fonds and fonds.strip() else None
         if bool(month) == bool(year):
-            raise BadArgumentError("Give a month (YYYY-MM) or a year (YYYY), exactly one of them")
+            raise BadArgumentError(
+                _("Give a month (YYYY-MM) or a year (YYYY), exactly one of them")
+            )
         if month:
             found = re.fullmatch(r"(\d{4})-(\d{1,2})", month)
             if not found or not 1 <= int(found[2]) <= 12:
-                raise BadArgumentError(f"month {month!r}: give it as YYYY-MM, e.g. 2026-11")
+                raise BadArgumentError(
+                    _("month %(month)r: give it as YYYY-MM, e.g. 2026-11", month=month)
+                )
             return cls(int(found[1]), int(found[2]), fonds)
         if not re.fullmatch(r"\d{4}", year):
-            raise BadArgumentError(f"year {year!r}: give it as YYYY, e.g. 2026")
+            raise BadArgumentError(_("year %(year)r: give it as YYYY, e.g. 2026", year=year))
         return cls(int(year), None, fonds)
 
     @property
@@ -366,7 +371,14 @@ def write_pdfa(report: Report, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{path.name}: cannot write in {path.parent}: {exc}") from exc
+        raise OutputError(
+            _(
+                "%(name)s: cannot write in %(parent)s: %(exc)s",
+                name=path.name,
+                parent=path.parent,
+                exc=exc,
+            )
+        ) from exc
     with temporary_beside(path) as tmp:
         try:
             with pikepdf.open(io.BytesIO(data)) as pdf:
@@ -378,10 +390,17 @@ def write_pdfa(report: Report, path: Path) -> None:
             findings = exc.report.violations + exc.report.unsupported
             rules = "; ".join(sorted({f"{f.rule} ({f.message})" for f in findings}))
             raise OutputError(
-                f"{path.name} failed PDF/A-{PDFA_FLAVOUR} validation: {rules}"
+                _(
+                    "%(name)s failed PDF/A-%(pdfa_flavour)s validation: %(rules)s",
+                    name=path.name,
+                    pdfa_flavour=PDFA_FLAVOUR,
+                    rules=rules,
+                )
             ) from exc
         except (OSError, pikepdf.PdfError) as exc:
-            raise OutputError(f"{path.name}: cannot write the report: {exc}") from exc
+            raise OutputError(
+                _("%(name)s: cannot write the report: %(exc)s", name=path.name, exc=exc)
+            ) from exc
         tmp.replace(path)
 
 
@@ -397,8 +416,14 @@ def _render(report: Report) -> bytes:
         from station.errors import MissingToolError
 
         raise MissingToolError(
-            f"The report needs the DejaVu fonts ({', '.join(missing)} in {FONT_DIR}): "
-            "install the fonts-dejavu-core package (scripts/setup does)"
+            _(
+                (
+                    "The report needs the DejaVu fonts (%(missing)s in %(font_dir)s): install the "
+                    "fonts-dejavu-core package (scripts/setup does)"
+                ),
+                missing=", ".join(missing),
+                font_dir=FONT_DIR,
+            )
         )
 
     class Sheets(FPDF):  # type: ignore[misc, unused-ignore]
@@ -597,10 +622,19 @@ def write_xlsx(report: Report, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{path.name}: cannot write in {path.parent}: {exc}") from exc
+        raise OutputError(
+            _(
+                "%(name)s: cannot write in %(parent)s: %(exc)s",
+                name=path.name,
+                parent=path.parent,
+                exc=exc,
+            )
+        ) from exc
     with temporary_beside(path) as tmp:
         try:
             book.save(tmp)
         except OSError as exc:
-            raise OutputError(f"{path.name}: cannot write the workbook: {exc}") from exc
+            raise OutputError(
+                _("%(name)s: cannot write the workbook: %(exc)s", name=path.name, exc=exc)
+            ) from exc
         tmp.replace(path)

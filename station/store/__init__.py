@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 
 from station.errors import ConfigError
+from station.i18n import _
 from station.store.audit import AuditQueries
 from station.store.documents import DocumentQueries, NewDocument
 from station.store.engine import HEAD_REVISION, MIGRATIONS, make_engine, migrate, safe_url
@@ -87,7 +88,13 @@ class Store(
             engine = make_engine(database_url)
             migrate(engine)
         except Exception as exc:
-            raise ConfigError(f"Cannot open the database {safe_url(database_url)}: {exc}") from exc
+            raise ConfigError(
+                _(
+                    "Cannot open the database %(safe_url)s: %(exc)s",
+                    safe_url=safe_url(database_url),
+                    exc=exc,
+                )
+            ) from exc
         store = cls(engine)
         if engine.dialect.name == "postgresql":
             # A store dropped with connections in its pool closes them: psycopg warns of a
