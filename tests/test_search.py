@@ -173,6 +173,7 @@ def test_a_search_index_from_before_facets_gains_them_on_upgrade(
             {"f": index_words(TEXT_2)[0]},
         )
         connection.execute(sa.text("drop index ix_search_entry_folder_id"))
+        connection.execute(sa.text('alter table "user" drop column language'))  # 0013's
         connection.execute(sa.text("update alembic_version set version_num = '0011'"))
     st.engine.dispose()
     assert find(st, "bao cao", box="3") == []
