@@ -213,12 +213,12 @@ def row(event: Event, folders: dict[str, Folder]) -> dict[str, Any]:
     if event.folder_id:
         links.append((event.folder_id, f"/folders/{folder.id}" if folder else None))
     if event.page_id is not None:
-        links.append((f"page id {event.page_id}", f"/pages/{event.page_id}"))
+        links.append((_("page id %(id)s", id=event.page_id), f"/pages/{event.page_id}"))
     if event.document_id is not None:
         where = f"/folders/{folder.id}#doc-panel" if folder else None
         links.append((f"văn bản {event.document_id}", where))
     if not links and event.batch_id is not None:
-        links.append((f"batch {event.batch_id}", "/batches"))
+        links.append((_("batch %(id)s", id=event.batch_id), "/batches"))
     return {
         "id": event.id,
         "time": _time(event.at),

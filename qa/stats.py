@@ -27,7 +27,7 @@ from qa.app import templates
 from qa.forms import period
 from qa.security import CurrentUser, settings_of, store_of
 from station.errors import InvalidInputError, NotAllowedError
-from station.i18n import _
+from station.i18n import N_, _
 from station.review import rules
 from station.spreadsheet import append_text_row, csv_row
 from station.stats import charts
@@ -52,23 +52,23 @@ def _figure(value: Any) -> Any:
 templates.env.filters["figure"] = _figure
 
 BACKLOG_COLUMNS = (
-    ("fonds_code", "Phông (fonds)"),
-    ("box_no", "Hộp số (box)"),
-    ("manifest_sheets", "Sheets in manifest"),
-    ("scanned_sheets", "Sheets scanned"),
-    ("reviewed_pages", "Pages reviewed"),
-    ("approved_folders", "Folders approved"),
-    ("exported_folders", "Folders exported"),
-    ("projected_completion", "Projected completion"),
+    ("fonds_code", N_("Phông (fonds)")),
+    ("box_no", N_("Hộp số (box)")),
+    ("manifest_sheets", N_("Sheets in manifest")),
+    ("scanned_sheets", N_("Sheets scanned")),
+    ("reviewed_pages", N_("Pages reviewed")),
+    ("approved_folders", N_("Folders approved")),
+    ("exported_folders", N_("Folders exported")),
+    ("projected_completion", N_("Projected completion")),
 )
 THROUGHPUT_COLUMNS = (
-    ("role", "Role"),
-    ("who", "Who"),
-    ("day", "Day"),
-    ("pages", "Pages"),
-    ("batches", "Batches"),
-    ("decisions", "Decisions"),
-    ("pages_per_hour", "Pages per hour"),
+    ("role", N_("Role")),
+    ("who", N_("Who")),
+    ("day", N_("Day")),
+    ("pages", N_("Pages")),
+    ("batches", N_("Batches")),
+    ("decisions", N_("Decisions")),
+    ("pages_per_hour", N_("Pages per hour")),
 )
 
 
@@ -178,9 +178,9 @@ def _counts(value: Any, key: str) -> list[tuple[str, float]]:
 
 
 QUALITY = (  # (measure, key in list-shaped figures, chart title, table header)
-    ("rejects", "reason", "Rejected pages by reason", "Reason"),
-    ("flags", "kind", "Machine flags by kind", "Flag"),
-    ("failed_files", "cause", "Failed files by cause", "Cause"),
+    ("rejects", "reason", N_("Rejected pages by reason"), N_("Reason")),
+    ("flags", "kind", N_("Machine flags by kind"), N_("Flag")),
+    ("failed_files", "cause", N_("Failed files by cause"), N_("Cause")),
 )
 
 
@@ -197,7 +197,18 @@ def quality_counts(quality: Mapping[str, Any]) -> dict[str, list[tuple[str, floa
     return out
 
 
-SOURCES = (("operator", "Operator"), ("profile", "Profile"), ("station", "Scanning station"))
+SOURCES = (
+    ("operator", N_("Operator")),
+    ("profile", N_("Profile")),
+    ("station", N_("Scanning station")),
+)
+
+
+BY_SOURCE_TITLES = {
+    "operator": N_("Rejected pages by operator"),
+    "profile": N_("Rejected pages by profile"),
+    "station": N_("Rejected pages by scanning station"),
+}
 
 
 def rejects_by_source(quality: Mapping[str, Any]) -> dict[str, list[tuple[str, float]]]:
@@ -223,8 +234,9 @@ def confidence_bins(quality: Mapping[str, Any]) -> list[tuple[float, float, floa
 
 def _reason(reason: str) -> str:
     """A stored reason ("blurred", "other: torn") as reviewers chose it: "Blurred (Mờ)"."""
-    code, _, note = reason.partition(":")
-    label = rules.REJECT_REASONS.get(code.strip(), code.strip())
+    code, _sep, note = reason.partition(":")
+    known = rules.REJECT_REASONS.get(code.strip())
+    label = _(known) if known else code.strip()
     return f"{label}: {note.strip()}" if note.strip() else label
 
 
@@ -240,21 +252,21 @@ def _stages(processing: Any) -> list[tuple[str, float, float]]:
 def tables(figures: Mapping[str, Any]) -> dict[str, Table]:
     """The four downloadable tables, flat, with the same numbers as the page."""
     backlog = Table(
-        [h for _, h in BACKLOG_COLUMNS],
+        [_(h) for _key, h in BACKLOG_COLUMNS],
         [
-            [row.get(k) if row.get(k) is not None else "" for k, _ in BACKLOG_COLUMNS]
+            [row.get(k) if row.get(k) is not None else "" for k, _h in BACKLOG_COLUMNS]
             for row in _entries(figures.get("backlog", []), "fonds_code")
         ],
     )
     throughput = Table(
-        [h for _, h in THROUGHPUT_COLUMNS],
+        [_(h) for _key, h in THROUGHPUT_COLUMNS],
         [
-            [r[k] if r[k] is not None else "" for k, _ in THROUGHPUT_COLUMNS]
+            [r[k] if r[k] is not None else "" for k, _h in THROUGHPUT_COLUMNS]
             for r in throughput_rows(figures)
         ],
     )
     quality_figures = figures.get("quality", {})
-    quality = Table(["Measure", "Kind", "Count"], [])
+    quality = Table([_("Measure"), _("Kind"), _("Count")], [])
     for measure, counts in quality_counts(quality_figures).items():
         quality.rows += [[measure, label, count] for label, count in counts]
     if "rescans" in quality_figures:
@@ -266,7 +278,7 @@ def tables(figures: Mapping[str, Any]) -> dict[str, Table]:
         for low, high, n in confidence_bins(quality_figures)
     ]
     processing = Table(
-        ["Stage", "Median (ms)", "95th percentile (ms)"],
+        [_("Stage"), _("Median (ms)"), _("95th percentile (ms)")],
         [list(s) for s in _stages(figures.get("processing", {}))],
     )
     every = {"backlog": backlog, "throughput": throughput, "quality": quality}
@@ -296,35 +308,36 @@ def sections(figures: Mapping[str, Any]) -> list[Section]:
     if "quality" in figures:
         quality = figures["quality"]
         counts = quality_counts(quality)
-        panels = [_bars(title, header, counts[m]) for m, _, title, header in QUALITY]
+        panels = [_bars(_(title), _(header), counts[m]) for m, _key, title, header in QUALITY]
         by_source = rejects_by_source(quality)
         panels += [  # only where there is something to break down
-            _bars(f"Rejected pages by {h.lower()}", h, by_source[k])
-            for k, h in SOURCES
-            if by_source[k]
+            _bars(_(BY_SOURCE_TITLES[k]), _(h), by_source[k]) for k, h in SOURCES if by_source[k]
         ]
         bins = confidence_bins(quality)
-        title = "OCR confidence of the latest pages read"
+        title = _("OCR confidence of the latest pages read")
         if any(n for *_, n in bins):
             histogram = Markup(charts.histogram(title, bins))
             rows = [[f"{lo:g}–{hi:g}", n] for lo, hi, n in bins]
-            panels.append(Panel(title, histogram, Table(["Confidence", "Pages"], rows)))
-        rescans = f"Pages sent back for rescan: {charts.number(_total(quality.get('rescans', 0)))}"
-        out.append(Section("quality", "Quality", panels, summary=rescans))
+            panels.append(Panel(title, histogram, Table([_("Confidence"), _("Pages")], rows)))
+        rescans = _(
+            "Pages sent back for rescan: %(n)s",
+            n=charts.number(_total(quality.get("rescans", 0))),
+        )
+        out.append(Section("quality", _("Quality"), panels, summary=rescans))
     if "processing" in figures:
         stages = _stages(figures["processing"])
         out.append(
             Section(
                 "processing",
-                "Processing",
+                _("Processing"),
                 [
                     _groups(
-                        "Time per stage (ms)",
-                        "Stage",
-                        [s for s, _, _ in stages],
+                        _("Time per stage (ms)"),
+                        _("Stage"),
+                        [s for s, _m, _p in stages],
                         [
-                            ("Median", [m for _, m, _ in stages]),
-                            ("95th percentile", [p for *_, p in stages]),
+                            (_("Median"), [m for _s, m, _p in stages]),
+                            (_("95th percentile"), [p for *_rest, p in stages]),
                         ],
                     )
                 ],
@@ -336,10 +349,10 @@ def sections(figures: Mapping[str, Any]) -> list[Section]:
 
 def _backlog(rows: list[Mapping[str, Any]]) -> Section:
     fonds = [r for r in rows if not r.get("box_no")]
-    measures = [(k, h) for k, h in BACKLOG_COLUMNS[2:5]]
+    measures = [(k, _(h)) for k, h in BACKLOG_COLUMNS[2:5]]
     panels = [
         _groups(
-            "Backlog per fonds (phông)",
+            _("Backlog per fonds (phông)"),
             "Phông",
             [str(r.get("fonds_code", "")) for r in fonds],
             [(h, [float(r.get(k) or 0) for r in fonds]) for k, h in measures],
@@ -355,14 +368,14 @@ def _backlog(rows: list[Mapping[str, Any]]) -> Section:
     if len(fonds) == 1:  # one fonds (chosen, or the only one): its boxes with most left too
         boxes = sorted((r for r in rows if r.get("box_no") and _days(r)), key=lambda r: -left(r))
         panels += [_burn_down(r) for r in boxes[: BURN_DOWNS_SHOWN - 1]]
-    return Section("backlog", "Backlog", panels)
+    return Section("backlog", _("Backlog"), panels)
 
 
 BURN_DOWN_COLUMNS = (
-    ("scanned_sheets", "Sheets scanned"),
-    ("reviewed_pages", "Pages reviewed"),
-    ("approved_folders", "Folders approved"),
-    ("exported_folders", "Folders exported"),
+    ("scanned_sheets", N_("Sheets scanned")),
+    ("reviewed_pages", N_("Pages reviewed")),
+    ("approved_folders", N_("Folders approved")),
+    ("exported_folders", N_("Folders exported")),
 )
 
 
@@ -374,37 +387,47 @@ def _burn_down(row: Mapping[str, Any]) -> Panel:
     manifest = float(row.get("manifest_sheets") or 0)
     days = [(date.fromisoformat(day[:10]), values) for day, values in _days(row)]
     lines = [
-        (header, [(day, float(values.get(key) or 0)) for day, values in days])
+        (_(header), [(day, float(values.get(key) or 0)) for day, values in days])
         for key, header in BURN_DOWN_COLUMNS[:2]
     ]
     if days:
-        lines.insert(0, ("Sheets in manifest", [(days[0][0], manifest), (days[-1][0], manifest)]))
+        sheets = [(days[0][0], manifest), (days[-1][0], manifest)]
+        lines.insert(0, (_("Sheets in manifest"), sheets))
     projection = None
     done = row.get("projected_completion")
     scanned = float(days[-1][1].get("scanned_sheets") or 0) if days else 0.0
     if done and days and scanned < manifest:
         end = date.fromisoformat(str(done)[:10])
-        projection = charts.Projection(days[-1][0], scanned, end, manifest, "Projected completion")
+        projection = charts.Projection(
+            days[-1][0], scanned, end, manifest, _("Projected completion")
+        )
     where = f"phông {fonds}" + (f", hộp {box}" if box else "")
-    title = f"Burn-down of {where}: running totals against {charts.number(manifest)} sheets"
+    title = _(
+        "Burn-down of %(where)s: running totals against %(sheets)s sheets",
+        where=where,
+        sheets=charts.number(manifest),
+    )
     svg = charts.line_chart(title, lines, projection=projection)
     table = Table(
-        ["Day", *(h for _, h in BURN_DOWN_COLUMNS), "Sheets left"],
+        [_("Day"), *(_(h) for _key, h in BURN_DOWN_COLUMNS), _("Sheets left")],
         [
             [
                 day.isoformat(),
-                *(float(values.get(k) or 0) for k, _ in BURN_DOWN_COLUMNS),
+                *(float(values.get(k) or 0) for k, _h in BURN_DOWN_COLUMNS),
                 max(0.0, manifest - float(values.get("scanned_sheets") or 0)),
             ]
             for day, values in days
         ],
     )
     note = (
-        f"Projected completion at the pace of the last 4 weeks: {projection.end:%d/%m/%Y}"
+        _(
+            "Projected completion at the pace of the last 4 weeks: %(day)s",
+            day=f"{projection.end:%d/%m/%Y}",
+        )
         if projection
-        else "Every sheet scanned"
+        else _("Every sheet scanned")
         if days and scanned >= manifest
-        else "No pace in the last 4 weeks"
+        else _("No pace in the last 4 weeks")
     )
     return Panel(title, Markup(svg), table, note)
 
@@ -414,22 +437,28 @@ def _throughput(rows: list[dict[str, Any]]) -> Section:
     operators = [r for r in totals if r["role"] == "operator"]
     reviewers = [r for r in totals if r["role"] == "reviewer"]
     pages = _bars(
-        "Pages scanned per operator", "Operator", [(r["who"], r["pages"]) for r in operators]
+        _("Pages scanned per operator"),
+        _("Operator"),
+        [(r["who"], r["pages"]) for r in operators],
     )
     pages.table = Table(
-        ["Operator", "Pages", "Batches", "Pages per hour"],
+        [_("Operator"), _("Pages"), _("Batches"), _("Pages per hour")],
         [[r["who"], r["pages"], r["batches"], _or_blank(r["pages_per_hour"])] for r in operators],
     )
     decisions = [(r["who"], r["decisions"]) for r in reviewers]
     stations = [(r["who"] or "–", r["pages"]) for r in totals if r["role"] == "station"]
     panels = [
         pages,
-        *([_bars("Pages scanned per station", "Scanning station", stations)] if stations else []),
-        _bars("Review decisions per reviewer", "Reviewer", decisions),
+        *(
+            [_bars(_("Pages scanned per station"), _("Scanning station"), stations)]
+            if stations
+            else []
+        ),
+        _bars(_("Review decisions per reviewer"), _("Reviewer"), decisions),
         _per_day([r for r in rows if r["day"] and r["role"] == "operator"]),
         _per_week([r for r in rows if r["day"] and r["role"] == "operator"]),
     ]
-    return Section("throughput", "Throughput", panels)
+    return Section("throughput", _("Throughput"), panels)
 
 
 def _or_blank(value: Any) -> Any:
@@ -451,10 +480,10 @@ def _per_day(rows: list[dict[str, Any]]) -> Panel:
         )
         for who in busiest[:SERIES_SHOWN]
     ]
-    title = "Pages scanned per day"
+    title = _("Pages scanned per day")
     days = sorted({r["day"][:10] for r in rows})
     pages = {(r["day"][:10], r["who"]): r["pages"] for r in rows}
-    table = Table(["Day", *people], [[d, *(pages.get((d, w), 0) for w in people)] for d in days])
+    table = Table([_("Day"), *people], [[d, *(pages.get((d, w), 0) for w in people)] for d in days])
     return Panel(title, Markup(charts.line_chart(title, series)), table)
 
 
@@ -467,16 +496,16 @@ def _per_week(rows: list[dict[str, Any]]) -> Panel:
         pages[key] = pages.get(key, 0) + r["pages"]
     weeks = sorted({week for week, _ in pages})
     totals = [(w, sum(pages.get((w, p), 0) for p in people)) for w in weeks]
-    title = "Pages scanned per week"
+    title = _("Pages scanned per week")
     table = Table(
-        ["Week", "All", *people],
+        [_("Week"), _("All"), *people],
         [[w, total, *(pages.get((w, p), 0) for p in people)] for w, total in totals],
     )
     return Panel(title, Markup(charts.bar_chart(title, totals)), table)
 
 
 def _bars(title: str, header: str, items: Sequence[tuple[str, float]]) -> Panel:
-    table = Table([header, "Count"], [[label, value] for label, value in items])
+    table = Table([header, _("Count")], [[label, value] for label, value in items])
     return Panel(title, Markup(charts.bar_chart(title, items)), table)
 
 
@@ -492,7 +521,7 @@ def _groups(
         table.rows.append([category, *(values[i] for _, values in series)])
     extra = dict(folders)
     if extra:  # folders approved and exported: another unit, in the table only
-        table.headers += ["Folders approved", "Folders exported"]
+        table.headers += [_("Folders approved"), _("Folders exported")]
         for line in table.rows:
             row = extra.get(line[0], {})
             line += [row.get("approved_folders") or 0, row.get("exported_folders") or 0]
@@ -501,7 +530,7 @@ def _groups(
 
 def _pace(processing: Any) -> str:
     rate = processing.get("pages_per_minute") if isinstance(processing, Mapping) else None
-    pace = f"Pages per minute: {charts.number(float(rate))}" if rate is not None else ""
+    pace = _("Pages per minute: %(n)s", n=charts.number(float(rate))) if rate is not None else ""
     now = processing.get("now", {}) if isinstance(processing, Mapping) else {}
     return " · ".join([pace, *now.get("summary", [])]).strip(" ·")
 

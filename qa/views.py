@@ -33,7 +33,7 @@ from station.distributed.status import work_status
 from station.documents import records
 from station.documents.model import FIELDS
 from station.errors import BadArgumentError, NotAllowedError, NotFoundError, NotLoggedInError
-from station.i18n import _
+from station.i18n import N_, _
 from station.pipeline import separators
 from station.review import rules
 from station.store import Event, Folder, Page, Store, User
@@ -47,21 +47,21 @@ FOLDER_HISTORY_SHOWN = 30  # newest events in the folder view; the rest on its h
 
 # What the machine suspects, as reviewers read it at a glance: (badge text, explanation).
 FLAG_LABELS: dict[str, tuple[str, str]] = {
-    "blurred": ("blurred", "Blurred (mờ): the sharpness measure is low"),
-    "low_dpi": ("low dpi", "Below the 200 dpi Circular 02/2019/TT-BNV requires"),
-    "low_ocr_confidence": ("low OCR", "Tesseract was unsure of much of the text"),
-    "possible_blank": ("blank?", "Looks blank (trang trắng?): confirm with b"),
-    "possible_duplicate": ("duplicate?", "Same as a neighbouring page: a double feed?"),
-    "sheet_count_mismatch": ("sheets ≠", "Sheets scanned differ from the manifest's Số tờ"),
-    "unassigned": ("unassigned", "Not under a separator sheet of a manifest folder"),
-    "unknown_separator": ("unknown sep.", "A separator sheet naming no manifest folder"),
-    "failed": ("failed", "Processing failed: reject for a rescan"),
-    "pages_failed": ("pages failed", "Some pages failed processing"),
-    "too_dark": ("too dark", "Exposure too dark"),
-    "too_light": ("too light", "Exposure too light"),
-    "skew_unknown": ("skew?", "The skew could not be measured"),
-    "orientation_uncertain": ("orientation?", "Unsure which way up: turn with o"),
-    "dpi_assumed": ("dpi assumed", "The file carried no resolution; one was assumed"),
+    "blurred": (N_("blurred"), N_("Blurred (mờ): the sharpness measure is low")),
+    "low_dpi": (N_("low dpi"), N_("Below the 200 dpi Circular 02/2019/TT-BNV requires")),
+    "low_ocr_confidence": (N_("low OCR"), N_("Tesseract was unsure of much of the text")),
+    "possible_blank": (N_("blank?"), N_("Looks blank (trang trắng?): confirm with b")),
+    "possible_duplicate": (N_("duplicate?"), N_("Same as a neighbouring page: a double feed?")),
+    "sheet_count_mismatch": (N_("sheets ≠"), N_("Sheets scanned differ from the manifest's Số tờ")),
+    "unassigned": (N_("unassigned"), N_("Not under a separator sheet of a manifest folder")),
+    "unknown_separator": (N_("unknown sep."), N_("A separator sheet naming no manifest folder")),
+    "failed": (N_("failed"), N_("Processing failed: reject for a rescan")),
+    "pages_failed": (N_("pages failed"), N_("Some pages failed processing")),
+    "too_dark": (N_("too dark"), N_("Exposure too dark")),
+    "too_light": (N_("too light"), N_("Exposure too light")),
+    "skew_unknown": (N_("skew?"), N_("The skew could not be measured")),
+    "orientation_uncertain": (N_("orientation?"), N_("Unsure which way up: turn with o")),
+    "dpi_assumed": (N_("dpi assumed"), N_("The file carried no resolution; one was assumed")),
 }
 # Flags a reviewer can filter the queue on.
 QUEUE_FLAGS = (
@@ -70,18 +70,19 @@ QUEUE_FLAGS = (
 )  # fmt: skip
 
 STATE_LABELS = {
-    "empty": "Not scanned",
-    "to_review": "To review",
-    "rescan": "Waiting for rescan",
-    "ready": "Ready to approve",
-    "approved": "Approved",
+    "empty": N_("Not scanned"),
+    "to_review": N_("To review"),
+    "rescan": N_("Waiting for rescan"),
+    "ready": N_("Ready to approve"),
+    "approved": N_("Approved"),
 }
+BATCH_STATES = {"processing": N_("processing"), "done": N_("done"), "failed": N_("failed")}
 # A decision as colour, icon and text (never colour alone).
 DECISION_LABELS: dict[str, tuple[str, str]] = {
-    "": ("•", "Undecided"),
-    "approve": ("✓", "Approved"),
-    "reject": ("✗", "Rejected"),
-    "blank": ("○", "Blank"),
+    "": ("•", N_("Undecided")),
+    "approve": ("✓", N_("Approved")),
+    "reject": ("✗", N_("Rejected")),
+    "blank": ("○", N_("Blank")),
 }
 
 # The manifest fields as archivists know them: (field, Vietnamese, English gloss).
@@ -106,25 +107,25 @@ FIELD_FORMATS = {f.english: f.format for f in manifest.FIELDS}
 RETENTION_CHOICES = (manifest.PERMANENT_LABEL, "70 năm", "50 năm", "30 năm", "20 năm", "10 năm")
 
 ACTION_LABELS = {
-    "decision": "Decision",
-    "approve_unflagged": "Approved (unflagged, all at once)",
-    "turn": "Turned",
-    "move": "Moved",
-    "secrecy": "Secrecy marked",
-    "reorder": "Pages reordered",
-    "approve_folder": "Folder approved",
-    "reopen_folder": "Folder reopened",
-    "edit_metadata": "Metadata edited",
-    "added": "Manifest: folder added",
-    "changed": "Manifest: folder changed",
-    "edit_document": "Document fields edited",
-    "confirm_document": "Document confirmed",
-    "confirm_confident": "Document confirmed (confident, all at once)",
-    "split_document": "Document split",
-    "split_from": "Document split off",
-    "merge_document": "Documents merged",
-    "document_secrecy": "Document secrecy changed",
-    "pages_added": "Pages added to a reviewed document",
+    "decision": N_("Decision"),
+    "approve_unflagged": N_("Approved (unflagged, all at once)"),
+    "turn": N_("Turned"),
+    "move": N_("Moved"),
+    "secrecy": N_("Secrecy marked"),
+    "reorder": N_("Pages reordered"),
+    "approve_folder": N_("Folder approved"),
+    "reopen_folder": N_("Folder reopened"),
+    "edit_metadata": N_("Metadata edited"),
+    "added": N_("Manifest: folder added"),
+    "changed": N_("Manifest: folder changed"),
+    "edit_document": N_("Document fields edited"),
+    "confirm_document": N_("Document confirmed"),
+    "confirm_confident": N_("Document confirmed (confident, all at once)"),
+    "split_document": N_("Document split"),
+    "split_from": N_("Document split off"),
+    "merge_document": N_("Documents merged"),
+    "document_secrecy": N_("Document secrecy changed"),
+    "pages_added": N_("Pages added to a reviewed document"),
 }
 # The fields of a document as reviewers meet them: English glosses of the Vietnamese names.
 DOCUMENT_GLOSSES = {
@@ -149,6 +150,7 @@ templates.env.globals.update(
     FLAG_LABELS=FLAG_LABELS,
     STATE_LABELS=STATE_LABELS,
     DECISION_LABELS=DECISION_LABELS,
+    BATCH_STATES=BATCH_STATES,
     REJECT_REASONS=rules.REJECT_REASONS,
     role_names=auth.ROLE_NAMES,
 )
@@ -428,9 +430,10 @@ def _event_row(event: Event, positions: dict[int | None, int | None]) -> dict[st
     page = None
     if event.page_id is not None:
         page = positions.get(event.page_id)
-    label = ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
+    label = ACTION_LABELS.get(action)
+    label = _(label) if label else action.replace("_", " ").capitalize()
     if event.document_id is not None and isinstance(detail.get("sequence"), int):
-        label = f"{label} (văn bản {detail['sequence']})"
+        label = _("%(action)s (văn bản %(sequence)s)", action=label, sequence=detail["sequence"])
     if isinstance(detail.get("reason"), str) and event.stage == "document":
         after = {**after, "reason": detail["reason"]} if isinstance(after, dict) else after
     return {
@@ -451,9 +454,9 @@ def _values(values: Any) -> str:
     shown = []
     for key, value in values.items():
         if isinstance(value, list) and len(value) > 6:
-            value = f"{len(value)} pages"
+            value = _("%(n)s pages", n=len(value))
         elif key == "decision" and value is None:
-            value = "undecided"
+            value = _("undecided")
         elif key == "reason" and value:
             value = _reason(str(value))
         shown.append(f"{key}: {'—' if value in (None, '') else value}")
@@ -462,8 +465,9 @@ def _values(values: Any) -> str:
 
 def _reason(reason: str | None) -> str:
     """A stored reason ("blurred", "other: torn corner") as people read it."""
-    code, _, note = (reason or "").partition(":")
-    label = rules.REJECT_REASONS.get(code.strip(), code.strip())
+    code, _sep, note = (reason or "").partition(":")
+    known = rules.REJECT_REASONS.get(code.strip())
+    label = _(known) if known else code.strip()
     return f"{label}: {note.strip()}" if note.strip() else label
 
 

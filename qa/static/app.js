@@ -60,12 +60,12 @@ const station = (() => {
   }
 
   const TITLES = {
-    0: "No answer",
-    401: "Not logged in",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Not possible now",
-    422: "Invalid",
+    0: _("No answer"),
+    401: _("Not logged in"),
+    403: _("Not allowed"),
+    404: _("Not found"),
+    409: _("Not possible now"),
+    422: _("Invalid"),
   };
   const area = () => document.getElementById("message");
   let timer = null;
@@ -87,13 +87,13 @@ const station = (() => {
       say(`${prefix}${err}`, "error");
       throw err;
     }
-    const title = TITLES[err.status] || "Error";
+    const title = TITLES[err.status] || _("Error");
     say(`${prefix}${title} (${err.status || "—"}): ${err.detail}`, "error");
     if (err.status === 401) {
       const box = area();
       const link = document.createElement("a");
       link.href = `/login?next=${encodeURIComponent(location.pathname + location.hash)}`;
-      link.textContent = " Log in again";
+      link.textContent = ` ${_("Log in again")}`;
       box.append(link);
     }
   }
@@ -170,7 +170,7 @@ const station = (() => {
         if (text !== "" && !Number.isInteger(changes[field.name])) {
           note.hidden = false;
           note.className = "form-message error";
-          note.textContent = "Số tờ (sheets) must be a whole number";
+          note.textContent = _("Số tờ (sheets) must be a whole number");
           field.focus();
           return;
         }
@@ -181,7 +181,7 @@ const station = (() => {
     note.hidden = false;
     if (!Object.keys(changes).length) {
       note.className = "form-message";
-      note.textContent = "Nothing changed.";
+      note.textContent = _("Nothing changed.");
       return;
     }
     try {
@@ -194,11 +194,11 @@ const station = (() => {
       mark();
       note.className = "form-message ok";
       note.textContent = "Saved.";
-      station.say(`Metadata of ${folder.folder_id} saved`);
+      station.say(_("Metadata of %(folder)s saved", { folder: folder.folder_id }));
     } catch (err) {
       note.className = "form-message error";
       note.textContent = err.detail || String(err);
-      station.fail(err, "Metadata not saved. ");
+      station.fail(err, `${_("Metadata not saved.")} `);
     }
   });
 })();

@@ -6,19 +6,19 @@
   const { api, say, fail, typing } = station;
 
   const DECISIONS = {
-    "": ["•", "Undecided"],
-    approve: ["✓", "Approved"],
-    reject: ["✗", "Rejected"],
-    blank: ["○", "Blank"],
+    "": ["•", _("Undecided")],
+    approve: ["✓", _("Approved")],
+    reject: ["✗", _("Rejected")],
+    blank: ["○", _("Blank")],
   };
   const STATES = {
-    empty: "Not scanned",
-    to_review: "To review",
-    rescan: "Waiting for rescan",
-    ready: "Ready to approve",
+    empty: _("Not scanned"),
+    to_review: _("To review"),
+    rescan: _("Waiting for rescan"),
+    ready: _("Ready to approve"),
     approved: "Approved",
   };
-  const DONE = { approve: "approved", reject: "rejected", blank: "confirmed blank", undecided: "back to undecided" };
+  const DONE = { approve: _("approved"), reject: _("rejected"), blank: _("confirmed blank"), undecided: _("back to undecided") };
 
   // Requests run one after another, so that fast typing never reorders them.
   let chain = Promise.resolve();
@@ -250,7 +250,7 @@
     function decide(tile, decision, reason) {
       if (!tile) return;
       if (!decidable(tile)) {
-        say("A separator sheet needs no decision", "error");
+        say(_("A separator sheet needs no decision"), "error");
         return;
       }
       const position = tile.dataset.pos;
@@ -262,13 +262,13 @@
           const page = await api("POST", `/api/pages/${tile.dataset.id}/decision`, bodyFor(decision, reason));
           update(tile, page);
           const counts = recount();
-          const left = counts.undecided ? `${counts.undecided} undecided` : "no page left undecided";
-          say(`Page ${position} ${DONE[decision]} · ${left}`);
+          const left = counts.undecided ? _("%(n)s undecided", { n: counts.undecided }) : _("no page left undecided");
+          say(_("Page %(n)s %(done)s · %(left)s", { n: position, done: DONE[decision], left }));
         } catch (err) {
           select(tile);
           tile.classList.add("failed-action");
           setTimeout(() => tile.classList.remove("failed-action"), 400);
-          fail(err, `Page ${position}: `);
+          fail(err, `${_("Page %(n)s", { n: position })}: `);
         } finally {
           delete tile.dataset.pending;
           tile.classList.remove("busy");
@@ -279,7 +279,7 @@
     async function reject(tile) {
       if (!tile) return;
       if (!decidable(tile)) {
-        say("A separator sheet needs no decision", "error");
+        say(_("A separator sheet needs no decision"), "error");
         return;
       }
       const reason = await askReason();
@@ -289,14 +289,14 @@
 
     // The machine took this page for a separator sheet; the reviewer says it is a page.
     function notSeparator(tile) {
-      if (!window.confirm(`Page ${tile.dataset.pos} is not a separator sheet: read it again as a page of this folder (OCR takes a few seconds)?`)) return;
-      say(`Reading page ${tile.dataset.pos} again…`);
+      if (!window.confirm(_("Page %(n)s is not a separator sheet: read it again as a page of this folder (OCR takes a few seconds)?", { n: tile.dataset.pos }))) return;
+      say(_("Reading page %(n)s again…", { n: tile.dataset.pos }));
       queue(async () => {
         try {
           await api("POST", `/api/pages/${tile.dataset.id}/undo-separator`);
           window.location.reload();
         } catch (err) {
-          fail(err, `Page ${tile.dataset.pos}: `);
+          fail(err, `${_("Page %(n)s", { n: tile.dataset.pos })}: `);
         }
       });
     }
@@ -307,9 +307,9 @@
         try {
           const page = await api("POST", `/api/pages/${tile.dataset.id}/turn`, { degrees: 90 });
           update(tile, page);
-          say(`Page ${tile.dataset.pos} turned to ${page.turn}°`);
+          say(_("Page %(n)s turned to %(turn)s°", { n: tile.dataset.pos, turn: page.turn }));
         } catch (err) {
-          fail(err, `Page ${tile.dataset.pos}: `);
+          fail(err, `${_("Page %(n)s", { n: tile.dataset.pos })}: `);
         }
       });
     }
@@ -324,7 +324,7 @@
         try {
           await api("POST", `/api/pages/${tile.dataset.id}/move`, { position });
         } catch (err) {
-          fail(err, `Page ${tile.dataset.pos}: `);
+          fail(err, `${_("Page %(n)s", { n: tile.dataset.pos })}: `);
           return;
         }
         if (step < 0) grid.insertBefore(tile, other);
@@ -333,7 +333,7 @@
         tile.querySelector(".pos").textContent = tile.dataset.pos;
         other.querySelector(".pos").textContent = other.dataset.pos;
         if (current === tile) select(tile);
-        say(`Page moved to position ${tile.dataset.pos}`);
+        say(_("Page moved to position %(n)s", { n: tile.dataset.pos }));
         if (panel) await panel.reload(); // a document's pages follow the new order
       });
     }
@@ -348,8 +348,8 @@
           }
           const counts = recount();
           say(pages.length
-            ? `${pages.length} unflagged page${pages.length === 1 ? "" : "s"} approved · ${counts.undecided} undecided left`
-            : "No undecided page without flags: decide the flagged ones one by one", pages.length ? "ok" : "info");
+            ? (pages.length === 1 ? _("%(n)s unflagged page approved · %(left)s undecided left", { n: pages.length, left: counts.undecided }) : _("%(n)s unflagged pages approved · %(left)s undecided left", { n: pages.length, left: counts.undecided }))
+            : _("No undecided page without flags: decide the flagged ones one by one"), pages.length ? "ok" : "info");
           if (current && !undecided(current)) select(nextUndecided(current) || current);
         } catch (err) {
           fail(err);
@@ -363,13 +363,13 @@
           const result = await api("POST", `/api/folders/${folder}/approve`);
           grid.dataset.approved = "1";
           showState(result.review_state);
-          say(`Folder ${result.folder_id} approved`);
+          say(_("Folder %(folder)s approved", { folder: result.folder_id }));
           if (button) {
-            button.textContent = "Approved ✓";
+            button.textContent = `${_("Approved")} ✓`;
             button.disabled = true;
           }
         } catch (err) {
-          fail(err, "Folder not approved. ");
+          fail(err, `${_("Folder not approved.")} `);
         }
       });
     }
@@ -380,7 +380,7 @@
           const result = await api("POST", `/api/folders/${folder}/reopen`);
           grid.dataset.approved = "0";
           showState(result.review_state);
-          say(`Folder ${result.folder_id} reopened: its pages can be changed again`);
+          say(_("Folder %(folder)s reopened: its pages can be changed again", { folder: result.folder_id }));
           if (button) button.disabled = true;
         } catch (err) {
           fail(err);
@@ -391,14 +391,14 @@
     function exportFolder(button) {
       const format = document.getElementById("export-format").value;
       button.disabled = true;
-      say(`Exporting as ${format}…`);
+      say(_("Exporting as %(format)s…", { format }));
       queue(async () => {
         try {
           const result = await api("POST", `/api/folders/${folder}/export`, { format });
-          const state = result.unchanged ? "already exported, unchanged" : "written";
-          say(`Version ${result.version} ${state}: ${result.path}`);
+          const state = result.unchanged ? _("already exported, unchanged") : _("written");
+          say(_("Version %(version)s %(state)s: %(path)s", { version: result.version, state, path: result.path }));
         } catch (err) {
-          fail(err, "Not exported. ");
+          fail(err, `${_("Not exported.")} `);
         } finally {
           button.disabled = false;
         }
@@ -529,7 +529,7 @@
         if (starts) {
           const label = name(starts);
           const ribbon = el("span", "doc-start", `VB ${starts.sequence}${label ? ` · ${label}` : ""}`);
-          ribbon.title = `Văn bản ${starts.sequence} begins here${label ? `: ${label}` : ""}${starts.summary ? `: ${starts.summary}` : ""}`;
+          ribbon.title = `${_("Văn bản %(n)s begins here", { n: starts.sequence })}${label ? `: ${label}` : ""}${starts.summary ? `: ${starts.summary}` : ""}`;
           tile.prepend(ribbon);
         }
       }
@@ -548,8 +548,8 @@
         const tile = document.getElementById(`p${p.page_id}`);
         return tile ? tile.dataset.pos : null;
       }).filter(Boolean);
-      if (!found.length) return "no page you may see";
-      return found.length === 1 ? `page ${found[0]}` : `pages ${found[0]}–${found[found.length - 1]}`;
+      if (!found.length) return _("no page you may see");
+      return found.length === 1 ? _("page %(n)s", { n: found[0] }) : _("pages %(first)s–%(last)s", { first: found[0], last: found[found.length - 1] });
     }
 
     function render(d, tile) {
@@ -557,7 +557,7 @@
       shownFor = tile;
       body.innerHTML = "";
       if (!d) {
-        body.append(el("p", "muted", tile ? `Page ${tile.dataset.pos || ""} belongs to no document (a blank page or a separator sheet).` : "Choose a page to see its document."));
+        body.append(el("p", "muted", tile ? _("Page %(n)s belongs to no document (a blank page or a separator sheet).", { n: tile.dataset.pos || "" }) : _("Choose a page to see its document.")));
         return;
       }
       const form = el("form", "doc-form");
@@ -565,8 +565,8 @@
       form.noValidate = true;
       form.dataset.doc = d.id;
       const head = el("p", "doc-head");
-      head.append(el("b", "", `Văn bản ${d.sequence}`), ` of ${docs.length} · ${positions(d)} · `);
-      const state = el("span", `state ${d.state === "confirmed" ? "s-approved" : "s-to_review"}`, d.state === "confirmed" ? `Confirmed by ${d.confirmed_by}` : "Not confirmed");
+      head.append(el("b", "", `Văn bản ${d.sequence}`), ` ${_("of %(total)s", { total: docs.length })} · ${positions(d)} · `);
+      const state = el("span", `state ${d.state === "confirmed" ? "s-approved" : "s-to_review"}`, d.state === "confirmed" ? _("Confirmed by %(who)s", { who: d.confirmed_by }) : _("Not confirmed"));
       state.id = "doc-state";
       head.append(state);
       if (d.level) head.append(" ", el("span", "secrecy", d.level));
@@ -576,12 +576,12 @@
         head.append(" ", badge);
       }
       form.append(head);
-      const code = el("p", "doc-code muted", `${d.archival_code}${d.boundary_confidence < 1 ? ` · starts here with ${pct(d.boundary_confidence)} certainty` : ""}`);
+      const code = el("p", "doc-code muted", `${d.archival_code}${d.boundary_confidence < 1 ? ` · ${_("starts here with %(pct)s certainty", { pct: pct(d.boundary_confidence) })}` : ""}`);
       form.append(code);
       const todo = d.needs_confirmation;
       const note = el("p", todo.length ? "doc-todo-note warn" : "doc-todo-note", todo.length
-        ? `${todo.length} field${todo.length === 1 ? "" : "s"} to check (read below ${pct(d.threshold)}, or not found), then Enter confirms`
-        : d.state === "confirmed" ? "Confirmed: every field counts as checked" : `Every field read at ${pct(d.threshold)} or better`);
+        ? (todo.length === 1 ? _("%(n)s field to check (read below %(pct)s, or not found), then Enter confirms", { n: todo.length, pct: pct(d.threshold) }) : _("%(n)s fields to check (read below %(pct)s, or not found), then Enter confirms", { n: todo.length, pct: pct(d.threshold) }))
+        : d.state === "confirmed" ? _("Confirmed: every field counts as checked") : _("Every field read at %(pct)s or better", { pct: pct(d.threshold) }));
       note.id = "doc-note";
       form.append(note);
       for (const field of order.filter((name) => d.fields[name])) {
@@ -593,17 +593,17 @@
         const id = `d-${field}`;
         const label = el("label", "", f.label);
         label.htmlFor = id;
-        label.append(" ", el("span", "gloss", glosses[field] || field));
+        if (document.documentElement.lang === "en") label.append(" ", el("span", "gloss", glosses[field] || field));
         const conf = el("span", "conf");
         if (f.source === "reviewer") {
-          conf.textContent = "✓ yours";
-          conf.title = "Set or checked by a reviewer";
+          conf.textContent = `✓ ${_("yours")}`;
+          conf.title = _("Set or checked by a reviewer");
         } else if (f.value === null && !f.confidence) {
-          conf.textContent = "not found";
+          conf.textContent = _("not found");
           if (f.needs_confirmation) conf.classList.add("low");
         } else {
           conf.textContent = `${f.needs_confirmation ? "⚠ " : ""}${pct(f.confidence)}`;
-          conf.title = `Read (${f.source}) with ${pct(f.confidence)} confidence`;
+          conf.title = _("Read (%(source)s) with %(pct)s confidence", { source: f.source, pct: pct(f.confidence) });
           if (f.needs_confirmation) conf.classList.add("low");
         }
         row.append(label, conf);
@@ -612,7 +612,7 @@
           value.id = id;
           row.append(value);
           if (field === "secrecy" && open) {
-            const change = el("button", "small", "Change…");
+            const change = el("button", "small", _("Change…"));
             change.type = "button";
             change.addEventListener("click", () => askSecrecy(d));
             row.append(change);
@@ -627,7 +627,7 @@
           input.spellcheck = false;
           if (field === "issued_date") input.placeholder = "dd/mm/yyyy";
           if (field === "number") input.inputMode = "numeric";
-          if (field === "recipients") input.placeholder = "one; another";
+          if (field === "recipients") input.placeholder = _("one; another");
           if (!open) input.readOnly = true;
           input.addEventListener("input", () => input.classList.toggle("changed", input.value !== input.dataset.initial));
           row.append(input);
@@ -636,7 +636,7 @@
           const crop = el("img", "crop");
           crop.src = f.crop_url;
           crop.loading = "lazy";
-          crop.alt = `Where ${glosses[field] || field} was read`;
+          crop.alt = _("Where %(field)s was read", { field: f.label || glosses[field] || field });
           row.append(crop);
         }
         form.append(row);
@@ -649,20 +649,20 @@
         const actions = el("div", "doc-actions");
         const confirmButton = el("button", "primary");
         confirmButton.type = "submit";
-        confirmButton.append("Save and confirm ", el("kbd", "", "Enter"));
+        confirmButton.append(`${_("Save and confirm")} `, el("kbd", "", "Enter"));
         const splitButton = el("button");
         splitButton.type = "button";
-        splitButton.append("Split at this page ", el("kbd", "", "s"));
+        splitButton.append(`${_("Split at this page")} `, el("kbd", "", "s"));
         splitButton.addEventListener("click", () => split(shownFor));
         const mergeButton = el("button");
         mergeButton.type = "button";
-        mergeButton.append("Merge with previous ", el("kbd", "", "m"));
+        mergeButton.append(`${_("Merge with previous")} `, el("kbd", "", "m"));
         mergeButton.disabled = d.sequence === 1;
         mergeButton.addEventListener("click", () => merge(shownFor));
         actions.append(confirmButton, splitButton, mergeButton);
         form.append(actions);
       } else {
-        form.append(el("p", "muted", "The folder is approved: an archivist reopens it to change its documents."));
+        form.append(el("p", "muted", _("The folder is approved: an archivist reopens it to change its documents.")));
       }
       form.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -744,7 +744,7 @@
         replace(doc);
         markers();
         render(doc, shownFor);
-        say(`Văn bản ${doc.sequence} confirmed${edited ? ` · ${edited} field${edited === 1 ? "" : "s"} corrected` : ""}`);
+        say(`${_("Văn bản %(n)s confirmed", { n: doc.sequence })}${edited ? ` · ${(edited === 1 ? _("%(n)s field corrected", { n: edited }) : _("%(n)s fields corrected", { n: edited }))}` : ""}`);
         hooks.back();
       });
     }
@@ -752,7 +752,7 @@
     function confirm(tile) {
       const d = docOf(tile);
       if (!d) {
-        say("This page belongs to no document", "error");
+        say(_("This page belongs to no document"), "error");
         return;
       }
       const form = document.getElementById("doc-form");
@@ -768,8 +768,8 @@
           const tile = hooks.current();
           render(docOf(tile), tile);
           say(done.length
-            ? `${done.length} document${done.length === 1 ? "" : "s"} read with confidence confirmed`
-            : "No unconfirmed document was read with confidence: check them one by one", done.length ? "ok" : "info");
+            ? (done.length === 1 ? _("%(n)s document read with confidence confirmed", { n: done.length }) : _("%(n)s documents read with confidence confirmed", { n: done.length }))
+            : _("No unconfirmed document was read with confidence: check them one by one"), done.length ? "ok" : "info");
         } catch (err) {
           fail(err);
         }
@@ -788,16 +788,16 @@
       if (!tile) return;
       const d = docOf(tile);
       if (!d) {
-        say("This page belongs to no document: there is nothing to split", "error");
+        say(_("This page belongs to no document: there is nothing to split"), "error");
         return;
       }
       queue(async () => {
         try {
           const result = await api("POST", `/api/folders/${folder}/documents/split`, { page_id: Number(tile.dataset.id) });
           const now = result.find((x) => x.pages.some((p) => p.page_id === Number(tile.dataset.id)));
-          afterRestructure(result, tile, `Văn bản ${now ? now.sequence : ""} now begins at page ${tile.dataset.pos} (m merges it back)`);
+          afterRestructure(result, tile, _("Văn bản %(n)s now begins at page %(page)s (m merges it back)", { n: now ? now.sequence : "", page: tile.dataset.pos }));
         } catch (err) {
-          fail(err, `Page ${tile.dataset.pos}: `);
+          fail(err, `${_("Page %(n)s", { n: tile.dataset.pos })}: `);
         }
       });
     }
@@ -806,13 +806,13 @@
       if (!tile) return;
       const d = docOf(tile);
       if (!d) {
-        say("This page belongs to no document: there is nothing to merge", "error");
+        say(_("This page belongs to no document: there is nothing to merge"), "error");
         return;
       }
       queue(async () => {
         try {
           const result = await api("POST", `/api/folders/${folder}/documents/merge`, { document_id: d.id });
-          afterRestructure(result, tile, `Văn bản ${d.sequence} merged into văn bản ${d.sequence - 1} (s splits it again)`);
+          afterRestructure(result, tile, _("Văn bản %(n)s merged into văn bản %(before)s (s splits it again)", { n: d.sequence, before: d.sequence - 1 }));
         } catch (err) {
           fail(err, `Văn bản ${d.sequence}: `);
         }
@@ -844,7 +844,7 @@
             replace(doc);
             markers();
             render(doc, shownFor);
-            say(`Văn bản ${doc.sequence} is now ${doc.level || "not secret"}`);
+            say(_("Văn bản %(n)s is now %(level)s", { n: doc.sequence, level: doc.level || _("not secret") }));
           } catch (err) {
             problem.hidden = false;
             problem.textContent = err.detail || String(err);
@@ -929,10 +929,10 @@
       img.hidden = false;
       showMarks();
       fitImage();
-      showing.textContent = original ? "Original scan" : "Processed page";
+      showing.textContent = original ? _("Original scan") : _("Processed page");
     });
     img.addEventListener("error", () => {
-      showing.textContent = original ? "The original could not be shown" : "No processed image";
+      showing.textContent = original ? _("The original could not be shown") : _("No processed image");
     });
     if (img.complete && img.naturalWidth) {
       showMarks();
@@ -966,7 +966,7 @@
 
     function toggleOriginal() {
       original = !original;
-      showing.textContent = original ? "Loading the original scan…" : "Processed page";
+      showing.textContent = original ? _("Loading the original scan…") : _("Processed page");
       showing.classList.toggle("original", original);
       toggle.setAttribute("aria-pressed", String(original));
       if (marks) marks.hidden = true; // until the processed page is back
@@ -981,7 +981,7 @@
         holder.append(decisionBadge(page.decision, reasonLabel(page.reason)));
       }
       const decided = document.getElementById("decided");
-      if (decided) decided.textContent = page.decided_by ? `${page.decided_by}, just now` : "—";
+      if (decided) decided.textContent = page.decided_by ? `${page.decided_by}, ${_("just now")}` : "—";
       root.dataset.preview = page.preview_url;
       if (marks) {
         marks.dataset.turn = page.turn;
@@ -992,14 +992,14 @@
 
     function decide(decision, reason) {
       if (root.dataset.sep) {
-        say("A separator sheet needs no decision", "error");
+        say(_("A separator sheet needs no decision"), "error");
         return;
       }
       queue(async () => {
         try {
           const page = await api("POST", `/api/pages/${id}/decision`, bodyFor(decision, reason));
           show(page);
-          say(`Page ${page.position ?? ""} ${DONE[decision]} · → next page, Esc back to the folder`);
+          say(_("Page %(n)s %(done)s · → next page, Esc back to the folder", { n: page.position ?? "", done: DONE[decision] }));
         } catch (err) {
           fail(err);
         }
@@ -1011,7 +1011,7 @@
         try {
           const page = await api("POST", `/api/pages/${id}/turn`, { degrees: 90 });
           show(page);
-          say(`Turned to ${page.turn}°`);
+          say(_("Turned to %(turn)s°", { turn: page.turn }));
         } catch (err) {
           fail(err);
         }
@@ -1020,7 +1020,7 @@
 
     async function reject() {
       if (root.dataset.sep) {
-        say("A separator sheet needs no decision", "error");
+        say(_("A separator sheet needs no decision"), "error");
         return;
       }
       const reason = await askReason();

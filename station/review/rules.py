@@ -30,7 +30,7 @@ from station.errors import (
     NotAllowedError,
     NotFoundError,
 )
-from station.i18n import _
+from station.i18n import N_, _
 from station.pipeline import separators
 from station.profiles import DocumentSettings, load_profile
 from station.store import Document, Event, Folder, Page, Store, User, to_json_safe, utcnow
@@ -40,13 +40,13 @@ DECISIONS: tuple[Decision, ...] = ("approve", "reject", "blank")
 
 # Why a page goes back to the scanner: (code, what reviewers and operators read).
 REJECT_REASONS: dict[str, str] = {
-    "blurred": "Blurred (Mờ)",
-    "cut_off": "Cut off (Mất góc, mất chữ)",
-    "skewed": "Skewed or folded (Lệch, gấp mép)",
-    "missing_page": "Missing page (Thiếu trang)",
-    "wrong_order": "Wrong order (Sai thứ tự)",
-    "wrong_folder": "Wrong folder (Sai hồ sơ)",
-    "other": "Other (Lý do khác)",
+    "blurred": N_("Blurred (Mờ)"),
+    "cut_off": N_("Cut off (Mất góc, mất chữ)"),
+    "skewed": N_("Skewed or folded (Lệch, gấp mép)"),
+    "missing_page": N_("Missing page (Thiếu trang)"),
+    "wrong_order": N_("Wrong order (Sai thứ tự)"),
+    "wrong_folder": N_("Wrong folder (Sai hồ sơ)"),
+    "other": N_("Other (Lý do khác)"),
 }
 
 REVIEW_STATES = ("empty", "to_review", "rescan", "ready", "approved")
