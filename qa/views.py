@@ -247,7 +247,7 @@ def account(request: Request, user: CurrentUser) -> Response:
 def account_language(
     request: Request,
     user: CheckedUser,
-    language: Annotated[str, Form(max_length=10)],
+    language: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """The user's interface language, kept on the user: it wins over the browser's."""
     if language and language not in i18n.LANGUAGES:
