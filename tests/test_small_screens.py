@@ -35,17 +35,35 @@ def server(review_room: ReviewRoom) -> Iterator[str]:
         yield url
 
 
-def test_queue_folder_and_page_fit_a_390_px_phone(review_room: ReviewRoom, server: str) -> None:
+# What the test clicks and reads, in each language of the interface (station.i18n).
+WORDS = {
+    "en": {"user": "Username", "password": "Password", "log in": "Log in", "log out": "Log out"},
+    "vi": {
+        "user": "Tên đăng nhập", "password": "Mật khẩu", "log in": "Đăng nhập",
+        "log out": "Đăng xuất",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_queue_folder_and_page_fit_a_390_px_phone(
+    review_room: ReviewRoom, server: str, language: str
+) -> None:
+    """In English and in Vietnamese, whose words run longer: the browser asks for the
+    language (Accept-Language), as a phone set to Vietnamese does."""
     from playwright.sync_api import Page as Tab
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
 
+    words = WORDS[language]
+    suffix = "" if language == "en" else f"-{language}"
+
     def fits(tab: Tab, name: str) -> None:
-        tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        tab.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"), full_page=True)
         width = tab.evaluate("() => document.documentElement.scrollWidth")
         assert width <= WIDTH, f"{name}: the page is {width} px wide"
-        log_out = tab.get_by_role("button", name="Log out")
+        log_out = tab.get_by_role("button", name=words["log out"])
         expect(log_out).to_be_visible()
         inside(log_out.bounding_box(), name)
 
@@ -66,15 +84,18 @@ def test_queue_folder_and_page_fit_a_390_px_phone(review_room: ReviewRoom, serve
         )
         try:
             context = browser.new_context(
-                viewport={"width": WIDTH, "height": 844}, device_scale_factor=1, is_mobile=True
+                viewport={"width": WIDTH, "height": 844},
+                device_scale_factor=1,
+                is_mobile=True,
+                locale="vi-VN" if language == "vi" else "en-GB",
             )
             tab = context.new_page()
             errors: list[str] = []
             tab.on("pageerror", lambda exc: errors.append(str(exc)))
             tab.goto(f"{server}/login")
-            tab.get_by_label("Username").fill("rev2")
-            tab.get_by_label("Password").fill(PASSWORD)
-            tab.get_by_role("button", name="Log in").click()
+            tab.get_by_label(words["user"]).fill("rev2")
+            tab.get_by_label(words["password"]).fill(PASSWORD)
+            tab.get_by_role("button", name=words["log in"]).click()
 
             # The queue: every folder, its title in a few lines, not a word a line.
             queue = tab.locator("#queue")
@@ -114,14 +135,14 @@ def test_queue_folder_and_page_fit_a_390_px_phone(review_room: ReviewRoom, serve
             inside(tab.locator(".ocr-text").bounding_box(), "OCR text")
 
             # A longer header: a reviewer cleared for Tối mật logs out from it.
-            tab.get_by_role("button", name="Log out").click()
-            tab.get_by_label("Username").fill("secret")
-            tab.get_by_label("Password").fill(PASSWORD)
-            tab.get_by_role("button", name="Log in").click()
+            tab.get_by_role("button", name=words["log out"]).click()
+            tab.get_by_label(words["user"]).fill("secret")
+            tab.get_by_label(words["password"]).fill(PASSWORD)
+            tab.get_by_role("button", name=words["log in"]).click()
             expect(tab.locator("#queue")).to_be_visible()
             fits(tab, "53-small-queue-cleared")
-            tab.get_by_role("button", name="Log out").click()
-            expect(tab.get_by_label("Username")).to_be_visible()
+            tab.get_by_role("button", name=words["log out"]).click()
+            expect(tab.get_by_label(words["user"])).to_be_visible()
             assert not errors, errors
         finally:
             browser.close()
