@@ -73,10 +73,8 @@ def log_in(store: Store, settings: StationSettings, username: str, password: str
         if recorded is not None and recorded.locked_until is not None:
             raise NotAllowedError(
                 _(
-                    (
-                        "Too many failed log-ins: the account is locked for %(lockout_minutes)s "
-                        "minutes"
-                    ),
+                    "Too many failed log-ins: the account is locked for %(lockout_minutes)s "
+                    "minutes",
                     lockout_minutes=f"{settings.lockout_minutes:g}",
                 )
             )
@@ -173,10 +171,8 @@ async def checked_user(request: Request) -> User:
     if not sent or not (_same(sent, cookie) and _same(sent, session.csrf_token)):
         raise NotAllowedError(
             _(
-                (
-                    "Missing or wrong CSRF token: send the %(csrf_cookie)s cookie's value in the "
-                    "%(csrf_header)s header (or the %(csrf_field)s form field)"
-                ),
+                "Missing or wrong CSRF token: send the %(csrf_cookie)s cookie's value in the "
+                "%(csrf_header)s header (or the %(csrf_field)s form field)",
                 csrf_cookie=CSRF_COOKIE,
                 csrf_header=CSRF_HEADER,
                 csrf_field=CSRF_FIELD,

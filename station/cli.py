@@ -56,21 +56,31 @@ def handle_errors(verbose: bool) -> Iterator[None]:
         yield
     except StationError as exc:
         log.debug("%s", exc, exc_info=True)
-        console.print(f"[bold red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        error = _("Error:")
+        console.print(f"[bold red]{error}[/] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(int(exc.exit_code)) from None
     except KeyboardInterrupt:
         console.print(
-            "[yellow]Interrupted.[/] Pages finished so far are recorded; run again to redo."
+            "[yellow]"
+            + _("Interrupted.")
+            + "[/] "
+            + _("Pages finished so far are recorded; run again to redo.")
         )
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
     except Exception as exc:
         log.exception("Internal error")
-        console.print(f"[bold red]Internal error:[/] {type(exc).__name__}: {exc}", highlight=False)
         console.print(
-            "This is a bug in station. The log has the details"
-            + ("." if verbose else " (run again with -v to see them).")
+            "[bold red]" + _("Internal error:") + f"[/] {type(exc).__name__}: {exc}",
+            highlight=False,
+        )
+        console.print(
+            _("This is a bug in station. The log has the details.")
+            if verbose
+            else _(
+                "This is a bug in station. The log has the details (run again with -v to see them)."
+            )
         )
         raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
 
@@ -163,11 +173,11 @@ def show_profiles(verbose: Verbose = False) -> None:
     from station.profiles import list_profiles, load_profile
 
     def body(settings: StationSettings) -> None:
-        table = Table("profile", "description", "min dpi", "image", "OCR", "PDF/A")
+        table = Table(_("profile"), _("description"), _("min dpi"), _("image"), "OCR", "PDF/A")
         for name in list_profiles(settings.profiles_dir):
             p = load_profile(name, settings.profiles_dir)
             table.add_row(
-                name + (" (default)" if name == settings.default_profile else ""),
+                name + (" " + _("(default)") if name == settings.default_profile else ""),
                 p.description,
                 str(p.scan.min_dpi),
                 f"{p.image.color}/{p.image.compression}",
@@ -191,10 +201,15 @@ def check(verbose: Verbose = False) -> None:
         versions = tools.check_required_tools(profile.ocr.languages)
         Store.open(settings.database_url)
         out.print(
-            f"station {__version__}: tesseract {versions['tesseract']} "
-            f"(OCR engine {versions['ocr_engine']}), "
-            f"languages {' '.join(sorted(tools.installed_languages()))}, "
-            f"database {settings.database_url}: ready"
+            _(
+                "station %(version)s: tesseract %(tesseract)s (OCR engine %(engine)s), "
+                "languages %(languages)s, database %(database)s: ready",
+                version=__version__,
+                tesseract=versions["tesseract"],
+                engine=versions["ocr_engine"],
+                languages=" ".join(sorted(tools.installed_languages())),
+                database=settings.database_url,
+            )
         )
 
     _run(verbose, body)
@@ -233,8 +248,15 @@ def manifest_import(
         folders = manifest.read_manifest(file)
         summary = _store(settings).import_folders(folders, file)
         out.print(
-            f"Imported {len(folders)} folders from {file.name}: {len(summary.added)} new, "
-            f"{len(summary.changed)} changed, {len(summary.unchanged)} unchanged."
+            _(
+                "Imported %(n)s folders from %(file)s: %(added)s new, %(changed)s changed, "
+                "%(unchanged)s unchanged.",
+                n=len(folders),
+                file=file.name,
+                added=len(summary.added),
+                changed=len(summary.changed),
+                unchanged=len(summary.unchanged),
+            )
         )
         for folder_id, changes in summary.changed.items():
             listed = "; ".join(f"{k}: {old!r} → {new!r}" for k, (old, new) in changes.items())
@@ -254,7 +276,7 @@ def manifest_template(
 
     def body(settings: StationSettings) -> None:
         written = manifest.write_template(out_file, overwrite=force)
-        out.print(f"Wrote the manifest template {written}")
+        out.print(_("Wrote the manifest template %(path)s", path=written))
 
     _run(verbose, body)
 
@@ -279,15 +301,14 @@ def print_separators(
         else:
             chosen = [f for f in store.list_folders(box) if f.in_manifest]
         if not chosen:
-            where = f" in box {box}" if box else ""
             raise BadArgumentError(
                 _(
-                    (
-                        "No manifest folders%(where)s: import a manifest first (station manifest "
-                        "import)"
-                    ),
-                    where=where,
+                    "No manifest folders in box %(box)s: import a manifest first "
+                    "(station manifest import)",
+                    box=box,
                 )
+                if box
+                else _("No manifest folders: import a manifest first (station manifest import)")
             )
         labels = [
             separators.SeparatorLabel(
@@ -300,7 +321,7 @@ def print_separators(
             for f in chosen
         ]
         separators.write_separator_sheets(labels, out_file)
-        out.print(f"Wrote {len(labels)} separator sheet(s) to {out_file}")
+        out.print(_("Wrote %(n)s separator sheet(s) to %(path)s", n=len(labels), path=out_file))
 
     _run(verbose, body)
 
@@ -321,14 +342,14 @@ def show_pages(
         if json_output:
             _print_json(records)
             return
-        table = Table("batch", "file", "page", "folder", "state", "flags")
+        table = Table(_("batch"), _("file"), _("page"), _("folder"), _("state"), _("flags"))
         for r in records:
             table.add_row(
                 r["batch"],
                 r["source_file"],
                 str(r["page_index"] + 1),
                 r["folder_id"] or "",
-                r["state"] if not r["separator"] else f"separator → {r['separator']}",
+                r["state"] if not r["separator"] else _("separator") + f" → {r['separator']}",
                 ", ".join(r["flags"]),
             )
         out.print(table)
@@ -362,11 +383,17 @@ def watch(
             on_outcome=print_summary,
         )
         out.print(
-            f"Watching {settings.hotfolders.resolve()} ({settings.watch_mode} mode); "
-            f"documents go to {settings.output_dir.resolve()}. Ctrl-C to stop."
+            _(
+                "Watching %(folder)s (%(mode)s mode); documents go to %(out)s. Ctrl-C to stop.",
+                folder=settings.hotfolders.resolve(),
+                mode=settings.watch_mode,
+                out=settings.output_dir.resolve(),
+            )
         )
         service.run(profile)
-        out.print("Stopped. Pages in hand were finished; anything left resumes at the next start.")
+        out.print(
+            _("Stopped. Pages in hand were finished; anything left resumes at the next start.")
+        )
 
     _run(verbose, body)
 
@@ -393,9 +420,15 @@ def worker(
     def body(settings: StationSettings) -> None:
         count = concurrency or settings.workers
         names = tuple(q.strip() for q in (queues or "").split(",") if q.strip())
-        out.print(f"Running {count} worker process(es) on {', '.join(names) or 'every queue'}.")
+        out.print(
+            _(
+                "Running %(n)s worker process(es) on %(queues)s.",
+                n=count,
+                queues=", ".join(names) or _("every queue"),
+            )
+        )
         run_workers(settings, concurrency=count, queues=names)
-        out.print("Stopped.")
+        out.print(_("Stopped."))
 
     _run(verbose, body)
 
@@ -446,8 +479,8 @@ def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
             )
             return
         table = Table(
-            "profile", "batch", "state", "waiting", "processing", "done", "failed", "flagged",
-            title="Batches", title_justify="left",
+            _("profile"), _("batch"), _("state"), _("waiting"), _("processing"), _("done"),
+            _("failed"), _("flagged"), title=_("Batches"), title_justify="left",
         )  # fmt: skip
         for r in rows.values():
             table.add_row(
@@ -460,14 +493,19 @@ def status(json_output: JsonOption = False, verbose: Verbose = False) -> None:
             out.print(line)
         if in_hot_folders:
             waiting = Table(
-                "profile", "batch", "files", title="In the hot folders, not yet taken in"
-            )
+                _("profile"), _("batch"), _("files"),
+                title=_("In the hot folders, not yet taken in"),
+            )  # fmt: skip
             for h in in_hot_folders:
                 waiting.add_row(h["profile"], h["batch"], str(h["files"]))
             out.print(waiting)
         for path in loose:
-            what = "Link (refused, not read)" if Path(path).is_symlink() else "Loose file"
-            out.print(f"[yellow]{what} outside a batch folder:[/] {path}", highlight=False)
+            what = (
+                _("Link (refused, not read) outside a batch folder:")
+                if Path(path).is_symlink()
+                else _("Loose file outside a batch folder:")
+            )
+            out.print(f"[yellow]{what}[/] {path}", highlight=False)
 
     _run(verbose, body)
 
@@ -516,11 +554,14 @@ def users_add(
         store.add_user(username, role=checked_role, clearance=level, password_hash=password_hash)
         if chosen:
             store.set_user_language(username, chosen)
+        role_name = _(auth.ROLE_NAMES[checked_role])
         out.print(
-            f"Added {username} ({checked_role}"
-            + (f", clearance {level}" if level else ", no secrecy clearance")
-            + ")"
-        )
+            _("Added %(name)s (%(role)s, clearance %(level)s)", name=username, role=role_name,
+              level=level)
+            if level
+            else _("Added %(name)s (%(role)s, no secrecy clearance)", name=username,
+                   role=role_name)
+        )  # fmt: skip
 
     _run(verbose, body)
 
@@ -543,13 +584,13 @@ def users_list(json_output: JsonOption = False, verbose: Verbose = False) -> Non
         if json_output:
             _print_json(users)
             return
-        table = Table("user", "role", "clearance", "state", "created")
+        table = Table(_("user"), _("role"), _("clearance"), _("state"), _("created"))
         for u in users:
             table.add_row(
                 u["username"],
                 u["role"],
                 u["clearance"] or "-",
-                "[red]disabled[/]" if u["disabled"] else "active",
+                "[red]" + _("disabled") + "[/]" if u["disabled"] else _("active"),
                 u["created_at"],
             )
         out.print(table)
@@ -596,7 +637,7 @@ def users_disable(
 
     def body(settings: StationSettings) -> None:
         _store(settings).set_user_disabled(unicodedata.normalize("NFC", name.strip()), True)
-        out.print(f"Disabled {name}")
+        out.print(_("Disabled %(name)s", name=name))
 
     _run(verbose, body)
 
@@ -622,7 +663,14 @@ def review_confirm_documents(
         done = document_review.confirm_all(
             store, user, folder_id, profiles_dir=settings.profiles_dir
         )
-        out.print(f"Confirmed {len(done)} document(s) of {folder_id} as {user.username}")
+        out.print(
+            _(
+                "Confirmed %(n)s document(s) of %(folder)s as %(user)s",
+                n=len(done),
+                folder=folder_id,
+                user=user.username,
+            )
+        )
 
     _run(verbose, body)
 
@@ -650,10 +698,15 @@ def review_approve(
             store, user, folder_id, profiles_dir=settings.profiles_dir
         )
         out.print(
-            f"Approved folder {folder.folder_id} as {user.username}: "
-            f"{pages} page(s) approved now, "
-            f"{(folder.review_counts or {}).get('approve', 0)} approved in all, "
-            f"{(folder.review_counts or {}).get('blank', 0)} blank"
+            _(
+                "Approved folder %(folder)s as %(user)s: %(pages)s page(s) approved now, "
+                "%(approved)s approved in all, %(blank)s blank",
+                folder=folder.folder_id,
+                user=user.username,
+                pages=pages,
+                approved=(folder.review_counts or {}).get("approve", 0),
+                blank=(folder.review_counts or {}).get("blank", 0),
+            )
         )
 
     _run(verbose, body)
@@ -689,17 +742,19 @@ def rescan_list(json_output: JsonOption = False, verbose: Verbose = False) -> No
             _print_json(records)
             return
         if not records:
-            out.print("No pages wait for a rescan.")
+            out.print(_("No pages wait for a rescan."))
             return
-        table = Table(title=f"{len(records)} page(s) to scan again")
-        for column in ("Page", "Hộp (box)", "Hồ sơ (folder)", "Position", "Reason", "File"):
+        table = Table(title=_("%(n)s page(s) to scan again", n=len(records)))
+        for column in (
+            _("Page"), _("Hộp (box)"), _("Hồ sơ (folder)"), _("Position"), _("Reason"), _("File"),
+            _("Độ mật (secrecy)"),
+        ):  # fmt: skip
             table.add_column(column)
-        table.add_column("Độ mật (secrecy)")
         for r in records:
             cells = ("page_id", "box_no", "folder_id", "position", "reason", "source_file")
             table.add_row(*(str(r[key] or "") for key in cells), r["secrecy"])
         out.print(table)
-        out.print("Print slips with `station rescan slips --out slips.pdf`.")
+        out.print(_("Print slips with `station rescan slips --out slips.pdf`."))
 
     _run(verbose, body)
 
@@ -727,7 +782,7 @@ def rescan_slips(
                 _("No rejected pages wait for a rescan in folder %(folder)r", folder=folder)
             )
         written = separators.write_rescan_slips([rules.rescan_label(e) for e in entries], out_path)
-        out.print(f"Wrote {len(entries)} rescan slip(s) to {written}")
+        out.print(_("Wrote %(n)s rescan slip(s) to %(path)s", n=len(entries), path=written))
 
     _run(verbose, body)
 
@@ -797,7 +852,7 @@ def export(
         folder_ids = folder or exporting.approved_folder_ids(store, user)
         if not folder_ids:
             raise BadArgumentError(_("No approved folder to export"))
-        with console.status("Exporting") as status:
+        with console.status(_("Exporting")) as status:
             results = exporting.export_folders(
                 store,
                 settings,
@@ -807,16 +862,25 @@ def export(
                 out_dir,
                 zipped=zipped,
                 sign=sign,
-                progress=lambda message: status.update(f"Exporting {message}"),
+                progress=lambda message: status.update(_("Exporting %(what)s", what=message)),
             )
         if json_output:
             _print_json([exporting.result_record(r) for r in results])
             return
         for result in results:
-            state = "unchanged, already there" if result.unchanged else "written"
+            state = _("unchanged, already there") if result.unchanged else _("written")
             out.print(
-                f"{', '.join(result.folder_ids)}: {result.format} v{result.version} {state}: "
-                f"{result.path} ({result.pages} pages, {result.bytes / 1e6:.1f} MB)"
+                _(
+                    "%(folders)s: %(format)s v%(version)s %(state)s: %(path)s (%(pages)s pages, "
+                    "%(mb)s MB)",
+                    folders=", ".join(result.folder_ids),
+                    format=result.format,
+                    version=result.version,
+                    state=state,
+                    path=result.path,
+                    pages=result.pages,
+                    mb=f"{result.bytes / 1e6:.1f}",
+                )
             )
 
     _run(verbose, body)
@@ -839,9 +903,10 @@ def export_verify(
     if problems:
         for problem in problems:
             console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
-        console.print(f"[bold red]{path}: {len(problems)} problem(s)[/]")
+        summary = _("%(path)s: %(n)s problem(s)", path=path, n=len(problems))
+        console.print(f"[bold red]{summary}[/]")
         raise typer.Exit(int(ExitCode.OUTPUT_ERROR))
-    out.print(f"{path}: valid")
+    out.print(_("%(path)s: valid", path=path))
 
 
 signing_app = typer.Typer(help="The digitizing body's signature on exported PDF/As.")
@@ -871,12 +936,17 @@ def signing_check(json_output: JsonOption = False, verbose: Verbose = False) -> 
             }
         )
     else:
-        out.print(f"Signer: {facts.kind}", highlight=False)
-        out.print(f"Certificate: {facts.subject} (serial {facts.serial})", highlight=False)
-        out.print(f"Issued by: {facts.issuer}", highlight=False)
-        out.print(f"Expires: {facts.not_after:%Y-%m-%d %H:%M} UTC", highlight=False)
-        out.print(f"Seal: {facts.seal_mm[0]:.1f} x {facts.seal_mm[1]:.1f} mm", highlight=False)
-        out.print(f"Signatures: PAdES {facts.level}", highlight=False)
+        for line in (
+            _("Signer: %(kind)s", kind=facts.kind),
+            _("Certificate: %(subject)s (serial %(serial)s)", subject=facts.subject,
+              serial=facts.serial),
+            _("Issued by: %(issuer)s", issuer=facts.issuer),
+            _("Expires: %(when)s UTC", when=f"{facts.not_after:%Y-%m-%d %H:%M}"),
+            _("Seal: %(width)s x %(height)s mm", width=f"{facts.seal_mm[0]:.1f}",
+              height=f"{facts.seal_mm[1]:.1f}"),
+            _("Signatures: PAdES %(level)s", level=facts.level),
+        ):  # fmt: skip
+            out.print(line, highlight=False)
         for warning in result.warnings:
             console.print(f"[yellow]![/] {warning}", highlight=False, soft_wrap=True)
         for problem in result.problems:
@@ -884,7 +954,7 @@ def signing_check(json_output: JsonOption = False, verbose: Verbose = False) -> 
     if result.problems:
         raise typer.Exit(int(ExitCode.BAD_CONFIG))
     if not json_output:
-        out.print("The signer works: a test page was signed and verified.")
+        out.print(_("The signer works: a test page was signed and verified."))
 
 
 def folder_record(folder: Folder) -> dict[str, Any]:
@@ -925,7 +995,9 @@ def show_folders(
         if json_output:
             _print_json(records)
             return
-        table = Table("hộp", "hồ sơ", "mã hồ sơ", "tiêu đề", "tờ", "found", "state", "flags")
+        table = Table(
+            "hộp", "hồ sơ", "mã hồ sơ", "tiêu đề", "tờ", _("found"), _("state"), _("flags")
+        )
         for r in records:
             table.add_row(
                 r["box_no"],
@@ -959,7 +1031,7 @@ def show_documents(
         if json_output:
             _print_json(records)
             return
-        table = Table("mã", "tên loại", "số, ký hiệu", "ngày", "trích yếu", "trang", "flags")
+        table = Table("mã", "tên loại", "số, ký hiệu", "ngày", "trích yếu", "trang", _("flags"))
         for r in records:
             table.add_row(
                 r["archival_code"],
@@ -1009,7 +1081,7 @@ def search(
 
         store = _store(settings)
         if reindex:
-            out.print(f"Indexed {store.reindex_search()} folders, documents and pages.")
+            out.print(_("Indexed %(n)s folders, documents and pages.", n=store.reindex_search()))
             if not query:
                 return
         if not query:
@@ -1030,8 +1102,9 @@ def search(
             _print_json(results.to_json())
             return
         table = Table(
-            "kind", "hồ sơ", "mã", "page", "title", "snippet", title=f"{results.total_text} found"
-        )
+            _("kind"), "hồ sơ", "mã", _("page"), _("title"), _("snippet"),
+            title=_("%(n)s found", n=results.total_text),
+        )  # fmt: skip
         for hit in results.hits:
             table.add_row(
                 hit.kind, hit.folder_id, hit.document or "", str(hit.page_id or ""),

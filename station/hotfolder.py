@@ -172,11 +172,9 @@ def _decode_text(path: Path, raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise BadArgumentError(
             _(
-                (
-                    "%(path)s: batch.done is not UTF-8 text (undecodable byte at offset "
-                    "%(start)s); "
-                    "save it as UTF-8"
-                ),
+                "%(path)s: batch.done is not UTF-8 text (undecodable byte at offset "
+                "%(start)s); "
+                "save it as UTF-8",
                 path=path,
                 start=exc.start,
             )
@@ -206,10 +204,8 @@ def _checksum_path(path: Path, line_no: int, name: str, escaped: bool) -> str:
     if not name or relative.is_absolute() or ".." in relative.parts or ":" in relative.parts[0]:
         raise BadArgumentError(
             _(
-                (
-                    "%(path)s: line %(line_no)s: '%(name)s' is not a path inside the batch folder; "
-                    "write it relative to the folder that holds batch.done"
-                ),
+                "%(path)s: line %(line_no)s: '%(name)s' is not a path inside the batch folder; "
+                "write it relative to the folder that holds batch.done",
                 path=path,
                 line_no=line_no,
                 name=name,
@@ -246,11 +242,9 @@ def read_done_file(path: Path) -> DoneMarker:
             if key in fields and fields[key][0] != value:
                 raise BadArgumentError(
                     _(
-                        (
-                            "%(path)s: line %(line_no)s: '%(key)s' is given a second time (first "
-                            "on "
-                            "line %(item)s) with a different value"
-                        ),
+                        "%(path)s: line %(line_no)s: '%(key)s' is given a second time (first "
+                        "on "
+                        "line %(item)s) with a different value",
                         path=path,
                         line_no=line_no,
                         key=key,
@@ -263,11 +257,9 @@ def read_done_file(path: Path) -> DoneMarker:
             shown = stripped if len(stripped) <= 80 else stripped[:77] + "..."
             raise BadArgumentError(
                 _(
-                    (
-                        "%(path)s: line %(line_no)s is not understood: %(shown)r. Expected "
-                        "'operator: name', 'station: name', '<64 hex digits>  <file>' as sha256sum "
-                        "writes it, or a '# comment'"
-                    ),
+                    "%(path)s: line %(line_no)s is not understood: %(shown)r. Expected "
+                    "'operator: name', 'station: name', '<64 hex digits>  <file>' as sha256sum "
+                    "writes it, or a '# comment'",
                     path=path,
                     line_no=line_no,
                     shown=shown,
@@ -277,11 +269,9 @@ def read_done_file(path: Path) -> DoneMarker:
         if relative in checksums and checksums[relative][0] != digest:
             raise BadArgumentError(
                 _(
-                    (
-                        "%(path)s: line %(line_no)s: %(relative)s is listed a second time (first "
-                        "on "
-                        "line %(item)s) with a different checksum"
-                    ),
+                    "%(path)s: line %(line_no)s: %(relative)s is listed a second time (first "
+                    "on "
+                    "line %(item)s) with a different checksum",
                     path=path,
                     line_no=line_no,
                     relative=relative,
@@ -410,8 +400,14 @@ def _decode_problem(path: Path, relative: str) -> FileProblem | None:
         return FileProblem(
             path,
             "unreadable_image",
-            f"{relative}: the image could not be decoded ({type(exc).__name__}: {exc}); "
-            "rescan or copy it again",
+            _(
+                "%(relative)s: the image could not be decoded (%(name)s: %(exc)s); rescan or "
+                "copy "
+                "it again",
+                relative=relative,
+                name=type(exc).__name__,
+                exc=exc,
+            ),
         )
     return None
 
@@ -447,17 +443,33 @@ def check_batch(
             files = []
         has_done = (batch_dir / DONE_FILE).is_file()
     except OSError as exc:
-        return _waiting(batch_dir, f"{batch_dir.name} changed while being read ({exc})")
-    if temporary:
-        others = f" (and {len(temporary) - 1} more)" if len(temporary) > 1 else ""
         return _waiting(
             batch_dir,
-            f"{temporary[0]}{others} has a temporary name, so a file is still being written; "
-            "the batch waits until it is renamed or deleted",
+            _("%(name)s changed while being read (%(exc)s)", name=batch_dir.name, exc=exc),
+        )
+    if temporary:
+        return _waiting(
+            batch_dir,
+            _(
+                "%(temporary)s (and %(more)s more) has a temporary name, so a file is still "
+                "being written; the batch waits until it is renamed or deleted",
+                temporary=temporary[0],
+                more=len(temporary) - 1,
+            )
+            if len(temporary) > 1
+            else _(
+                "%(temporary)s has a temporary name, so a file is still being written; the "
+                "batch waits until it is renamed or deleted",
+                temporary=temporary[0],
+            ),
         )
     if not files:
-        what = "only batch.done" if has_done else "no files yet"
-        return BatchState(BatchStatus.EMPTY, batch_dir, f"{batch_dir.name} holds {what}")
+        what = (
+            _("%(name)s holds only batch.done", name=batch_dir.name)
+            if has_done
+            else _("%(name)s holds no files yet", name=batch_dir.name)
+        )
+        return BatchState(BatchStatus.EMPTY, batch_dir, what)
     if has_done:
         try:
             marker = read_done_file(batch_dir / DONE_FILE)
@@ -471,7 +483,11 @@ def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -
     by_name = {relative_name(path, batch_dir): path for path in files}
     problems: list[FileProblem] = []
     notes = [
-        f"batch.done: '{key}: {value}' is not a known field (operator, station); kept as is"
+        _(
+            "batch.done: '%(key)s: %(value)s' is not a known field (operator, station); kept as is",
+            key=key,
+            value=value,
+        )
         for key, value in marker.extra.items()
     ]
     for relative, expected in marker.checksums.items():
@@ -481,9 +497,13 @@ def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -
                 FileProblem(
                     batch_dir / relative,
                     SYMLINK_REFUSED,
-                    f"{relative}: listed in batch.done, but it is a symbolic link (to "
-                    f"{(batch_dir / relative).readlink()}), refused and not read; put the scan "
-                    "itself in the batch folder",
+                    _(
+                        "%(relative)s: listed in batch.done, but it is a symbolic link (to "
+                        "%(readlink)s), refused and not read; put the scan itself in the batch "
+                        "folder",
+                        relative=relative,
+                        readlink=(batch_dir / relative).readlink(),
+                    ),
                 )
             )
             continue
@@ -492,8 +512,12 @@ def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -
                 FileProblem(
                     batch_dir / relative,
                     "missing_file",
-                    f"{relative}: listed in batch.done but not in the batch folder; copy it "
-                    "again or correct batch.done",
+                    _(
+                        "%(relative)s: listed in batch.done but not in the batch folder; copy "
+                        "it "
+                        "again or correct batch.done",
+                        relative=relative,
+                    ),
                 )
             )
             continue
@@ -501,7 +525,15 @@ def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -
             found = sha256_of(path)
         except OSError as exc:
             problems.append(
-                FileProblem(path, "unreadable_file", f"{relative}: cannot be read ({exc.strerror})")
+                FileProblem(
+                    path,
+                    "unreadable_file",
+                    _(
+                        "%(relative)s: cannot be read (%(strerror)s)",
+                        relative=relative,
+                        strerror=exc.strerror,
+                    ),
+                )
             )
             continue
         if found != expected:
@@ -509,13 +541,23 @@ def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -
                 FileProblem(
                     path,
                     "checksum_mismatch",
-                    f"{relative}: SHA-256 does not match batch.done (expected {expected}, found "
-                    f"{found}); the file changed or was copied badly, copy it again",
+                    _(
+                        "%(relative)s: SHA-256 does not match batch.done (expected "
+                        "%(expected)s, "
+                        "found %(found)s); the file changed or was copied badly, copy it again",
+                        relative=relative,
+                        expected=expected,
+                        found=found,
+                    ),
                 )
             )
     if marker.checksums:
         notes += [
-            f"{relative}: not listed in batch.done, so it was taken in without a checksum check"
+            _(
+                "%(relative)s: not listed in batch.done, so it was taken in without a checksum "
+                "check",
+                relative=relative,
+            )
             for relative in by_name
             if relative not in marker.checksums
         ]
@@ -544,7 +586,13 @@ def _ready_when_settled(
         try:
             stat = path.stat()
         except OSError:
-            return _waiting(batch_dir, f"{relative_name(path, batch_dir)} changed while being read")
+            return _waiting(
+                batch_dir,
+                _(
+                    "%(relative_name)s changed while being read",
+                    relative_name=relative_name(path, batch_dir),
+                ),
+            )
         signature = (stat.st_size, stat.st_mtime_ns)
         if history is not None:
             age = history.unchanged_for(path, signature)
@@ -555,9 +603,13 @@ def _ready_when_settled(
     if ages[youngest][0] < settle_s:
         return _waiting(
             batch_dir,
-            f"{relative_name(youngest, batch_dir)} changed "
-            f"{max(ages[youngest][0], 0.0):.1f} s ago; "
-            f"the batch is ready once nothing has changed for {settle_s:g} s",
+            _(
+                "%(relative_name)s changed %(max)s s ago; the batch is ready once nothing has "
+                "changed for %(settle_s)s s",
+                relative_name=relative_name(youngest, batch_dir),
+                max=f"{max(ages[youngest][0], 0.0):.1f}",
+                settle_s=f"{settle_s:g}",
+            ),
         )
     problems: list[FileProblem] = []
     if verify_images:
@@ -577,8 +629,13 @@ def _ready_when_settled(
             if age < patience:
                 return _waiting(
                     batch_dir,
-                    f"{relative} does not decode completely yet ({problem.message}); it is set "
-                    f"aside only if it stays so, unchanged, for {patience:g} s",
+                    _(
+                        "%(relative)s does not decode completely yet (%(message)s); it is set "
+                        "aside only if it stays so, unchanged, for %(patience)s s",
+                        relative=relative,
+                        message=problem.message,
+                        patience=f"{patience:g}",
+                    ),
                 )
             problems.append(problem)
     stopped = {problem.path for problem in problems}
@@ -635,10 +692,8 @@ def _profile_of(batch_dir: Path, hot_root: Path) -> str:
     if batch_dir.parent.parent != hot_root:
         raise BadArgumentError(
             _(
-                (
-                    "%(batch_dir)s is not a batch folder of the hot folders in %(hot_root)s "
-                    "(expected <hot folders>/<profile>/<batch>)"
-                ),
+                "%(batch_dir)s is not a batch folder of the hot folders in %(hot_root)s "
+                "(expected <hot folders>/<profile>/<batch>)",
                 batch_dir=batch_dir,
                 hot_root=hot_root,
             )
@@ -682,11 +737,9 @@ def move_to_done(
             more = f" and {len(arrived) - 5} more" if len(arrived) > 5 else ""
             raise BatchNotReadyError(
                 _(
-                    (
-                        "%(name)s: %(n_arrived)s file(s) arrived while the batch was being taken "
-                        "in "
-                        "(%(names)s%(more)s); the batch was left in place to be checked again"
-                    ),
+                    "%(name)s: %(n_arrived)s file(s) arrived while the batch was being taken "
+                    "in "
+                    "(%(names)s%(more)s); the batch was left in place to be checked again",
                     name=batch_dir.name,
                     n_arrived=len(arrived),
                     names=names,
@@ -873,10 +926,8 @@ class HotFolderWatcher:
             if profile in RESERVED_FOLDERS or not profile or Path(profile).name != profile:
                 raise BadArgumentError(
                     _(
-                        (
-                            "'%(profile)s' cannot be a hot folder: profile hot folders are plain "
-                            "names, and %(sorted)s are kept for finished batches"
-                        ),
+                        "'%(profile)s' cannot be a hot folder: profile hot folders are plain "
+                        "names, and %(sorted)s are kept for finished batches",
                         profile=profile,
                         sorted=", ".join(sorted(RESERVED_FOLDERS)),
                     )
@@ -984,11 +1035,9 @@ class HotFolderWatcher:
         except OSError as exc:
             raise ConfigError(
                 _(
-                    (
-                        "The hot folders in %(hot_root)s cannot be watched with file-system events "
-                        "(%(exc)s); raise the inotify limits (fs.inotify.max_user_watches, "
-                        'max_user_instances) or set watch_mode = "polling"'
-                    ),
+                    "The hot folders in %(hot_root)s cannot be watched with file-system events "
+                    "(%(exc)s); raise the inotify limits (fs.inotify.max_user_watches, "
+                    'max_user_instances) or set watch_mode = "polling"',
                     hot_root=self.hot_root,
                     exc=exc,
                 )

@@ -69,16 +69,49 @@ def refused_links(batch_dir: Path) -> list[RefusedLink]:
 def _refused(path: Path, relative: str, root: Path) -> RefusedLink:
     target = str(path.readlink())
     resolved = Path(os.path.realpath(path))
-    kind = "folder" if resolved.is_dir() else "file"
-    fix = "put the scan itself in the batch folder"
+    folder = resolved.is_dir()
     if not resolved.exists():
-        where = "which does not exist"
+        reason = _(
+            "%(name)s: refused, not read: a symbolic link to %(target)s, which does not exist; "
+            "put the scan itself in the batch folder",
+            name=relative,
+            target=target,
+        )
     elif resolved.is_relative_to(root):
-        where = f"the {kind} {resolved.relative_to(root).as_posix()} in this batch"
-        fix = "remove the link: a page must not be taken in twice"
+        inside = resolved.relative_to(root).as_posix()
+        reason = (
+            _(
+                "%(name)s: refused, not read: a symbolic link to %(target)s, the folder %(inside)s "
+                "in this batch; remove the link: a page must not be taken in twice",
+                name=relative,
+                target=target,
+                inside=inside,
+            )
+            if folder
+            else _(
+                "%(name)s: refused, not read: a symbolic link to %(target)s, the file %(inside)s "
+                "in this batch; remove the link: a page must not be taken in twice",
+                name=relative,
+                target=target,
+                inside=inside,
+            )
+        )
     else:
-        where = f"a {kind} outside the batch folder"
-    reason = f"{relative}: refused, not read: a symbolic link to {target}, {where}; {fix}"
+        reason = (
+            _(
+                "%(name)s: refused, not read: a symbolic link to %(target)s, a folder outside the "
+                "batch folder; put the scan itself in the batch folder",
+                name=relative,
+                target=target,
+            )
+            if folder
+            else _(
+                "%(name)s: refused, not read: a symbolic link to %(target)s, a file outside the "
+                "batch folder; put the scan itself in the batch folder",
+                name=relative,
+                target=target,
+            )
+        )
     return RefusedLink(path, relative, target, reason)
 
 
@@ -172,10 +205,8 @@ class MasterStore:
             if target.stat().st_size != size or sha256_of(target) != sha256:
                 raise StorageError(
                     _(
-                        (
-                            "%(target)s: the stored master no longer matches its checksum; master "
-                            "storage may be damaged"
-                        ),
+                        "%(target)s: the stored master no longer matches its checksum; master "
+                        "storage may be damaged",
                         target=target,
                     )
                 )

@@ -358,10 +358,8 @@ def _manifest_suffix(path: Path) -> str:
     if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
         raise BadArgumentError(
             _(
-                (
-                    "Cannot read the manifest %(path)s: unknown file type '%(suffix)s'; save it as "
-                    ".xlsx (Excel workbook) or .csv (CSV UTF-8)"
-                ),
+                "Cannot read the manifest %(path)s: unknown file type '%(suffix)s'; save it as "
+                ".xlsx (Excel workbook) or .csv (CSV UTF-8)",
                 path=path,
                 suffix=path.suffix,
             )
@@ -394,11 +392,9 @@ def _decode(path: Path, data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise BadArgumentError(
             _(
-                (
-                    "Cannot read the manifest %(path)s: it is not UTF-8 text (byte 0x%(data)s at "
-                    "position %(start)s). In Excel, save it as 'CSV UTF-8 (Comma delimited)' or as "
-                    "an .xlsx workbook"
-                ),
+                "Cannot read the manifest %(path)s: it is not UTF-8 text (byte 0x%(data)s at "
+                "position %(start)s). In Excel, save it as 'CSV UTF-8 (Comma delimited)' or as "
+                "an .xlsx workbook",
                 path=path,
                 data=f"{data[exc.start]:02x}",
                 start=exc.start,
@@ -438,10 +434,8 @@ def _read_xlsx(path: Path) -> list[list[object]]:
     except Exception as exc:
         raise BadArgumentError(
             _(
-                (
-                    "Cannot read the manifest %(path)s: it is not a valid Excel .xlsx workbook "
-                    "(%(cause)s). Save it from Excel as 'Excel Workbook (.xlsx)' or as CSV UTF-8"
-                ),
+                "Cannot read the manifest %(path)s: it is not a valid Excel .xlsx workbook "
+                "(%(cause)s). Save it from Excel as 'Excel Workbook (.xlsx)' or as CSV UTF-8",
                 path=path,
                 cause=_cause(exc),
             )

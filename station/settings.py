@@ -252,10 +252,8 @@ def load_settings(**overrides: object) -> StationSettings:
         )
         raise ConfigError(
             _(
-                (
-                    "Invalid station settings (from %(config_file)s and STATION_* variables): "
-                    "%(problems)s"
-                ),
+                "Invalid station settings (from %(config_file)s and STATION_* variables): "
+                "%(problems)s",
                 config_file=_config_file(),
                 problems=problems,
             )

@@ -87,10 +87,8 @@ def check_required_tools(languages: list[str]) -> dict[str, str]:
         packages = " ".join(f"tesseract-ocr-{lang}" for lang in missing)
         raise MissingToolError(
             _(
-                (
-                    "Tesseract language pack(s) missing: %(missing)s. Install with: sudo apt-get "
-                    "install %(packages)s"
-                ),
+                "Tesseract language pack(s) missing: %(missing)s. Install with: sudo apt-get "
+                "install %(packages)s",
                 missing=", ".join(missing),
                 packages=packages,
             )

@@ -102,11 +102,9 @@ def _wait_for_database(
     if now - down_since > DATABASE_PATIENCE_S:
         raise StationError(
             _(
-                (
-                    "The database has been unreachable for %(value)s minutes; the batch goes on "
-                    "when "
-                    "it is back (see `station status`)"
-                ),
+                "The database has been unreachable for %(value)s minutes; the batch goes on "
+                "when "
+                "it is back (see `station status`)",
                 value=f"{DATABASE_PATIENCE_S / 60:.0f}",
             )
         ) from exc

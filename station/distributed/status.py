@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from station.i18n import _
 from station.settings import StationSettings
 from station.store import Store, utcnow
 
@@ -34,13 +35,27 @@ def describe(status: dict[str, Any]) -> list[str]:
     lines = []
     if "queue" in status:
         depth = ", ".join(
-            f"{name} {counts['todo']} waiting, {counts['doing']} running"
+            _(
+                "%(queue)s %(todo)s waiting, %(doing)s running",
+                queue=name,
+                todo=counts["todo"],
+                doing=counts["doing"],
+            )
             for name, counts in sorted(status["queue"]["queues"].items())
         )
-        lines.append(f"Queue: {depth or 'empty'}; live workers: {status['queue']['live_workers']}")
+        lines.append(
+            _(
+                "Queue: %(depth)s; live workers: %(live)s",
+                depth=depth or _("empty"),
+                live=status["queue"]["live_workers"],
+            )
+        )
     if status["pages_per_minute"]:
         lines.append(
-            f"Pages per minute (last {status['window_minutes']} min): "
-            + ", ".join(f"{w} {rate}" for w, rate in status["pages_per_minute"].items())
+            _(
+                "Pages per minute (last %(minutes)s min): %(rates)s",
+                minutes=status["window_minutes"],
+                rates=", ".join(f"{w} {rate}" for w, rate in status["pages_per_minute"].items()),
+            )
         )
     return lines

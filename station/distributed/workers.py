@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
+from station import i18n
 from station.distributed import queue
 from station.errors import ConfigError
 from station.i18n import _
@@ -120,6 +121,7 @@ def work(settings: StationSettings, queues: tuple[str, ...], name: str, workers:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(message)s")
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
     imaging.share_cores(workers)
+    i18n.activate(settings.language)  # the errors it records for pages: the station's language
     app = queue.make_app(settings.database_url)
     app.run_worker(
         queues=list(queues) or None,

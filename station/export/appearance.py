@@ -88,10 +88,8 @@ def appearance_style(
     else:
         raise ConfigError(
             _(
-                (
-                    "Seal image %(seal)s carries no DPI, so its real size is unknown: save it with "
-                    "its resolution, or set signing_seal_mm (STATION_SIGNING_SEAL_MM) to its width"
-                ),
+                "Seal image %(seal)s carries no DPI, so its real size is unknown: save it with "
+                "its resolution, or set signing_seal_mm (STATION_SIGNING_SEAL_MM) to its width",
                 seal=seal,
             )
         )

@@ -769,10 +769,8 @@ def _transfer_path(path: str) -> str:
     ):
         raise InvalidInputError(
             _(
-                (
-                    "metadata.csv filename %(path)r must be a relative path under objects/ (like "
-                    "objects/05-01-HS-12.pdf), or data/ in a bag (data/objects/05-01-HS-12.pdf)"
-                ),
+                "metadata.csv filename %(path)r must be a relative path under objects/ (like "
+                "objects/05-01-HS-12.pdf), or data/ in a bag (data/objects/05-01-HS-12.pdf)",
                 path=path,
             )
         )

@@ -156,11 +156,9 @@ def _check_documents(store: Store, folder: Folder, settings: StationSettings) ->
     if named:
         raise ConflictError(
             _(
-                (
-                    "Folder %(folder_id)s has documents with unconfirmed fields: %(items)s. "
-                    "Confirm "
-                    "them before export"
-                ),
+                "Folder %(folder_id)s has documents with unconfirmed fields: %(items)s. "
+                "Confirm "
+                "them before export",
                 folder_id=folder.folder_id,
                 items="; ".join(named[:10]),
             )
@@ -174,10 +172,8 @@ def gather(store: Store, user: User, folder_id: str) -> FolderExport:
     if folder.approved_at is None:
         raise ConflictError(
             _(
-                (
-                    "Folder %(folder_id)s is not approved (review state: %(review_state)s); only "
-                    "approved folders export"
-                ),
+                "Folder %(folder_id)s is not approved (review state: %(review_state)s); only "
+                "approved folders export",
                 folder_id=folder.folder_id,
                 review_state=folder.review_state,
             )
@@ -192,10 +188,8 @@ def gather(store: Store, user: User, folder_id: str) -> FolderExport:
     if unmade:
         raise ConflictError(
             _(
-                (
-                    "Folder %(folder_id)s: page %(position)s (%(source_file)s) has no page PDF to "
-                    "export; reject it for a rescan"
-                ),
+                "Folder %(folder_id)s: page %(position)s (%(source_file)s) has no page PDF to "
+                "export; reject it for a rescan",
                 folder_id=folder.folder_id,
                 position=unmade[0].position,
                 source_file=unmade[0].source_file,
@@ -492,10 +486,8 @@ def _folder_package(
         if found != fmt:
             raise ConflictError(
                 _(
-                    (
-                        "%(final)s already holds the %(found)s package of folder %(folder_id)s; "
-                        "export the %(fmt)s package into another folder"
-                    ),
+                    "%(final)s already holds the %(found)s package of folder %(folder_id)s; "
+                    "export the %(fmt)s package into another folder",
                     final=final,
                     found=found,
                     folder_id=export.folder.folder_id,
@@ -505,10 +497,8 @@ def _folder_package(
         if signer is not None and not _package_signed(final):
             raise ConflictError(
                 _(
-                    (
-                        "%(final)s holds the unsigned package of folder %(folder_id)s; export the "
-                        "signed package into another folder"
-                    ),
+                    "%(final)s holds the unsigned package of folder %(folder_id)s; export the "
+                    "signed package into another folder",
                     final=final,
                     folder_id=export.folder.folder_id,
                 )

@@ -241,10 +241,8 @@ def _check_output_intent(root: Any, name: str) -> None:
     if channels != 3:
         raise OutputError(
             _(
-                (
-                    "%(name)s: its output intent has %(channels)s colour channels; the seal is RGB "
-                    "and would break PDF/A: export from an sRGB PDF/A"
-                ),
+                "%(name)s: its output intent has %(channels)s colour channels; the seal is RGB "
+                "and would break PDF/A: export from an sRGB PDF/A",
                 name=name,
                 channels=channels,
             )
@@ -374,10 +372,8 @@ def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, st
     except (pkcs11.PKCS11Error, OSError, RuntimeError) as exc:
         raise ConfigError(
             _(
-                (
-                    "%(kind)s: cannot open a session (%(name)s %(exc)s): is the token plugged in, "
-                    "and is this its CA's driver?"
-                ),
+                "%(kind)s: cannot open a session (%(name)s %(exc)s): is the token plugged in, "
+                "and is this its CA's driver?",
                 kind=kind,
                 name=type(exc).__name__,
                 exc=exc,

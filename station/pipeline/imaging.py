@@ -155,11 +155,9 @@ def _open(path: Path, source_name: str) -> Image.Image:
         if kind is not None:
             raise UnreadableImageError(
                 _(
-                    (
-                        "%(source_name)s: the file starts like a %(kind)s image but its "
-                        "structure is "
-                        "cut short or damaged, so it cannot be decoded; %(rescan)s"
-                    ),
+                    "%(source_name)s: the file starts like a %(kind)s image but its "
+                    "structure is "
+                    "cut short or damaged, so it cannot be decoded; %(rescan)s",
                     source_name=source_name,
                     kind=kind,
                     rescan=_RESCAN,
@@ -236,10 +234,8 @@ def _check_complete_file(path: Path, fmt: str | None, source_name: str) -> None:
     if fmt in ("JPEG", "MPO") and not tail.endswith(b"\xff\xd9"):
         raise UnreadableImageError(
             _(
-                (
-                    "%(source_name)s: the image is truncated (the JPEG data has no end marker, so "
-                    "the bottom of the page is missing); %(rescan)s"
-                ),
+                "%(source_name)s: the image is truncated (the JPEG data has no end marker, so "
+                "the bottom of the page is missing); %(rescan)s",
                 source_name=source_name,
                 rescan=_RESCAN,
             )
@@ -247,10 +243,8 @@ def _check_complete_file(path: Path, fmt: str | None, source_name: str) -> None:
     if fmt == "PNG" and not tail.endswith(b"IEND\xaeB`\x82"):
         raise UnreadableImageError(
             _(
-                (
-                    "%(source_name)s: the image is truncated (the PNG file ends before its last "
-                    "chunk); %(rescan)s"
-                ),
+                "%(source_name)s: the image is truncated (the PNG file ends before its last "
+                "chunk); %(rescan)s",
                 source_name=source_name,
                 rescan=_RESCAN,
             )
@@ -385,10 +379,8 @@ def load_page_image(
         except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as exc:
             raise UnreadableImageError(
                 _(
-                    (
-                        "%(source_name)s: the list of pages in the file is damaged (%(exc)s); "
-                        "%(rescan)s"
-                    ),
+                    "%(source_name)s: the list of pages in the file is damaged (%(exc)s); "
+                    "%(rescan)s",
                     source_name=source_name,
                     exc=exc,
                     rescan=_RESCAN,
@@ -397,10 +389,8 @@ def load_page_image(
         if not 0 <= page_index < frames:
             raise UnreadableImageError(
                 _(
-                    (
-                        "%(source_name)s: page %(value)s was asked for, but the file holds "
-                        "%(frames)s page(s)"
-                    ),
+                    "%(source_name)s: page %(value)s was asked for, but the file holds "
+                    "%(frames)s page(s)",
                     source_name=source_name,
                     value=page_index + 1,
                     frames=frames,

@@ -110,10 +110,8 @@ def _overlay_text_layer(
         # Not a rounding difference: the text layer belongs to another image.
         raise OutputError(
             _(
-                (
-                    "%(image_name)s: the OCR text layer's page shape does not match the image "
-                    "(%(value)sx%(value2)s pt against %(value3)sx%(value4)s pt)"
-                ),
+                "%(image_name)s: the OCR text layer's page shape does not match the image "
+                "(%(value)sx%(value2)s pt against %(value3)sx%(value4)s pt)",
                 image_name=image_name,
                 value=f"{tx1 - tx0:.1f}",
                 value2=f"{ty1 - ty0:.1f}",

@@ -248,10 +248,8 @@ def _check_unicode_level(tmp: Path, out: Path, pdfa: str) -> None:
     if unmapped:
         raise OutputError(
             _(
-                (
-                    "%(name)s failed PDF/A-%(pdfa)s validation: font(s) %(unmapped)s have no "
-                    "/ToUnicode map, so their text has no Unicode meaning"
-                ),
+                "%(name)s failed PDF/A-%(pdfa)s validation: font(s) %(unmapped)s have no "
+                "/ToUnicode map, so their text has no Unicode meaning",
                 name=out.name,
                 pdfa=pdfa,
                 unmapped=", ".join(unmapped),
@@ -461,10 +459,8 @@ def _keep_pages(pdf: pikepdf.Pdf, numbers: list[int], source: Path, out: Path) -
     if bad:
         raise OutputError(
             _(
-                (
-                    "%(name)s: page %(bad)r (0-based) is not in %(name2)s, which has %(count)s "
-                    "pages; nothing written"
-                ),
+                "%(name)s: page %(bad)r (0-based) is not in %(name2)s, which has %(count)s "
+                "pages; nothing written",
                 name=out.name,
                 bad=bad[0],
                 name2=source.name,

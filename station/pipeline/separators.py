@@ -126,11 +126,9 @@ def _check_folder_id(folder_id: str) -> None:
     if len(folder_id) > MAX_FOLDER_ID_LENGTH:
         raise BadArgumentError(
             _(
-                (
-                    "folder id %(folder_id)r… is %(n_folder_id)s characters long; a separator "
-                    "sheet "
-                    "holds at most %(max_folder_id_length)s"
-                ),
+                "folder id %(folder_id)r… is %(n_folder_id)s characters long; a separator "
+                "sheet "
+                "holds at most %(max_folder_id_length)s",
                 folder_id=folder_id[:30],
                 n_folder_id=len(folder_id),
                 max_folder_id_length=MAX_FOLDER_ID_LENGTH,
@@ -246,11 +244,9 @@ def _font_paths() -> tuple[Path, Path]:
     names = ", ".join(f"{regular}/{bold}" for regular, bold in _FONT_FILES)
     raise MissingToolError(
         _(
-            (
-                "no font with Vietnamese letters was found for printing separator sheets (looked "
-                "for "
-                "%(names)s under %(font_dirs)s); install %(font_packages)s"
-            ),
+            "no font with Vietnamese letters was found for printing separator sheets (looked "
+            "for "
+            "%(names)s under %(font_dirs)s); install %(font_packages)s",
             names=names,
             font_dirs=", ".join(str(d) for d in _FONT_DIRS),
             font_packages=_FONT_PACKAGES,

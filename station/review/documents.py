@@ -173,10 +173,8 @@ def checked_value(name: str, value: Any, current: Any = None) -> Any:
         if not text.isascii() or not text.isdigit() or len(text) > 12:
             raise InvalidInputError(
                 _(
-                    (
-                        "number: digits only (Số của văn bản, e.g. 12), not %(text)r; the symbol "
-                        "goes in `symbol`"
-                    ),
+                    "number: digits only (Số của văn bản, e.g. 12), not %(text)r; the symbol "
+                    "goes in `symbol`",
                     text=text,
                 )
             )
@@ -285,10 +283,8 @@ def edit_fields(store: Store, user: User, document_id: int, changes: dict[str, A
     if "secrecy" in checked and (checked["secrecy"] or "") != document.secrecy:
         raise InvalidInputError(
             _(
-                (
-                    "secrecy: the document is %(value)s; a new level needs a reason and clearance "
-                    "for both levels: POST /api/documents/%(document_id)s/secrecy"
-                ),
+                "secrecy: the document is %(value)s; a new level needs a reason and clearance "
+                "for both levels: POST /api/documents/%(document_id)s/secrecy",
                 value=document.secrecy or "not secret",
                 document_id=document_id,
             )
@@ -388,10 +384,8 @@ def split(store: Store, user: User, number: int, page_id: int) -> list[Document]
     if document is None or page_id not in ids:
         raise ConflictError(
             _(
-                (
-                    "Page %(page_id)s (position %(position)s) belongs to no document of the folder "
-                    "(a blank page or a separator sheet): there is nothing to split"
-                ),
+                "Page %(page_id)s (position %(position)s) belongs to no document of the folder "
+                "(a blank page or a separator sheet): there is nothing to split",
                 page_id=page_id,
                 position=page.position,
             )
@@ -473,10 +467,8 @@ def merge(store: Store, user: User, number: int, document_id: int) -> list[Docum
     if not before_it:
         raise ConflictError(
             _(
-                (
-                    "Văn bản %(sequence)s is the first document of folder %(folder_id)s: there is "
-                    "none before it to merge with"
-                ),
+                "Văn bản %(sequence)s is the first document of folder %(folder_id)s: there is "
+                "none before it to merge with",
                 sequence=later.sequence,
                 folder_id=folder.folder_id,
             )
@@ -487,10 +479,8 @@ def merge(store: Store, user: User, number: int, document_id: int) -> list[Docum
     except NotFoundError:
         raise ConflictError(
             _(
-                (
-                    "The document before văn bản %(sequence)s is above %(username)r's clearance: "
-                    "someone cleared for it must merge them"
-                ),
+                "The document before văn bản %(sequence)s is above %(username)r's clearance: "
+                "someone cleared for it must merge them",
                 sequence=later.sequence,
                 username=user.username,
             )

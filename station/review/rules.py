@@ -233,11 +233,9 @@ def check_documents_confirmed(store: Store, folder: Folder, profiles_dir: Path |
         more = f"; and {len(waiting) - 10} more" if len(waiting) > 10 else ""
         raise ConflictError(
             _(
-                (
-                    "Folder %(folder_id)s has %(n_waiting)s document(s) with fields read below "
-                    "%(threshold)s confidence that nobody confirmed: %(named)s%(more)s. Check and "
-                    "confirm them first"
-                ),
+                "Folder %(folder_id)s has %(n_waiting)s document(s) with fields read below "
+                "%(threshold)s confidence that nobody confirmed: %(named)s%(more)s. Check and "
+                "confirm them first",
                 folder_id=folder.folder_id,
                 n_waiting=len(waiting),
                 threshold=f"{threshold:.0%}",
@@ -254,10 +252,8 @@ def check_four_eyes(store: Store, user: User, pages: list[Page]) -> None:
     if own:
         raise NotAllowedError(
             _(
-                (
-                    "%(username)r fed batch %(own)s to the scanner; another person must review its "
-                    "pages (four eyes)"
-                ),
+                "%(username)r fed batch %(own)s to the scanner; another person must review its "
+                "pages (four eyes)",
                 username=user.username,
                 own=own[0],
             )
@@ -287,10 +283,8 @@ def decide(
     if decision == "approve" and page.state != "ok":
         raise ConflictError(
             _(
-                (
-                    "Page %(page_id)s (%(source_file)s) failed processing and cannot be approved: "
-                    "reject it for a rescan"
-                ),
+                "Page %(page_id)s (%(source_file)s) failed processing and cannot be approved: "
+                "reject it for a rescan",
                 page_id=page_id,
                 source_file=page.source_file,
             )
@@ -355,10 +349,8 @@ def _checked_reason(decision: str, reason: str | None) -> str | None:
     if code.strip() not in REJECT_REASONS:
         raise InvalidInputError(
             _(
-                (
-                    'A rejected page needs a reason, one of %(reject_reasons)s ("other: ..." for '
-                    "your own words), not %(reason)r"
-                ),
+                'A rejected page needs a reason, one of %(reject_reasons)s ("other: ..." for '
+                "your own words), not %(reason)r",
                 reject_reasons=", ".join(REJECT_REASONS),
                 reason=reason,
             )
@@ -535,10 +527,8 @@ def move_page(
     if auth.CLEARANCES.index(after_move) < auth.CLEARANCES.index(marking):
         raise ConflictError(
             _(
-                (
-                    "Page %(page_id)s is %(marking)s as part of folder %(folder_id)s; in folder "
-                    "%(folder_id2)s it would lose that marking: mark the page itself first"
-                ),
+                "Page %(page_id)s is %(marking)s as part of folder %(folder_id)s; in folder "
+                "%(folder_id2)s it would lose that marking: mark the page itself first",
                 page_id=page_id,
                 marking=marking,
                 folder_id=folder.folder_id,
@@ -637,10 +627,8 @@ def _check_all_decided(folder: Folder, pages: list[Page], *, allow_none: bool = 
     if undecided:
         raise ConflictError(
             _(
-                (
-                    "Folder %(folder_id)s has %(n_undecided)s undecided page(s), the first at "
-                    "position %(position)s: decide every page first"
-                ),
+                "Folder %(folder_id)s has %(n_undecided)s undecided page(s), the first at "
+                "position %(position)s: decide every page first",
                 folder_id=folder.folder_id,
                 n_undecided=len(undecided),
                 position=undecided[0].position,
@@ -679,11 +667,9 @@ def approve_all(
     if failed:
         raise ConflictError(
             _(
-                (
-                    "Folder %(folder_id)s: %(n_failed)s page(s) failed processing "
-                    "(%(source_file)s); "
-                    "reject them for a rescan first"
-                ),
+                "Folder %(folder_id)s: %(n_failed)s page(s) failed processing "
+                "(%(source_file)s); "
+                "reject them for a rescan first",
                 folder_id=folder.folder_id,
                 n_failed=len(failed),
                 source_file=failed[0].source_file,

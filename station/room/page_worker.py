@@ -13,10 +13,11 @@ import select
 import signal
 import threading
 
+from station import i18n
 from station.pipeline import PageJob, PageResult, imaging
 
 
-def start(runner_pid: int, workers: int) -> None:
+def start(runner_pid: int, workers: int, language: str = i18n.DEFAULT) -> None:
     """Leave the terminal's process group: Ctrl-C is for the runner, which finishes the pages
     in hand, and must not kill a worker or its Tesseract mid-page.
 
@@ -27,6 +28,7 @@ def start(runner_pid: int, workers: int) -> None:
     os.setpgrp()
     threading.Thread(target=_exit_with, args=(runner_pid,), daemon=True).start()
     imaging.share_cores(workers)
+    i18n.activate(language)  # the runner's: errors recorded for its pages read in it
 
 
 def _exit_with(runner_pid: int) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from station import __version__, ingest, pipeline, tools
+from station import __version__, i18n, ingest, pipeline, tools
 from station.errors import PageError
 from station.launch import WORKER_PRELOAD
 from station.pipeline import PageJob, PageResult, imaging
@@ -152,7 +152,7 @@ class PagePool:
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=page_worker.start,
-                initargs=(os.getpid(), self.workers),
+                initargs=(os.getpid(), self.workers, i18n.current()),
             )
             # Starting a worker waits for the forkserver to import the pipeline and load
             # Tesseract (about a second): let that happen while this thread takes originals in.

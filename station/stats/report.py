@@ -417,10 +417,8 @@ def _render(report: Report) -> bytes:
 
         raise MissingToolError(
             _(
-                (
-                    "The report needs the DejaVu fonts (%(missing)s in %(font_dir)s): install the "
-                    "fonts-dejavu-core package (scripts/setup does)"
-                ),
+                "The report needs the DejaVu fonts (%(missing)s in %(font_dir)s): install the "
+                "fonts-dejavu-core package (scripts/setup does)",
                 missing=", ".join(missing),
                 font_dir=FONT_DIR,
             )
