@@ -28,7 +28,7 @@ def test_migrations_create_the_schema_and_are_idempotent(tmp_path: Path) -> None
         "login_session",
         "document",
     } <= tables
-    assert version == HEAD_REVISION == "0012"
+    assert version == HEAD_REVISION == "0013"
 
 
 def test_pages_and_events_round_trip(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
+from station.i18n import _
+
 WIDTH = 420  # viewBox units; the page scales it (0.85 on a 390 px phone: 12 px text)
 FONT = 14
 LABEL_CHARS = 56  # longer labels are cut with "…" (the full text is in the bar's <title>)
@@ -123,8 +125,9 @@ def _fill(title: str, series: int) -> str:
     return f"url(#{_ident(title)}-p{series % len(STYLES)})"
 
 
-def no_data(title: str, message: str = "No data for these filters") -> str:
+def no_data(title: str, message: str | None = None) -> str:
     """A chart that says there is nothing to draw, the same size as a small chart."""
+    message = message or _("No data for these filters")
     body = [
         f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="79" fill="none" stroke="{GRID}"/>',
         f'<text x="12" y="24" font-weight="700">{text(title)}</text>',

@@ -218,7 +218,8 @@ class User(SQLModel, table=True):
     username: str = Field(sa_column_kwargs={"unique": True})
     role: str  # operator, reviewer, archivist, admin (station.auth.ROLES)
     clearance: str = ""  # "", Mật, Tối mật, Tuyệt mật (station.auth.CLEARANCES)
-    language: str = ""  # en, vi, or "": the browser's choice, else STATION_LANGUAGE
+    # en, vi, or "": the browser's choice, else STATION_LANGUAGE (station.i18n.negotiate)
+    language: str = Field(default="", sa_column_kwargs={"server_default": ""})
     password_hash: str
     disabled: bool = False
     failed_logins: int = 0
