@@ -134,6 +134,12 @@ def test_queue_folder_and_page_fit_a_390_px_phone(
             expect(tab.locator(".ocr-text")).to_be_visible()
             inside(tab.locator(".ocr-text").bounding_box(), "OCR text")
 
+            # The account page, where a reviewer chooses the interface's language.
+            tab.goto(f"{server}/account")
+            expect(tab.locator("#language")).to_be_visible()
+            fits(tab, "54-small-account")
+            inside(tab.locator("#language").bounding_box(), "language choice")
+
             # A longer header: a reviewer cleared for Tối mật logs out from it.
             tab.get_by_role("button", name=words["log out"]).click()
             tab.get_by_label(words["user"]).fill("secret")
