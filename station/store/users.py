@@ -45,33 +45,26 @@ class UserQueries(StoreBase):
             return list(s.exec(select(User).order_by(col(User.username))))
 
     def set_user_disabled(self, username: str, disabled: bool) -> None:
-        with self.session() as s:
-            user = s.exec(select(User).where(User.username == username)).first()
-            if user is None:
-                raise BadArgumentError(_("No user named %(name)r", name=username))
-            user.disabled = disabled
-            s.add(
-                Event(
-                    stage="users",
-                    outcome="ok",
-                    detail={"action": "disabled" if disabled else "enabled", "username": username},
-                )
-            )
+        action = "disabled" if disabled else "enabled"
+        self._change_user(username, {"disabled": disabled}, {"action": action})
 
     def set_user_language(self, username: str, language: str) -> None:
         """The user's interface language: en, vi, or "" to follow the browser."""
+        self._change_user(
+            username, {"language": language}, {"action": "language", "language": language}
+        )
+
+    def _change_user(
+        self, username: str, changes: dict[str, object], detail: dict[str, str]
+    ) -> None:
+        """Change a user's own fields, with the event that says so (who, what)."""
         with self.session() as s:
             user = s.exec(select(User).where(User.username == username)).first()
             if user is None:
                 raise BadArgumentError(_("No user named %(name)r", name=username))
-            user.language = language
-            s.add(
-                Event(
-                    stage="users",
-                    outcome="ok",
-                    detail={"action": "language", "username": username, "language": language},
-                )
-            )
+            for field, value in changes.items():
+                setattr(user, field, value)
+            s.add(Event(stage="users", outcome="ok", detail={**detail, "username": username}))
 
     # --- log-in sessions ---
 
