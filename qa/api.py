@@ -32,7 +32,7 @@ from station.documents import records
 from station.documents.model import FIELDS, Box, PageReading
 from station.errors import ConflictError, ExitCode, NotFoundError, OutputError
 from station.export import packages
-from station.i18n import _
+from station.i18n import N_, _
 from station.pipeline import ocr
 from station.review import documents as review_documents
 from station.review import rules
@@ -530,7 +530,7 @@ def queue(
 ) -> tuple[int, list[Folder]]:
     """The queue (also the web page's): how many folders, and those from offset on; folders
     above the user's clearance are not in it, nor counted."""
-    rules.require_role(user, "reviewer", "the review queue")
+    rules.require_role(user, "reviewer", N_("the review queue"))
     return store_of(request).review_queue(
         states=rules.QUEUE_STATES if not state else (state,),
         secrecy_levels=auth.visible_levels(user.clearance),
@@ -602,7 +602,7 @@ def list_folders(
     "/folders/{id}", response_model=FolderOut, responses={401: ERRORS[401], 404: ERRORS[404]}
 )
 def get_folder(request: Request, user: CurrentUser, id: Id) -> FolderOut:
-    rules.require_role(user, "reviewer", "opening folders")
+    rules.require_role(user, "reviewer", N_("opening folders"))
     store = store_of(request)
     folder = rules.find_folder(store, user, id)
     out = folder_out(folder)
@@ -652,7 +652,7 @@ def edit_folder(request: Request, user: CheckedUser, id: Id, edit: FolderEdit) -
     responses={401: ERRORS[401], 404: ERRORS[404]},
 )
 def folder_pages(request: Request, user: CurrentUser, id: Id) -> list[PageOut]:
-    rules.require_role(user, "reviewer", "opening folders")
+    rules.require_role(user, "reviewer", N_("opening folders"))
     store = store_of(request)
     folder = rules.find_folder(store, user, id)
     pages = rules.visible_pages(user, folder, store.folder_pages(folder.folder_id))
@@ -665,7 +665,7 @@ def folder_pages(request: Request, user: CurrentUser, id: Id) -> list[PageOut]:
     responses={401: ERRORS[401], 404: ERRORS[404]},
 )
 def folder_history(request: Request, user: CurrentUser, id: Id) -> list[EventOut]:
-    rules.require_role(user, "reviewer", "folder history")
+    rules.require_role(user, "reviewer", N_("folder history"))
     store = store_of(request)
     folder = rules.find_folder(store, user, id)
     events = rules.visible_events(store, user, folder, store.events_of_folder(folder.folder_id))
@@ -723,7 +723,7 @@ def order_folder(request: Request, user: CheckedUser, id: Id, order: OrderIn) ->
 @router.get("/boxes", response_model=list[BoxProgress], responses={401: ERRORS[401]})
 def boxes(request: Request, user: CurrentUser) -> list[BoxProgress]:
     """Review progress per box of the manifest: folders by review state."""
-    rules.require_role(user, "reviewer", "the review queue")
+    rules.require_role(user, "reviewer", N_("the review queue"))
     return [
         BoxProgress(fonds_code=fonds, box_no=box, folders=sum(states.values()), states=states)
         for fonds, box, states in store_of(request).box_progress(
@@ -911,7 +911,7 @@ def _inside(path: Path, data_dir: Path) -> bool:
 
 @router.get("/pages/{id}", response_model=PageOut, responses={401: ERRORS[401], 404: ERRORS[404]})
 def get_page(request: Request, user: CurrentUser, id: Id) -> PageOut:
-    rules.require_role(user, "reviewer", "opening pages")
+    rules.require_role(user, "reviewer", N_("opening pages"))
     page, folder = rules.find_page(store_of(request), user, id)
     return page_out(page, folder)
 
@@ -921,7 +921,7 @@ def get_page(request: Request, user: CurrentUser, id: Id) -> PageOut:
 )
 def get_page_text(request: Request, user: CurrentUser, id: Id) -> PageText:
     """The OCR text line by line, each word with Tesseract's confidence."""
-    rules.require_role(user, "reviewer", "opening pages")
+    rules.require_role(user, "reviewer", N_("opening pages"))
     page, _ = rules.find_page(store_of(request), user, id)
     return page_text(page)
 
@@ -1008,7 +1008,7 @@ def activity(
 ) -> list[BatchActivity]:
     """Batches being processed and the latest finished, with live page counts (operators see
     their own)."""
-    rules.require_role(user, "operator", "batches")
+    rules.require_role(user, "operator", N_("batches"))
     store = store_of(request)
     own = user.username if user.role == "operator" else None
     batches = store.recent_batches(limit, operator=own)
@@ -1053,7 +1053,7 @@ class WorkStatus(BaseModel):
 def work(request: Request, user: CurrentUser) -> WorkStatus:
     """Who processes pages and how fast: pages per minute per worker, and in distributed
     mode the queue's depth and the live workers."""
-    rules.require_role(user, "operator", "the work status")
+    rules.require_role(user, "operator", N_("the work status"))
     status = work_status(store_of(request), security.settings_of(request))
     return WorkStatus.model_validate(status)
 
@@ -1083,7 +1083,7 @@ def export_folder(request: Request, user: CheckedUser, id: Id, body: ExportIn) -
     """Checked here (role, clearance, approval), then written by `station export` in its own
     process: bagit works by changing the working directory, which this server must not."""
     store, settings = store_of(request), security.settings_of(request)
-    rules.require_role(user, "archivist", "exporting")
+    rules.require_role(user, "archivist", N_("exporting"))
     folder = rules.find_folder(store, user, id)
     packages.gather(store, user, folder.folder_id)
     command = [

@@ -145,6 +145,8 @@ async def _station_error(request: Request, exc: StationError) -> Response:
 
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+# Starlette's own phrases, translated for the request's language.
+_HTTP_PHRASES = {i18n.N_("Not Found"), i18n.N_("Method Not Allowed")}
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -152,8 +154,10 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     error shape; the pages keep FastAPI's default answer."""
     if not wants_json(request):
         return await http_exception_handler(request, exc)
+    detail = str(exc.detail)
+    detail = i18n.gettext(detail) if detail in _HTTP_PHRASES else detail
     return JSONResponse(
-        error_body(_HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail)),
+        error_body(_HTTP_CODES.get(exc.status_code, "http_error"), detail),
         status_code=exc.status_code,
         headers=exc.headers,
     )
@@ -164,7 +168,7 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> Res
         f"{'.'.join(str(p) for p in error['loc'] if p != 'body')}: {error['msg']}"
         for error in exc.errors()
     )
-    message = f"Invalid request: {problems}"
+    message = i18n.gettext("Invalid request: %(problems)s", problems=problems)
     if wants_json(request):
         body = error_body("invalid_input", message) | {"problems": exc.errors()}
         return JSONResponse(_json_safe(body), status_code=422)

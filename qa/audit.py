@@ -26,7 +26,7 @@ from qa.forms import period
 from qa.security import CurrentUser, store_of
 from station import auth, spreadsheet
 from station.errors import InvalidInputError, NotFoundError
-from station.i18n import _
+from station.i18n import N_, _
 from station.review import rules
 from station.store import Event, Folder, Store, User
 from station.store.audit import VIEWED, AuditFilter
@@ -278,7 +278,7 @@ def audit_page(
     request: Request, user: CurrentUser, f: FilterQuery, before: Before = None
 ) -> Response:
     """The trail newest first, PAGE_SIZE events a page, the filters as a GET form."""
-    rules.require_role(user, "archivist", "the audit trail")
+    rules.require_role(user, "archivist", N_("the audit trail"))
     store = store_of(request)
     found = listing(store, user, f.chosen(), before)
     folders = store.folder_numbers({e.folder_id for e in found.events if e.folder_id})
@@ -304,7 +304,7 @@ def audit_page(
 @router.get("/audit.csv")
 def audit_csv(request: Request, user: CurrentUser, f: FilterQuery) -> Response:
     """Every event the filters match that the user may see, as CSV."""
-    rules.require_role(user, "archivist", "the audit trail")
+    rules.require_role(user, "archivist", N_("the audit trail"))
     chosen = f.chosen()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return StreamingResponse(

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from qa.security import CurrentUser, settings_of, store_of
 from station.errors import NotFoundError
-from station.i18n import _
+from station.i18n import N_, _
 from station.pipeline import imaging
 from station.review import rules
 from station.store import Page, Store
@@ -39,7 +39,7 @@ async def page_image(
     id: Annotated[int, PathParam(ge=1, le=2**62)],
     kind: Literal["thumbnail", "preview", "original"],
 ) -> Response:
-    rules.require_role(user, "operator", "seeing pages")
+    rules.require_role(user, "operator", N_("seeing pages"))
     store = store_of(request)
     page, _ignored = rules.find_page(store, user, id)
     if user.role == "operator" and not _operator_may_see(store, user.username, page):

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from qa.security import CurrentUser, settings_of, store_of
+from station.i18n import N_
 from station.review import rules
 from station.stats.report import Period, Report, build_report, file_name, write_pdfa, write_xlsx
 
@@ -37,7 +38,7 @@ def _download(
     year: str,
     fonds: str,
 ) -> Response:
-    rules.require_role(user, "archivist", "the periodic report")
+    rules.require_role(user, "archivist", N_("the periodic report"))
     period = Period.parse(month, year, fonds)
     report = build_report(store_of(request), period, organization=settings_of(request).organization)
     name = file_name(period, suffix)

@@ -103,7 +103,7 @@ class Section:
 
 def sees_everything(user: User) -> bool:
     try:
-        rules.require_role(user, "archivist", "all statistics")
+        rules.require_role(user, "archivist", N_("all statistics"))
     except NotAllowedError:
         return False
     return True
@@ -564,7 +564,7 @@ def _figures(request: Request, user: User, f: Filters) -> dict[str, Any]:
     at the top: the pure parts of this module, tables and charts, stand without the SQL.)"""
     from station.stats.figures import StatsFilter, add_work_now, compute
 
-    rules.require_role(user, "operator", "statistics")
+    rules.require_role(user, "operator", N_("statistics"))
     start, end = period(f.since, f.until)
     chosen = StatsFilter(start, end, f.fonds.strip() or None, f.profile.strip() or None)
     figures = compute(store_of(request), chosen)

@@ -162,7 +162,7 @@ def _may(user: User | None, minimum: str) -> bool:
     if user is None:
         return False
     try:
-        rules.require_role(user, minimum, "this")
+        rules.require_role(user, minimum, N_("this"))
     except NotAllowedError:
         return False
     return True
@@ -327,7 +327,7 @@ def queue(
 @router.get("/folders/{id}", response_class=HTMLResponse)
 def folder(request: Request, user: CurrentUser, id: Id) -> Response:
     """Every page of the folder as a grid, its manifest metadata and its history."""
-    rules.require_role(user, "reviewer", "opening folders")
+    rules.require_role(user, "reviewer", N_("opening folders"))
     store = store_of(request)
     found = rules.find_folder(store, user, id)
     store.record_view(user.username, folder_id=found.folder_id, what="folder")
@@ -370,7 +370,7 @@ def folder(request: Request, user: CurrentUser, id: Id) -> Response:
 
 @router.get("/folders/{id}/history", response_class=HTMLResponse)
 def folder_history(request: Request, user: CurrentUser, id: Id) -> Response:
-    rules.require_role(user, "reviewer", "folder history")
+    rules.require_role(user, "reviewer", N_("folder history"))
     store = store_of(request)
     found = rules.find_folder(store, user, id)
     pages, events = _pages_and_events(store, user, found)
@@ -477,7 +477,7 @@ def _reason(reason: str | None) -> str:
 @router.get("/pages/{id}", response_class=HTMLResponse)
 def page_view(request: Request, user: CurrentUser, id: Id) -> Response:
     """One page large, with the original scan a key away, its OCR text and its measurements."""
-    rules.require_role(user, "reviewer", "opening pages")
+    rules.require_role(user, "reviewer", N_("opening pages"))
     store = store_of(request)
     page, folder = rules.find_page(store, user, id)
     siblings: list[Page] = (
@@ -638,7 +638,7 @@ def rescan_slips(
 def batches(request: Request, user: CurrentUser) -> Response:
     """What went through the scanner: an operator's own batches, everyone's for the others,
     newest first, with their pages by processing state (one grouped count, not every row)."""
-    rules.require_role(user, "operator", "the batch list")
+    rules.require_role(user, "operator", N_("the batch list"))
     store = store_of(request)
     own = user.role == "operator"
     rows = store.batches_fed_by(user.username) if own else store.find_batches()[::-1]

@@ -244,11 +244,11 @@ def read_done_file(path: Path) -> DoneMarker:
                     _(
                         "%(path)s: line %(line_no)s: '%(key)s' is given a second time (first "
                         "on "
-                        "line %(item)s) with a different value",
+                        "line %(first_line)s) with a different value",
                         path=path,
                         line_no=line_no,
                         key=key,
-                        item=fields[key][1],
+                        first_line=fields[key][1],
                     )
                 )
             fields[key] = (value, line_no)
@@ -271,11 +271,11 @@ def read_done_file(path: Path) -> DoneMarker:
                 _(
                     "%(path)s: line %(line_no)s: %(relative)s is listed a second time (first "
                     "on "
-                    "line %(item)s) with a different checksum",
+                    "line %(first_line)s) with a different checksum",
                     path=path,
                     line_no=line_no,
                     relative=relative,
-                    item=checksums[relative][1],
+                    first_line=checksums[relative][1],
                 )
             )
         checksums[relative] = (digest, line_no)
@@ -499,10 +499,10 @@ def _ready_with_marker(batch_dir: Path, files: list[Path], marker: DoneMarker) -
                     SYMLINK_REFUSED,
                     _(
                         "%(relative)s: listed in batch.done, but it is a symbolic link (to "
-                        "%(readlink)s), refused and not read; put the scan itself in the batch "
+                        "%(target)s), refused and not read; put the scan itself in the batch "
                         "folder",
                         relative=relative,
-                        readlink=(batch_dir / relative).readlink(),
+                        target=(batch_dir / relative).readlink(),
                     ),
                 )
             )
@@ -604,10 +604,10 @@ def _ready_when_settled(
         return _waiting(
             batch_dir,
             _(
-                "%(relative_name)s changed %(max)s s ago; the batch is ready once nothing has "
+                "%(relative_name)s changed %(age)s s ago; the batch is ready once nothing has "
                 "changed for %(settle_s)s s",
                 relative_name=relative_name(youngest, batch_dir),
-                max=f"{max(ages[youngest][0], 0.0):.1f}",
+                age=f"{max(ages[youngest][0], 0.0):.1f}",
                 settle_s=f"{settle_s:g}",
             ),
         )
@@ -927,9 +927,9 @@ class HotFolderWatcher:
                 raise BadArgumentError(
                     _(
                         "'%(profile)s' cannot be a hot folder: profile hot folders are plain "
-                        "names, and %(sorted)s are kept for finished batches",
+                        "names, and %(reserved)s are kept for finished batches",
                         profile=profile,
-                        sorted=", ".join(sorted(RESERVED_FOLDERS)),
+                        reserved=", ".join(sorted(RESERVED_FOLDERS)),
                     )
                 )
         if isinstance(settle_for, Mapping):

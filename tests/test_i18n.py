@@ -317,6 +317,14 @@ def test_api_error_details_are_in_the_users_language(review_room: ReviewRoom) ->
     assert body["error"] == "not_found", "the code stays stable for programs"
     english = client.get("/api/folders/999999", headers={"Accept-Language": "en"}).json()
     assert body["detail"] != english["detail"], (body, english)
+    operator = logged_in(review_room, "op1")
+    refused = operator.get("/api/folders", headers={"Accept-Language": "vi"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["detail"] == (
+        "Hàng chờ kiểm tra cần vai trò người kiểm tra; 'op1' có vai trò người vận hành máy quét"
+    )
+    nowhere = client.get("/api/no-such-thing", headers={"Accept-Language": "vi"})
+    assert nowhere.json() == {"error": "not_found", "detail": "Không tìm thấy"}
     anonymous = logged_in(review_room, "rev2")
     anonymous.cookies.clear()
     refused = anonymous.get("/api/folders", headers={"Accept-Language": "vi"})

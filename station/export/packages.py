@@ -58,7 +58,7 @@ from station.errors import (
     OutputError,
 )
 from station.export import catalogue, mets, signatures, signing
-from station.i18n import _
+from station.i18n import N_, _
 from station.pipeline import pdfa
 from station.profiles import ScanProfile, load_profile
 from station.review import rules
@@ -167,7 +167,7 @@ def _check_documents(store: Store, folder: Folder, settings: StationSettings) ->
 
 def gather(store: Store, user: User, folder_id: str) -> FolderExport:
     """An approved folder the user may export, with its pages; refused with the reason."""
-    rules.require_role(user, "archivist", "exporting")
+    rules.require_role(user, "archivist", N_("exporting"))
     folder = rules.find_folder_by_archival_id(store, user, folder_id)
     if folder.approved_at is None:
         raise ConflictError(

@@ -111,12 +111,12 @@ def _overlay_text_layer(
         raise OutputError(
             _(
                 "%(image_name)s: the OCR text layer's page shape does not match the image "
-                "(%(value)sx%(value2)s pt against %(value3)sx%(value4)s pt)",
+                "(%(text_width)sx%(text_height)s pt against %(image_width)sx%(image_height)s pt)",
                 image_name=image_name,
-                value=f"{tx1 - tx0:.1f}",
-                value2=f"{ty1 - ty0:.1f}",
-                value3=f"{px1 - px0:.1f}",
-                value4=f"{py1 - py0:.1f}",
+                text_width=f"{tx1 - tx0:.1f}",
+                text_height=f"{ty1 - ty0:.1f}",
+                image_width=f"{px1 - px0:.1f}",
+                image_height=f"{py1 - py0:.1f}",
             )
         )
     resources = page.obj.get(Name.Resources)

@@ -39,7 +39,7 @@ from station.errors import (
     NotAllowedError,
     NotFoundError,
 )
-from station.i18n import _
+from station.i18n import N_, _
 from station.review import rules
 from station.store import Document, Event, Folder, NewDocument, Page, Store, User, to_json_safe
 from station.store import utcnow as _now
@@ -67,27 +67,27 @@ def folder_documents(
     store: Store, user: User, number: int
 ) -> tuple[Folder, list[tuple[Document, list[Page]]]]:
     """A folder's documents in order, with their pages, those the user may see."""
-    rules.require_role(user, "reviewer", "opening folders")
+    rules.require_role(user, "reviewer", N_("opening folders"))
     folder = rules.find_folder(store, user, number)
     return folder, rules.visible_documents(store, user, folder)
 
 
 def get_document(store: Store, user: User, document_id: int) -> tuple[Document, Folder, list[Page]]:
-    rules.require_role(user, "reviewer", "opening documents")
+    rules.require_role(user, "reviewer", N_("opening documents"))
     return rules.find_document(store, user, document_id)
 
 
 def history(store: Store, user: User, document_id: int) -> list[Event]:
     """What happened to a document: found, edited, split, merged, confirmed, declassified
     (less the events of pages the user may not see)."""
-    rules.require_role(user, "reviewer", "document history")
+    rules.require_role(user, "reviewer", N_("document history"))
     _document, folder, _pages = rules.find_document(store, user, document_id)
     return rules.visible_events(store, user, folder, store.events_of_document(document_id))
 
 
 def field_region(store: Store, user: User, document_id: int, name: str) -> tuple[Page, Box]:
     """The page a field was read from and its box there (cleaned-page pixels), for a crop."""
-    rules.require_role(user, "reviewer", "opening documents")
+    rules.require_role(user, "reviewer", N_("opening documents"))
     document, _folder, _pages = rules.find_document(store, user, document_id)
     reading = document.fields.get(name) if name in FIELDS else None
     if not isinstance(reading, dict):
@@ -269,7 +269,7 @@ def _recipients(value: Any) -> list[str] | None:
 
 def edit_fields(store: Store, user: User, document_id: int, changes: dict[str, Any]) -> Document:
     """Correct fields: each becomes the reviewer's (confidence 1.0), checked from then on."""
-    document, folder, pages = _open_for_change(store, user, document_id, "editing documents")
+    document, folder, pages = _open_for_change(store, user, document_id, N_("editing documents"))
     if not changes:
         raise InvalidInputError(_("Nothing to change: send {field: value, ...}"))
     problems, checked = [], {}
@@ -304,7 +304,7 @@ def confirm(
     store: Store, user: User, document_id: int, *, profiles_dir: Path | None = None
 ) -> Document:
     """The reviewer checked the document: every field counts as checked from now on."""
-    document, folder, pages = _open_for_change(store, user, document_id, "confirming documents")
+    document, folder, pages = _open_for_change(store, user, document_id, N_("confirming documents"))
     if document.state == "confirmed":
         return document
     unsure = records.needs_confirmation(document, threshold(folder, profiles_dir))
@@ -323,7 +323,7 @@ def confirm_confident(
 ) -> list[Document]:
     """Confirm at once the folder's documents whose every field was read at or above the
     profile's threshold (or is the reviewer's already)."""
-    rules.require_role(user, "reviewer", "confirming documents")
+    rules.require_role(user, "reviewer", N_("confirming documents"))
     folder = rules.find_folder(store, user, number)
     _check_open(folder)
     limit = threshold(folder, profiles_dir)
@@ -363,7 +363,7 @@ def split(store: Store, user: User, number: int, page_id: int) -> list[Document]
     """The page starts a new document: it and the pages after it in its document become the
     next document (the later ones move one place on). The new document's fields are read
     from its pages' readings (station.documents.describe, when installed), else empty."""
-    rules.require_role(user, "reviewer", "splitting documents")
+    rules.require_role(user, "reviewer", N_("splitting documents"))
     folder = rules.find_folder(store, user, number)
     _check_open(folder)
     page, _ignored = rules.find_page(store, user, page_id)
@@ -449,7 +449,7 @@ def merge(store: Store, user: User, number: int, document_id: int) -> list[Docum
     """The document joins the one before it: its pages are added at the end, the earlier
     document's fields are kept (empty ones filled from the later), later documents move
     one place back."""
-    rules.require_role(user, "reviewer", "merging documents")
+    rules.require_role(user, "reviewer", N_("merging documents"))
     folder = rules.find_folder(store, user, number)
     _check_open(folder)
     later, later_folder, later_pages = rules.find_document(store, user, document_id)
@@ -519,7 +519,7 @@ def merge(store: Store, user: User, number: int, document_id: int) -> list[Docum
 def change_secrecy(store: Store, user: User, document_id: int, level: str, reason: str) -> Document:
     """Lower a false alarm or raise a document's level (độ mật), with a reason. Only a user
     cleared for the current level and the new one may; its pages take the new level."""
-    rules.require_role(user, "reviewer", "changing a document's secrecy")
+    rules.require_role(user, "reviewer", N_("changing a document's secrecy"))
     try:
         level = auth.check_clearance(level)
     except BadArgumentError as exc:

@@ -59,6 +59,13 @@ EDITABLE_FIELDS = (
 )  # fmt: skip
 
 _RANK = {"operator": 0, "reviewer": 1, "archivist": 2, "admin": 3}
+# The roles as the refusal names them: the codes in English, people's words in Vietnamese.
+ROLE_WORDS = {
+    "operator": N_("operator"),
+    "reviewer": N_("reviewer"),
+    "archivist": N_("archivist"),
+    "admin": N_("admin"),
+}
 
 
 # --- who may do what ----------------------------------------------------------------------
@@ -70,11 +77,11 @@ def require_role(user: User, minimum: str, action: str) -> None:
     if _RANK[user.role] < _RANK[minimum]:
         raise NotAllowedError(
             _(
-                "%(capitalize)s needs the %(minimum)s role; %(username)r is %(role)s",
-                capitalize=action.capitalize(),
-                minimum=minimum,
+                "%(action)s needs the %(minimum)s role; %(username)r is %(role)s",
+                action=_(action).capitalize(),  # callers mark it N_("deciding pages")
+                minimum=_(ROLE_WORDS[minimum]),
                 username=user.username,
-                role=user.role,
+                role=_(ROLE_WORDS[user.role]),
             )
         )
 
@@ -268,7 +275,7 @@ def decide(
 ) -> Page:
     """Approve, reject (with a reason from REJECT_REASONS, "other: ..." for free text) or
     confirm a page blank."""
-    require_role(user, "reviewer", "deciding pages")
+    require_role(user, "reviewer", N_("deciding pages"))
     page, folder = find_page(store, user, page_id)
     if decision not in DECISIONS:
         raise InvalidInputError(
@@ -295,7 +302,7 @@ def decide(
 
 def undo_decision(store: Store, user: User, page_id: int) -> Page:
     """Back to undecided: a blank confirmed by mistake, a rejection taken back."""
-    require_role(user, "reviewer", "deciding pages")
+    require_role(user, "reviewer", N_("deciding pages"))
     page, folder = find_page(store, user, page_id)
     _check_decidable(page, folder)
     check_four_eyes(store, user, [page])
@@ -308,7 +315,7 @@ def undo_separator(
     """The machine took this page for a separator sheet; the reviewer says it is a page of the
     document. It is run through the pipeline again without the separator check (OCR and all),
     stays where it is, and waits for a decision like any page."""
-    require_role(user, "reviewer", "deciding pages")
+    require_role(user, "reviewer", N_("deciding pages"))
     page, folder = find_page(store, user, page_id)
     if page.separator is None:
         raise ConflictError(_("Page %(page_id)s is not a separator sheet", page_id=page_id))
@@ -329,7 +336,7 @@ def undo_separator(
 
 def approve_unflagged(store: Store, user: User, number: int) -> list[Page]:
     """Approve at once every undecided page the machine found nothing wrong with."""
-    require_role(user, "reviewer", "deciding pages")
+    require_role(user, "reviewer", N_("deciding pages"))
     folder = find_folder(store, user, number)
     _check_open(folder)
     pages = [
@@ -438,7 +445,7 @@ def _event(
 
 def turn_page(store: Store, user: User, page_id: int, degrees: int) -> Page:
     """Turn a page the machine left on its side (clockwise, in quarter turns)."""
-    require_role(user, "reviewer", "turning pages")
+    require_role(user, "reviewer", N_("turning pages"))
     if degrees % 90:
         raise InvalidInputError(
             _("Pages turn in quarter turns (90, 180, 270), not %(degrees)s", degrees=degrees)
@@ -454,7 +461,7 @@ def turn_page(store: Store, user: User, page_id: int, degrees: int) -> Page:
 
 def mark_secrecy(store: Store, user: User, page_id: int, level: str) -> Page:
     """Mark a page Mật, Tối mật or Tuyệt mật (or clear it): never above one's own clearance."""
-    require_role(user, "reviewer", "marking secrecy")
+    require_role(user, "reviewer", N_("marking secrecy"))
     try:
         level = auth.check_clearance(level)
     except Exception as exc:
@@ -478,7 +485,7 @@ def mark_secrecy(store: Store, user: User, page_id: int, level: str) -> Page:
 
 def reorder(store: Store, user: User, number: int, page_ids: list[int]) -> list[Page]:
     """Put the folder's pages in this order; the list must name each of its pages once."""
-    require_role(user, "reviewer", "reordering pages")
+    require_role(user, "reviewer", N_("reordering pages"))
     folder = find_folder(store, user, number)
     _check_open(folder)
     pages = store.folder_pages(folder.folder_id)
@@ -516,7 +523,7 @@ def move_page(
     to_folder: int | None = None,
 ) -> Page:
     """Move a page to another place in its folder, or to the end of (or a place in) another."""
-    require_role(user, "reviewer", "moving pages")
+    require_role(user, "reviewer", N_("moving pages"))
     page, folder = find_page(store, user, page_id)
     _check_decidable(page, folder)
     assert folder is not None and page.id is not None
@@ -588,7 +595,7 @@ def approve_folder(
     """Approve a folder whose pages are all decided and whose documents' unsure fields are
     confirmed: what export will require. `profiles_dir` holds the folder's profile (for its
     confidence threshold); without it, the station settings say where."""
-    require_role(user, "archivist", "approving folders")
+    require_role(user, "archivist", N_("approving folders"))
     folder = find_folder(store, user, number)
     _check_open(folder)
     pages = store.folder_pages(folder.folder_id)
@@ -648,7 +655,7 @@ def approve_all(
     store: Store, user: User, folder_id: str, *, profiles_dir: Path | None = None
 ) -> tuple[Folder, int]:
     """`station review approve`: every undecided page, then the folder, or nothing at all."""
-    require_role(user, "archivist", "approving folders")
+    require_role(user, "archivist", N_("approving folders"))
     folder = find_folder_by_archival_id(store, user, folder_id)
     assert folder.id is not None
     _check_open(folder)
@@ -687,7 +694,7 @@ def approve_all(
 
 
 def reopen_folder(store: Store, user: User, number: int) -> Folder:
-    require_role(user, "archivist", "reopening folders")
+    require_role(user, "archivist", N_("reopening folders"))
     folder = find_folder(store, user, number)
     if folder.approved_at is None:
         raise ConflictError(_("Folder %(folder_id)s is not approved", folder_id=folder.folder_id))
@@ -704,7 +711,7 @@ def reopen_folder(store: Store, user: User, number: int) -> Folder:
 
 def edit_metadata(store: Store, user: User, number: int, changes: dict[str, Any]) -> Folder:
     """Change a folder's manifest fields, checked by the manifest's own rules."""
-    require_role(user, "archivist", "editing metadata")
+    require_role(user, "archivist", N_("editing metadata"))
     folder = find_folder(store, user, number)
     _check_open(folder)  # what was approved is what export writes
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
@@ -798,7 +805,7 @@ class RescanEntry:
 
 def rescan_list(store: Store, user: User) -> list[RescanEntry]:
     """Rejected pages waiting for a rescan, those the user's clearance reaches."""
-    require_role(user, "operator", "the rescan list")
+    require_role(user, "operator", N_("the rescan list"))
     return [
         RescanEntry(page, folder, batch)
         for page, folder, batch in store.rescan_list()

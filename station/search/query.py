@@ -67,7 +67,7 @@ def parse(text: str) -> Query:
         terms.append(_term(parts, prefix=prefix))
     if not terms:
         raise BadArgumentError(
-            _("Search for %(strip)r: give at least one word or number", strip=text.strip())
+            _("Search for %(query)r: give at least one word or number", query=text.strip())
         )
     return Query(tuple(terms))
 
