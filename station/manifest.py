@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import BadArgumentError, ManifestError, ManifestProblem, OutputError
-from station.i18n import _
+from station.i18n import N_, _
 from station.spreadsheet import looks_like_formula
 
 PERMANENT_LABEL = "Vĩnh viễn"
@@ -80,7 +80,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Hộp số",
         required=True,
         description="Box number: a whole number from 1, optionally followed by a suffix",
-        format="12, 12a, 12.1",
+        format=N_("12, 12a, 12.1"),
         example="12",
         aliases=("Hộp", "Số hộp", "box", "box number"),
     ),
@@ -89,7 +89,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Hồ sơ số",
         required=True,
         description="Folder number: a whole number from 1, optionally followed by a suffix",
-        format="345, 345a, 345.1",
+        format=N_("345, 345a, 345.1"),
         example="345",
         aliases=("Số hồ sơ", "folder", "folder number"),
     ),
@@ -98,7 +98,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Mã hồ sơ",
         required=True,
         description="Unique code of the folder, used in file and package names",
-        format='text without / \\ : * ? " < > |, unique in the file',
+        format=N_('text without / \\ : * ? " < > |, unique in the file'),
         example="05.01.345",
         aliases=("folder code",),
     ),
@@ -116,7 +116,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Thời gian bắt đầu",
         required=True,
         description="Date of the earliest document; a year alone means 1 January",
-        format="dd/mm/yyyy, mm/yyyy, yyyy or yyyy-mm-dd",
+        format=N_("dd/mm/yyyy, mm/yyyy, yyyy or yyyy-mm-dd"),
         example="05/03/2019",
         aliases=("Ngày bắt đầu", "start"),
     ),
@@ -125,7 +125,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Thời gian kết thúc",
         required=True,
         description="Date of the latest document; a year alone means 31 December",
-        format="dd/mm/yyyy, mm/yyyy, yyyy or yyyy-mm-dd",
+        format=N_("dd/mm/yyyy, mm/yyyy, yyyy or yyyy-mm-dd"),
         example="28/12/2019",
         aliases=("Ngày kết thúc", "end"),
     ),
@@ -134,7 +134,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Thời hạn bảo quản",
         required=True,
         description="Retention period: permanent, or a number of years from 1 to 100",
-        format="Vĩnh viễn, or a number of years (10, 10 năm)",
+        format=N_("Vĩnh viễn, or a number of years (10, 10 năm)"),
         example="Vĩnh viễn",
         aliases=("Thời hạn lưu trữ",),  # its name under Luật Lưu trữ 2024 (TT 05/2025)
     ),
@@ -152,7 +152,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Số lượng tờ",
         required=True,
         description="Number of sheets (leaves) in the folder",
-        format="whole number, 0 or more",
+        format=N_("whole number, 0 or more"),
         example="45",
         aliases=("Số tờ", "sheets"),
     ),
@@ -161,7 +161,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Ngôn ngữ",
         required=False,
         description="Language of the documents",
-        format="language code or name",
+        format=N_("language code or name"),
         example="vi",
         default="vi",
     ),
@@ -187,7 +187,7 @@ FIELDS: tuple[ManifestField, ...] = (
         "Độ mật",
         required=False,
         description="Secrecy level; empty when the folder is not classified",
-        format="empty, Mật, Tối mật or Tuyệt mật",
+        format=N_("empty, Mật, Tối mật or Tuyệt mật"),
         example="",
         aliases=("Mức độ mật",),
     ),
