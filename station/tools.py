@@ -31,7 +31,7 @@ from PIL import Image
 from pytesseract import pytesseract as tesseract_runner
 
 from station.errors import MissingToolError, ToolFailedError, ToolTimeoutError
-from station.i18n import _
+from station.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # 2 cores when left unset. Forced, not defaulted, so a stray shell setting cannot undo it.
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
-INSTALL_HINT = (
+INSTALL_HINT = N_(
     "Install it with: sudo apt-get install tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng "
     "tesseract-ocr-osd ghostscript qpdf (or run scripts/setup)."
 )
@@ -65,7 +65,7 @@ def tesseract_version() -> str:
         return str(pytesseract.get_tesseract_version())
     except pytesseract.TesseractNotFoundError as exc:
         raise MissingToolError(
-            _("Tesseract is not installed. %(install_hint)s", install_hint=INSTALL_HINT)
+            _("Tesseract is not installed. %(install_hint)s", install_hint=_(INSTALL_HINT))
         ) from exc
 
 
@@ -75,7 +75,7 @@ def installed_languages() -> frozenset[str]:
         return frozenset(pytesseract.get_languages())
     except pytesseract.TesseractNotFoundError as exc:
         raise MissingToolError(
-            _("Tesseract is not installed. %(install_hint)s", install_hint=INSTALL_HINT)
+            _("Tesseract is not installed. %(install_hint)s", install_hint=_(INSTALL_HINT))
         ) from exc
 
 
@@ -116,12 +116,15 @@ def tessdata_dir() -> str:
         )
     except FileNotFoundError as exc:
         raise MissingToolError(
-            _("Tesseract is not installed. %(install_hint)s", install_hint=INSTALL_HINT)
+            _("Tesseract is not installed. %(install_hint)s", install_hint=_(INSTALL_HINT))
         ) from exc
     found = re.search(r'"([^"]+)"', listing.stdout + listing.stderr)
     if found is None:
         raise MissingToolError(
-            _("Cannot find Tesseract's language data. %(install_hint)s", install_hint=INSTALL_HINT)
+            _(
+                "Cannot find Tesseract's language data. %(install_hint)s",
+                install_hint=_(INSTALL_HINT),
+            )
         )
     return found.group(1)
 
@@ -150,7 +153,7 @@ def _loaded_engine(languages: tuple[str, ...]) -> tesserocr.PyTessBaseAPI:
                 "Tesseract cannot load the languages %(languages)s: %(exc)s. %(install_hint)s",
                 languages="+".join(languages),
                 exc=exc,
-                install_hint=INSTALL_HINT,
+                install_hint=_(INSTALL_HINT),
             )
         ) from exc
     settings = {
@@ -224,7 +227,7 @@ def _osd_engine() -> tesserocr.PyTessBaseAPI:
             _(
                 "Tesseract cannot load its orientation data: %(exc)s. %(install_hint)s",
                 exc=exc,
-                install_hint=INSTALL_HINT,
+                install_hint=_(INSTALL_HINT),
             )
         ) from exc
 

@@ -348,7 +348,11 @@ def _fonds_row(
 def _series_row(
     fonds_code: str, catalogue_no: str, group: Sequence[CatalogueFolder], repository: str
 ) -> dict[str, str]:
-    where = f"catalogue {catalogue_no} of fonds {fonds_code}"
+    where = _(
+        "catalogue %(catalogue_no)s of fonds %(fonds_code)s",
+        catalogue_no=catalogue_no,
+        fonds_code=fonds_code,
+    )
     title = _shared(group, "series_title", where) or f"Mục lục số {catalogue_no}"
     return _row(
         legacyId=series_legacy_id(fonds_code, catalogue_no),
@@ -474,7 +478,11 @@ def _check_folders(folders: Sequence[CatalogueFolder]) -> None:
     problems: list[str] = []
     seen: dict[str, str] = {}
     for index, folder in enumerate(folders, start=1):
-        name = f"folder {_text(folder.folder_id)!r}" if _text(folder.folder_id) else f"#{index}"
+        name = (
+            _("folder %(folder_id)r", folder_id=_text(folder.folder_id))
+            if _text(folder.folder_id)
+            else f"#{index}"
+        )
         missing = [
             label
             for label, value in (
@@ -491,32 +499,67 @@ def _check_folders(folders: Sequence[CatalogueFolder]) -> None:
             if day is None
         ]
         if missing:
-            problems.append(f"{name}: missing {', '.join(missing)}")
+            problems.append(_("%(name)s: missing %(fields)s", name=name, fields=", ".join(missing)))
         if folder.start_date and folder.end_date and folder.start_date > folder.end_date:
-            problems.append(f"{name}: start_date {folder.start_date} is after end_date")
+            problems.append(
+                _(
+                    "%(name)s: start_date %(start_date)s is after end_date",
+                    name=name,
+                    start_date=folder.start_date,
+                )
+            )
         if folder.pages < 1:
             problems.append(
-                f"{name}: pages must be at least 1 (the exported PDF), not {folder.pages}"
+                _(
+                    "%(name)s: pages must be at least 1 (the exported PDF), not %(pages)s",
+                    name=name,
+                    pages=folder.pages,
+                )
             )
         if _text(folder.secrecy) and _text(folder.secrecy) not in SECRECY_LEVELS:
             problems.append(
-                f"{name}: secrecy {folder.secrecy!r} is not one of {', '.join(SECRECY_LEVELS)}"
+                _(
+                    "%(name)s: secrecy %(secrecy)r is not one of %(levels)s",
+                    name=name,
+                    secrecy=folder.secrecy,
+                    levels=", ".join(SECRECY_LEVELS),
+                )
             )
         key = _text(folder.folder_id).casefold()
         if key and key in seen:
-            problems.append(f"{name}: folder_id repeats {seen[key]!r}")
+            problems.append(
+                _("%(name)s: folder_id repeats %(folder_id)r", name=name, folder_id=seen[key])
+            )
         seen.setdefault(key, _text(folder.folder_id))
         numbers: set[int] = set()
         for document in folder.documents:
             if document.number < 1 or document.number in numbers:
-                problems.append(f"{name}: document number {document.number} is not new and >= 1")
+                problems.append(
+                    _(
+                        "%(name)s: document number %(number)s is not new and >= 1",
+                        name=name,
+                        number=document.number,
+                    )
+                )
             numbers.add(document.number)
             if not _text(document.title):
-                problems.append(f"{name}: document {document.number} is missing title")
+                problems.append(
+                    _(
+                        "%(name)s: document %(number)s is missing title",
+                        name=name,
+                        number=document.number,
+                    )
+                )
             if _text(document.secrecy) and _text(document.secrecy) not in SECRECY_LEVELS:
                 problems.append(
-                    f"{name}: document {document.number} secrecy {document.secrecy!r} is not "
-                    f"one of {', '.join(SECRECY_LEVELS)}"
+                    _(
+                        "%(name)s: document %(number)s secrecy %(secrecy)r is not one of "
+                        "%(levels)s",
+                        name=name,
+                        number=document.number,
+                        secrecy=document.secrecy,
+                        levels=", ".join(SECRECY_LEVELS),
+                    )
                 )
     if problems:
         raise InvalidInputError(
@@ -532,7 +575,9 @@ def _shared(folders: Iterable[CatalogueFolder], field: str, where: str) -> str:
         if value:
             values.setdefault(value, _text(folder.folder_id))
     if len(values) > 1:
-        shown = "; ".join(f"{v!r} (folder {f!r})" for v, f in values.items())
+        shown = "; ".join(
+            _("%(value)r (folder %(folder_id)r)", value=v, folder_id=f) for v, f in values.items()
+        )
         raise InvalidInputError(
             _(
                 "Folders of %(where)s give different %(field)s values: %(shown)s",

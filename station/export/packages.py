@@ -1210,7 +1210,7 @@ def verify(path: Path, settings: StationSettings | None = None) -> list[str]:
     checksum file and metadata.csv paths; AtoM imports: the CSV's header and hierarchy.
     With settings, every PDF/A's signatures too (and a missing one where it is mandatory)."""
     if not path.exists():
-        return [f"{path}: no such file or folder"]
+        return [_("%(path)s: no such file or folder", path=path)]
     if path.is_file() and path.suffix == ".zip":
         return _verify_zip(path, settings)
     if (path / "bagit.txt").is_file():
@@ -1220,7 +1220,13 @@ def verify(path: Path, settings: StationSettings | None = None) -> list[str]:
     elif (path / "information_objects.csv").is_file():
         problems = _verify_atom(path)
     else:
-        return [f"{path}: not a station export (no bagit.txt, objects/ or information_objects.csv)"]
+        return [
+            _(
+                "%(path)s: not a station export (no bagit.txt, objects/ or "
+                "information_objects.csv)",
+                path=path,
+            )
+        ]
     if settings is not None:
         for pdf in _package_pdfs(path):
             problems += signatures.verify_pdf(pdf, settings, pdf.relative_to(path).as_posix())
@@ -1238,7 +1244,7 @@ def _verify_bag(path: Path) -> list[str]:
         details = getattr(exc, "details", None) or []
         problems += [_bag_problem(path, detail) for detail in details] or [f"{path}: {exc}"]
     except bagit.BagError as exc:
-        problems.append(f"{path}: not a valid bag: {exc}")
+        problems.append(_("%(path)s: not a valid bag: %(exc)s", path=path, exc=exc))
     for candidate in (path / "data" / "METS.xml", path / "data" / "metadata" /
                       "submissionDocumentation" / "station-METS.xml"):  # fmt: skip
         if candidate.is_file():
@@ -1251,14 +1257,18 @@ def _bag_problem(path: Path, detail: Any) -> str:
     name = type(detail).__name__
     where = getattr(detail, "path", "?")
     if name == "ChecksumMismatch":
-        return (
-            f"{where}: {detail.algorithm} checksum differs (expected {detail.expected[:16]}…, "
-            f"found {detail.found[:16]}…): the file changed after export"
+        return _(
+            "%(where)s: %(algorithm)s checksum differs (expected %(expected)s…, found "
+            "%(found)s…): the file changed after export",
+            where=where,
+            algorithm=detail.algorithm,
+            expected=detail.expected[:16],
+            found=detail.found[:16],
         )
     if name == "FileMissing":
-        return f"{where}: listed in the manifest but missing"
+        return _("%(where)s: listed in the manifest but missing", where=where)
     if name == "UnexpectedFile":
-        return f"{where}: in the bag but in no manifest"
+        return _("%(where)s: in the bag but in no manifest", where=where)
     return f"{where}: {detail}"
 
 
@@ -1270,10 +1280,15 @@ def _verify_zip(path: Path, settings: StationSettings | None) -> list[str]:
             with zipfile.ZipFile(path) as archive:
                 archive.extractall(scratch)
         except (zipfile.BadZipFile, OSError) as exc:
-            return [f"{path.name}: not a readable zip: {exc}"]
+            return [_("%(name)s: not a readable zip: %(exc)s", name=path.name, exc=exc)]
         tops = list(Path(scratch).iterdir())
         if len(tops) != 1 or not tops[0].is_dir():
-            return [f"{path.name}: a zipped bag must hold exactly one top-level folder"]
+            return [
+                _(
+                    "%(name)s: a zipped bag must hold exactly one top-level folder",
+                    name=path.name,
+                )
+            ]
         return [f"{path.name}: {p}" for p in verify(tops[0], settings)]
 
 
@@ -1281,25 +1296,37 @@ def _verify_transfer(path: Path) -> list[str]:
     problems: list[str] = []
     checksums = path / "metadata" / "checksum.sha256"
     if not checksums.is_file():
-        problems.append("metadata/checksum.sha256: missing")
+        problems.append(_("metadata/checksum.sha256: missing"))
     else:
         for line in checksums.read_text(encoding="utf-8").splitlines():
-            expected, _, relative = line.partition("  ")
+            expected, _sep, relative = line.partition("  ")
             target = path / relative
             if not target.is_file():
-                problems.append(f"{relative}: listed in metadata/checksum.sha256 but missing")
+                problems.append(
+                    _(
+                        "%(path)s: listed in metadata/checksum.sha256 but missing",
+                        path=relative,
+                    )
+                )
             elif _sha256(target) != expected:
-                problems.append(f"{relative}: sha256 differs: the file changed after export")
+                problems.append(
+                    _("%(path)s: sha256 differs: the file changed after export", path=relative)
+                )
     table = path / "metadata" / "metadata.csv"
     if not table.is_file():
-        return [*problems, "metadata/metadata.csv: missing"]
+        return [*problems, _("metadata/metadata.csv: missing")]
     with table.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     if not rows or rows[0][:1] != ["filename"]:
-        problems.append("metadata/metadata.csv: the first column must be 'filename'")
+        problems.append(_("metadata/metadata.csv: the first column must be 'filename'"))
     for row in rows[1:]:
         if row and not (path / row[0]).exists():
-            problems.append(f"metadata/metadata.csv: {row[0]} does not exist in the transfer")
+            problems.append(
+                _(
+                    "metadata/metadata.csv: %(path)s does not exist in the transfer",
+                    path=row[0],
+                )
+            )
     for candidate in (path / "metadata" / "submissionDocumentation").glob("*.xml"):
         problems += [f"{candidate.relative_to(path)}: {p}" for p in mets.validate_mets(candidate)]
     return problems
@@ -1312,16 +1339,28 @@ def _verify_atom(path: Path) -> list[str]:
         header = list(rows[0].keys()) if rows else []
     problems = []
     if tuple(header) != catalogue.ATOM_COLUMNS:
-        problems.append("information_objects.csv: the header is not AtoM's ISAD(G) template")
+        problems.append(_("information_objects.csv: the header is not AtoM's ISAD(G) template"))
     known: set[str] = set()
     for number, row in enumerate(rows, start=2):
         parent = row.get("parentId", "")
         if parent and parent not in known:
-            problems.append(f"information_objects.csv row {number}: parentId {parent!r} unknown")
+            problems.append(
+                _(
+                    "information_objects.csv row %(number)s: parentId %(parent)r unknown",
+                    number=number,
+                    parent=parent,
+                )
+            )
         known.add(row.get("legacyId", ""))
         target = row.get("digitalObjectPath", "")
         if target and not Path(target).is_file():
-            problems.append(f"information_objects.csv row {number}: {target} does not exist")
+            problems.append(
+                _(
+                    "information_objects.csv row %(number)s: %(target)s does not exist",
+                    number=number,
+                    target=target,
+                )
+            )
     return problems
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from station.errors import ConfigError
-from station.i18n import _
+from station.i18n import N_, _
 from station.settings import StationSettings
 
 
@@ -41,7 +41,7 @@ def _der_blocks(path: Path, what: str) -> list[bytes]:
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(
-            _("%(what)s %(path)s: cannot read it: %(exc)s", what=what, path=path, exc=exc)
+            _("%(what)s %(path)s: cannot read it: %(exc)s", what=_(what), path=path, exc=exc)
         ) from exc
     if pem.detect(data):
         return [der for _, _, der in pem.unarmor(data, multiple=True)]
@@ -58,12 +58,12 @@ def _load_certificates(paths: Sequence[Path], what: str) -> list[Any]:
         for block in _der_blocks(path, what):
             try:
                 found.append(x509.Certificate.load(block))
-                _ = found[-1].subject
+                _parsed = found[-1].subject  # asn1crypto parses lazily: parse it now
             except (ValueError, TypeError) as exc:
                 raise ConfigError(
                     _(
                         "%(what)s %(path)s: not a certificate in PEM or DER: %(exc)s",
-                        what=what,
+                        what=_(what),
                         path=path,
                         exc=exc,
                     )
@@ -76,10 +76,10 @@ def _load_crls(paths: Sequence[Path]) -> list[Any]:
 
     found = []
     for path in paths:
-        for block in _der_blocks(path, "Revocation list"):
+        for block in _der_blocks(path, N_("Revocation list")):
             try:
                 found.append(crl.CertificateList.load(block))
-                _ = found[-1].issuer
+                _parsed = found[-1].issuer  # asn1crypto parses lazily: parse it now
             except (ValueError, TypeError) as exc:
                 raise ConfigError(
                     _(
@@ -96,7 +96,7 @@ def validation_context(settings: StationSettings, *, fetch: bool = False) -> Any
     revocation lists supplied; None without trust roots."""
     from pyhanko_certvalidator import ValidationContext
 
-    roots = _load_certificates(settings.signing_trust_roots, "Trust root")
+    roots = _load_certificates(settings.signing_trust_roots, N_("Trust root"))
     if not roots:
         return None
     return ValidationContext(
@@ -168,44 +168,86 @@ def verify_pdf(path: Path, settings: StationSettings, shown: str | None = None) 
             reader = PdfFileReader(handle, strict=False)
             signatures = reader.embedded_signatures
             if not signatures:
-                return [f"{name}: not signed, and signing is mandatory"] * bool(
+                return [_("%(name)s: not signed, and signing is mandatory", name=name)] * bool(
                     settings.signing_required
                 )
             for sig in signatures:
                 status = validate_pdf_signature(sig, context)
                 problems += _status_problems(name, sig, status, context is not None)
     except (PdfError, SignatureValidationError, OSError, ValueError, KeyError) as exc:
-        problems.append(f"{name}: its signature cannot be checked: {exc}")
+        problems.append(_("%(name)s: its signature cannot be checked: %(exc)s", name=name, exc=exc))
     return problems
 
 
 def _status_problems(name: str, sig: Any, status: Any, chain: bool) -> list[str]:
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-    who = f"signature by {subject_name(sig.signer_cert)}"
+    signer = subject_name(sig.signer_cert)
     if not status.intact or not status.valid:
-        return [f"{name}: {who} does not match the file: it changed after signing"]
+        return [
+            _(
+                "%(name)s: signature by %(signer)s does not match the file: it changed after "
+                "signing",
+                name=name,
+                signer=signer,
+            )
+        ]
     problems = []
     if status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-        problems.append(f"{name}: {who} covers only part of the file")
+        problems.append(
+            _(
+                "%(name)s: signature by %(signer)s covers only part of the file",
+                name=name,
+                signer=signer,
+            )
+        )
     elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE and not status.docmdp_ok:
-        problems.append(f"{name}: {who}: the file was changed after signing (an update added)")
+        problems.append(
+            _(
+                "%(name)s: signature by %(signer)s: the file was changed after signing (an "
+                "update added)",
+                name=name,
+                signer=signer,
+            )
+        )
     if status.signer_reported_dt is None and status.timestamp_validity is None:
-        problems.append(f"{name}: {who} carries no signing time")
+        problems.append(
+            _(
+                "%(name)s: signature by %(signer)s carries no signing time",
+                name=name,
+                signer=signer,
+            )
+        )
     if chain and not status.trusted:
         cert = sig.signer_cert
         if cert.not_valid_after < (status.signer_reported_dt or datetime.now(UTC)):
             problems.append(
-                f"{name}: {who}: the certificate had expired ({cert.not_valid_after:%Y-%m-%d})"
+                _(
+                    "%(name)s: signature by %(signer)s: the certificate had expired (%(date)s)",
+                    name=name,
+                    signer=signer,
+                    date=f"{cert.not_valid_after:%Y-%m-%d}",
+                )
             )
         elif cert.not_valid_after < datetime.now(UTC) and status.timestamp_validity is None:
             problems.append(
-                f"{name}: {who}: the certificate expired on {cert.not_valid_after:%Y-%m-%d} "
-                "and no timestamp proves the signature was made before"
+                _(
+                    "%(name)s: signature by %(signer)s: the certificate expired on %(date)s "
+                    "and no timestamp proves the signature was made before",
+                    name=name,
+                    signer=signer,
+                    date=f"{cert.not_valid_after:%Y-%m-%d}",
+                )
             )
         else:
             problems.append(
-                f"{name}: {who}: the certificate (issued by {cert_name(cert, 'issuer')}) does not "
-                "chain to a trust root in STATION_SIGNING_TRUST_ROOTS, or is revoked"
+                _(
+                    "%(name)s: signature by %(signer)s: the certificate (issued by "
+                    "%(issuer)s) does not chain to a trust root in "
+                    "STATION_SIGNING_TRUST_ROOTS, or is revoked",
+                    name=name,
+                    signer=signer,
+                    issuer=cert_name(cert, "issuer"),
+                )
             )
     return problems

@@ -34,7 +34,7 @@ from typing import IO, Any
 
 from station.errors import ConfigError, MissingToolError, OutputError
 from station.export import appearance, signatures
-from station.i18n import _
+from station.i18n import N_, _
 from station.settings import StationSettings
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,15 @@ def _first_line(path: Path, what: str) -> str:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ConfigError(
-            _("%(what)s file %(path)s: cannot read it: %(exc)s", what=what, path=path, exc=exc)
+            _(
+                "%(what)s file %(path)s: cannot read it: %(exc)s",
+                what=_(what),
+                path=path,
+                exc=exc,
+            )
         ) from exc
     if not lines or not lines[0]:
-        raise ConfigError(_("%(what)s file %(path)s is empty", what=what, path=path))
+        raise ConfigError(_("%(what)s file %(path)s is empty", what=_(what), path=path))
     return lines[0]
 
 
@@ -255,7 +260,7 @@ def open_signing(settings: StationSettings) -> Iterator[Signing]:
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="station-sign-")))
         if settings.signing_p12 is not None:
-            kind = f"PKCS#12 file {settings.signing_p12}"
+            kind = _("PKCS#12 file %(path)s", path=settings.signing_p12)
             yield Signing(settings, _p12_signer(settings), kind, scratch)
         elif settings.signing_pkcs11_module is not None:
             signer, kind = _pkcs11_signer(settings, stack)
@@ -279,13 +284,13 @@ def _p12_signer(settings: StationSettings) -> Any:
         raise ConfigError(_("PKCS#12 file %(path)s does not exist", path=path))
     password = None
     if settings.signing_password_file is not None:
-        password = _first_line(settings.signing_password_file, "Passphrase").encode()
+        password = _first_line(settings.signing_password_file, N_("Passphrase")).encode()
     try:
         signer = signers.SimpleSigner.load_pkcs12(str(path), passphrase=password)  # type: ignore[no-untyped-call]
     except (ValueError, OSError) as exc:
         signer, reason = None, str(exc)
     else:
-        reason = "wrong passphrase or not a PKCS#12 file"
+        reason = _("wrong passphrase or not a PKCS#12 file")
     if signer is None:
         raise ConfigError(
             _("PKCS#12 file %(path)s: cannot open it (%(reason)s)", path=path, reason=reason)
@@ -339,8 +344,10 @@ def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, st
     assert module is not None
     label = settings.signing_pkcs11_token
     slot = settings.signing_pkcs11_slot
-    where = label or (f"in slot {slot}" if slot is not None else "in the first slot")
-    kind = f"PKCS#11 token {where} ({module})"
+    where = label or (
+        _("in slot %(slot)s", slot=slot) if slot is not None else _("in the first slot")
+    )
+    kind = _("PKCS#11 token %(where)s (%(module)s)", where=where, module=module)
     if not module.is_file():
         raise ConfigError(
             _("PKCS#11 module %(module)s does not exist: install the token's driver", module=module)
@@ -353,7 +360,7 @@ def _pkcs11_signer(settings: StationSettings, stack: ExitStack) -> tuple[Any, st
         raise ConfigError(
             _("%(kind)s: set signing_pin_file to a file holding the user PIN", kind=kind)
         )
-    pin = _first_line(settings.signing_pin_file, "PIN")
+    pin = _first_line(settings.signing_pin_file, N_("PIN"))
     try:
         session = open_pkcs11_session(
             str(module),
@@ -418,18 +425,24 @@ def check(settings: StationSettings) -> SignerCheck:
     with open_signing(settings) as signing:
         facts = signing.facts()
         out = io.BytesIO()
-        signing.sign_stream(blank, out, "a test page")
+        signing.sign_stream(blank, out, _("a test page"))
     scratch = settings.data_dir / f".signing-check-{os.getpid()}.pdf"
     scratch.parent.mkdir(parents=True, exist_ok=True)
     try:
         scratch.write_bytes(out.getvalue())
-        problems = signatures.verify_pdf(scratch, settings, "a test signature")
+        problems = signatures.verify_pdf(scratch, settings, _("a test signature"))
     finally:
         scratch.unlink(missing_ok=True)
     warnings = []
     days = (facts.not_after - datetime.now(UTC)).days
     if days < 30:
-        warnings.append(f"the certificate expires in {days} day(s), on {facts.not_after:%Y-%m-%d}")
+        warnings.append(
+            _(
+                "the certificate expires in %(days)s day(s), on %(date)s",
+                days=days,
+                date=f"{facts.not_after:%Y-%m-%d}",
+            )
+        )
     if not settings.signing_trust_roots:
-        warnings.append("no trust roots (STATION_SIGNING_TRUST_ROOTS): the chain is not checked")
+        warnings.append(_("no trust roots (STATION_SIGNING_TRUST_ROOTS): the chain is not checked"))
     return SignerCheck(facts, problems, warnings)

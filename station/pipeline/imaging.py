@@ -22,7 +22,7 @@ import tifffile
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from station.errors import EmptyFileError, PageError, UnreadableImageError, UnsupportedFormatError
-from station.i18n import _
+from station.i18n import N_, _
 from station.profiles import ImageSettings
 
 
@@ -79,37 +79,45 @@ _DECODABLE_FORMATS = frozenset(
     {"TIFF", "PNG", "JPEG", "MPO", "BMP", "GIF", "WEBP", "JPEG2000", "PPM"}
 )
 _MIN_DPI, _MAX_DPI = 50.0, 4800.0
-_RESCAN = "rescan or copy it again"
+_RESCAN = N_("rescan or copy it again")
 
 
-def _describe_content(path: Path, head: bytes) -> str:
-    """A guess at what a file that is not an image really is, for the error message."""
+def _describe_content(path: Path, head: bytes) -> tuple[str, bool]:
+    """A guess at what a file that is not an image really is, for the error message, in the
+    reader's language; and whether that is a known kind of file."""
     signatures = (
-        (b"%PDF", "a PDF document"),
-        (b"PK\x03\x04", "a ZIP archive (perhaps an Office document)"),
-        (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document"),
-        (b"<?xml", "an XML file"),
-        (b"<!DOCTYPE html", "an HTML page"),
-        (b"<html", "an HTML page"),
-        (b"%!PS", "a PostScript file"),
-        (b"\x1f\x8b", "a gzip archive"),
-        (b"Rar!", "a RAR archive"),
-        (b"7z\xbc\xaf", "a 7-Zip archive"),
-        (b"GIF8", "a GIF image"),
-        (b"RIFF", "a RIFF (WebP/AVI/WAV) file"),
+        (b"%PDF", N_("a PDF document")),
+        (b"PK\x03\x04", N_("a ZIP archive (perhaps an Office document)")),
+        (b"\xd0\xcf\x11\xe0", N_("an old Microsoft Office document")),
+        (b"<?xml", N_("an XML file")),
+        (b"<!DOCTYPE html", N_("an HTML page")),
+        (b"<html", N_("an HTML page")),
+        (b"%!PS", N_("a PostScript file")),
+        (b"\x1f\x8b", N_("a gzip archive")),
+        (b"Rar!", N_("a RAR archive")),
+        (b"7z\xbc\xaf", N_("a 7-Zip archive")),
+        (b"GIF8", N_("a GIF image")),
+        (b"RIFF", N_("a RIFF (WebP/AVI/WAV) file")),
     )
     for magic, what in signatures:
         if head.lstrip()[: len(magic)].lower() == magic.lower():
-            return what
+            return _(what), True
     if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head[:512] if b < 128):
         try:
             head[:512].decode("utf-8")
-            return "a text file"
+            return _("a text file"), True
         except UnicodeDecodeError:
             pass
     shown = head[:8].hex(" ")
-    suffix = path.suffix.lower() or "no extension"
-    return f"not a known image format (extension {suffix}, first bytes {shown})"
+    suffix = path.suffix.lower() or _("no extension")
+    return (
+        _(
+            "not a known image format (extension %(suffix)s, first bytes %(shown)s)",
+            suffix=suffix,
+            shown=shown,
+        ),
+        False,
+    )
 
 
 def _image_signature(head: bytes) -> str | None:
@@ -143,7 +151,7 @@ def _open(path: Path, source_name: str) -> Image.Image:
             _(
                 "%(source_name)s: the file is empty (0 bytes); %(rescan)s",
                 source_name=source_name,
-                rescan=_RESCAN,
+                rescan=_(_RESCAN),
             )
         )
     try:
@@ -160,17 +168,17 @@ def _open(path: Path, source_name: str) -> Image.Image:
                     "cut short or damaged, so it cannot be decoded; %(rescan)s",
                     source_name=source_name,
                     kind=kind,
-                    rescan=_RESCAN,
+                    rescan=_(_RESCAN),
                 )
             ) from exc
-        what = _describe_content(path, head)
+        what, known = _describe_content(path, head)
         raise UnsupportedFormatError(
             _(
                 "%(source_name)s: not an image station can read: the file is %(what)s",
                 source_name=source_name,
                 what=what,
             )
-            if not what.startswith("not ")
+            if known
             else _(
                 "%(source_name)s: the file is %(what)s; scan to TIFF, PNG or JPEG",
                 source_name=source_name,
@@ -183,7 +191,7 @@ def _open(path: Path, source_name: str) -> Image.Image:
                 "%(source_name)s: the image is implausibly large (%(exc)s); %(rescan)s",
                 source_name=source_name,
                 exc=exc,
-                rescan=_RESCAN,
+                rescan=_(_RESCAN),
             )
         ) from exc
     except (OSError, SyntaxError, ValueError, TypeError, KeyError) as exc:  # damaged TIFF tags
@@ -192,7 +200,7 @@ def _open(path: Path, source_name: str) -> Image.Image:
                 "%(source_name)s: the image header is damaged (%(exc)s); %(rescan)s",
                 source_name=source_name,
                 exc=exc,
-                rescan=_RESCAN,
+                rescan=_(_RESCAN),
             )
         ) from exc
     if image.format not in _DECODABLE_FORMATS:
@@ -219,7 +227,7 @@ def frame_count(path: Path) -> int:
                     "%(name)s: the list of pages in the file is damaged (%(exc)s); %(rescan)s",
                     name=path.name,
                     exc=exc,
-                    rescan=_RESCAN,
+                    rescan=_(_RESCAN),
                 )
             ) from exc
 
@@ -237,7 +245,7 @@ def _check_complete_file(path: Path, fmt: str | None, source_name: str) -> None:
                 "%(source_name)s: the image is truncated (the JPEG data has no end marker, so "
                 "the bottom of the page is missing); %(rescan)s",
                 source_name=source_name,
-                rescan=_RESCAN,
+                rescan=_(_RESCAN),
             )
         )
     if fmt == "PNG" and not tail.endswith(b"IEND\xaeB`\x82"):
@@ -246,7 +254,7 @@ def _check_complete_file(path: Path, fmt: str | None, source_name: str) -> None:
                 "%(source_name)s: the image is truncated (the PNG file ends before its last "
                 "chunk); %(rescan)s",
                 source_name=source_name,
-                rescan=_RESCAN,
+                rescan=_(_RESCAN),
             )
         )
 
@@ -383,7 +391,7 @@ def load_page_image(
                     "%(rescan)s",
                     source_name=source_name,
                     exc=exc,
-                    rescan=_RESCAN,
+                    rescan=_(_RESCAN),
                 )
             ) from exc
         if not 0 <= page_index < frames:
@@ -419,7 +427,7 @@ def load_page_image(
                     "%(source_name)s: the image is implausibly large (%(exc)s); %(rescan)s",
                     source_name=source_name,
                     exc=exc,
-                    rescan=_RESCAN,
+                    rescan=_(_RESCAN),
                 )
             ) from exc
         except (
@@ -436,15 +444,15 @@ def load_page_image(
         ) as exc:
             cause = str(exc) or type(exc).__name__
             if "truncated" in cause.lower() or isinstance(exc, EOFError):
-                reason = "the image is truncated (the file ends before the image data does)"
+                reason = _("the image is truncated (the file ends before the image data does)")
             else:
-                reason = f"the image data is corrupt ({cause})"
+                reason = _("the image data is corrupt (%(cause)s)", cause=cause)
             raise UnreadableImageError(
                 _(
                     "%(source_name)s: %(reason)s; %(rescan)s",
                     source_name=source_name,
                     reason=reason,
-                    rescan=_RESCAN,
+                    rescan=_(_RESCAN),
                 )
             ) from exc
     if pixels.size == 0:
@@ -452,7 +460,7 @@ def load_page_image(
             _(
                 "%(source_name)s: the image has no pixels; %(rescan)s",
                 source_name=source_name,
-                rescan=_RESCAN,
+                rescan=_(_RESCAN),
             )
         )
     pixels = np.ascontiguousarray(pixels)

@@ -39,7 +39,7 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 from station.errors import BadArgumentError, MissingToolError, OutputError
-from station.i18n import _
+from station.i18n import N_, _
 from station.pipeline.imaging import to_gray
 
 PAYLOAD_PREFIX = "STATION-SEP:"
@@ -606,7 +606,7 @@ def _write_pages_pdf(pages: Iterable[np.ndarray], out: Path, what: str) -> Path:
         if partial is not None:
             partial.unlink(missing_ok=True)
         raise OutputError(
-            _("%(name)s: cannot write the %(what)s: %(exc)s", name=out.name, what=what, exc=exc)
+            _("%(name)s: cannot write the %(what)s: %(exc)s", name=out.name, what=_(what), exc=exc)
         ) from exc
     return out
 
@@ -616,7 +616,7 @@ def write_separator_sheets(labels: Sequence[SeparatorLabel], out: Path) -> Path:
     if not labels:
         raise BadArgumentError(_("no folders given: there are no separator sheets to print"))
     pages = (render_separator_sheet(label, dpi=_PDF_DPI) for label in labels)
-    return _write_pages_pdf(pages, out, "separator sheets")
+    return _write_pages_pdf(pages, out, N_("separator sheets"))
 
 
 def write_rescan_slips(labels: Sequence[RescanLabel], out: Path) -> Path:
@@ -624,7 +624,7 @@ def write_rescan_slips(labels: Sequence[RescanLabel], out: Path) -> Path:
     if not labels:
         raise BadArgumentError(_("no rejected pages: there are no rescan slips to print"))
     pages = (render_rescan_slip(label, dpi=_PDF_DPI) for label in labels)
-    return _write_pages_pdf(pages, out, "rescan slips")
+    return _write_pages_pdf(pages, out, N_("rescan slips"))
 
 
 # --- detection -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from station import tools
 from station.documents import reading, stamps
 from station.documents.model import Stamp
 from station.errors import PageError
+from station.i18n import _
 from station.pipeline import imaging, ocr, pdf, separators
 from station.pipeline.work import PageJob, PageResult, PageWork, Stage
 
@@ -423,9 +424,12 @@ def run_page(job: PageJob, stages: tuple[Stage, ...] = PAGE_STAGES) -> PageResul
         except Exception as exc:  # a bug or an unforeseen input: keep the batch going
             log.exception("Stage %s failed on %s", stage.__name__, job.label)
             timings[stage.__name__] = _ms_since(started)
-            message = (
-                f"{job.label}: internal error in stage '{stage.__name__}': "
-                f"{type(exc).__name__}: {exc}"
+            message = _(
+                "%(label)s: internal error in stage '%(stage)s': %(kind)s: %(exc)s",
+                label=job.label,
+                stage=stage.__name__,
+                kind=type(exc).__name__,
+                exc=exc,
             )
             return PageResult(
                 job, _dropped(work), timings, message, "internal_error", stage.__name__
