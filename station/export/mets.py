@@ -57,6 +57,8 @@ from urllib.parse import quote
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from station.i18n import N_, _
+
 __all__ = [
     "AGENT_TYPES",
     "DCTERMS_ELEMENTS",
@@ -353,7 +355,7 @@ def build_mets(facts: PackageFacts) -> bytes:
     for event, event_id in zip(events, event_ids, strict=True):
         links = _event_links(event, page_by_position, document_by_sequence, facts.pdf)
         event_links.append(links)
-        for file_id, _, _ in links:
+        for file_id, _payload, _role in links:
             file_events.setdefault(file_id, []).append(event_id)
 
     root = etree.Element(
@@ -627,7 +629,7 @@ def _add_event(
         link = _sub(element, "premis:linkingAgentIdentifier")
         _sub(link, "premis:linkingAgentIdentifierType", _ID_TYPE)
         _sub(link, "premis:linkingAgentIdentifierValue", agent_id)
-    for _, payload, role in links:
+    for _file_id, payload, role in links:
         link = _sub(element, "premis:linkingObjectIdentifier")
         _sub(link, "premis:linkingObjectIdentifierType", _ID_TYPE)
         _sub(link, "premis:linkingObjectIdentifierValue", payload.path)
@@ -851,10 +853,23 @@ def validate_mets(xml: bytes | Path) -> list[str]:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (1, 1)
         reason = re.sub(r",? line \d+, column \d+$", "", exc.msg or "").strip()
-        return [f"Line {line}: not well-formed XML at column {column}: {_sentence(reason)}"]
+        return [
+            _(
+                "Line %(line)s: not well-formed XML at column %(column)s: %(reason)s",
+                line=line,
+                column=column,
+                reason=_sentence(reason),
+            )
+        ]
     if root is None or root.tag != _q("mets:mets"):
-        tag = _readable(root.tag) if root is not None else "nothing"
-        return [f"Line {getattr(root, 'sourceline', 1)}: the root element is {tag}, not mets:mets."]
+        tag = _readable(root.tag) if root is not None else _("nothing")
+        return [
+            _(
+                "Line %(line)s: the root element is %(tag)s, not mets:mets.",
+                line=getattr(root, "sourceline", 1),
+                tag=tag,
+            )
+        ]
 
     found: list[tuple[int, str]] = []
     schema = _schema()
@@ -867,7 +882,7 @@ def validate_mets(xml: bytes | Path) -> list[str]:
     found += _checksum_problems(root)
     found += _premis_link_problems(root)
     found.sort(key=lambda problem: problem[0] or 0)
-    return [f"Line {line or 1}: {message}" for line, message in found]
+    return [_("Line %(line)s: %(message)s", line=line or 1, message=m) for line, m in found]
 
 
 def _wrapped_problems(root: Any) -> list[tuple[int, str]]:
@@ -881,8 +896,8 @@ def _wrapped_problems(root: Any) -> list[tuple[int, str]]:
         _q(f"dcterms:{name}") for name in (*DC_ELEMENTS, *DCTERMS_ELEMENTS)
     }
     expected: dict[str, tuple[set[str], str]] = {
-        "DC": (dublin_core, "Dublin Core elements"),
-        "PREMIS": (set(premis.values()) | {_q("premis:rights")}, "PREMIS elements"),
+        "DC": (dublin_core, _("Dublin Core elements")),
+        "PREMIS": (set(premis.values()) | {_q("premis:rights")}, _("PREMIS elements")),
         "PREMIS:OBJECT": ({premis["object"]}, "premis:object"),
         "PREMIS:EVENT": ({premis["event"]}, "premis:event"),
         "PREMIS:AGENT": ({premis["agent"]}, "premis:agent"),
@@ -899,8 +914,12 @@ def _wrapped_problems(root: Any) -> list[tuple[int, str]]:
                     problems.append(
                         (
                             child.sourceline,
-                            f"mets:mdWrap MDTYPE={mdtype!r} holds {_readable(child.tag)}, "
-                            f"not {kind}.",
+                            _(
+                                "mets:mdWrap MDTYPE=%(mdtype)r holds %(tag)s, not %(kind)s.",
+                                mdtype=mdtype,
+                                tag=_readable(child.tag),
+                                kind=kind,
+                            ),
                         )
                     )
     return problems
@@ -913,9 +932,9 @@ def _reference_problems(root: Any) -> list[tuple[int, str]]:
         _q(f"mets:{name}") for name in ("amdSec", "techMD", "rightsMD", "sourceMD", "digiprovMD")
     }
     kinds = {
-        "FILEID": ({_q("mets:file")}, "a mets:file"),
-        "DMDID": ({_q("mets:dmdSec")}, "a mets:dmdSec"),
-        "ADMID": (admin, "an amdSec or its techMD/rightsMD/sourceMD/digiprovMD"),
+        "FILEID": ({_q("mets:file")}, _("a mets:file")),
+        "DMDID": ({_q("mets:dmdSec")}, _("a mets:dmdSec")),
+        "ADMID": (admin, _("an amdSec or its techMD/rightsMD/sourceMD/digiprovMD")),
     }
     problems: list[tuple[int, str]] = []
     for element in root.iter(etree.Element):
@@ -926,12 +945,19 @@ def _reference_problems(root: Any) -> list[tuple[int, str]]:
                 target = by_id.get(ref)
                 where = f"{_readable(element.tag)} {attribute} {ref!r}"
                 if target is None:
-                    problems.append((element.sourceline, f"{where} points to no element."))
+                    problems.append(
+                        (element.sourceline, _("%(where)s points to no element.", where=where))
+                    )
                 elif target.tag not in tags:
                     problems.append(
                         (
                             element.sourceline,
-                            f"{where} points to {_readable(target.tag)}, not {kind}.",
+                            _(
+                                "%(where)s points to %(tag)s, not %(kind)s.",
+                                where=where,
+                                tag=_readable(target.tag),
+                                kind=kind,
+                            ),
                         )
                     )
     return problems
@@ -952,7 +978,16 @@ def _checksum_problems(root: Any) -> list[tuple[int, str]]:
             and length is not None
             and not re.fullmatch(f"[0-9a-fA-F]{{{length}}}", checksum)
         ):
-            problems.append((line, f"{name} CHECKSUM is not a {algorithm} digest."))
+            problems.append(
+                (
+                    line,
+                    _(
+                        "%(name)s CHECKSUM is not a %(algorithm)s digest.",
+                        name=name,
+                        algorithm=algorithm,
+                    ),
+                )
+            )
             continue
         for ref in (element.get("ADMID") or "").split():
             section = by_id.get(ref)
@@ -967,12 +1002,28 @@ def _checksum_problems(root: Any) -> list[tuple[int, str]]:
                     and digest.strip().lower() != checksum.lower()
                 ):
                     problems.append(
-                        (line, f"{name} CHECKSUM differs from the PREMIS fixity in {ref!r}.")
+                        (
+                            line,
+                            _(
+                                "%(name)s CHECKSUM differs from the PREMIS fixity in %(ref)r.",
+                                name=name,
+                                ref=ref,
+                            ),
+                        )
                     )
             size = element.get("SIZE")
             for premis_size in section.iter(_q("premis:size")):
                 if size is not None and (premis_size.text or "").strip() != size:
-                    problems.append((line, f"{name} SIZE differs from the PREMIS size in {ref!r}."))
+                    problems.append(
+                        (
+                            line,
+                            _(
+                                "%(name)s SIZE differs from the PREMIS size in %(ref)r.",
+                                name=name,
+                                ref=ref,
+                            ),
+                        )
+                    )
     return problems
 
 
@@ -989,6 +1040,7 @@ def _premis_link_problems(root: Any) -> list[tuple[int, str]]:
         }
 
     known = {"Agent": identifiers("agent"), "Object": identifiers("object")}
+    described_kinds = {"Agent": N_("agent"), "Object": N_("object")}
     problems: list[tuple[int, str]] = []
     for kind, described in known.items():
         for link in root.iter(_q(f"premis:linking{kind}Identifier")):
@@ -1000,8 +1052,14 @@ def _premis_link_problems(root: Any) -> list[tuple[int, str]]:
                 problems.append(
                     (
                         link.sourceline,
-                        f"premis:linking{kind}Identifier {key[0]} {key[1]!r} names no "
-                        f"{kind.lower()} described in this document.",
+                        _(
+                            "premis:linking%(kind)sIdentifier %(type)s %(value)r names no "
+                            "%(what)s described in this document.",
+                            kind=kind,
+                            type=key[0],
+                            value=key[1],
+                            what=_(described_kinds[kind]),
+                        ),
                     )
                 )
     return problems
