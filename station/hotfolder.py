@@ -785,10 +785,14 @@ def move_failed_file(file: Path, batch_dir: Path, hot_root: Path, reason: str) -
     moved_at = datetime.now().astimezone().isoformat(timespec="seconds")
     text = (
         f"{_sentence(reason)}\n\n"
-        f"File: {_nfc(target.name)}\n"
-        f"Original path: {_nfc(str(file))}\n"
-        f"Batch: {_nfc(batch_dir.name)}\n"
-        f"Set aside at: {moved_at}\n"
+        + _("File: %(name)s", name=_nfc(target.name))
+        + "\n"
+        + _("Original path: %(path)s", path=_nfc(str(file)))
+        + "\n"
+        + _("Batch: %(batch)s", batch=_nfc(batch_dir.name))
+        + "\n"
+        + _("Set aside at: %(moved_at)s", moved_at=moved_at)
+        + "\n"
     )
     try:
         with note.open("x", encoding="utf-8", newline="\n") as handle:

@@ -414,3 +414,19 @@ def test_the_cli_speaks_station_language(
         assert line in done.stdout, (line, done.stdout)
     assert "0002.txt" in done.stdout and "Pages" not in done.stdout
     assert i18n.current() == "vi"
+
+
+def test_the_cli_figures_speak_station_language(
+    settings: StationSettings, vietnamese_cli: None
+) -> None:
+    from typer.testing import CliRunner
+
+    from station.cli import app
+
+    figures = CliRunner().invoke(app, ["stats"], catch_exceptions=False)
+    assert figures.exit_code == 0, figures.output
+    for line in ("Khối lượng tồn theo phông", "Người vận hành máy quét", "Trang bị loại: 0"):
+        assert line in figures.stdout, (line, figures.stdout)
+    status = CliRunner().invoke(app, ["status"], catch_exceptions=False)
+    assert status.exit_code == 0, status.output
+    assert "Lô quét" in status.stdout or "lô quét" in status.stdout, status.stdout

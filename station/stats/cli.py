@@ -60,7 +60,7 @@ def stats(
 
 def summary(figures: dict[str, Any], console: Console) -> None:
     """Fonds totals, operators, and failures, one table each."""
-    backlog = Table(title="Backlog per fonds (phông)")
+    backlog = Table(title=_("Backlog per fonds (phông)"))
     for name in (
         "fonds_code",
         "manifest_sheets",
@@ -74,13 +74,13 @@ def summary(figures: dict[str, Any], console: Console) -> None:
         if row["box_no"] == "":
             backlog.add_row(*(str(row[c.header]) for c in backlog.columns))
     console.print(backlog)
-    ops = Table(title="Operators")
+    ops = Table(title=_("Operators"))
     for name in ("operator", "pages", "batches", "pages_per_hour"):
         ops.add_column(name)
     for row in figures["throughput"]["operator"]:
         ops.add_row(*(str(row[c.header]) for c in ops.columns))
     console.print(ops)
-    reviewers = Table(title="Reviewers")
+    reviewers = Table(title=_("Reviewers"))
     for name in ("reviewer", "decisions", "active_hours", "pages_per_hour"):
         reviewers.add_column(name)
     for row in figures["throughput"]["reviewer"]:
@@ -88,8 +88,12 @@ def summary(figures: dict[str, Any], console: Console) -> None:
     console.print(reviewers)
     q = figures["quality"]
     console.print(
-        f"Rejected pages: {sum(q['rejects'].values())}, rescans: {q['rescans']}, "
-        f"failed files: {sum(q['failed_files'].values())}"
+        _(
+            "Rejected pages: %(rejected)s, rescans: %(rescans)s, failed files: %(failed)s",
+            rejected=sum(q["rejects"].values()),
+            rescans=q["rescans"],
+            failed=sum(q["failed_files"].values()),
+        )
     )
 
 
@@ -117,6 +121,6 @@ def report_command(
         for suffix, write in ((".pdf", write_pdfa), (".xlsx", write_xlsx)):
             target = out / file_name(period, suffix)
             write(report, target)
-            console.print(f"Wrote {target}")
+            console.print(_("Wrote %(target)s", target=target))
 
     _run(verbose, body)
