@@ -60,8 +60,18 @@ def run_batch(
     store.on_page_added = enqueue
     skipped: list[str] = []
     batch_id = continue_batch or runner.start_batch(source, out_dir, profile, store)
-    for _job in runner.take_in(batch_id, source, profile, settings, store, progress, skipped):
-        pass  # queued with its page
+    try:
+        for _job in runner.take_in(batch_id, source, profile, settings, store, progress, skipped):
+            pass  # queued with its page
+    except OperationalError as exc:
+        raise StationError(
+            _(
+                "The database went away while %(batch)s was being taken in (%(cause)s); take "
+                "the batch in again once the database is back",
+                batch=source.batch_dir.name,
+                cause=str(exc).splitlines()[0],
+            )
+        ) from exc
     store.on_page_added = None
     store.end_intake(batch_id, on_batch_done=lambda s, b: queue.finish_job(s, _id(b)))
     if after_intake is not None:
