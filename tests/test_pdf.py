@@ -7,6 +7,7 @@ size, the text pdftotext extracts, and whether each word's box sits on the word'
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import re
@@ -14,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import unicodedata
+import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -610,3 +612,31 @@ def test_folder_and_document_pdf_a_have_no_cross_reference_stream(tmp_path: Path
         assert pikepdf.Name.XRef not in kinds and pikepdf.Name.ObjStm not in kinds
         assert b"\nxref\n" in path.read_bytes()
         assert pdfa.validate_pdfa(path, "2b") == []
+
+
+def test_no_stream_of_a_pdf_a_ends_in_a_carriage_return() -> None:
+    """Any stream's raw data may end in a carriage return (Flate's checksum, one time in 256):
+    a content stream is padded, anything else (an image with decode parameters, a font) gets
+    an ASCII85 layer over the same raw data; nothing else changes."""
+    text = next(
+        t for n in range(600) if zlib.compress(t := b"BT ET %" + b"y" * n + b"\n").endswith(b"\r")
+    )
+    pdf = pikepdf.new()
+    content = pdf.make_stream(b"")
+    content.write(zlib.compress(text), filter=pikepdf.Name.FlateDecode)
+    image = pdf.make_stream(b"", Subtype=pikepdf.Name.Image)
+    parms = pikepdf.Dictionary(Predictor=12, Columns=4)
+    image.write(zlib.compress(text), filter=pikepdf.Name.FlateDecode, decode_parms=parms)
+    font = pdf.make_stream(b"", Length1=12)
+    font.write(b"binary font\r", filter=pikepdf.Array([pikepdf.Name.FlateDecode]))
+    raw = {"image": image.read_raw_bytes(), "font": font.read_raw_bytes()}
+    pdfa._no_stream_ends_in_cr(pdf)
+    for stream in (content, image, font):
+        assert not stream.read_raw_bytes().endswith(b"\r")
+    assert content.Filter == pikepdf.Name.FlateDecode
+    assert content.read_bytes().rstrip(b" ") == text
+    assert image.Filter == [pikepdf.Name.ASCII85Decode, pikepdf.Name.FlateDecode]
+    assert image.DecodeParms[1].Predictor == 12 and image.DecodeParms[0] is None
+    assert base64.a85decode(image.read_raw_bytes()[:-2]) == raw["image"]
+    assert font.Filter == [pikepdf.Name.ASCII85Decode, pikepdf.Name.FlateDecode]
+    assert base64.a85decode(font.read_raw_bytes()[:-2]) == raw["font"]

@@ -7,6 +7,7 @@ the pages come from `station.pipeline.pdf`.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import glob
 import logging
@@ -175,20 +176,48 @@ def _no_stream_ends_in_cr(pdf: pikepdf.Pdf) -> None:
     line, so a strict PDF/A validator counts one byte less than /Length (the `page` validator
     failed 1 file in 3 on this). Flate data ends in its Adler-32 checksum, which no
     compression level changes; a content stream takes a trailing space, which changes the
-    checksum and nothing on the page. Other streams (images, fonts) are left alone.
+    checksum and nothing on the page. Any other stream (an image, a font, an ICC profile:
+    CI met one in 3 flavours of one folder's PDF/A at once) gets an ASCII85 layer over its
+    data, whose encoding ends in `~>`: a quarter larger, for one stream in 256.
     """
     for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Stream) or obj.get("/Filter") != Name.FlateDecode:
+        if not isinstance(obj, pikepdf.Stream) or not obj.read_raw_bytes().endswith(b"\r"):
             continue
+        flate = obj.get("/Filter") == Name.FlateDecode
         is_content = obj.get("/Subtype") == Name.Form or set(obj.keys()) <= {"/Length", "/Filter"}
-        if not is_content or not obj.read_raw_bytes().endswith(b"\r"):
+        if flate and is_content and _pad_content(obj):
             continue
-        data = obj.read_bytes()
-        for padding in range(1, 8):
-            encoded = zlib.compress(data + b" " * padding)
-            if not encoded.endswith(b"\r"):
-                obj.write(encoded, filter=Name.FlateDecode)
-                break
+        _ascii85_layer(obj)
+
+
+def _pad_content(obj: pikepdf.Stream) -> bool:
+    data = obj.read_bytes()
+    for padding in range(1, 8):
+        encoded = zlib.compress(data + b" " * padding)
+        if not encoded.endswith(b"\r"):
+            obj.write(encoded, filter=Name.FlateDecode)
+            return True
+    return False
+
+
+def _ascii85_layer(obj: pikepdf.Stream) -> None:
+    """The stream's raw data under one more filter, ASCII85, its decode parameters kept."""
+    filters = obj.get("/Filter")
+    chain = list(filters) if isinstance(filters, pikepdf.Array) else [filters] if filters else []
+    parms = obj.get("/DecodeParms")
+    null = pikepdf.Object.parse(b"null")
+    if isinstance(parms, pikepdf.Array):
+        chained: pikepdf.Array | None = pikepdf.Array([null, *parms])
+    elif parms is not None:
+        chained = pikepdf.Array([null, parms])
+    else:
+        chained = None
+    encoded = base64.a85encode(obj.read_raw_bytes()) + b"~>"
+    obj.write(
+        encoded,
+        filter=pikepdf.Array([Name.ASCII85Decode, *chain]),
+        decode_parms=chained,
+    )
 
 
 def _write_metadata(pdf: pikepdf.Pdf, metadata: DocumentMetadata) -> None:
